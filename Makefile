@@ -1,0 +1,50 @@
+# Parley's two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint test-sqlite test-postgres chromium
+
+## make run: set up .venv, open (or create) the SQLite store, start the main job.
+run: $(VENV)/.runtime
+	$(PY) server.py
+
+## make test: set up .venv with the dev tools, install chromium if missing, run everything.
+test: $(VENV)/.dev chromium lint test-sqlite test-postgres
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+test-sqlite: $(VENV)/.dev
+	env -u PARLEY_DATABASE_URL $(PY) -m pytest
+
+# The whole suite again on PostgreSQL. Skipped (with the reason printed) only when no
+# server answers and this is not CI; on CI a missing server is a failure.
+test-postgres: $(VENV)/.dev
+	@if $(PY) -m tests.support.postgres_available "$(PG_URL)"; then \
+	  echo "Running the suite again on PostgreSQL ($(PG_URL))"; \
+	  PARLEY_DATABASE_URL="$(PG_URL)" $(PY) -m pytest; \
+	elif [ -n "$$CI" ]; then \
+	  echo "PostgreSQL does not answer at $(PG_URL); CI must run the PostgreSQL suite."; exit 1; \
+	else \
+	  echo "SKIPPED the PostgreSQL suite: no server answers at $(PG_URL)."; \
+	fi

@@ -1,0 +1,27 @@
+"""Parley's store: the models, the migrations runner and `MTurkDataHandler`, the one API
+through which runs, HITs, assignments, workers, conversations and messages are written and read."""
+from datastore import models, models_review  # noqa: F401  (both modules define tables)
+from datastore.engine import open_store
+from datastore.errors import (
+    DatastoreError,
+    IllegalTransition,
+    InvalidValue,
+    NotFound,
+    StoreUnavailable,
+)
+from datastore.handler import MTurkDataHandler
+from datastore.records import Record
+
+metadata = models.Base.metadata
+
+__all__ = [
+    "DatastoreError",
+    "IllegalTransition",
+    "InvalidValue",
+    "MTurkDataHandler",
+    "NotFound",
+    "Record",
+    "StoreUnavailable",
+    "metadata",
+    "open_store",
+]

@@ -1,0 +1,145 @@
+"""What every part of the handler shares: opening read and write sessions, and finding
+the rows a writer must check before it changes anything."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from datastore.engine import open_store, retry_transient, writer
+from datastore.errors import InvalidValue, NotFound
+from datastore.models import Assignment, Conversation, Pairing, Run, Worker
+from datastore.records import Record
+from datastore.states import check_assignment_transition
+
+T = TypeVar("T")
+
+
+class StoreAccess:
+    """Holds the engine; `_write` runs one transaction, retried whole on transient errors."""
+
+    def __init__(self, run_id: str | None = None, db_url: str | None = None) -> None:
+        self.engine: Engine = open_store(db_url)
+        self._writer = writer(self.engine)
+        self.run_id = run_id
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        def attempt() -> T:
+            with Session(self._writer, expire_on_commit=False) as session, session.begin():
+                return work(session)
+
+        return retry_transient(attempt)
+
+    def _read(self, work: Callable[[Session], T]) -> T:
+        def attempt() -> T:
+            with Session(self.engine) as session, session.begin():
+                return work(session)
+
+        return retry_transient(attempt)
+
+    def _run_id(self, run_id: str | None) -> str:
+        run_id = run_id or self.run_id
+        if run_id is None:
+            raise InvalidValue("no run id given, and this handler has no default run id")
+        return run_id
+
+    # Lookups used inside a transaction ------------------------------------------------
+
+    @staticmethod
+    def _get_run(session: Session, run_id: str) -> Run:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f"there is no run {run_id!r}")
+        return run
+
+    @staticmethod
+    def _get_assignment(session: Session, assignment_id: str, worker_id: str | None = None) -> Assignment:
+        assignment = session.get(Assignment, assignment_id, with_for_update=True)
+        if assignment is None:
+            raise NotFound(f"there is no assignment {assignment_id!r}")
+        if worker_id is not None and assignment.worker_id != worker_id:
+            raise InvalidValue(
+                f"assignment {assignment_id!r} belongs to worker {assignment.worker_id!r}, "
+                f"not {worker_id!r}"
+            )
+        return assignment
+
+    @staticmethod
+    def _get_pairing(session: Session, assignment_id: str) -> Pairing:
+        pairing = session.scalar(select(Pairing).where(Pairing.assignment_id == assignment_id))
+        if pairing is None:  # only possible in a store written by something else
+            raise NotFound(f"assignment {assignment_id!r} has no pairing")
+        return pairing
+
+    @staticmethod
+    def _move(assignment: Assignment, status: str) -> bool:
+        """Change the status if the state machine allows it; False when already there."""
+        if assignment.status == status:
+            return False
+        check_assignment_transition(assignment.assignment_id, assignment.status, status)
+        assignment.status = status
+        assignment.updated = time.time()
+        return True
+
+    @staticmethod
+    def _ensure_worker(session: Session, worker_id: str) -> Worker:
+        if not worker_id:
+            raise InvalidValue("a worker id must not be empty")
+        worker = session.get(Worker, worker_id)
+        if worker is None:
+            worker = _insert_or_get(
+                session,
+                Worker(worker_id=worker_id, first_seen=time.time()),
+                lambda: session.get(Worker, worker_id),
+            )
+        return worker
+
+    @staticmethod
+    def _ensure_conversation(session: Session, run_id: str, conversation_id: str) -> Conversation:
+        if not conversation_id:
+            raise InvalidValue("a conversation id must not be empty")
+
+        def find() -> Conversation | None:
+            return session.scalar(
+                select(Conversation).where(
+                    Conversation.run_id == run_id, Conversation.conversation_id == conversation_id
+                )
+            )
+
+        found = find()
+        if found is not None:
+            return found
+        StoreAccess._get_run(session, run_id)
+        return _insert_or_get(
+            session,
+            Conversation(run_id=run_id, conversation_id=conversation_id, started=time.time()),
+            find,
+        )
+
+
+def _insert_or_get(session: Session, row: T, find: Callable[[], T | None]) -> T:
+    """Insert `row` in a savepoint; if a concurrent writer inserted it first, return theirs."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+def records(rows: Iterable[Any]) -> list[Record]:
+    """Turn SQLAlchemy result rows into Records, keeping the select's column order."""
+    return [Record(row._mapping) for row in rows]
+
+
+def first_record(rows: Iterable[Any]) -> Record | None:
+    for row in rows:
+        return Record(row._mapping)
+    return None

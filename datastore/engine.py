@@ -1,0 +1,212 @@
+"""Open a store: turn a URL into a ready engine, with SQLite tuned for many writers
+and the schema upgraded to the newest migration.
+
+`open_store()` is the only way the rest of Parley gets an engine. Engines are cached per
+URL in a process, so every handler for the same store shares one connection pool.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from datastore.errors import StoreUnavailable
+
+DEFAULT_SQLITE_PATH = Path("data") / "parley.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE = "parley_write"
+"""Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def default_url() -> str:
+    """`PARLEY_DATABASE_URL`, or the embedded SQLite file under ./data/."""
+    return os.environ.get("PARLEY_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as it may be printed: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def open_store(url: str | None = None) -> Engine:
+    """Return the engine for `url` (default: `default_url()`), upgraded to the newest schema."""
+    url = url or default_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            try:
+                upgrade_to_head(engine)
+            except Exception:
+                engine.dispose()
+                raise
+            _engines[url] = engine
+    return engine
+
+
+def close_stores() -> None:
+    """Dispose every cached engine (tests, and processes about to exit)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _forget_engines_in_child() -> None:
+    # A forked child must not reuse the parent's open connections.
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreUnavailable(f"{url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed)
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreUnavailable(f"cannot use {safe_url(parsed)}: {exc}") from None
+
+
+def _create_sqlite_engine(url: URL) -> Engine:
+    path = url.database
+    if not path or path == ":memory:":
+        raise StoreUnavailable("an in-memory SQLite store cannot be shared; give a file path")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=60)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control from pysqlite so BEGIN is ours (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A writer takes the write lock at BEGIN, where busy_timeout applies; a deferred
+        # transaction that upgrades to writing later can fail at once with SQLITE_BUSY.
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so its transactions are write transactions."""
+    return engine.execution_options(**{WRITE: True})
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
+    """Run Alembic migrations up to `revision`, once even if many processes open at once."""
+    script = ScriptDirectory.from_config(alembic_config())
+    heads = set(script.get_heads())
+    try:
+        with writer(engine).connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+            conn.rollback()
+            if revision == "head" and current == heads:
+                return
+            unknown = {rev for rev in current if script.get_revision(rev) is None} if current else set()
+            if unknown:
+                raise StoreUnavailable(
+                    f"the store {safe_url(engine.url)} is at schema revision "
+                    f"{', '.join(sorted(unknown))}, newer than this version of Parley knows"
+                )
+            with _migration_lock(engine, conn):
+                command.upgrade(alembic_config(conn), revision)
+                conn.commit()
+    except OperationalError as exc:
+        raise StoreUnavailable(
+            f"cannot open the store {safe_url(engine.url)}: {exc.orig}"
+        ) from None
+
+
+@contextmanager
+def _migration_lock(engine: Engine, conn: Connection) -> Iterator[None]:
+    """Serialise migrations across processes: an advisory lock on PostgreSQL,
+    a lock file beside the database on SQLite."""
+    if engine.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_lock(724051)"))
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(724051)"))
+            conn.commit()
+    elif engine.dialect.name == "sqlite":
+        lock_path = f"{engine.url.database}.migrate-lock"
+        with open(lock_path, "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    else:
+        yield
+
+
+T = TypeVar("T")
+TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors that a retry of the whole transaction can cure."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and (
+        "database is locked" in message or "database is busy" in message
+    )
+
+
+def retry_transient(work: Callable[[], T], attempts: int = 5) -> T:
+    """Run `work` (one whole transaction), again after a short pause if it hit a transient error."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts - 1 or not is_transient(exc):
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,19 @@
+"""`MTurkDataHandler`: the one API for writing and reading a Parley store.
+
+It keeps the name and the calls of ParlAI's alpha handler, so analysis scripts written for
+ParlAI run with one changed import. It is safe to share between threads, and any number
+of processes (runner, webapp, notebooks) may open the same store at once.
+"""
+from __future__ import annotations
+
+from datastore.lifecycle import LifecycleWriters, LoggedMessage
+from datastore.readers import Readers
+from datastore.worker_admin import WorkerAdmin
+
+__all__ = ["LoggedMessage", "MTurkDataHandler"]
+
+
+class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin):
+    """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
+    ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
+    `task_group_id`) is the run writers use when they are not given one."""

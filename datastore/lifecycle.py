@@ -1,0 +1,476 @@
+"""The writers the runner calls as work moves along: runs, HITs, each worker's assignment
+from accept to review, messages, bonuses and the world's saved data.
+
+Each writer is one transaction and checks its status change first, so a refused change
+writes nothing. Writing a status an assignment already has is a no-op, which makes
+retries after a crash or a double click harmless.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datastore.access import StoreAccess, _insert_or_get
+from datastore.errors import IllegalTransition, InvalidValue, NotFound
+from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
+from datastore.models_review import OnboardingResult
+from datastore.money import to_cents
+from datastore.states import AssignmentStatus as S
+from datastore.states import RunStatus
+
+PROVIDERS = ("local", "mturk")
+
+
+@dataclass(frozen=True)
+class LoggedMessage:
+    """What log_message stored: the row's id, and whether this call created it
+    (False: the same client message was stored before, so it must not be relayed again)."""
+
+    id: int
+    created: bool
+
+
+def _epoch(value: Any) -> float:
+    """MTurk answers with datetimes; the local provider with epoch seconds."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def _json_ready(value: Any, what: str) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue(f"{what} cannot be stored as JSON: {exc}") from None
+    return value
+
+
+class LifecycleWriters(StoreAccess):
+    # Runs and HITs -----------------------------------------------------------------------
+
+    def log_new_run(
+        self,
+        target_hits: int,
+        taskname: str,
+        run_id: str | None = None,
+        *,
+        provider: str = "local",
+        is_sandbox: bool = False,
+        is_test: bool = False,
+        reward: int | float | str | Decimal = 0,
+        config: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a new run and return its id (generated from the task name if not given)."""
+        if provider not in PROVIDERS:
+            raise InvalidValue(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+        if not isinstance(target_hits, int) or target_hits < 0:
+            raise InvalidValue("the number of conversations must be a whole number, 0 or more")
+        if not taskname:
+            raise InvalidValue("a run needs a task name")
+        if provider == "local" and is_sandbox:
+            raise InvalidValue("a local run has no sandbox; is_sandbox is for the mturk provider")
+        run_id = run_id or self.run_id or f"{taskname}_{int(time.time())}_{secrets.token_hex(3)}"
+        reward_cents = to_cents(reward)
+        _json_ready(config, "the run's config")
+
+        def write(s: Session) -> str:
+            if s.get(Run, run_id) is not None:
+                raise InvalidValue(f"a run with id {run_id!r} already exists")
+            s.add(
+                Run(
+                    run_id=run_id,
+                    taskname=taskname,
+                    provider=provider,
+                    is_sandbox=is_sandbox,
+                    is_test=is_test,
+                    status=RunStatus.RUNNING,
+                    maximum=target_hits,
+                    reward_cents=reward_cents,
+                    launch_time=time.time(),
+                    config=config,
+                )
+            )
+            return run_id
+
+        return self._write(write)
+
+    def log_end_run(self, run_id: str | None = None, status: str = RunStatus.COMPLETED) -> None:
+        """Mark a run finished (completed, stopped by the operator, or failed)."""
+        run_id = self._run_id(run_id)
+        if status not in {RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.FAILED}:
+            raise InvalidValue(f"a run cannot end as {status!r}")
+
+        def write(s: Session) -> None:
+            run = self._get_run(s, run_id)
+            if run.status != RunStatus.RUNNING:
+                if run.status == status:
+                    return
+                raise IllegalTransition(f"run {run_id!r} already ended as {run.status!r}")
+            run.status, run.end_time = status, time.time()
+
+        self._write(write)
+
+    def log_hit_status(self, mturk_hit_creation_response: dict[str, Any], run_id: str | None = None) -> None:
+        """Create or update a HIT from MTurk's `create_hit`/`get_hit` answer (its 'HIT' part)."""
+        run_id = self._run_id(run_id)
+        try:
+            hit = mturk_hit_creation_response["HIT"]
+            hit_id = hit["HITId"]
+            values = dict(
+                hit_status=hit["HITStatus"],
+                expiration=_epoch(hit["Expiration"]),
+                hit_type_id=hit.get("HITTypeId"),
+                assignments_pending=int(hit.get("NumberOfAssignmentsPending", 0)),
+                assignments_available=int(hit.get("NumberOfAssignmentsAvailable", 0)),
+                assignments_complete=int(hit.get("NumberOfAssignmentsCompleted", 0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidValue(f"not a HIT description from MTurk: missing or bad {exc}") from None
+
+        def write(s: Session) -> None:
+            self._get_run(s, run_id)
+            now = time.time()
+            row = s.get(Hit, hit_id, with_for_update=True)
+            if row is None:
+                s.add(Hit(hit_id=hit_id, run_id=run_id, created=now, updated=now, **values))
+                return
+            if row.run_id != run_id:
+                raise InvalidValue(f"HIT {hit_id!r} belongs to run {row.run_id!r}, not {run_id!r}")
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated = now
+
+        self._write(write)
+
+    # One worker's assignment ---------------------------------------------------------------
+
+    def log_worker_accept_assignment(
+        self, worker_id: str, assignment_id: str, hit_id: str, run_id: str | None = None
+    ) -> None:
+        """A worker accepted a HIT: worker, assignment (accepted) and pairing rows.
+        Accepting the same assignment again (a page reload) changes nothing."""
+        if not assignment_id:
+            raise InvalidValue("an assignment id must not be empty")
+
+        def write(s: Session) -> None:
+            hit = s.get(Hit, hit_id)
+            if hit is None:
+                raise NotFound(f"there is no HIT {hit_id!r}")
+            if run_id is not None and hit.run_id != run_id:
+                raise InvalidValue(f"HIT {hit_id!r} belongs to run {hit.run_id!r}, not {run_id!r}")
+            existing = s.get(Assignment, assignment_id)
+            if existing is not None:
+                if existing.worker_id != worker_id or existing.hit_id != hit_id:
+                    raise InvalidValue(
+                        f"assignment {assignment_id!r} was already accepted by worker "
+                        f"{existing.worker_id!r} on HIT {existing.hit_id!r}"
+                    )
+                return
+            self._ensure_worker(s, worker_id)
+            now = time.time()
+            s.add(
+                Assignment(
+                    assignment_id=assignment_id,
+                    hit_id=hit_id,
+                    run_id=hit.run_id,
+                    worker_id=worker_id,
+                    status=S.ACCEPTED,
+                    accepted=now,
+                    updated=now,
+                )
+            )
+            s.flush()
+            s.add(Pairing(assignment_id=assignment_id, worker_id=worker_id, run_id=hit.run_id))
+
+        self._write(write)
+
+    def log_start_onboard(self, worker_id: str, assignment_id: str, conversation_id: str) -> None:
+        def write(s: Session) -> None:
+            assignment = self._get_assignment(s, assignment_id, worker_id)
+            if self._move(assignment, S.ONBOARDING):
+                pairing = self._get_pairing(s, assignment_id)
+                pairing.onboarding_start, pairing.onboarding_id = time.time(), conversation_id
+
+        self._write(write)
+
+    def log_finish_onboard(
+        self,
+        worker_id: str,
+        assignment_id: str,
+        *,
+        passed: bool | None = None,
+        answers: dict[str, Any] | None = None,
+    ) -> None:
+        """Record the onboarding result. A worker who did not fail moves on to waiting;
+        one who failed stays in onboarding for the runner to block or expire."""
+        _json_ready(answers, "the onboarding answers")
+
+        def write(s: Session) -> None:
+            assignment = self._get_assignment(s, assignment_id, worker_id)
+            recorded = s.scalar(
+                select(OnboardingResult.id).where(OnboardingResult.assignment_id == assignment_id)
+            )
+            if recorded is not None:
+                return  # a retry of a call that already went through
+            if assignment.status != S.ONBOARDING:
+                raise IllegalTransition(
+                    f"assignment {assignment_id} is {assignment.status!r}, not in onboarding"
+                )
+            pairing = self._get_pairing(s, assignment_id)
+            pairing.onboarding_end = time.time()
+            s.add(
+                OnboardingResult(
+                    run_id=assignment.run_id,
+                    worker_id=worker_id,
+                    assignment_id=assignment_id,
+                    onboarding_id=pairing.onboarding_id,
+                    passed=passed,
+                    answers=answers,
+                    created=pairing.onboarding_end,
+                )
+            )
+            if passed is not False:
+                self._move(assignment, S.WAITING)
+
+        self._write(write)
+
+    def log_waiting(self, worker_id: str, assignment_id: str) -> None:
+        """A worker with no onboarding world enters the waiting pool."""
+        self._set_status(worker_id, assignment_id, S.WAITING)
+
+    def log_start_task(
+        self, worker_id: str, assignment_id: str, conversation_id: str, agent_id: str | None = None
+    ) -> None:
+        """The worker was paired into `conversation_id` (as role `agent_id`)."""
+
+        def write(s: Session) -> None:
+            assignment = self._get_assignment(s, assignment_id, worker_id)
+            if self._move(assignment, S.IN_TASK):
+                self._ensure_conversation(s, assignment.run_id, conversation_id)
+                pairing = self._get_pairing(s, assignment_id)
+                pairing.task_start, pairing.conversation_id = time.time(), conversation_id
+                pairing.agent_id = agent_id
+
+        self._write(write)
+
+    def log_complete_assignment(
+        self,
+        worker_id: str,
+        assignment_id: str,
+        approve_time: float | None = None,
+        complete_type: str = S.COMPLETED,
+    ) -> None:
+        """The task world finished for this worker (`completed`, or `partner_disconnect`)."""
+        if complete_type not in (S.COMPLETED, S.PARTNER_DISCONNECT):
+            raise InvalidValue(f"{complete_type!r} is not a way to complete an assignment")
+        self._end_task(worker_id, assignment_id, complete_type, approve_time)
+
+    def log_disconnect_assignment(
+        self,
+        worker_id: str,
+        assignment_id: str,
+        approve_time: float | None = None,
+        disconnect_type: str = S.DISCONNECT,
+    ) -> None:
+        """The worker left mid-task (`disconnect`, or `timeout` after going silent)."""
+        if disconnect_type not in (S.DISCONNECT, S.TIMEOUT):
+            raise InvalidValue(f"{disconnect_type!r} is not a kind of disconnect")
+        self._end_task(worker_id, assignment_id, disconnect_type, approve_time)
+
+    def log_return_assignment(self, worker_id: str, assignment_id: str) -> None:
+        self._end_task(worker_id, assignment_id, S.RETURNED)
+
+    def log_expire_assignment(self, worker_id: str, assignment_id: str) -> None:
+        self._end_task(worker_id, assignment_id, S.EXPIRED)
+
+    def log_abandon_assignment(self, worker_id: str, assignment_id: str) -> None:
+        self._end_task(worker_id, assignment_id, S.ABANDONED)
+
+    def log_submit_assignment(self, worker_id: str, assignment_id: str) -> None:
+        """The worker pressed submit (MTurk's externalSubmit, or the local page's button)."""
+        self._set_status(worker_id, assignment_id, S.SUBMITTED)
+
+    def log_approve_assignment(self, assignment_id: str) -> None:
+        self._set_status(None, assignment_id, S.APPROVED)
+
+    def log_reject_assignment(self, assignment_id: str, reason: str | None = None) -> None:
+        """Reject; `reason` is the feedback the worker is shown."""
+
+        def write(s: Session) -> None:
+            assignment = self._get_assignment(s, assignment_id)
+            if self._move(assignment, S.REJECTED) and reason is not None:
+                assignment.feedback = reason
+
+        self._write(write)
+
+    def _set_status(self, worker_id: str | None, assignment_id: str, status: str) -> None:
+        self._write(lambda s: self._move(self._get_assignment(s, assignment_id, worker_id), status))
+
+    def _end_task(
+        self, worker_id: str, assignment_id: str, status: str, approve_time: float | None = None
+    ) -> None:
+        def write(s: Session) -> None:
+            assignment = self._get_assignment(s, assignment_id, worker_id)
+            if self._move(assignment, status):
+                if approve_time is not None:
+                    assignment.approve_time = approve_time
+                pairing = self._get_pairing(s, assignment_id)
+                if pairing.task_start is not None and pairing.task_end is None:
+                    pairing.task_end = time.time()
+
+        self._write(write)
+
+    # Bonuses and notes -------------------------------------------------------------------
+
+    def log_award_amount(
+        self, worker_id: str, assignment_id: str, amount: int | float | str | Decimal, reason: str
+    ) -> None:
+        """Set the bonus (in dollars) this assignment is owed. Refused once it was paid
+        with a different amount, so a paid bonus can never silently change."""
+        cents = to_cents(amount)
+
+        def write(s: Session) -> None:
+            self._get_assignment(s, assignment_id, worker_id)
+            pairing = self._get_pairing(s, assignment_id)
+            if pairing.bonus_paid and (cents, reason) != (pairing.bonus_amount_cents, pairing.bonus_text):
+                raise IllegalTransition(
+                    f"the bonus for assignment {assignment_id} was already paid; it cannot change"
+                )
+            pairing.bonus_amount_cents, pairing.bonus_text = cents, reason
+
+        self._write(write)
+
+    def log_bonus_paid(self, worker_id: str, assignment_id: str) -> None:
+        def write(s: Session) -> None:
+            self._get_assignment(s, assignment_id, worker_id)
+            pairing = self._get_pairing(s, assignment_id)
+            if pairing.bonus_amount_cents <= 0:
+                raise IllegalTransition(
+                    f"assignment {assignment_id} has no bonus awarded, so none can be paid"
+                )
+            pairing.bonus_paid = True
+
+        self._write(write)
+
+    def log_worker_note(self, worker_id: str, assignment_id: str, note: str) -> None:
+        def write(s: Session) -> None:
+            self._get_assignment(s, assignment_id, worker_id)
+            pairing = self._get_pairing(s, assignment_id)
+            pairing.notes = f"{pairing.notes}{note}\n"
+
+        self._write(write)
+
+    # Conversations and messages ----------------------------------------------------------
+
+    def log_message(
+        self,
+        run_id: str,
+        conversation_id: str,
+        sender_id: str,
+        message: dict[str, Any],
+        *,
+        worker_id: str | None = None,
+        assignment_id: str | None = None,
+        client_msg_id: str | None = None,
+        turn_index: int | None = None,
+    ) -> LoggedMessage:
+        """Store one message durably (committed when this returns).
+
+        Idempotent on (assignment_id, client_msg_id): a message re-sent after a reconnect
+        is stored once, and the second call answers `created=False`.
+        """
+        if not isinstance(message, dict):
+            raise InvalidValue("a message must be a dict (an act)")
+        _json_ready(message, "the message")
+        if client_msg_id is not None and assignment_id is None:
+            raise InvalidValue("a client message id needs the assignment it came from")
+        if not sender_id:
+            raise InvalidValue("a message needs a sender id")
+
+        def find(s: Session) -> Message | None:
+            if client_msg_id is None:
+                return None
+            return s.scalar(
+                select(Message).where(
+                    Message.assignment_id == assignment_id, Message.client_msg_id == client_msg_id
+                )
+            )
+
+        def write(s: Session) -> LoggedMessage:
+            existing = find(s)
+            if existing is not None:
+                return LoggedMessage(existing.id, False)
+            if assignment_id is not None:
+                assignment = self._get_assignment(s, assignment_id, worker_id)
+                if assignment.run_id != run_id:
+                    raise InvalidValue(
+                        f"assignment {assignment_id!r} is not part of run {run_id!r}"
+                    )
+            conversation = self._ensure_conversation(s, run_id, conversation_id)
+            row = Message(
+                conversation_pk=conversation.id,
+                sender_id=sender_id,
+                worker_id=worker_id,
+                assignment_id=assignment_id,
+                client_msg_id=client_msg_id,
+                turn_index=turn_index,
+                payload=message,
+                created=time.time(),
+            )
+            stored = _insert_or_get(s, row, lambda: find(s))
+            s.flush()
+            return LoggedMessage(stored.id, stored is row)
+
+        return self._write(write)
+
+    def log_end_conversation(self, run_id: str, conversation_id: str) -> None:
+        def write(s: Session) -> None:
+            conversation = self._ensure_conversation(s, run_id, conversation_id)
+            if conversation.ended is None:
+                conversation.ended = time.time()
+
+        self._write(write)
+
+    def save_world_data(
+        self,
+        prepped_save_data: dict[str, Any],
+        run_id: str | None,
+        conversation_id: str,
+        sandbox: bool = False,
+    ) -> None:
+        """Keep what the world's `prep_save_data()` returned: `custom_data` on the
+        conversation and each `worker_data[worker_id]` on that worker's pairing.
+        (`sandbox` is accepted for ParlAI compatibility; the run already knows.)"""
+        run_id = self._run_id(run_id)
+        if not isinstance(prepped_save_data, dict):
+            raise InvalidValue("world data must be a dict with 'custom_data' and/or 'worker_data'")
+        _json_ready(prepped_save_data, "the world data")
+        worker_data = prepped_save_data.get("worker_data") or {}
+
+        def write(s: Session) -> None:
+            conversation: Conversation = self._ensure_conversation(s, run_id, conversation_id)
+            if "custom_data" in prepped_save_data:
+                conversation.custom_data = prepped_save_data["custom_data"]
+            for worker_id, data in worker_data.items():
+                pairing = s.scalar(
+                    select(Pairing).where(
+                        Pairing.run_id == run_id,
+                        Pairing.conversation_id == conversation_id,
+                        Pairing.worker_id == worker_id,
+                    )
+                )
+                if pairing is None:
+                    raise NotFound(
+                        f"worker {worker_id!r} has no part in conversation {conversation_id!r}"
+                    )
+                pairing.world_data = data
+
+        self._write(write)

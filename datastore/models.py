@@ -1,0 +1,181 @@
+"""Typed SQLAlchemy 2 models: the one description of Parley's schema.
+
+Migrations in migrations/versions/ must produce exactly these tables; a test checks it.
+Times are epoch seconds (float), as ParlAI stored them, so analysis scripts can subtract them.
+Money is integer cents, so sums are exact. Statuses are plain strings validated by
+datastore.states, so a new status never needs a database enum migration.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations (and SQLite batch mode) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+STATUS = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Run(Base):
+    """One launch of a task (ParlAI's task group).
+
+    ParlAI's `created`, `completed` and `failed` counters are not stored: readers derive
+    them from the hits and assignments, so they can never drift.
+    """
+
+    __tablename__ = "runs"
+
+    run_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    taskname: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(16))
+    is_sandbox: Mapped[bool] = mapped_column(Boolean)
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(STATUS)
+    maximum: Mapped[int] = mapped_column(Integer)
+    """Conversations asked for (`-nc`)."""
+    reward_cents: Mapped[int] = mapped_column(Integer, default=0)
+    launch_time: Mapped[float] = mapped_column(Float)
+    end_time: Mapped[float | None] = mapped_column(Float)
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index(None, "launch_time"),
+        Index(None, "taskname", "launch_time"),
+        Index(None, "provider", "is_sandbox", "status"),
+    )
+
+
+class Hit(Base):
+    __tablename__ = "hits"
+
+    hit_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), index=True)
+    hit_type_id: Mapped[str | None] = mapped_column(ID)
+    hit_status: Mapped[str] = mapped_column(STATUS)
+    expiration: Mapped[float] = mapped_column(Float)
+    assignments_pending: Mapped[int] = mapped_column(Integer, default=0)
+    assignments_available: Mapped[int] = mapped_column(Integer, default=0)
+    assignments_complete: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+
+    worker_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    first_seen: Mapped[float] = mapped_column(Float)
+
+
+class Assignment(Base):
+    """The marketplace's unit of work: one worker, one HIT, one status."""
+
+    __tablename__ = "assignments"
+
+    assignment_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    hit_id: Mapped[str] = mapped_column(ForeignKey("hits.hit_id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id"))
+    status: Mapped[str] = mapped_column(STATUS)
+    accepted: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)
+    approve_time: Mapped[float | None] = mapped_column(Float)
+    """When the marketplace will approve it automatically, if nobody reviews it."""
+    feedback: Mapped[str | None] = mapped_column(Text)
+    """The reason shown to the worker on rejection."""
+
+    __table_args__ = (
+        Index(None, "run_id", "status"),
+        Index(None, "worker_id", "status"),
+    )
+
+
+class Pairing(Base):
+    """One worker's work on one assignment within a run: times, conversation, bonus, notes."""
+
+    __tablename__ = "pairings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.assignment_id"), unique=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+    onboarding_id: Mapped[str | None] = mapped_column(ID)
+    onboarding_start: Mapped[float | None] = mapped_column(Float)
+    onboarding_end: Mapped[float | None] = mapped_column(Float)
+    task_start: Mapped[float | None] = mapped_column(Float)
+    task_end: Mapped[float | None] = mapped_column(Float)
+    conversation_id: Mapped[str | None] = mapped_column(ID)
+    agent_id: Mapped[str | None] = mapped_column(String(100))
+    """The worker's role in the conversation (the agent's `id`)."""
+    bonus_amount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    bonus_text: Mapped[str] = mapped_column(Text, default="")
+    bonus_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    world_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """This worker's part of what the world's prep_save_data() returned."""
+
+    __table_args__ = (
+        Index(None, "run_id", "conversation_id"),
+        Index(None, "run_id", "id"),
+    )
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+    conversation_id: Mapped[str] = mapped_column(ID)
+    started: Mapped[float] = mapped_column(Float)
+    ended: Mapped[float | None] = mapped_column(Float)
+    custom_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("run_id", "conversation_id"),)
+
+
+class Message(Base):
+    """One message, as sent, in the order the store received it (`id`)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_pk: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    sender_id: Mapped[str] = mapped_column(String(100))
+    worker_id: Mapped[str | None] = mapped_column(ForeignKey("workers.worker_id"))
+    assignment_id: Mapped[str | None] = mapped_column(ForeignKey("assignments.assignment_id"))
+    client_msg_id: Mapped[str | None] = mapped_column(ID)
+    turn_index: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        # Idempotency of log_message: a re-sent client message is stored once.
+        UniqueConstraint("assignment_id", "client_msg_id"),
+        Index(None, "conversation_pk", "id"),
+        Index(None, "worker_id"),
+    )

@@ -1,0 +1,34 @@
+"""Money as integer cents: parsing what people and MTurk write ("1.5", 1.50, "$2") exactly."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from datastore.errors import InvalidValue
+
+MAX_CENTS = 100_000_00
+"""$100,000: anything above is a typo, not a bonus."""
+
+
+def to_cents(amount: int | float | str | Decimal) -> int:
+    """Dollars → cents; refuses negative, fractional-cent, non-numeric and absurd amounts."""
+    if isinstance(amount, bool):
+        raise InvalidValue("an amount of money must be a number of dollars")
+    try:
+        dollars = Decimal(str(amount).strip().lstrip("$"))
+    except InvalidOperation:
+        raise InvalidValue(f"{amount!r} is not an amount of dollars") from None
+    if not dollars.is_finite():
+        raise InvalidValue(f"{amount!r} is not an amount of dollars")
+    cents = dollars * 100
+    if cents != cents.to_integral_value():
+        raise InvalidValue(f"{amount!r} has fractions of a cent")
+    if cents < 0:
+        raise InvalidValue(f"{amount!r} is negative")
+    if cents > MAX_CENTS:
+        raise InvalidValue(f"{amount!r} is more than ${MAX_CENTS // 100:,}")
+    return int(cents)
+
+
+def to_dollars(cents: int) -> str:
+    """Cents → the string MTurk expects ("1.50")."""
+    return f"{cents // 100}.{cents % 100:02d}"

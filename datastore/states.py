@@ -1,0 +1,123 @@
+"""Status enums and the one table that decides which status changes are allowed.
+
+Every writer in the handler asks `check_assignment_transition` before it touches a row,
+so an illegal change raises before anything is written.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from datastore.errors import IllegalTransition
+
+
+class AssignmentStatus(StrEnum):
+    """Where one worker's assignment is, from accept to review."""
+
+    ACCEPTED = "accepted"
+    ONBOARDING = "onboarding"
+    WAITING = "waiting"
+    IN_TASK = "in_task"
+    COMPLETED = "completed"
+    PARTNER_DISCONNECT = "partner_disconnect"
+    DISCONNECT = "disconnect"
+    TIMEOUT = "timeout"
+    RETURNED = "returned"
+    EXPIRED = "expired"
+    ABANDONED = "abandoned"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+S = AssignmentStatus
+
+# Ways a live worker can leave before finishing: each is open from every live status.
+_LEAVING = {S.DISCONNECT, S.TIMEOUT, S.RETURNED, S.EXPIRED, S.ABANDONED}
+
+ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
+    S.ACCEPTED: frozenset({S.ONBOARDING, S.WAITING, *_LEAVING}),
+    S.ONBOARDING: frozenset({S.WAITING, *_LEAVING}),
+    S.WAITING: frozenset({S.IN_TASK, *_LEAVING}),
+    # A worker may submit on the marketplace while the runner is down (found by reconciliation).
+    S.IN_TASK: frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, *_LEAVING}),
+    S.COMPLETED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.ABANDONED}),
+    S.PARTNER_DISCONNECT: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.ABANDONED}),
+    # A worker who dropped out can still press submit on the marketplace page.
+    S.DISCONNECT: frozenset({S.SUBMITTED}),
+    S.TIMEOUT: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED}),
+    # Overriding a rejection is allowed (MTurk's OverrideRejection); the reverse never is.
+    S.REJECTED: frozenset({S.APPROVED}),
+    S.RETURNED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.ABANDONED: frozenset(),
+    S.APPROVED: frozenset(),
+}
+
+# Helper groups, so callers never spell out lists of statuses themselves.
+LIVE = frozenset({S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK})
+"""The runner holds an agent for the worker."""
+REVIEWABLE = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED})
+"""Work that can be approved or rejected now."""
+REVIEWED = frozenset({S.APPROVED, S.REJECTED})
+FAILED = frozenset({S.DISCONNECT, S.TIMEOUT, S.RETURNED, S.EXPIRED, S.ABANDONED})
+"""Counted as failed for the run: the worker did not finish."""
+FINISHED_TASK = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, *REVIEWED})
+"""Counted as complete for the run."""
+FINAL = frozenset(s for s, nxt in ASSIGNMENT_TRANSITIONS.items() if not nxt)
+"""No further change is possible."""
+
+
+def check_assignment_transition(assignment_id: str, current: str, new: str) -> None:
+    """Raise `IllegalTransition` unless `current` → `new` is allowed."""
+    try:
+        old, target = AssignmentStatus(current), AssignmentStatus(new)
+    except ValueError:
+        raise IllegalTransition(
+            f"assignment {assignment_id}: {new!r} is not an assignment status"
+            if current in AssignmentStatus._value2member_map_
+            else f"assignment {assignment_id} has unknown status {current!r}"
+        ) from None
+    if target not in ASSIGNMENT_TRANSITIONS[old]:
+        allowed = ", ".join(sorted(ASSIGNMENT_TRANSITIONS[old])) or "none, it is final"
+        raise IllegalTransition(
+            f"assignment {assignment_id} is {old.value!r} and cannot become {target.value!r} "
+            f"(allowed next: {allowed})"
+        )
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class HitStatus(StrEnum):
+    """MTurk's own HIT statuses, kept as MTurk spells them."""
+
+    ASSIGNABLE = "Assignable"
+    UNASSIGNABLE = "Unassignable"
+    REVIEWABLE = "Reviewable"
+    REVIEWING = "Reviewing"
+    DISPOSED = "Disposed"
+
+
+class ReviewAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    BONUS = "bonus"
+    SOFT_BLOCK = "soft_block"
+    HARD_BLOCK = "hard_block"
+    UNBLOCK = "unblock"
+
+
+class ReviewOutcome(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class BlockKind(StrEnum):
+    SOFT = "soft"
+    HARD = "hard"

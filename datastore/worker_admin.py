@@ -1,0 +1,293 @@
+"""What the store keeps about workers beyond one assignment: onboarding results,
+qualifications, blocks, daily working time, and the audit log of review actions."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from datastore.access import StoreAccess, _insert_or_get, records
+from datastore.errors import IllegalTransition, InvalidValue, NotFound
+from datastore.models_review import (
+    Block,
+    OnboardingResult,
+    Qualification,
+    ReviewActionLog,
+    WorkerQualification,
+    WorkingTime,
+)
+from datastore.money import to_cents
+from datastore.records import Record
+from datastore.states import BlockKind, ReviewAction, ReviewOutcome
+
+
+def utc_day(at: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if at is None else at, timezone.utc).strftime("%Y-%m-%d")
+
+
+def _row_record(row: Any) -> Record:
+    """A model instance as a Record, columns in table order."""
+    return Record({c.key: getattr(row, c.key) for c in row.__table__.columns})
+
+
+class WorkerAdmin(StoreAccess):
+    # Onboarding --------------------------------------------------------------------------
+
+    def get_onboarding_data(self, assignment_id: str) -> Record | None:
+        query = select(OnboardingResult).where(OnboardingResult.assignment_id == assignment_id)
+        return self._read(lambda s: next((_row_record(r) for r in s.scalars(query)), None))
+
+    # Qualifications ----------------------------------------------------------------------
+
+    def ensure_qualification(
+        self,
+        name: str,
+        is_sandbox: bool,
+        *,
+        description: str = "",
+        provider_qual_id: str | None = None,
+    ) -> Record:
+        """Get or create the named qualification; remember the provider's id once known."""
+        if not name:
+            raise InvalidValue("a qualification needs a name")
+
+        def find(s: Session) -> Qualification | None:
+            return s.scalar(select(Qualification).where(
+                Qualification.name == name, Qualification.is_sandbox == is_sandbox))
+
+        def write(s: Session) -> Record:
+            qual = find(s) or _insert_or_get(
+                s,
+                Qualification(name=name, is_sandbox=is_sandbox, description=description,
+                              created=time.time()),
+                lambda: find(s),
+            )
+            if provider_qual_id is not None:
+                if qual.provider_qual_id not in (None, provider_qual_id):
+                    raise InvalidValue(
+                        f"qualification {name!r} is already linked to {qual.provider_qual_id!r}"
+                    )
+                qual.provider_qual_id = provider_qual_id
+            s.flush()
+            return _row_record(qual)
+
+        return self._write(write)
+
+    def get_qualification(self, name: str, is_sandbox: bool) -> Record | None:
+        query = select(Qualification).where(
+            Qualification.name == name, Qualification.is_sandbox == is_sandbox)
+        return self._read(lambda s: next((_row_record(q) for q in s.scalars(query)), None))
+
+    def grant_qualification(self, worker_id: str, name: str, is_sandbox: bool, value: int = 1) -> None:
+        def write(s: Session) -> None:
+            qual = self._qualification(s, name, is_sandbox)
+            self._ensure_worker(s, worker_id)
+            held = s.get(WorkerQualification, (qual.id, worker_id))
+            if held is None:
+                s.add(WorkerQualification(qualification_id=qual.id, worker_id=worker_id,
+                                          value=value, granted=time.time()))
+            else:
+                held.value = value
+
+        self._write(write)
+
+    def revoke_qualification(self, worker_id: str, name: str, is_sandbox: bool) -> bool:
+        """Remove the qualification from the worker; False if they did not hold it."""
+
+        def write(s: Session) -> bool:
+            held = s.get(WorkerQualification, (self._qualification(s, name, is_sandbox).id, worker_id))
+            if held is None:
+                return False
+            s.delete(held)
+            return True
+
+        return self._write(write)
+
+    def get_worker_qualifications(self, worker_id: str) -> list[Record]:
+        query = (
+            select(Qualification.name, Qualification.is_sandbox, Qualification.provider_qual_id,
+                   WorkerQualification.value, WorkerQualification.granted)
+            .join(WorkerQualification, WorkerQualification.qualification_id == Qualification.id)
+            .where(WorkerQualification.worker_id == worker_id)
+            .order_by(Qualification.name)
+        )
+        return self._read(lambda s: records(s.execute(query)))
+
+    @staticmethod
+    def _qualification(s: Session, name: str, is_sandbox: bool) -> Qualification:
+        qual = s.scalar(select(Qualification).where(
+            Qualification.name == name, Qualification.is_sandbox == is_sandbox))
+        if qual is None:
+            raise NotFound(f"there is no qualification {name!r}")
+        return qual
+
+    # Blocks ------------------------------------------------------------------------------
+
+    def log_block(
+        self,
+        worker_id: str,
+        kind: str,
+        is_sandbox: bool,
+        *,
+        reason: str = "",
+        run_id: str | None = None,
+        qualification_name: str | None = None,
+    ) -> Record:
+        """Record a soft block (through a qualification) or a hard block. Blocking a worker
+        who already has an active block of that kind returns the existing one."""
+        if kind not in (BlockKind.SOFT, BlockKind.HARD):
+            raise InvalidValue(f"a block is 'soft' or 'hard', not {kind!r}")
+        if kind == BlockKind.SOFT and not qualification_name:
+            raise InvalidValue("a soft block needs the qualification that carries it")
+
+        def write(s: Session) -> Record:
+            self._ensure_worker(s, worker_id)
+            qual_id = self._qualification(s, qualification_name, is_sandbox).id if qualification_name else None
+            active = s.scalar(select(Block).where(
+                Block.worker_id == worker_id, Block.kind == kind, Block.is_sandbox == is_sandbox,
+                Block.qualification_id.is_(None) if qual_id is None else Block.qualification_id == qual_id,
+                Block.revoked.is_(None)))
+            if active is None:
+                active = Block(worker_id=worker_id, kind=kind, is_sandbox=is_sandbox,
+                               qualification_id=qual_id, run_id=run_id, reason=reason,
+                               created=time.time())
+                s.add(active)
+                s.flush()
+            return _row_record(active)
+
+        return self._write(write)
+
+    def log_unblock(self, worker_id: str, kind: str, is_sandbox: bool) -> int:
+        """Lift the worker's active blocks of `kind`; answers how many were lifted."""
+
+        def write(s: Session) -> int:
+            result = s.execute(
+                update(Block)
+                .where(Block.worker_id == worker_id, Block.kind == kind,
+                       Block.is_sandbox == is_sandbox, Block.revoked.is_(None))
+                .values(revoked=time.time())
+            )
+            return int(result.rowcount or 0)
+
+        return self._write(write)
+
+    def get_blocks_for_worker(self, worker_id: str, *, active_only: bool = True) -> list[Record]:
+        query = select(Block).where(Block.worker_id == worker_id).order_by(Block.id)
+        if active_only:
+            query = query.where(Block.revoked.is_(None))
+        return self._read(lambda s: [_row_record(b) for b in s.scalars(query)])
+
+    # Working time ------------------------------------------------------------------------
+
+    def add_working_time(self, worker_id: str, seconds: float, day: str | None = None) -> float:
+        """Add to the worker's total for `day` (UTC, default today); answers the new total."""
+        if not seconds >= 0:
+            raise InvalidValue("working time must be 0 seconds or more")
+        day = day or utc_day()
+
+        def write(s: Session) -> float:
+            self._ensure_worker(s, worker_id)
+            row = s.get(WorkingTime, (worker_id, day), with_for_update=True)
+            if row is None:
+                row = _insert_or_get(
+                    s, WorkingTime(worker_id=worker_id, day=day, seconds=0.0),
+                    lambda: s.get(WorkingTime, (worker_id, day), with_for_update=True))
+            row.seconds += seconds
+            return row.seconds
+
+        return self._write(write)
+
+    def get_working_time(self, worker_id: str, day: str | None = None) -> float:
+        day = day or utc_day()
+        return self._read(lambda s: getattr(s.get(WorkingTime, (worker_id, day)), "seconds", 0.0))
+
+    # Review audit log --------------------------------------------------------------------
+
+    def begin_review_action(
+        self,
+        token: str,
+        action: str,
+        *,
+        actor: str,
+        worker_id: str,
+        run_id: str | None = None,
+        assignment_id: str | None = None,
+        amount: int | float | str | Decimal | None = None,
+        reason: str = "",
+    ) -> tuple[Record, bool]:
+        """Write the intent of a review action before the provider is called.
+
+        Answers (the log row, created). With a token seen before, nothing is written and
+        the first row comes back with created=False: the caller must not act again.
+        """
+        if action not in ReviewAction._value2member_map_:
+            raise InvalidValue(f"{action!r} is not a review action")
+        if not token:
+            raise InvalidValue("a review action needs an idempotency token")
+        cents = None if amount is None else to_cents(amount)
+
+        def find(s: Session) -> ReviewActionLog | None:
+            return s.scalar(select(ReviewActionLog).where(ReviewActionLog.token == token))
+
+        def write(s: Session) -> tuple[Record, bool]:
+            existing = find(s)
+            if existing is not None:
+                return _row_record(existing), False
+            self._ensure_worker(s, worker_id)
+            row = ReviewActionLog(
+                token=token, action=action, actor=actor, run_id=run_id,
+                assignment_id=assignment_id, worker_id=worker_id, amount_cents=cents,
+                reason=reason, outcome=ReviewOutcome.PENDING, created=time.time(),
+            )
+            stored = _insert_or_get(s, row, lambda: find(s))
+            s.flush()
+            return _row_record(stored), stored is row
+
+        return self._write(write)
+
+    def finish_review_action(
+        self,
+        token: str,
+        *,
+        succeeded: bool,
+        provider_response: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> Record:
+        """Record what the provider answered. A finished action cannot be finished again."""
+
+        def write(s: Session) -> Record:
+            row = s.scalar(select(ReviewActionLog).where(ReviewActionLog.token == token)
+                           .with_for_update())
+            if row is None:
+                raise NotFound(f"there is no review action with token {token!r}")
+            if row.outcome != ReviewOutcome.PENDING:
+                raise IllegalTransition(f"review action {token!r} already {row.outcome}")
+            row.outcome = ReviewOutcome.SUCCEEDED if succeeded else ReviewOutcome.FAILED
+            row.provider_response, row.error, row.finished = provider_response, error, time.time()
+            return _row_record(row)
+
+        return self._write(write)
+
+    def get_review_actions(
+        self,
+        *,
+        assignment_id: str | None = None,
+        worker_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Record]:
+        """The audit log, oldest first, narrowed by any of the given ids."""
+        query = select(ReviewActionLog).order_by(ReviewActionLog.id)
+        for column, value in ((ReviewActionLog.assignment_id, assignment_id),
+                              (ReviewActionLog.worker_id, worker_id),
+                              (ReviewActionLog.run_id, run_id)):
+            if value is not None:
+                query = query.where(column == value)
+        return self._read(lambda s: [_row_record(r) for r in s.scalars(query)])
+
+    def get_review_action(self, token: str) -> Record | None:
+        query = select(ReviewActionLog).where(ReviewActionLog.token == token)
+        return self._read(lambda s: next((_row_record(r) for r in s.scalars(query)), None))

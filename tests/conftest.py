@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite: a fresh store per test, on SQLite by default or on
+PostgreSQL when PARLEY_DATABASE_URL points at one (each test then gets its own schema)."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from datastore import MTurkDataHandler
+from datastore.engine import close_stores
+
+SUITE_URL = os.environ.get("PARLEY_DATABASE_URL", "")
+ON_POSTGRES = SUITE_URL.startswith("postgresql")
+
+
+def pytest_report_header() -> str:
+    return f"parley store: {'PostgreSQL (a schema per test)' if ON_POSTGRES else 'SQLite (a file per test)'}"
+
+
+@pytest.fixture
+def store_url(tmp_path) -> Iterator[str]:
+    """The URL of a new, empty store that only this test uses."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'parley.db'}"
+        close_stores()
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(SUITE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(SUITE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        close_stores()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store_env(store_url, monkeypatch) -> str:
+    """Make the per-test store the default one (PARLEY_DATABASE_URL), for code that opens
+    the default store itself: CLIs, subprocesses, `MTurkDataHandler()`."""
+    monkeypatch.setenv("PARLEY_DATABASE_URL", store_url)
+    return store_url
+
+
+@pytest.fixture
+def handler(store_url) -> MTurkDataHandler:
+    return MTurkDataHandler(db_url=store_url)
