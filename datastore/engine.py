@@ -98,7 +98,12 @@ def _create_sqlite_engine(url: URL) -> Engine:
     path = url.database
     if not path or path == ":memory:":
         raise StoreUnavailable("an in-memory SQLite store cannot be shared; give a file path")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create the folder for the store {path}: {exc.strerror or exc}"
+        ) from None
     engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=60)
 
     @event.listens_for(engine, "connect")

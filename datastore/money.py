@@ -13,6 +13,8 @@ def to_cents(amount: int | float | str | Decimal) -> int:
     """Dollars → cents; refuses negative, fractional-cent, non-numeric and absurd amounts."""
     if isinstance(amount, bool):
         raise InvalidValue("an amount of money must be a number of dollars")
+    if isinstance(amount, float) and abs(amount - round(amount, 2)) < 1e-9:
+        amount = round(amount, 2)  # 0.1 + 0.2 means 30 cents, not a fraction of one
     try:
         dollars = Decimal(str(amount).strip().lstrip("$"))
     except InvalidOperation:

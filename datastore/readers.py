@@ -7,6 +7,7 @@ are counted here from indexed columns, so they always agree with the rows.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -308,23 +309,23 @@ class Readers(StoreAccess):
         """Every conversation of a run as `get_full_conversation_data` shapes it, read a
         batch at a time so a run of any size streams in constant memory."""
         after = ""
-        while True:
-            def read(s: Session) -> list[dict[str, Any]]:
-                page = list(s.scalars(
-                    select(Conversation)
-                    .where(Conversation.run_id == run_id, Conversation.conversation_id > after)
-                    .order_by(Conversation.conversation_id)
-                    .limit(batch)
-                ))
-                return list(self._full_conversations(s, page)) if page else []
-
-            page = self._read(read)
-            if not page:
-                return
+        while page := self._read(partial(self._conversation_page, run_id=run_id, after=after, batch=batch)):
             yield from page
             after = page[-1]["conversation_id"]
 
     # Helpers -----------------------------------------------------------------------------
+
+    @classmethod
+    def _conversation_page(
+        cls, s: Session, run_id: str, after: str, batch: int
+    ) -> list[dict[str, Any]]:
+        page = list(s.scalars(
+            select(Conversation)
+            .where(Conversation.run_id == run_id, Conversation.conversation_id > after)
+            .order_by(Conversation.conversation_id)
+            .limit(batch)
+        ))
+        return list(cls._full_conversations(s, page)) if page else []
 
     @staticmethod
     def _conversation_of_kind(

@@ -3,7 +3,7 @@ qualifications, blocks, daily working time, and the audit log of review actions.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from datastore.states import BlockKind, ReviewAction, ReviewOutcome
 
 
 def utc_day(at: float | None = None) -> str:
-    return datetime.fromtimestamp(time.time() if at is None else at, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(time.time() if at is None else at, UTC).strftime("%Y-%m-%d")
 
 
 def _row_record(row: Any) -> Record:
