@@ -159,7 +159,7 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
             with _migration_lock(engine, conn):
                 command.upgrade(alembic_config(conn), revision)
                 conn.commit()
-    except OperationalError as exc:
+    except DBAPIError as exc:  # cannot connect, not a database, read-only, disk full ...
         raise StoreUnavailable(
             f"cannot open the store {safe_url(engine.url)}: {exc.orig}"
         ) from None

@@ -116,7 +116,7 @@ def message_dict(row: Message) -> dict[str, Any]:
     """A stored message as the act that was sent, plus who sent it and when.
     The columns win over the payload: a worker cannot claim to be someone else."""
     message = dict(row.payload)
-    message.setdefault("id", row.sender_id)
+    message["id"] = row.sender_id
     if row.client_msg_id is not None:
         message.setdefault("message_id", row.client_msg_id)
     message.update(

@@ -75,6 +75,10 @@ def test_safe_url_hides_passwords():
 def test_a_store_in_an_unwritable_place_is_reported(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreUnavailable, match="cannot open the store"):
+        open_store(f"sqlite:///{garbage}")
     with pytest.raises(StoreUnavailable, match="cannot create the folder"):
         open_store(f"sqlite:///{blocker}/sub/parley.db")
     read_only = tmp_path / "ro"

@@ -297,9 +297,10 @@ def test_messages_come_back_in_the_order_they_were_stored(handler, run_id, in_ta
 
 
 def test_a_worker_cannot_store_a_message_as_someone_else(handler, run_id, in_task):
-    handler.log_message(run_id, "t_1", "Asker", {"text": "hi", "worker_id": "W999", "id": "Asker"},
+    handler.log_message(run_id, "t_1", "Asker", {"text": "hi", "worker_id": "W999", "id": "Impostor"},
                         worker_id="W1", assignment_id=in_task, client_msg_id="c1")
-    assert handler.get_messages(run_id, "t_1")[0]["worker_id"] == "W1"
+    [message] = handler.get_messages(run_id, "t_1")
+    assert message["worker_id"] == "W1" and message["id"] == "Asker"
 
 
 @pytest.mark.parametrize(
