@@ -150,7 +150,7 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
             conn.rollback()
             if revision == "head" and current == heads:
                 return
-            unknown = {rev for rev in current if script.get_revision(rev) is None} if current else set()
+            unknown = current - {script_rev.revision for script_rev in script.walk_revisions()}
             if unknown:
                 raise StoreUnavailable(
                     f"the store {safe_url(engine.url)} is at schema revision "
