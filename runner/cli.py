@@ -1,0 +1,158 @@
+"""`python -m runner run TASK -nc N ...`: run a task until it has its conversations.
+
+With the local provider it prints one link per HIT; open them in browser tabs to work.
+On a terminal a progress line updates in place; otherwise progress is logged as lines.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn
+
+from datastore import DatastoreError, MTurkDataHandler
+from datastore.money import to_cents
+from runner.manager import TaskManager
+from runner.options import RunOptions
+from runner.providers import Refused, make_provider
+from runner.server import RunnerServer, create_runner_app
+from runner.tasks import TaskError, available_tasks, load_task
+
+PROG = "python -m runner"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Run Parley tasks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("tasks", help="list the tasks in tasks/")
+    run = commands.add_parser("run", help="run a task", description="Run a task until it has its conversations.")
+    run.add_argument("task", help="a folder under tasks/, or a path to a task folder")
+    run.add_argument("-nc", "--num-conversations", type=int, default=1, help="conversations to collect")
+    run.add_argument("-r", "--reward", default="0", help="reward per assignment, in dollars")
+    run.add_argument("--provider", choices=("local", "mturk"), default="local")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--sandbox", dest="live", action="store_false", help="MTurk's sandbox (default)")
+    where.add_argument("--live", dest="live", action="store_true", help="MTurk's live marketplace")
+    run.add_argument("--host", default="127.0.0.1", help="address the chat server listens on")
+    run.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    run.add_argument("--db", metavar="URL", help="store URL (default PARLEY_DATABASE_URL or ./data/parley.db)")
+    run.add_argument("--unique", action="store_true", help="one assignment per worker")
+    run.add_argument("--unique-qual-name", metavar="NAME", help="one assignment per worker across tasks using NAME")
+    run.add_argument("--allowed-conversations", type=int, default=0, metavar="N",
+                     help="conversations a worker may have open at once (0: unlimited)")
+    run.add_argument("--count-complete", action="store_true",
+                     help="count only conversations nobody left toward the target")
+    run.add_argument("--max-connections", type=int, default=30, metavar="N",
+                     help="workers live at once (default 30; 0: unlimited)")
+    run.add_argument("--max-time", type=int, default=0, metavar="SECONDS",
+                     help="seconds a worker may work on this task per day (0: unlimited)")
+    run.add_argument("--max-time-qual", metavar="NAME", help="qualification for the max-time soft block (MTurk)")
+    run.add_argument("--block-qualification", metavar="NAME", help="soft-block qualification (onboarding failures)")
+    run.add_argument("--disconnect-qualification", metavar="NAME", help="soft-block qualification for disconnects")
+    run.add_argument("--hard-block", action="store_true", help="hard-block workers who hit the disconnect cap")
+    run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
+    run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
+                     help="silence before a worker counts as disconnected (default 30)")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    for name in ("num_conversations", "allowed_conversations", "max_connections", "max_time"):
+        if getattr(args, name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.disconnect_timeout <= 0:
+        raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    to_cents(args.reward)
+    return RunOptions(
+        num_conversations=args.num_conversations, reward=args.reward,
+        count_complete=args.count_complete, max_connections=args.max_connections,
+        allowed_conversations=args.allowed_conversations, unique=args.unique,
+        unique_qual_name=args.unique_qual_name, max_time=args.max_time,
+        max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
+        disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
+        auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "tasks":
+            print("\n".join(available_tasks()))
+            return 0
+        return run(args)
+    except (UsageError, TaskError, DatastoreError, Refused) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    task = load_task(args.task)
+    provider = make_provider(args.provider, is_sandbox=not args.live)
+    handler = MTurkDataHandler(db_url=args.db)
+    manager = TaskManager(task, handler, provider, options)
+    app = create_runner_app(manager)
+    try:
+        server = RunnerServer(app, args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    manager.base_url = server.url
+    server.start()
+    run_id = manager.start()
+    print(f"Run {run_id}: {task.name}, {options.num_conversations} conversation(s), "
+          f"provider {provider.name}. Chat server at {server.url}", flush=True)
+    for link in provider.worker_links():
+        print(f"  worker link: {link}", flush=True)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    report = ProgressReport(manager)
+    while not manager.wait(1.0):
+        report.show()
+        if stopping:
+            print("\nStopping: telling live workers and expiring the run's HITs…", flush=True)
+            manager.shutdown()
+    report.show(final=True)
+    server.stop()
+    return 0
+
+
+class ProgressReport:
+    """A line that updates in place on a terminal, or a log line when something changed."""
+
+    def __init__(self, manager: TaskManager) -> None:
+        self.manager = manager
+        self.started = time.monotonic()
+        self.tty = sys.stdout.isatty()
+        self.last = ""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    def show(self, final: bool = False) -> None:
+        p = self.manager.progress()
+        elapsed = int(time.monotonic() - self.started)
+        line = (f"conversations {p['completed']}/{p['target']} done ({p['started']} started) · "
+                f"onboarding {p['onboarding']} · waiting {p['waiting']} · in task {p['in_task']}")
+        clock = f" · {elapsed // 3600:02d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        if self.tty:
+            print(f"\r{line}{clock}\033[K", end="\n" if final else "", flush=True)
+        elif line != self.last or final:
+            logging.getLogger("parley.runner").info(line)
+        self.last = line

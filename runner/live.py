@@ -1,0 +1,220 @@
+"""One worker's live presence on the runner: the websocket (which may drop and come back),
+the numbered frames sent to it, the inbox its agent reads, and the conversation it is in.
+
+The socket thread stores a worker's message, hands it to the agent, then acks it: an ack
+always means "in the database". Frames to the worker are numbered and kept, so a
+reconnecting page can ask for everything after the last one it saw.
+"""
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from runner.agents import Act, Agent
+from runner.protocol import WorkerIdentity, encode
+from runner.worlds import (
+    DISCONNECT_MESSAGE,
+    PARTNER_DISCONNECT_MESSAGE,
+    RETURN_MESSAGE,
+    TIMEOUT_MESSAGE,
+)
+
+if TYPE_CHECKING:
+    from datastore import MTurkDataHandler
+
+LEAVE_MESSAGES = {
+    "disconnect": DISCONNECT_MESSAGE,
+    "returned": RETURN_MESSAGE,
+    "timeout": TIMEOUT_MESSAGE,
+    "partner_disconnect": PARTNER_DISCONNECT_MESSAGE,
+}
+_WAKE = object()
+
+
+class LiveConversation:
+    """A conversation (onboarding or task) running on this runner. Stores what its humans
+    see, once each, however many of them observe the same act."""
+
+    def __init__(self, handler: MTurkDataHandler, run_id: str, conversation_id: str) -> None:
+        self.handler, self.run_id, self.conversation_id = handler, run_id, conversation_id
+        self.sessions: list[WorkerSession] = []
+        self.partner_left = threading.Event()
+        self._stored: set[str] = set()
+        self._turns = 0
+        self._lock = threading.Lock()
+
+    def next_turn(self) -> int:
+        with self._lock:
+            self._turns += 1
+            return self._turns - 1
+
+    def mark_stored(self, message_id: str) -> None:
+        with self._lock:
+            self._stored.add(message_id)
+
+    def store_observed(self, act: Act) -> None:
+        """Store an act a human is about to see, unless it is stored already (a worker's
+        own message, or one another human observed first). Stamps `message_id` as ParlAI did."""
+        message_id = act.setdefault("message_id", uuid.uuid4().hex)
+        with self._lock:
+            if message_id in self._stored:
+                return
+            self._stored.add(message_id)
+            turn = self._turns
+            self._turns += 1
+        self.handler.log_message(self.run_id, self.conversation_id, str(act.get("id", "System")),
+                                 act, turn_index=turn)
+
+
+class WorkerSession:
+    """Everything the runner holds for one accepted assignment."""
+
+    def __init__(self, who: WorkerIdentity, hit_id: str) -> None:
+        self.who = who
+        self.hit_id = hit_id
+        self.accepted_at = time.time()
+        self.state = "accepted"
+        self.state_text = ""
+        self.left: str | None = None
+        """How the worker left ('disconnect', 'returned', 'timeout'), once they have."""
+        self.conversation: LiveConversation | None = None
+        self.agent = HumanAgent(self)
+        self.last_seen = time.monotonic()
+        self._ws: Any = None
+        self._frames: list[dict[str, Any]] = []
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._lock = threading.RLock()
+
+    @property
+    def worker_id(self) -> str:
+        return self.who.worker_id
+
+    @property
+    def assignment_id(self) -> str:
+        return self.who.assignment_id
+
+    # The socket ------------------------------------------------------------------------
+
+    def attach(self, ws: Any, last_seq: int) -> None:
+        """A page (re)connected: greet it and replay every numbered frame it missed."""
+        with self._lock:
+            previous, self._ws = self._ws, ws
+            self.last_seen = time.monotonic()
+            if previous is not None and previous is not ws:
+                _close_quietly(previous)
+            self.send({"type": "welcome", "state": self.state, "text": self.state_text,
+                       "agent_id": self.agent.id if self.conversation else None,
+                       "last_seq": len(self._frames)})
+            for frame in self._frames[last_seq:]:
+                self.send(frame)
+
+    def detach(self, ws: Any) -> None:
+        with self._lock:
+            if self._ws is ws:
+                self._ws = None
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None
+
+    def touch(self) -> None:
+        self.last_seen = time.monotonic()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame now if a page is connected (acks, errors, heartbeats)."""
+        with self._lock:
+            if self._ws is None:
+                return
+            try:
+                self._ws.send(encode(frame))
+            except Exception:  # the page went away mid-send; it will replay on reconnect
+                self._ws = None
+
+    def push(self, frame: dict[str, Any]) -> None:
+        """Number a frame, keep it for replay, and send it."""
+        with self._lock:
+            frame = {**frame, "seq": len(self._frames) + 1}
+            self._frames.append(frame)
+            self.send(frame)
+
+    def set_state(self, state: str, text: str = "") -> None:
+        with self._lock:
+            self.state, self.state_text = state, text
+            agent_id = self.agent.id if self.conversation else None
+            self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id})
+
+    def close(self) -> None:
+        with self._lock:
+            if self._ws is not None:
+                _close_quietly(self._ws)
+                self._ws = None
+
+    # The agent's side --------------------------------------------------------------------
+
+    def deliver_to_agent(self, act: Act) -> None:
+        self._inbox.put(act)
+
+    def wake(self) -> None:
+        """Unblock a waiting act() so it can answer a leave message."""
+        self._inbox.put(_WAKE)
+
+    def next_act(self, timeout: float | None) -> Act | None:
+        """The worker's next message; None when they left or their partner did."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.left or (self.conversation and self.conversation.partner_left.is_set()):
+                return None
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._inbox.get(timeout=wait)
+            except queue.Empty:
+                raise TimeoutError from None
+            if item is not _WAKE:
+                return item
+
+
+class HumanAgent(Agent):
+    """A worker in a world. `act()` answers what they type, or a leave message."""
+
+    def __init__(self, session: WorkerSession) -> None:
+        super().__init__("Worker")
+        self.session = session
+        self.on_timeout: Callable[[WorkerSession], None] = lambda s: None
+
+    @property
+    def worker_id(self) -> str:
+        return self.session.worker_id
+
+    @property
+    def assignment_id(self) -> str:
+        return self.session.assignment_id
+
+    def observe(self, act: Act) -> None:
+        super().observe(act)
+        conversation = self.session.conversation
+        if conversation is not None:
+            conversation.store_observed(act)
+        if act.get("id") != self.id:  # the page already shows the worker's own messages
+            self.session.push({"type": "message", "act": act})
+
+    def act(self, timeout: float | None = None) -> Act:
+        try:
+            act = self.session.next_act(timeout)
+        except TimeoutError:
+            self.on_timeout(self.session)
+            return dict(TIMEOUT_MESSAGE)
+        if act is not None:
+            return act
+        if self.session.left:
+            return dict(LEAVE_MESSAGES[self.session.left])
+        return dict(PARTNER_DISCONNECT_MESSAGE)
+
+
+def _close_quietly(ws: Any) -> None:
+    with contextlib.suppress(Exception):  # already closed
+        ws.close()

@@ -1,0 +1,399 @@
+"""The TaskManager: every worker's way through a run, and the run's way to its end.
+
+accept → (onboarding world) → waiting pool → paired into a conversation → task world in
+its own thread → done / left. Every step is written through the handler as it happens,
+so the store always says where each worker is.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
+from datastore.states import LIVE
+from runner.live import LiveConversation, WorkerSession
+from runner.options import RunOptions
+from runner.protocol import WorkerIdentity
+from runner.providers.base import Provider, Refused
+from runner.tasks import Task
+
+log = logging.getLogger("parley.runner")
+
+MAX_PARLEYS_AFTER_LEAVE = 50
+"""A world that ignores leave messages is stopped after this many more turns."""
+
+LEFT_TEXT = {
+    "disconnect": "You were disconnected for too long, so this task has ended for you.",
+    "returned": "You returned this task. Thank you for your time.",
+    "timeout": "You took too long to answer, so this task has ended for you.",
+}
+DONE_TEXT = "The conversation is over. Press Done to submit your work."
+PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
+                     "Your work so far is saved: press Done to submit it.")
+FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
+
+
+class TaskManager:
+    def __init__(self, task: Task, handler: MTurkDataHandler, provider: Provider,
+                 options: RunOptions, *, base_url: str = "http://127.0.0.1") -> None:
+        self.task, self.handler, self.provider, self.options = task, handler, provider, options
+        self.base_url = base_url
+        self.run_id = ""
+        self.sessions: dict[str, WorkerSession] = {}
+        self.finished = threading.Event()
+        self._lock = threading.RLock()
+        self._pool: list[WorkerSession] = []
+        self._started = 0
+        self._completed_ok = 0
+        self._active = 0
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    # Starting and ending ---------------------------------------------------------------
+
+    def start(self) -> str:
+        self.run_id = self.handler.log_new_run(
+            self.options.num_conversations, self.task.name, provider=self.provider.name,
+            is_sandbox=self.provider.is_sandbox, is_test=self.options.is_test,
+            reward=self.options.reward, config={"task_dir": str(self.task.path), **self.options.as_config()},
+        )
+        self.provider.bind(self.handler, self.run_id, self.base_url)
+        self.provider.launch(self.options.num_conversations * self.task.humans_per_conversation)
+        self._spawn(self._monitor, "monitor")
+        if self.options.num_conversations == 0:
+            self._finish_run()
+        return self.run_id
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.finished.wait(timeout)
+
+    def shutdown(self) -> None:
+        """Stop the run now (Ctrl-C): tell live workers, end the run as stopped."""
+        self._finish_run(status="stopped")
+
+    def _finish_run(self, status: str = "completed") -> None:
+        with self._lock:
+            if self.finished.is_set():
+                return
+            self.finished.set()
+            leftovers = [s for s in self.sessions.values() if s.state in ("accepted", "onboarding", "waiting")]
+            self._pool.clear()
+        for session in leftovers:
+            self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
+            session.left = "expired"
+            session.wake()
+            session.set_state("expired", FULL_TEXT)
+        try:
+            self.provider.cleanup()
+        except Refused as exc:
+            log.warning("cleanup on the provider failed: %s", exc)
+        self._write(self.handler.log_end_run, self.run_id, status)
+        self._stop.set()
+
+    # Accepting a worker ----------------------------------------------------------------
+
+    def accept(self, hit_id: str, assignment_id: str, worker_id: str) -> WorkerSession:
+        """Let a worker in, or raise Refused with a sentence for their page."""
+        existing = self.sessions.get(assignment_id)
+        if existing is not None:
+            if existing.worker_id != worker_id:
+                raise Refused("this assignment belongs to another worker")
+            return existing
+        if self.finished.is_set():
+            raise Refused(FULL_TEXT)
+        self.provider.check_assignment(hit_id, assignment_id, worker_id)
+        with self._lock:
+            self._check_worker_may_start(worker_id)
+            who = WorkerIdentity(self.run_id, assignment_id, worker_id)
+            session = WorkerSession(who, hit_id)
+            session.agent.on_timeout = lambda s: self.worker_left(s, "timeout")
+            try:
+                self.handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, self.run_id)
+            except DatastoreError as exc:
+                raise Refused(str(exc)) from None
+            self.sessions[assignment_id] = session
+        if self.task.has_onboarding:
+            self._spawn(lambda: self._onboard(session), f"onboard-{assignment_id}")
+        else:
+            self._write(self.handler.log_waiting, worker_id, assignment_id)
+            self._enter_waiting(session)
+        return session
+
+    def _check_worker_may_start(self, worker_id: str) -> None:
+        options, sandbox = self.options, self.provider.is_sandbox
+        live = [s for s in self.sessions.values() if s.state in LIVE and not s.left]
+        for block in self.handler.get_blocks_for_worker(worker_id):
+            if block["is_sandbox"] == sandbox and (
+                    block["kind"] == "hard" or block["qualification_id"] in self._blocking_qual_ids()):
+                raise Refused("You are not able to work on this task. Thank you for your interest.")
+        if options.unique and any(
+                a["run_id"] == self.run_id for a in self.handler.get_all_assignments_for_worker(worker_id)):
+            raise Refused("You have already worked on this task; each worker may do it only once.")
+        if options.unique_qual_name and any(
+                q["name"] == options.unique_qual_name and q["is_sandbox"] == sandbox
+                for q in self.handler.get_worker_qualifications(worker_id)):
+            raise Refused("You have already done a task of this kind; each worker may do it only once.")
+        mine = sum(1 for s in live if s.worker_id == worker_id)
+        if options.allowed_conversations and mine >= options.allowed_conversations:
+            raise Refused(f"You already have {mine} of these tasks open; finish "
+                          f"{'it' if mine == 1 else 'one'} before starting another.")
+        if options.max_connections and len(live) >= options.max_connections:
+            raise Refused("Too many workers are on this task right now. Please try again in a few minutes.")
+        if options.max_time and self.handler.get_working_time(worker_id) >= options.max_time:
+            raise Refused("You have reached today's time limit for this task. Thank you; "
+                          "please come back tomorrow.")
+
+    def _blocking_qual_ids(self) -> set[int]:
+        names = {self.block_qualification, self.options.disconnect_qualification,
+                 *self.task.config["blocking_qualifications"]}
+        found = (self.handler.get_qualification(n, self.provider.is_sandbox) for n in names if n)
+        return {q["id"] for q in found if q is not None}
+
+    @property
+    def block_qualification(self) -> str:
+        return self.options.block_qualification or f"parley_{self.task.name}_block"
+
+    def session_for(self, who: WorkerIdentity) -> WorkerSession | None:
+        session = self.sessions.get(who.assignment_id)
+        if session is None or session.who != who:
+            return None
+        return session
+
+    # Onboarding, waiting, pairing ------------------------------------------------------
+
+    def _onboard(self, session: WorkerSession) -> None:
+        conversation = LiveConversation(self.handler, self.run_id, f"o_{session.assignment_id}")
+        conversation.sessions = [session]
+        session.conversation = conversation
+        self._write(self.handler.log_start_onboard, session.worker_id, session.assignment_id,
+                    conversation.conversation_id)
+        session.set_state("onboarding", "Please complete this short introduction first.")
+        world = self.task.worlds.OnboardingWorld(self._opt(conversation.conversation_id), session.agent)
+        try:
+            self._run_world(world, conversation)
+        except Exception:
+            log.exception("onboarding world of %s failed", session.assignment_id)
+        finally:
+            world.shutdown()
+        if session.left:
+            return
+        saved = world.prep_save_data([session.agent]) or {}
+        passed = getattr(world, "passed", True)
+        self._write(self.handler.log_finish_onboard, session.worker_id, session.assignment_id,
+                    passed=passed, answers=saved.get("custom_data"))
+        session.conversation = None
+        if passed is False:
+            self._soft_block(session.worker_id, "did not pass the onboarding")
+            self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
+            session.left = "expired"
+            session.set_state("expired", "Thank you for trying. You did not qualify for this task, "
+                                         "so you cannot continue; please return it.")
+            self._add_working_time(session)
+            return
+        self._enter_waiting(session)
+
+    def _soft_block(self, worker_id: str, reason: str) -> None:
+        name, sandbox = self.block_qualification, self.provider.is_sandbox
+        self.handler.ensure_qualification(name, sandbox, description=f"blocked from {self.task.name}")
+        self.handler.log_block(worker_id, "soft", sandbox, reason=reason, run_id=self.run_id,
+                               qualification_name=name)
+        self.provider.soft_block(worker_id, qualification_name=name, reason=reason)
+
+    def _enter_waiting(self, session: WorkerSession) -> None:
+        with self._lock:
+            if session.left or self.finished.is_set():
+                return
+            session.set_state("waiting", "Waiting for a partner to join…")
+            self._pool.append(session)
+        self._try_pairing()
+
+    def _conversations_needed(self) -> int:
+        target = self.options.num_conversations
+        if self.options.count_complete:
+            return target - self._completed_ok - self._active
+        return target - self._started
+
+    def _try_pairing(self) -> None:
+        size = self.task.humans_per_conversation
+        while True:
+            with self._lock:
+                self._pool = [s for s in self._pool if not s.left]
+                if self.finished.is_set() or len(self._pool) < size or self._conversations_needed() <= 0:
+                    return
+                group, self._pool = self._pool[:size], self._pool[size:]
+                self._started += 1
+                self._active += 1
+                conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}")
+            conversation.sessions = group
+            for session, agent_id in zip(group, self.task.agent_ids):
+                session.agent.id = agent_id
+                session.conversation = conversation
+                self._write(self.handler.log_start_task, session.worker_id, session.assignment_id,
+                            conversation.conversation_id, agent_id=agent_id)
+                session.set_state("in_task", "")
+            self._spawn(lambda c=conversation: self._run_conversation(c), f"world-{conversation.conversation_id}")
+
+    # The task world --------------------------------------------------------------------
+
+    def _run_conversation(self, conversation: LiveConversation) -> None:
+        sessions = conversation.sessions
+        agents = [s.agent for s in sessions]
+        world = None
+        crashed = False
+        try:
+            world = self.task.worlds.TaskWorld(self._opt(conversation.conversation_id), agents)
+            self._run_world(world, conversation)
+        except Exception:
+            log.exception("task world %s failed", conversation.conversation_id)
+            crashed = True
+        ok = not crashed and not conversation.partner_left.is_set() and not any(s.left for s in sessions)
+        approve_time = (time.time() + self.options.auto_approve_delay
+                        if self.options.auto_approve_delay is not None else None)
+        for session in sessions:
+            self._end_task_for(session, conversation, approve_time)
+        if world is not None:
+            try:
+                world.shutdown()
+                self.handler.save_world_data(world.prep_save_data(agents) or {}, self.run_id,
+                                             conversation.conversation_id)
+                world.review_work()
+            except Exception:
+                log.exception("saving world %s failed", conversation.conversation_id)
+        self._write(self.handler.log_end_conversation, self.run_id, conversation.conversation_id)
+        with self._lock:
+            self._active -= 1
+            self._completed_ok += ok
+            relaunch = self.options.count_complete and not ok
+        if relaunch:
+            self.provider.launch(self.task.humans_per_conversation)
+        self._try_pairing()
+        with self._lock:
+            if self._conversations_needed() <= 0 and self._active == 0:
+                self._finish_run()
+
+    def _run_world(self, world: Any, conversation: LiveConversation) -> None:
+        extra_turns = 0
+        while not world.episode_done() and not self._stop.is_set():
+            world.parley()
+            if conversation.partner_left.is_set() or all(s.left for s in conversation.sessions):
+                extra_turns += 1
+                if extra_turns > MAX_PARLEYS_AFTER_LEAVE:
+                    log.warning("world %s ignores leave messages; stopping it", conversation.conversation_id)
+                    return
+
+    def _end_task_for(self, session: WorkerSession, conversation: LiveConversation,
+                      approve_time: float | None) -> None:
+        if session.left:
+            return
+        kind = "partner_disconnect" if conversation.partner_left.is_set() else "completed"
+        self._write(self.handler.log_complete_assignment, session.worker_id, session.assignment_id,
+                    approve_time, kind)
+        session.set_state("partner_disconnect" if kind == "partner_disconnect" else "done",
+                          PARTNER_LEFT_TEXT if kind == "partner_disconnect" else DONE_TEXT)
+        self._add_working_time(session)
+
+    # What the worker's page says -------------------------------------------------------
+
+    def store_worker_message(self, session: WorkerSession, cid: str, act: dict[str, Any]) -> int:
+        """Store a worker's message, hand it to their agent, answer the stored row's id.
+        Raises Refused when the worker cannot talk now; DatastoreError / DB errors propagate
+        so the socket can ask the page to retry."""
+        conversation = session.conversation
+        if conversation is None or session.state not in ("onboarding", "in_task") or session.left:
+            raise Refused("you cannot send messages right now")
+        clean = {"id": session.agent.id, "text": act.get("text", ""), "episode_done": False}
+        if "task_data" in act:
+            clean["task_data"] = act["task_data"]
+        logged = self.handler.log_message(
+            self.run_id, conversation.conversation_id, session.agent.id, clean,
+            worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
+            turn_index=conversation.next_turn())
+        if logged.created:
+            clean["message_id"] = cid
+            conversation.mark_stored(cid)
+            session.deliver_to_agent(clean)
+        return logged.id
+
+    def worker_done(self, session: WorkerSession) -> None:
+        if session.state not in ("done", "partner_disconnect"):
+            raise Refused("the task is not over yet")
+        if self.provider.submits_on_done():
+            self._write(self.handler.log_submit_assignment, session.worker_id, session.assignment_id)
+        session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
+
+    def worker_left(self, session: WorkerSession, kind: str) -> None:
+        """The worker disconnected, returned the task or timed out: record it, wake the
+        world, and let their partners' worlds end."""
+        with self._lock:
+            if session.left or session.state not in LIVE:
+                return
+            session.left = kind
+            if session in self._pool:
+                self._pool.remove(session)
+        if kind == "returned":
+            self._write(self.handler.log_return_assignment, session.worker_id, session.assignment_id)
+        else:
+            self._write(self.handler.log_disconnect_assignment, session.worker_id,
+                        session.assignment_id, None, kind)
+        session.set_state(kind, LEFT_TEXT[kind])
+        self._add_working_time(session)
+        conversation = session.conversation
+        if conversation is not None and conversation.conversation_id.startswith("t_"):
+            conversation.partner_left.set()
+            for other in conversation.sessions:
+                other.wake()
+        session.wake()
+
+    # Background work -------------------------------------------------------------------
+
+    def _monitor(self) -> None:
+        """Turn silence into disconnects, and send heartbeats so pages know we are here."""
+        last_beat = 0.0
+        while not self._stop.wait(0.25):
+            now = time.monotonic()
+            beat = now - last_beat >= self.options.heartbeat_seconds
+            last_beat = now if beat else last_beat
+            for session in list(self.sessions.values()):
+                if session.state not in LIVE or session.left:
+                    continue
+                if now - session.last_seen > self.options.disconnect_timeout:
+                    self.worker_left(session, "disconnect")
+                elif beat:
+                    session.send({"type": "heartbeat"})
+
+    def progress(self) -> dict[str, int]:
+        with self._lock:
+            live = [s for s in self.sessions.values() if not s.left]
+            return {
+                "target": self.options.num_conversations,
+                "started": self._started,
+                "completed": self._completed_ok,
+                "onboarding": sum(s.state == "onboarding" for s in live),
+                "waiting": sum(s.state == "waiting" for s in live),
+                "in_task": sum(s.state == "in_task" for s in live),
+            }
+
+    def _opt(self, conversation_id: str) -> dict[str, Any]:
+        return {"task_dir": str(self.task.path), "run_id": self.run_id,
+                "conversation_id": conversation_id, "handler": self.handler,
+                "is_sandbox": self.provider.is_sandbox, "provider": self.provider.name,
+                "task_config": self.task.config}
+
+    def _add_working_time(self, session: WorkerSession) -> None:
+        self._write(self.handler.add_working_time, session.worker_id, time.time() - session.accepted_at)
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    @staticmethod
+    def _write(writer: Any, *args: Any, **kwargs: Any) -> None:
+        """A status write from the runner's own bookkeeping: a transition that lost a race
+        (the worker left as the world ended) is logged, never fatal to the run."""
+        try:
+            writer(*args, **kwargs)
+        except IllegalTransition as exc:
+            log.info("skipped: %s", exc)

@@ -1,0 +1,36 @@
+"""A run's settings: the flags of `python -m runner run`, kept on the run in the store."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class RunOptions:
+    num_conversations: int = 1
+    reward: str = "0"
+    count_complete: bool = False
+    """Only conversations that finished without anyone leaving count toward the target."""
+    max_connections: int = 30
+    """Workers live at once (0: no limit)."""
+    allowed_conversations: int = 0
+    """Conversations one worker may have open at once (0: no limit)."""
+    unique: bool = False
+    """One assignment per worker in this run."""
+    unique_qual_name: str | None = None
+    """With it, one assignment per worker across every run that uses the same name."""
+    max_time: int = 0
+    """Seconds a worker may work on this task per UTC day (0: no limit)."""
+    max_time_qual: str | None = None
+    block_qualification: str | None = None
+    """Soft-block qualification for workers who fail onboarding (default: parley_<task>_block)."""
+    disconnect_qualification: str | None = None
+    hard_block: bool = False
+    auto_approve_delay: int | None = None
+    disconnect_timeout: float = 30.0
+    """Seconds of silence (no socket, no heartbeat) before a worker counts as disconnected."""
+    heartbeat_seconds: float = 5.0
+    is_test: bool = False
+
+    def as_config(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,112 @@
+"""The live channel's wire protocol: JSON frames over one websocket per worker tab.
+
+Client → server
+  {"type": "hello", "token": T, "last_seq": N}   first frame; N = last server seq seen (0 at first)
+  {"type": "message", "cid": C, "act": {...}}    C: client message id, unique per assignment
+  {"type": "heartbeat"}
+  {"type": "done"}                               the worker pressed done/submit after the task
+  {"type": "return"}                             the worker gives the task back
+
+Server → client
+  {"type": "welcome", "state": S, "agent_id": ..., "conversation_id": ...}
+  {"type": "ack", "cid": C, "id": M}             sent only once message C is in the store
+  {"type": "message", "seq": N, "act": {...}}    what this worker's agent observed, numbered
+  {"type": "state", "seq": N, "state": S, "text": ...}   waiting / in_task / done / ...
+  {"type": "error", "error": E, "cid"?: C, "retry"?: true}
+  {"type": "heartbeat"}
+
+After a reconnect the client says `hello` with the last seq it saw and the server replays
+everything after it; the client re-sends unacked messages, which the store keeps once.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 20_000
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CLIENT_TYPES = ("hello", "message", "heartbeat", "done", "return")
+
+
+class ProtocolError(Exception):
+    """A frame the server refuses; the message goes back to the client in an error frame."""
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    type: str
+    token: str | None = None
+    last_seq: int = 0
+    cid: str | None = None
+    act: dict[str, Any] | None = None
+
+
+def parse_client_frame(raw: str | bytes) -> ClientFrame:
+    """Validate one frame from a worker's browser; raise ProtocolError saying what is wrong."""
+    if len(raw) > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame too large (limit {MAX_FRAME_BYTES} bytes)")
+    try:
+        frame = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("frame is not JSON") from None
+    if not isinstance(frame, dict) or frame.get("type") not in CLIENT_TYPES:
+        raise ProtocolError(f"frame must be an object with type one of {', '.join(CLIENT_TYPES)}")
+    kind = frame["type"]
+    if kind == "hello":
+        token, last_seq = frame.get("token"), frame.get("last_seq", 0)
+        if not isinstance(token, str) or not token:
+            raise ProtocolError("hello needs a token")
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            raise ProtocolError("last_seq must be a whole number, 0 or more")
+        return ClientFrame(kind, token=token, last_seq=last_seq)
+    if kind == "message":
+        cid, act = frame.get("cid"), frame.get("act")
+        if not isinstance(cid, str) or not CLIENT_ID.match(cid):
+            raise ProtocolError("a message needs a cid of 1-64 letters, digits or _.:-")
+        if not isinstance(act, dict):
+            raise ProtocolError("a message needs an act object")
+        text = act.get("text", "")
+        if not isinstance(text, str):
+            raise ProtocolError("act.text must be a string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ProtocolError(f"message text too long (limit {MAX_TEXT_CHARS} characters)")
+        if "task_data" in act and not isinstance(act["task_data"], dict):
+            raise ProtocolError("act.task_data must be an object")
+        if not text.strip() and not act.get("task_data"):
+            raise ProtocolError("an empty message cannot be sent")
+        return ClientFrame(kind, cid=cid, act=act)
+    return ClientFrame(kind)
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    run_id: str
+    assignment_id: str
+    worker_id: str
+
+
+class TokenSigner:
+    """Signs the (run, assignment, worker) a chat page was issued for; anything else
+    (a token edited, made up, or signed with another key) fails to verify."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeSerializer(secret, salt="parley-worker-token")
+
+    def issue(self, who: WorkerIdentity) -> str:
+        return self._serializer.dumps([who.run_id, who.assignment_id, who.worker_id])
+
+    def verify(self, token: str) -> WorkerIdentity:
+        try:
+            run_id, assignment_id, worker_id = self._serializer.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            raise ProtocolError("the token is not valid") from None
+        return WorkerIdentity(str(run_id), str(assignment_id), str(worker_id))

@@ -1,0 +1,61 @@
+"""The interface every crowd provider implements, so the manager never knows which
+marketplace it is talking to."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from datastore import MTurkDataHandler
+
+
+class Refused(Exception):
+    """The provider will not let this worker (or this call) through; the message is for people."""
+
+
+class Provider(ABC):
+    name: str
+    is_sandbox: bool = False
+
+    def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
+        """Called once the run exists: where to record HITs and what URL workers open."""
+        self.handler, self.run_id, self.base_url = handler, run_id, base_url.rstrip("/")
+
+    @abstractmethod
+    def launch(self, count: int) -> list[str]:
+        """Create `count` HITs for the run (recording each in the store); answer their ids."""
+
+    def worker_links(self) -> list[str]:
+        """Links a person can open to work (local provider); empty for a marketplace."""
+        return []
+
+    @abstractmethod
+    def check_assignment(self, hit_id: str, assignment_id: str, worker_id: str) -> None:
+        """Raise Refused unless this worker really holds this assignment of this run's HIT."""
+
+    def submits_on_done(self) -> bool:
+        """True when pressing done on the chat page is the submission (no marketplace form)."""
+        return False
+
+    @abstractmethod
+    def approve(self, assignment_id: str, *, feedback: str | None = None,
+                override_rejection: bool = False) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
+              token: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def expire_hits(self, hit_ids: list[str]) -> None: ...
+
+    @abstractmethod
+    def cleanup(self) -> None:
+        """Release whatever the run still holds on the marketplace (called at the end)."""

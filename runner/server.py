@@ -1,0 +1,198 @@
+"""The worker-facing web app: the chat page, the task's custom components, and one
+websocket per worker tab speaking runner.protocol.
+
+`create_runner_app(manager)` builds it; `serve(app, host, port)` runs it in a thread.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+from typing import Any
+
+from flask import Flask, abort, render_template, request, send_file
+from flask_sock import ConnectionClosed, Sock
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from datastore import DatastoreError
+from runner.manager import TaskManager
+from runner.protocol import (
+    MAX_FRAME_BYTES,
+    ClientFrame,
+    ProtocolError,
+    TokenSigner,
+    WorkerIdentity,
+    parse_client_frame,
+)
+from runner.providers.base import Refused
+
+log = logging.getLogger("parley.runner")
+
+PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
+HELLO_TIMEOUT_SECONDS = 10
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+       "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
+    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
+    app = Flask(__name__)
+    # Frames above this are cut off by the websocket library itself (the socket closes);
+    # frames between MAX_FRAME_BYTES and this get a readable error frame from us.
+    app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": 4 * MAX_FRAME_BYTES}
+    signer = TokenSigner(secret or os.environ.get("PARLEY_SECRET_KEY") or secrets.token_hex(32))
+    sock = Sock(app)
+    task = manager.task
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "run_id": manager.run_id, **manager.progress()}
+
+    @app.get("/task/<run_id>")
+    def task_page(run_id: str):  # type: ignore[no-untyped-def]
+        title = task.config["hit_title"]
+        if run_id != manager.run_id:
+            return render_template("refused.html", title=title,
+                                   reason="This link is not for a task running here."), 404
+        assignment_id = request.args.get("assignmentId", "")
+        hit_id, worker_id = request.args.get("hitId", ""), request.args.get("workerId", "")
+        if assignment_id == PREVIEW_ASSIGNMENT or not assignment_id:
+            return render_template("preview.html", title=title,
+                                   description_html=task.config["preview_description"]
+                                   or task.config["task_description"])
+        if not hit_id or not worker_id:
+            return render_template("refused.html", title=title,
+                                   reason="This link is missing the HIT or worker it is for."), 400
+        try:
+            session = manager.accept(hit_id, assignment_id, worker_id)
+        except Refused as exc:
+            return render_template("refused.html", title=title, reason=str(exc)), 403
+        token = signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))
+        turk_submit_to = request.args.get("turkSubmitTo")
+        config = {
+            "token": token,
+            "ws_path": "/ws",
+            "title": title,
+            "task_description_html": task.config["task_description"],
+            "state": session.state,
+            "agent_id": session.agent.id if session.conversation else None,
+            "heartbeat_seconds": manager.options.heartbeat_seconds,
+            "submit": {"kind": "local" if manager.provider.submits_on_done() else "mturk",
+                       "turk_submit_to": turk_submit_to, "assignment_id": assignment_id},
+        }
+        custom_js_url = f"/task/{run_id}/custom.js" if task.custom_js else None
+        return render_template("chat.html", title=title, config_json=script_json(config),
+                               custom_js_url=custom_js_url)
+
+    @app.get("/task/<run_id>/custom.js")
+    def custom_js(run_id: str):  # type: ignore[no-untyped-def]
+        if run_id != manager.run_id or task.custom_js is None:
+            abort(404)
+        return send_file(task.custom_js, mimetype="text/javascript", max_age=0)
+
+    @sock.route("/ws")
+    def worker_socket(ws: Any) -> None:
+        session = None
+        try:
+            session = _greet(ws)
+            if session is None:
+                return
+            while True:
+                raw = ws.receive(timeout=1)
+                if raw is None:
+                    continue
+                session.touch()
+                try:
+                    frame = parse_client_frame(raw)
+                except ProtocolError as exc:
+                    session.send({"type": "error", "error": str(exc)})
+                    continue
+                _handle(session, frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            if session is not None:
+                session.detach(ws)
+
+    def _greet(ws: Any):  # type: ignore[no-untyped-def]
+        raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
+        try:
+            if raw is None:
+                raise ProtocolError("no hello received")
+            frame = parse_client_frame(raw)
+            if frame.type != "hello":
+                raise ProtocolError("the first frame must be hello")
+            who = signer.verify(frame.token or "")
+            session = manager.session_for(who)
+            if session is None:
+                raise ProtocolError("this task session is not active on this server")
+        except ProtocolError as exc:
+            ws.send(json.dumps({"type": "error", "error": str(exc), "fatal": True}))
+            ws.close()
+            return None
+        session.attach(ws, frame.last_seq)
+        return session
+
+    def _handle(session, frame: ClientFrame) -> None:  # type: ignore[no-untyped-def]
+        if frame.type == "heartbeat":
+            session.send({"type": "heartbeat"})
+        elif frame.type == "message":
+            assert frame.cid is not None and frame.act is not None
+            try:
+                message_id = manager.store_worker_message(session, frame.cid, frame.act)
+            except Refused as exc:
+                session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+            except (DatastoreError, SQLAlchemyError) as exc:
+                log.warning("could not store a message of %s: %s", session.assignment_id, exc)
+                session.send({"type": "error", "cid": frame.cid, "retry": True,
+                              "error": "Your message could not be saved yet; it will be sent again."})
+            else:
+                session.send({"type": "ack", "cid": frame.cid, "id": message_id})
+        elif frame.type == "done":
+            try:
+                manager.worker_done(session)
+            except Refused as exc:
+                session.send({"type": "error", "error": str(exc)})
+        elif frame.type == "return":
+            manager.worker_left(session, "returned")
+        else:
+            session.send({"type": "error", "error": "hello was already received"})
+
+    return app
+
+
+class RunnerServer:
+    """The app served by werkzeug in a background thread (development and tests;
+    production can run the same app under gunicorn with threads)."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.port = self._server.server_port
+        self.host = host
+        self._thread = threading.Thread(target=self._server.serve_forever, name="runner-http", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> RunnerServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)

@@ -1,0 +1,930 @@
+/* Parley's worker chat page: the components that draw it and the client that speaks the
+ * live-channel protocol (runner/protocol.py) over one websocket.
+ *
+ * Everything a worker or a partner typed is put on the page as text nodes, never as HTML.
+ * A task's custom.js (loaded after this file, before DOMContentLoaded) may replace any core
+ * component per agent id with Parley.registerComponents({...}).
+ */
+(function () {
+  'use strict';
+
+  var INPUT_STATES = ['onboarding', 'in_task'];
+  var DONE_STATES = ['done', 'partner_disconnect'];
+  // After these the server has nothing more for this tab: stop reconnecting once our own
+  // frames are delivered.
+  var FINAL_STATES = ['returned', 'disconnect', 'timeout', 'expired', 'submitted'];
+  var STATE_TEXT = {
+    connecting: 'Connecting to the task…',
+    accepted: 'Getting your task ready…',
+    onboarding: 'Please complete the short introduction first.',
+    waiting: 'Waiting for a partner to join. Please keep this page open.',
+    in_task: '',
+    done: 'The conversation is over. Press Done to submit your work.',
+    partner_disconnect: 'Your partner left the conversation. Press Done to submit your work.',
+    disconnect: 'You were disconnected from this task for too long.',
+    timeout: 'This task timed out.',
+    returned: 'You returned this task.',
+    expired: 'This task is no longer available.',
+    submitted: 'Thank you! Your work has been submitted. You may close this page.'
+  };
+  var STATE_TONE = {
+    connecting: 'info', accepted: 'info', onboarding: 'info', waiting: 'info', in_task: 'info',
+    done: 'success', submitted: 'success',
+    partner_disconnect: 'warning', timeout: 'warning', expired: 'warning',
+    disconnect: 'error', returned: 'neutral'
+  };
+  var SYSTEM_SENDERS = ['System', 'MTurk System', 'Parley'];
+  var MAX_TEXT_CHARS = 20000;
+  var BACKOFF_MIN_MS = 500;
+  var BACKOFF_MAX_MS = 5000;
+
+  /* ---------------------------------------------------------------- DOM helper */
+
+  var URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'xlink:href', 'cite', 'background'];
+  var REFUSED_ATTRS = ['srcdoc', 'innerhtml', 'outerhtml', 'srcset'];
+  var PROPERTY_ATTRS = ['value', 'checked', 'selected', 'indeterminate'];
+
+  /** The absolute URL for an http(s) or relative address, or null for anything else
+   * (javascript:, data:, vbscript:, ...). Parsed by the browser's own URL parser so
+   * tricks such as "java\tscript:" are judged the way the browser would follow them. */
+  function safeUrl(value) {
+    if (typeof value !== 'string' || value.trim() === '') return null;
+    var url;
+    try {
+      url = new URL(value, document.baseURI);
+    } catch (err) {
+      return null;
+    }
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  }
+
+  function setAttribute(el, name, value) {
+    if (value === null || value === undefined || value === false) return;
+    var lower = name.toLowerCase();
+    if (lower.slice(0, 2) === 'on') {
+      // Handlers are functions only; a string here would be an inline script.
+      if (typeof value === 'function') el.addEventListener(lower.slice(2), value);
+      return;
+    }
+    if (REFUSED_ATTRS.indexOf(lower) !== -1) return;
+    if (name === 'class' || name === 'className') {
+      el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : String(value);
+      return;
+    }
+    if (name === 'style' && typeof value === 'object') {
+      Object.keys(value).forEach(function (key) { el.style[key] = value[key]; });
+      return;
+    }
+    if (name === 'dataset' && typeof value === 'object') {
+      Object.keys(value).forEach(function (key) { el.dataset[key] = String(value[key]); });
+      return;
+    }
+    if (PROPERTY_ATTRS.indexOf(lower) !== -1) {
+      el[lower] = value;
+      if (lower === 'value') el.setAttribute('value', String(value));
+      return;
+    }
+    if (URL_ATTRS.indexOf(lower) !== -1) {
+      var safe = safeUrl(String(value));
+      if (safe !== null) el.setAttribute(name, safe);
+      return;
+    }
+    el.setAttribute(name, value === true ? '' : String(value));
+  }
+
+  function appendChildren(el, children) {
+    children.forEach(function (child) {
+      if (child === null || child === undefined || child === false || child === true) return;
+      if (Array.isArray(child)) {
+        appendChildren(el, child);
+      } else if (child instanceof Node) {
+        el.appendChild(child);
+      } else {
+        el.appendChild(document.createTextNode(String(child)));
+      }
+    });
+  }
+
+  /** h('p', {class: 'x', onclick: fn}, 'text', otherNode): an element; strings become text. */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (name) { setAttribute(el, name, attrs[name]); });
+    }
+    appendChildren(el, Array.prototype.slice.call(arguments, 2));
+    return el;
+  }
+
+  function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  }
+
+  function humanize(key) {
+    var words = String(key).replace(/[_-]+/g, ' ').trim();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  function asText(value) {
+    if (value === null || value === undefined) return '';
+    if (typeof value === 'object') return JSON.stringify(value);
+    return String(value);
+  }
+
+  /* ---------------------------------------------------------------- core components */
+
+  function ChatMessage(props) {
+    var message = props.message || {};
+    var text = message.text;
+    if (typeof text === 'number') text = String(text);
+    if (typeof text !== 'string' || text === '') return null;
+    var sender = message.id ? String(message.id) : 'Partner';
+    if (!props.isSelf && SYSTEM_SENDERS.indexOf(sender) !== -1) {
+      return h('div', {class: 'parley-message parley-message--system'},
+        h('div', {class: 'parley-message__text'}, text));
+    }
+    var name = props.isSelf ? 'You' : sender;
+    return h('div', {class: ['parley-message', props.isSelf ? 'parley-message--self' : 'parley-message--other']},
+      h('div', {class: 'parley-message__sender', title: props.isSelf && props.agentId ? String(props.agentId) : null}, name),
+      h('div', {class: 'parley-message__text'}, text));
+  }
+
+  function TextResponse(props) {
+    var disabled = !!props.disabled;
+    var textarea = h('textarea', {
+      class: 'parley-input__text',
+      rows: 1,
+      maxlength: MAX_TEXT_CHARS,
+      placeholder: disabled ? 'The chat is closed right now.' : 'Type a message… (Enter to send, Shift+Enter for a new line)',
+      'aria-label': 'Your message',
+      disabled: disabled
+    });
+    var button = h('button', {type: 'submit', class: 'parley-button parley-button--primary', disabled: disabled}, 'Send');
+
+    function fit() {
+      textarea.style.height = 'auto';
+      textarea.style.height = Math.min(textarea.scrollHeight, 180) + 'px';
+    }
+    function submit(event) {
+      event.preventDefault();
+      if (textarea.disabled || !textarea.value.trim()) return;
+      if (props.send(textarea.value) !== false) {
+        textarea.value = '';
+        fit();
+      }
+      textarea.focus();
+    }
+    textarea.addEventListener('input', fit);
+    textarea.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) submit(event);
+    });
+    return h('form', {class: 'parley-input', onsubmit: submit}, textarea, button);
+  }
+
+  function TaskDescription(props) {
+    var body = h('div', {class: 'parley-task__body'});
+    // The researcher's own HTML from task_config.py: trusted, unlike anything a worker typed.
+    body.innerHTML = props.html || '';
+    return h('section', {class: 'parley-task', 'aria-label': 'Task description'},
+      h('h2', {class: 'parley-pane-title'}, 'Your task'), body);
+  }
+
+  function imageFrom(entry) {
+    var url = typeof entry === 'string' ? entry : entry && (entry.url || entry.src);
+    var caption = entry && typeof entry === 'object' ? (entry.caption || entry.alt || '') : '';
+    if (!safeUrl(url)) return null;
+    return h('figure', {class: 'parley-context__figure'},
+      h('img', {src: url, alt: caption || 'Task image', loading: 'lazy'}),
+      caption ? h('figcaption', null, String(caption)) : null);
+  }
+
+  function tableFrom(columns, rows) {
+    var head = h('thead', null, h('tr', null, columns.map(function (column) {
+      return h('th', {scope: 'col'}, humanize(column));
+    })));
+    var body = h('tbody', null, rows.map(function (row) {
+      var cells = Array.isArray(row) ? row : columns.map(function (column) {
+        return isPlainObject(row) ? row[column] : undefined;
+      });
+      return h('tr', null, columns.map(function (_, i) { return h('td', null, asText(cells[i])); }));
+    }));
+    return h('div', {class: 'parley-context__table-wrap'}, h('table', {class: 'parley-context__table'}, head, body));
+  }
+
+  function columnsOf(rows) {
+    var columns = [];
+    rows.forEach(function (row) {
+      Object.keys(row).forEach(function (key) {
+        if (columns.indexOf(key) === -1) columns.push(key);
+      });
+    });
+    return columns;
+  }
+
+  /** One value of task_data, as readable text, images, tables or key/value lists. */
+  function contextValue(key, value) {
+    if (value === null || value === undefined || value === '') return null;
+    if (key === 'image_url') return imageFrom(value);
+    if (key === 'images' && Array.isArray(value)) {
+      return h('div', {class: 'parley-context__images'}, value.map(imageFrom));
+    }
+    if (key === 'table' && isPlainObject(value) && Array.isArray(value.rows)) {
+      var columns = Array.isArray(value.columns) ? value.columns.map(String) : columnsOf(value.rows.filter(isPlainObject));
+      return tableFrom(columns, value.rows);
+    }
+    if (Array.isArray(value)) {
+      if (value.length && value.every(isPlainObject)) return tableFrom(columnsOf(value), value);
+      return h('ul', {class: 'parley-context__list'}, value.map(function (item) {
+        return h('li', null, isPlainObject(item) || Array.isArray(item) ? contextValue(null, item) : asText(item));
+      }));
+    }
+    if (isPlainObject(value)) {
+      return h('dl', {class: 'parley-context__pairs'}, Object.keys(value).map(function (name) {
+        return [h('dt', null, humanize(name)), h('dd', null, contextValue(name, value[name]) || '—')];
+      }));
+    }
+    return h('p', {class: 'parley-context__text'}, asText(value));
+  }
+
+  function ContextView(props) {
+    var data = isPlainObject(props.taskData) ? props.taskData : {};
+    var sections = Object.keys(data).map(function (key) {
+      var rendered = contextValue(key, data[key]);
+      if (!rendered) return null;
+      var titled = ['text', 'image_url', 'images', 'table'].indexOf(key) === -1;
+      return h('div', {class: 'parley-context__item', 'data-key': key},
+        titled ? h('h3', {class: 'parley-context__key'}, humanize(key)) : null, rendered);
+    }).filter(Boolean);
+    return h('section', {class: ['parley-context', sections.length ? null : 'parley-context--empty'], 'aria-label': 'Context'},
+      h('h2', {class: 'parley-pane-title'}, 'Context'), sections);
+  }
+
+  function DoneButton(props) {
+    if (DONE_STATES.indexOf(props.state) === -1) return null;
+    var button = h('button', {
+      type: 'button',
+      class: 'parley-button parley-button--done',
+      onclick: function () {
+        button.disabled = true;
+        button.textContent = 'Submitting…';
+        props.onDone();
+      }
+    }, 'Done');
+    return h('div', {class: 'parley-done'},
+      h('p', {class: 'parley-done__hint'}, 'Thanks for chatting! Submit your work to finish.'), button);
+  }
+
+  var core = {
+    ChatMessage: ChatMessage,
+    TextResponse: TextResponse,
+    TaskDescription: TaskDescription,
+    ContextView: ContextView,
+    DoneButton: DoneButton
+  };
+  var overrides = {};
+
+  /** Parley.registerComponents({TextResponse: {'Asker': fn, 'default': fn2}, ...}).
+   * ParlAI-style names ('XTextResponse') and a bare function (meaning 'default') work too. */
+  function registerComponents(given) {
+    Object.keys(given || {}).forEach(function (rawName) {
+      var name = !core[rawName] && rawName.charAt(0) === 'X' && core[rawName.slice(1)] ? rawName.slice(1) : rawName;
+      var byAgent = typeof given[rawName] === 'function' ? {'default': given[rawName]} : given[rawName];
+      overrides[name] = Object.assign(overrides[name] || {}, byAgent);
+    });
+  }
+
+  function componentFor(name, agentId) {
+    var byAgent = overrides[name] || {};
+    return (agentId != null && byAgent[agentId]) || byAgent['default'] || core[name];
+  }
+
+  function asNode(result) {
+    if (result === null || result === undefined || result === false) return null;
+    return result instanceof Node ? result : document.createTextNode(String(result));
+  }
+
+  /** Render component `name` for props.agentId; a custom component that throws falls back
+   * to the core one, so one broken override does not leave the worker without a page. */
+  function render(name, props) {
+    var fn = componentFor(name, props.agentId);
+    try {
+      return asNode(fn(props));
+    } catch (err) {
+      if (fn === core[name] || !core[name]) throw err;
+      console.error('Parley: custom ' + name + ' failed, using the core one', err);
+      return asNode(core[name](props));
+    }
+  }
+
+  /* ---------------------------------------------------------------- client */
+
+  function randomId() {
+    var bytes = new Uint8Array(12);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function websocketUrl(path) {
+    if (/^wss?:\/\//i.test(path)) return path;
+    var scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return scheme + '//' + window.location.host + (path.charAt(0) === '/' ? path : '/' + path);
+  }
+
+  function Client(config, ui) {
+    this.config = config;
+    this.ui = ui;
+    this.storageKey = 'parley:' + config.token;
+    this.agentId = config.agent_id || null;
+    this.state = config.state || 'connecting';
+    this.stateText = null;
+    this.taskData = {};
+    this.lastSeq = 0;
+    this.log = [];          // what the message list shows: {kind: 'in'|'self', act, cid?, status?, error?}
+    this.unacked = [];      // {cid, act}, oldest first: re-sent after every (re)connect
+    this.controls = [];     // done/return frames waiting for an open socket
+    this.doneSent = false;
+    this.socket = null;
+    this.open = false;
+    this.everConnected = false;
+    this.backoff = BACKOFF_MIN_MS;
+    this.reconnectTimer = null;
+    this.retryTimers = {};
+    this.lastHeard = 0;
+    this.lastBeatSent = 0;
+    this.heartbeatMs = Math.max(1, Number(config.heartbeat_seconds) || 5) * 1000;
+    this.staleMs = Math.max(4 * this.heartbeatMs, 20000);
+    this.restore();
+  }
+
+  Client.prototype.restore = function () {
+    var saved;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(this.storageKey) || 'null');
+    } catch (err) {
+      saved = null;
+    }
+    if (!isPlainObject(saved)) return;
+    this.lastSeq = Number(saved.lastSeq) || 0;
+    this.unacked = Array.isArray(saved.unacked) ? saved.unacked : [];
+    this.log = Array.isArray(saved.log) ? saved.log : [];
+    this.taskData = isPlainObject(saved.taskData) ? saved.taskData : {};
+    this.agentId = this.agentId || saved.agentId || null;
+    // The state the server rendered into the page is fresher than ours; keep our banner
+    // text only when it describes that same state.
+    if (!this.config.state && saved.state) this.state = saved.state;
+    if (saved.state === this.state && typeof saved.stateText === 'string') this.stateText = saved.stateText;
+    this.doneSent = !!saved.doneSent;
+  };
+
+  Client.prototype.persist = function () {
+    var snapshot = {
+      lastSeq: this.lastSeq, unacked: this.unacked, taskData: this.taskData, agentId: this.agentId,
+      state: this.state, stateText: this.stateText, doneSent: this.doneSent, log: this.log
+    };
+    try {
+      window.sessionStorage.setItem(this.storageKey, JSON.stringify(snapshot));
+    } catch (err) {
+      // Storage full or blocked: keeping what must be re-sent matters more than the transcript.
+      try {
+        snapshot.log = [];
+        window.sessionStorage.setItem(this.storageKey, JSON.stringify(snapshot));
+      } catch (ignored) { /* nothing more to do: the page still works, a reload loses less */ }
+    }
+  };
+
+  Client.prototype.inputEnabled = function () {
+    return INPUT_STATES.indexOf(this.state) !== -1 && !this.doneSent;
+  };
+
+  /** Nothing more to say or hear: a final state, and our done/return frame is delivered.
+   * (Unacked messages do not hold the tab open: after a final state no world reads them.) */
+  Client.prototype.finished = function () {
+    return FINAL_STATES.indexOf(this.state) !== -1 && this.controls.length === 0;
+  };
+
+  /* -- connection */
+
+  Client.prototype.connect = function () {
+    var self = this;
+    this.reconnectTimer = null;
+    var socket;
+    try {
+      socket = new WebSocket(websocketUrl(this.config.ws_path || '/ws'));
+    } catch (err) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    this.lastHeard = Date.now();
+    this.ui.connection(this.everConnected ? 'reconnecting' : 'connecting');
+    socket.onopen = function () {
+      self.open = true;
+      self.everConnected = true;
+      self.lastHeard = Date.now();
+      self.ui.connection('connected');
+      self.write({type: 'hello', token: self.config.token, last_seq: self.lastSeq});
+      self.unacked.forEach(function (item) { self.write({type: 'message', cid: item.cid, act: item.act}); });
+      self.flushControls();
+    };
+    socket.onmessage = function (event) {
+      self.lastHeard = Date.now();
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (isPlainObject(frame)) self.handle(frame);
+    };
+    socket.onclose = function () { self.lost(socket); };
+    socket.onerror = function () { /* onclose follows and does the work */ };
+  };
+
+  /** The socket is gone (closed by either side, or judged dead): reconnect unless done. */
+  Client.prototype.lost = function (socket) {
+    if (socket !== this.socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try { socket.close(); } catch (err) { /* already closed */ }
+    this.socket = null;
+    this.open = false;
+    Object.keys(this.retryTimers).forEach(function (cid) { clearTimeout(this.retryTimers[cid]); }, this);
+    this.retryTimers = {};
+    if (this.finished()) {
+      this.ui.connection('closed');
+      return;
+    }
+    this.ui.connection('reconnecting');
+    this.scheduleReconnect();
+  };
+
+  Client.prototype.scheduleReconnect = function () {
+    if (this.reconnectTimer) return;
+    var delay = this.backoff * (0.8 + Math.random() * 0.4);
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    this.reconnectTimer = setTimeout(this.connect.bind(this), Math.min(delay, BACKOFF_MAX_MS));
+  };
+
+  Client.prototype.reconnectNow = function () {
+    if (this.socket || this.finished()) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.connect();
+  };
+
+  Client.prototype.tick = function () {
+    if (!this.socket) return;
+    if (Date.now() - this.lastHeard > this.staleMs) {
+      // Nothing heard for several heartbeats: the network is gone even if the socket
+      // has not noticed yet (laptop sleep, wifi change).
+      this.lost(this.socket);
+      return;
+    }
+    if (this.open) this.beat();
+  };
+
+  Client.prototype.beat = function () {
+    if (this.write({type: 'heartbeat'})) this.lastBeatSent = Date.now();
+  };
+
+  Client.prototype.write = function (frame) {
+    if (!this.open || !this.socket) return false;
+    try {
+      this.socket.send(JSON.stringify(frame));
+      return true;
+    } catch (err) {
+      return false;
+    }
+  };
+
+  Client.prototype.flushControls = function () {
+    while (this.controls.length && this.write(this.controls[0])) this.controls.shift();
+  };
+
+  Client.prototype.sendControl = function (frame) {
+    this.controls.push(frame);
+    this.flushControls();
+  };
+
+  /* -- frames from the server */
+
+  Client.prototype.handle = function (frame) {
+    switch (frame.type) {
+      case 'welcome':
+        this.backoff = BACKOFF_MIN_MS;
+        if (frame.conversation_id !== undefined) this.conversationId = frame.conversation_id;
+        this.setAgent(frame.agent_id);
+        if (typeof frame.state === 'string') {
+          var keep = frame.state === this.state ? this.stateText : null;
+          this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : keep);
+        }
+        break;
+      case 'ack':
+        this.acked(frame.cid, frame.id);
+        break;
+      case 'message':
+        if (!this.newSeq(frame.seq)) return;
+        this.received(isPlainObject(frame.act) ? frame.act : {});
+        break;
+      case 'state':
+        if (!this.newSeq(frame.seq)) return;
+        this.setAgent(frame.agent_id);
+        if (typeof frame.state === 'string') this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : null);
+        break;
+      case 'error':
+        this.failed(frame);
+        break;
+      case 'heartbeat':
+        // Answer the server's beat: event handlers still run in a hidden tab whose timers
+        // the browser slows to one a minute. At most one answer per half period, so the
+        // server's reply to our own beat does not start a ping-pong.
+        if (Date.now() - this.lastBeatSent >= this.heartbeatMs / 2) this.beat();
+        break;
+      default:
+        break;  // heartbeat, or a frame type this page does not know yet
+    }
+  };
+
+  /** True (and remembered) for a seq not seen before; replays after a reconnect are skipped. */
+  Client.prototype.newSeq = function (seq) {
+    if (typeof seq !== 'number') return true;
+    if (seq <= this.lastSeq) return false;
+    this.lastSeq = seq;
+    this.persist();
+    return true;
+  };
+
+  Client.prototype.setAgent = function (agentId) {
+    if (typeof agentId !== 'string' || !agentId || agentId === this.agentId) return;
+    this.agentId = agentId;
+    this.persist();
+    this.ui.renderAll();
+  };
+
+  Client.prototype.setState = function (state, text) {
+    if (this.doneSent && DONE_STATES.indexOf(state) !== -1) {
+      // The server has not yet heard our done; the worker already has.
+      state = 'submitted';
+      text = null;
+    }
+    var changed = state !== this.state;
+    this.state = state;
+    this.stateText = text;
+    this.persist();
+    this.ui.banner();
+    if (changed) {
+      this.ui.renderInput();
+      this.ui.renderDone();
+    }
+    if (this.finished() && !this.socket) this.ui.connection('closed');
+  };
+
+  Client.prototype.received = function (act) {
+    if (isPlainObject(act.task_data)) {
+      this.taskData = Object.assign({}, this.taskData, act.task_data);
+    }
+    var entry = {kind: 'in', act: act};
+    this.log.push(entry);
+    this.persist();
+    this.ui.appendEntry(entry);
+    if (isPlainObject(act.task_data)) {
+      this.ui.renderContext();
+      this.ui.renderInput();
+    }
+  };
+
+  Client.prototype.entryFor = function (cid) {
+    for (var i = this.log.length - 1; i >= 0; i--) {
+      if (this.log[i].kind === 'self' && this.log[i].cid === cid) return this.log[i];
+    }
+    return null;
+  };
+
+  Client.prototype.forget = function (cid) {
+    this.unacked = this.unacked.filter(function (item) { return item.cid !== cid; });
+    clearTimeout(this.retryTimers[cid]);
+    delete this.retryTimers[cid];
+  };
+
+  Client.prototype.acked = function (cid, id) {
+    var entry = this.entryFor(cid);
+    this.forget(cid);
+    if (entry) {
+      entry.status = 'sent';
+      entry.error = null;
+      if (id !== undefined) entry.id = id;
+      this.ui.updateStatus(entry);
+    }
+    this.persist();
+  };
+
+  Client.prototype.failed = function (frame) {
+    var message = typeof frame.error === 'string' ? frame.error : 'Something went wrong.';
+    if (typeof frame.cid !== 'string') {
+      this.ui.notice(message);
+      return;
+    }
+    var cid = frame.cid;
+    var pending = this.unacked.filter(function (item) { return item.cid === cid; })[0];
+    if (frame.retry === true) {
+      if (pending) this.retryLater(pending);
+      return;
+    }
+    this.forget(cid);
+    var entry = this.entryFor(cid);
+    if (entry) {
+      entry.status = 'failed';
+      entry.error = message;
+      this.ui.updateStatus(entry);
+    }
+    this.persist();
+  };
+
+  /** The server asked for this message again later (e.g. the store was busy). */
+  Client.prototype.retryLater = function (item) {
+    var self = this;
+    item.attempts = (item.attempts || 0) + 1;
+    var delay = Math.min(BACKOFF_MIN_MS * Math.pow(2, item.attempts), BACKOFF_MAX_MS);
+    clearTimeout(this.retryTimers[item.cid]);
+    this.retryTimers[item.cid] = setTimeout(function () {
+      delete self.retryTimers[item.cid];
+      if (self.unacked.indexOf(item) !== -1) self.write({type: 'message', cid: item.cid, act: item.act});
+    }, delay);
+  };
+
+  /* -- what the worker does */
+
+  /** Send a message (a string or a whole act). Returns its cid, or false if not sent. */
+  Client.prototype.sendMessage = function (textOrAct) {
+    if (!this.inputEnabled()) return false;
+    var act = typeof textOrAct === 'string' ? {text: textOrAct} : Object.assign({}, textOrAct);
+    act.text = act.text === undefined || act.text === null ? '' : String(act.text);
+    var hasData = isPlainObject(act.task_data) && Object.keys(act.task_data).length > 0;
+    if (!act.text.trim() && !hasData) return false;
+    if (act.text.length > MAX_TEXT_CHARS) {
+      this.ui.notice('That message is too long (at most ' + MAX_TEXT_CHARS + ' characters).');
+      return false;
+    }
+    var cid = randomId();
+    var entry = {kind: 'self', cid: cid, act: act, status: 'pending'};
+    this.log.push(entry);
+    this.unacked.push({cid: cid, act: act});
+    this.persist();
+    this.ui.appendEntry(entry);
+    this.write({type: 'message', cid: cid, act: act});
+    return cid;
+  };
+
+  Client.prototype.done = function () {
+    if (this.doneSent) return;
+    this.doneSent = true;
+    this.persist();
+    this.sendControl({type: 'done'});
+    this.ui.renderInput();
+    var submit = this.config.submit || {};
+    if (submit.kind === 'mturk') {
+      this.ui.banner('Submitting your work…', 'info');
+      this.whenDelivered(this.submitToMturk.bind(this), 3000);
+    } else {
+      this.setState('submitted', null);
+    }
+  };
+
+  /** Run `then` once queued frames have left the browser (or after `limitMs` regardless:
+   * the worker's submission to MTurk must not wait on our server). */
+  Client.prototype.whenDelivered = function (then, limitMs) {
+    var self = this;
+    var started = Date.now();
+    (function poll() {
+      var delivered = self.controls.length === 0 && self.open && self.socket && self.socket.bufferedAmount === 0;
+      if (delivered || Date.now() - started > limitMs) {
+        then();
+      } else {
+        setTimeout(poll, 50);
+      }
+    })();
+  };
+
+  Client.prototype.submitToMturk = function () {
+    var submit = this.config.submit || {};
+    var base = String(submit.turk_submit_to || '').replace(/\/+$/, '');
+    var form = h('form', {method: 'POST', action: base + '/mturk/externalSubmit', class: 'parley-hidden'},
+      h('input', {type: 'hidden', name: 'assignmentId', value: submit.assignment_id || ''}),
+      // MTurk refuses a submission that carries nothing but the assignment id.
+      h('input', {type: 'hidden', name: 'parley_done', value: 'true'}));
+    if (!form.getAttribute('action')) {
+      this.ui.notice('This page does not know where to submit your work. Please contact the requester.');
+      return;
+    }
+    document.body.appendChild(form);
+    form.submit();
+  };
+
+  Client.prototype.giveBack = function () {
+    var sure = window.confirm('Return this task? You will not be paid for it, and your partner will be told you left.');
+    if (!sure) return;
+    this.sendControl({type: 'return'});
+    this.setState('returned', null);
+  };
+
+  /* ---------------------------------------------------------------- page */
+
+  function byId(id) {
+    var el = document.getElementById(id);
+    if (!el) throw new Error('Parley: the page has no #' + id);
+    return el;
+  }
+
+  function Page(config) {
+    this.config = config;
+    this.slots = {
+      title: byId('parley-title'),
+      connection: byId('parley-connection'),
+      banner: byId('parley-banner'),
+      task: byId('parley-task'),
+      context: byId('parley-context'),
+      messages: byId('parley-messages'),
+      done: byId('parley-done'),
+      input: byId('parley-input'),
+      actions: byId('parley-actions')
+    };
+    this.rows = {};
+    this.client = new Client(config, this);
+    this.noticeTimer = null;
+  }
+
+  Page.prototype.props = function (extra) {
+    return Object.assign({agentId: this.client.agentId, taskData: this.client.taskData}, extra);
+  };
+
+  Page.prototype.mount = function (slot, name, props) {
+    var node = render(name, props);
+    slot.replaceChildren.apply(slot, node ? [node] : []);
+  };
+
+  Page.prototype.renderAll = function () {
+    this.mount(this.slots.task, 'TaskDescription', this.props({html: this.config.task_description_html}));
+    this.renderContext();
+    this.renderMessages();
+    this.renderDone();
+    this.renderInput();
+    this.banner();
+  };
+
+  Page.prototype.renderContext = function () {
+    this.mount(this.slots.context, 'ContextView', this.props({}));
+    this.slots.context.hidden = !this.slots.context.firstChild ||
+      !!this.slots.context.querySelector('.parley-context--empty');
+  };
+
+  Page.prototype.renderInput = function () {
+    var client = this.client;
+    var slot = this.slots.input;
+    var old = slot.querySelector('textarea, input[type="text"]');
+    var draft = old ? old.value : '';
+    var focused = old && document.activeElement === old;
+    this.mount(slot, 'TextResponse', this.props({
+      disabled: !client.inputEnabled(),
+      send: function (textOrAct) { return client.sendMessage(textOrAct); }
+    }));
+    var fresh = slot.querySelector('textarea, input[type="text"]');
+    if (fresh && draft && !fresh.value) fresh.value = draft;
+    if (fresh && focused && !fresh.disabled) fresh.focus();
+    this.renderActions();
+  };
+
+  Page.prototype.renderDone = function () {
+    var client = this.client;
+    this.mount(this.slots.done, 'DoneButton', this.props({
+      state: client.doneSent ? 'submitted' : client.state,
+      onDone: function () { client.done(); }
+    }));
+    this.slots.done.hidden = !this.slots.done.firstChild;
+  };
+
+  Page.prototype.renderActions = function () {
+    var client = this.client;
+    var submit = this.config.submit || {};
+    var canReturn = submit.kind !== 'mturk' && !client.doneSent &&
+      DONE_STATES.concat(FINAL_STATES).indexOf(client.state) === -1;
+    this.slots.actions.replaceChildren.apply(this.slots.actions, canReturn ? [
+      h('button', {type: 'button', class: 'parley-link', onclick: function () { client.giveBack(); }}, 'Return task')
+    ] : []);
+  };
+
+  Page.prototype.renderMessages = function () {
+    this.rows = {};
+    this.slots.messages.replaceChildren();
+    this.client.log.forEach(function (entry) { this.appendEntry(entry, true); }, this);
+    this.scrollToEnd(true);
+  };
+
+  Page.prototype.nearEnd = function () {
+    var list = this.slots.messages;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  };
+
+  Page.prototype.scrollToEnd = function (force) {
+    var list = this.slots.messages;
+    if (force || this.nearEnd()) list.scrollTop = list.scrollHeight;
+  };
+
+  Page.prototype.appendEntry = function (entry, quiet) {
+    var client = this.client;
+    var isSelf = entry.kind === 'self' || (client.agentId !== null && entry.act.id === client.agentId);
+    var message = entry.kind === 'self' ? Object.assign({id: client.agentId}, entry.act) : entry.act;
+    var node = render('ChatMessage', {message: message, isSelf: isSelf, agentId: client.agentId, taskData: client.taskData});
+    if (!node) return;
+    var follow = quiet || isSelf || this.nearEnd();
+    var row = h('div', {class: ['parley-row', isSelf ? 'parley-row--self' : 'parley-row--other']}, node);
+    if (entry.kind === 'self') {
+      row.setAttribute('data-cid', entry.cid);
+      row.appendChild(h('div', {class: 'parley-row__status', 'aria-live': 'polite'}));
+      this.rows[entry.cid] = row;
+      this.updateStatus(entry);
+    }
+    this.slots.messages.appendChild(row);
+    if (!quiet) this.scrollToEnd(follow);
+  };
+
+  Page.prototype.updateStatus = function (entry) {
+    var row = this.rows[entry.cid];
+    if (!row) return;
+    var status = entry.status || 'pending';
+    row.setAttribute('data-status', status);
+    var label = {pending: 'Sending…', sent: 'Sent', failed: 'Not sent: ' + (entry.error || 'unknown error')}[status];
+    row.querySelector('.parley-row__status').textContent = label || '';
+  };
+
+  /** The banner under the header: the state's text from the server, or a default for it. */
+  Page.prototype.banner = function (overrideText, overrideTone) {
+    var client = this.client;
+    var text = overrideText !== undefined ? overrideText
+      : (client.stateText !== null && client.stateText !== undefined ? client.stateText : STATE_TEXT[client.state]);
+    if (text === undefined) text = '';
+    var tone = overrideTone || STATE_TONE[client.state] || 'neutral';
+    var el = this.slots.banner;
+    el.setAttribute('data-state', client.state);
+    el.setAttribute('data-tone', tone);
+    el.replaceChildren(h('span', {class: 'parley-banner__text'}, String(text)));
+    el.hidden = !text;
+  };
+
+  Page.prototype.connection = function (status) {
+    var labels = {connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Closed'};
+    var el = this.slots.connection;
+    el.setAttribute('data-status', status);
+    el.replaceChildren(h('span', {class: 'parley-connection__dot', 'aria-hidden': 'true'}), labels[status] || status);
+  };
+
+  /** A short message about something that went wrong outside any one chat message. */
+  Page.prototype.notice = function (text) {
+    var self = this;
+    var el = byId('parley-notice');
+    el.replaceChildren(h('span', null, String(text)),
+      h('button', {type: 'button', class: 'parley-link', 'aria-label': 'Dismiss', onclick: function () { el.hidden = true; }}, '×'));
+    el.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(function () { el.hidden = true; self.noticeTimer = null; }, 10000);
+  };
+
+  Page.prototype.start = function () {
+    var client = this.client;
+    this.renderAll();
+    this.connection('connecting');
+    client.connect();
+    setInterval(function () { client.tick(); }, client.heartbeatMs);
+    window.addEventListener('online', function () { client.reconnectNow(); });
+  };
+
+  var page = null;
+
+  function boot() {
+    var holder = document.getElementById('parley-config');
+    if (!holder || page) return;
+    var config = JSON.parse(holder.textContent);
+    page = new Page(config);
+    window.Parley.page = page;
+    page.start();
+  }
+
+  window.Parley = {
+    h: h,
+    safeUrl: safeUrl,
+    core: core,
+    registerComponents: registerComponents,
+    render: render,
+    sendMessage: function (textOrAct) { return page ? page.client.sendMessage(textOrAct) : false; },
+    done: function () { if (page) page.client.done(); },
+    page: null
+  };
+
+  // custom.js is loaded after this file; booting on DOMContentLoaded lets it register first.
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', boot);
+  } else {
+    setTimeout(boot, 0);
+  }
+})();

@@ -1,0 +1,94 @@
+"""Find and load a task: a folder (under tasks/, or any path) holding
+
+- `task_config.py` with a `task_config` dict (HIT title, description, keywords, the task
+  description HTML shown to workers, `agent_ids`: the roles of the humans in one
+  conversation, in pairing order; `blocking_qualifications`: names of soft-block
+  qualifications the task grants itself, whose holders the runner refuses),
+- `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
+- optionally `frontend/custom.js`, which overrides named components of the chat page.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "hit_title": "Chat task",
+    "hit_description": "Take part in a short chat.",
+    "hit_keywords": "chat,dialog",
+    "task_description": "",
+    "preview_description": None,
+    "agent_ids": ["Worker"],
+    "blocking_qualifications": [],
+}
+
+
+class TaskError(Exception):
+    """The task folder is missing something or its code does not load; the message says what."""
+
+
+@dataclass
+class Task:
+    name: str
+    path: Path
+    config: dict[str, Any]
+    worlds: ModuleType
+    custom_js: Path | None = field(default=None)
+
+    @property
+    def agent_ids(self) -> list[str]:
+        return list(self.config["agent_ids"])
+
+    @property
+    def humans_per_conversation(self) -> int:
+        return len(self.config["agent_ids"])
+
+    @property
+    def has_onboarding(self) -> bool:
+        return hasattr(self.worlds, "OnboardingWorld")
+
+
+def available_tasks() -> list[str]:
+    """The names of the task folders under tasks/."""
+    return sorted(p.name for p in TASKS_DIR.iterdir() if (p / "worlds.py").is_file())
+
+
+def load_task(name_or_path: str | Path) -> Task:
+    path = Path(name_or_path)
+    if not path.is_dir():
+        path = TASKS_DIR / str(name_or_path)
+    if not path.is_dir():
+        known = ", ".join(available_tasks()) or "none"
+        raise TaskError(f"there is no task {str(name_or_path)!r} (tasks here: {known})")
+    path = path.resolve()
+    for required in ("worlds.py", "task_config.py"):
+        if not (path / required).is_file():
+            raise TaskError(f"the task folder {path} has no {required}")
+    config_module = _load_module(path / "task_config.py", f"parley_task_{path.name}_config")
+    config = {**DEFAULT_CONFIG, **getattr(config_module, "task_config", {})}
+    if not config["agent_ids"] or len(set(config["agent_ids"])) != len(config["agent_ids"]):
+        raise TaskError(f"task {path.name}: agent_ids must be a list of distinct role names")
+    worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")
+    if not hasattr(worlds, "TaskWorld"):
+        raise TaskError(f"task {path.name}: worlds.py defines no TaskWorld")
+    custom_js = path / "frontend" / "custom.js"
+    return Task(path.name, path, config, worlds, custom_js if custom_js.is_file() else None)
+
+
+def _load_module(file: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise TaskError(f"{file} failed to load: {type(exc).__name__}: {exc}") from exc
+    return module

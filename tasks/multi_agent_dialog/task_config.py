@@ -1,0 +1,15 @@
+"""What workers see of the multi-agent dialog task before and while they do it."""
+
+task_config = {
+    "hit_title": "Plan a picnic in a three-way chat",
+    "hit_description": "Chat with another worker and a local agent, taking turns, to plan a picnic.",
+    "hit_keywords": "chat,dialog,group,conversation",
+    "task_description": """
+<h2>Plan a picnic together</h2>
+<p>You are in a group chat with another worker and a <b>LocalAgent</b>. Everyone speaks in
+turn: LocalAgent, then Speaker1, then Speaker2, and again.</p>
+<p>Answer what the others say and help make the plan. Anyone can end the chat by sending a
+message that ends with <code>[DONE]</code>, for example <i>See you there! [DONE]</i>.</p>
+""",
+    "agent_ids": ["Speaker1", "Speaker2"],
+}

@@ -1,0 +1,135 @@
+"""The runner end to end over real websockets: pairing, relaying, store-then-ack,
+resend and replay after reconnects, and every way a worker can leave."""
+import time
+
+import pytest
+
+from tests.support.live_runner import LiveRunner
+
+
+@pytest.fixture
+def runner(store_url):
+    live = LiveRunner(store_url, "pair_chat", num_conversations=1)
+    yield live
+    live.stop()
+
+
+def pair(runner):
+    alice, bob = runner.join("W1"), runner.join("W2")
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    return alice, bob
+
+
+def test_two_workers_chat_to_the_end_and_everything_is_stored(runner):
+    alice, bob = pair(runner)
+    alice.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "You are Alice.")
+    alice.say("hello bob")
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hello bob")
+    bob.say("hi alice")
+    alice.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hi alice")
+    alice.say("bye")
+    for worker in (alice, bob):
+        worker.wait_state("done")
+        worker.send_frame({"type": "done"})
+        worker.wait_state("submitted")
+    assert runner.manager.wait(10)
+    h = runner.handler
+    full = h.get_full_conversation_data(runner.run_id, "t_1", False)
+    assert [m["text"] for m in full["messages"]] == [
+        "You are Alice.", "You are Bob.", "hello bob", "hi alice", "bye"]
+    assert full["custom_data"] == {"finished": True}
+    assert [(w["agent_id"], w["status"]) for w in full["workers"]] == [
+        ("Alice", "submitted"), ("Bob", "submitted")]
+    assert h.get_run_data(runner.run_id)["status"] == "completed"
+    assert h.get_working_time("W1") > 0
+
+
+def test_an_ack_means_the_message_is_in_the_store(runner):
+    alice, _ = pair(runner)
+    cid = alice.say("stored before the ack")
+    ack = alice.wait_for(lambda f: f["type"] == "ack" and f["cid"] == cid)
+    stored = runner.handler.get_messages(runner.run_id, "t_1")
+    assert any(m["message_id"] == cid and m["text"] == "stored before the ack" for m in stored)
+    assert isinstance(ack["id"], int)
+
+
+def test_a_message_resent_after_a_reconnect_is_stored_and_relayed_once(runner):
+    alice, bob = pair(runner)
+    alice.say("once", cid="same")
+    first_ack = alice.wait_for(lambda f: f["type"] == "ack" and f["cid"] == "same")
+    alice.close()
+    alice.frames.clear()
+    alice.connect(last_seq=0)
+    alice.say("once", cid="same")
+    second_ack = alice.wait_for(lambda f: f["type"] == "ack" and f["cid"] == "same")
+    assert second_ack["id"] == first_ack["id"]
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "once")
+    time.sleep(0.3)
+    assert bob.texts().count("once") == 1
+    stored = [m for m in runner.handler.get_messages(runner.run_id, "t_1") if m["text"] == "once"]
+    assert len(stored) == 1
+
+
+def test_a_reconnecting_page_gets_every_frame_it_missed(runner):
+    alice, bob = pair(runner)
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "You are Bob.")
+    seen = bob.last_seq
+    bob.close()
+    alice.say("while you were away")
+    bob.frames.clear()
+    bob.connect(last_seq=seen)
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "while you were away")
+    assert bob.texts() == ["while you were away"]
+    assert bob.frames[0]["type"] == "welcome" and bob.frames[0]["state"] == "in_task"
+    assert min(f["seq"] for f in bob.frames if "seq" in f) == seen + 1
+
+
+def test_a_worker_who_stays_away_is_disconnected_and_the_partner_told(store_url):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, disconnect_timeout=1.0)
+    try:
+        alice, bob = pair(runner)
+        alice.say("are you there?")
+        bob.close()
+        state = alice.wait_state("partner_disconnect")
+        assert "partner left" in state["text"]
+        assert runner.manager.wait(10)
+        h = runner.handler
+        statuses = {w["worker_id"]: w["status"]
+                    for w in h.get_full_conversation_data(runner.run_id, "t_1", False)["workers"]}
+        assert statuses == {"W1": "partner_disconnect", "W2": "disconnect"}
+    finally:
+        runner.stop()
+
+
+def test_a_worker_who_returns_the_task_frees_the_partner_and_is_recorded_returned(runner):
+    alice, bob = pair(runner)
+    bob.send_frame({"type": "return"})
+    bob.wait_state("returned")
+    alice.wait_state("partner_disconnect")
+    alice.send_frame({"type": "done"})
+    alice.wait_state("submitted")
+    statuses = {p["worker_id"]: p["status"] for p in runner.handler.get_pairings_for_run(runner.run_id)}
+    assert statuses == {"W1": "submitted", "W2": "returned"}
+
+
+def test_a_worker_who_does_not_answer_in_time_times_out(store_url):
+    runner = LiveRunner(store_url, "timed_chat", num_conversations=1)
+    try:
+        alice, bob = pair(runner)
+        alice.wait_state("timeout", timeout=10)
+        bob.wait_state("partner_disconnect")
+        statuses = {p["worker_id"]: p["status"] for p in runner.handler.get_pairings_for_run(runner.run_id)}
+        assert statuses == {"W1": "timeout", "W2": "partner_disconnect"}
+        assert runner.manager.wait(10)
+    finally:
+        runner.stop()
+
+
+def test_messages_cannot_be_sent_while_waiting_for_a_partner(runner):
+    alice = runner.join("W1")
+    alice.wait_state("waiting")
+    alice.say("anyone?", cid="early")
+    error = alice.wait_for(lambda f: f["type"] == "error" and f.get("cid") == "early")
+    assert "cannot send messages" in error["error"]
+    assert runner.handler.get_conversations_for_run(runner.run_id) == []

@@ -1,0 +1,164 @@
+"""Drive a real runner the way browsers do: load the task page over HTTP, then talk the
+websocket protocol with a real websocket client (simple-websocket)."""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import simple_websocket
+
+from datastore import MTurkDataHandler
+from runner.manager import TaskManager
+from runner.options import RunOptions
+from runner.providers import LocalProvider
+from runner.server import RunnerServer, create_runner_app
+from runner.tasks import load_task
+
+TEST_TASKS = Path(__file__).resolve().parent / "tasks"
+CONFIG = re.compile(r'<script id="parley-config" type="application/json">(.*?)</script>', re.S)
+
+
+@dataclass
+class Page:
+    status: int
+    html: str
+
+    @property
+    def config(self) -> dict[str, Any]:
+        match = CONFIG.search(self.html)
+        assert match, f"no chat config in page ({self.status}): {self.html[:300]}"
+        return json.loads(match.group(1))
+
+
+def fetch(url: str) -> Page:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return Page(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Page(error.code, error.read().decode())
+
+
+class LiveRunner:
+    """A TaskManager plus its chat server on a free local port."""
+
+    def __init__(self, store_url: str, task: str, **options: Any) -> None:
+        path = TEST_TASKS / task if (TEST_TASKS / task).is_dir() else task
+        self.handler = MTurkDataHandler(db_url=store_url)
+        self.provider = LocalProvider()
+        self.manager = TaskManager(load_task(path), self.handler, self.provider,
+                                   RunOptions(**{"disconnect_timeout": 5.0, **options}))
+        self.server = RunnerServer(create_runner_app(self.manager, secret="test-secret"))
+        self.manager.base_url = self.server.url
+        self.server.start()
+        self.run_id = self.manager.start()
+        self._links = 0
+
+    def link(self, worker_id: str, assignment_id: str | None = None, hit_id: str | None = None) -> str:
+        self._links += 1
+        hit_id = hit_id or self.provider.hit_ids[(self._links - 1) % len(self.provider.hit_ids)]
+        return self.provider.link(hit_id, worker_id, assignment_id or f"A-{worker_id}-{self._links}")
+
+    def join(self, worker_id: str, **kwargs: Any) -> Worker:
+        page = fetch(self.link(worker_id, **kwargs))
+        assert page.status == 200, page.html
+        return Worker(self.server.url, page.config)
+
+    def stop(self) -> None:
+        if not self.manager.finished.is_set():
+            self.manager.shutdown()
+        self.server.stop()
+
+
+class Worker:
+    """One browser tab: a websocket that collects every frame the server sends."""
+
+    def __init__(self, base_url: str, config: dict[str, Any], last_seq: int = 0) -> None:
+        self.base_url, self.config = base_url, config
+        self.frames: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._cids = 0
+        self.heartbeats = True
+        self.connect(last_seq)
+
+    def connect(self, last_seq: int | None = None) -> None:
+        seq = self.last_seq if last_seq is None else last_seq
+        self.ws = simple_websocket.Client(self.base_url.replace("http", "ws", 1) + "/ws")
+        self.send_frame({"type": "hello", "token": self.config["token"], "last_seq": seq})
+        self._reader = threading.Thread(target=self._read, args=(self.ws,), daemon=True)
+        self._reader.start()
+        threading.Thread(target=self._beat, args=(self.ws,), daemon=True).start()
+
+    def _beat(self, ws: simple_websocket.Client) -> None:
+        """Heartbeats, as the chat page sends them, while this socket is open."""
+        while self.heartbeats and ws.connected:
+            try:
+                ws.send(json.dumps({"type": "heartbeat"}))
+            except (simple_websocket.ConnectionClosed, OSError):
+                return
+            time.sleep(0.5)
+
+    def _read(self, ws: simple_websocket.Client) -> None:
+        try:
+            while True:
+                raw = ws.receive()
+                with self._changed:
+                    self.frames.append(json.loads(raw))
+                    self._changed.notify_all()
+        except (simple_websocket.ConnectionClosed, OSError):
+            pass
+
+    def send_frame(self, frame: dict[str, Any] | str) -> None:
+        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def say(self, text: str, cid: str | None = None, task_data: dict[str, Any] | None = None,
+            wait_ack: bool = True) -> str:
+        if cid is None:
+            self._cids += 1
+            cid = f"c{self._cids}"
+        act: dict[str, Any] = {"text": text}
+        if task_data is not None:
+            act["task_data"] = task_data
+        self.send_frame({"type": "message", "cid": cid, "act": act})
+        if wait_ack:
+            self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
+        return cid
+
+    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 15,
+                 after: int = 0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for frame in self.frames[after:]:
+                    if match(frame):
+                        return frame
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no matching frame within {timeout}s; got {self.frames}")
+                self._changed.wait(left)
+
+    def wait_state(self, state: str, timeout: float = 15) -> dict[str, Any]:
+        return self.wait_for(lambda f: f["type"] in ("state", "welcome") and f.get("state") == state, timeout)
+
+    def texts(self) -> list[str]:
+        return [f["act"].get("text") for f in self.frames if f["type"] == "message"]
+
+    @property
+    def last_seq(self) -> int:
+        return max((f.get("seq", 0) for f in self.frames), default=0)
+
+    def close(self) -> None:
+        self.ws.close()
+        self._reader.join(timeout=5)
+
+
+def page_url(runner: LiveRunner, **params: str) -> str:
+    return f"{runner.server.url}/task/{runner.run_id}?{urlencode(params)}"
