@@ -132,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
             manager.shutdown()
     report.show(final=True)
     server.stop()
+    if stopping:
+        print(f"Run {run_id} stopped before it had all its conversations.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -62,6 +62,10 @@ def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
     def healthz() -> dict[str, Any]:
         return {"ok": True, "run_id": manager.run_id, **manager.progress()}
 
+    @app.get("/favicon.ico")
+    def favicon():  # type: ignore[no-untyped-def]
+        return "", 204  # browsers ask for it on every page; a 404 would only be noise
+
     @app.get("/task/<run_id>")
     def task_page(run_id: str):  # type: ignore[no-untyped-def]
         title = task.config["hit_title"]

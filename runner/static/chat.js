@@ -351,6 +351,7 @@
     this.everConnected = false;
     this.backoff = BACKOFF_MIN_MS;
     this.reconnectTimer = null;
+    this.fatal = false;      // the server refused this tab for good: no more reconnects
     this.retryTimers = {};
     this.lastHeard = 0;
     this.lastBeatSent = 0;
@@ -402,7 +403,7 @@
   /** Nothing more to say or hear: a final state, and our done/return frame is delivered.
    * (Unacked messages do not hold the tab open: after a final state no world reads them.) */
   Client.prototype.finished = function () {
-    return FINAL_STATES.indexOf(this.state) !== -1 && this.controls.length === 0;
+    return this.fatal || (FINAL_STATES.indexOf(this.state) !== -1 && this.controls.length === 0);
   };
 
   /* -- connection */
@@ -622,6 +623,14 @@
 
   Client.prototype.failed = function (frame) {
     var message = typeof frame.error === 'string' ? frame.error : 'Something went wrong.';
+    if (frame.fatal === true) {
+      // The server will never take this tab (a token it cannot verify, a session it does
+      // not hold): say so and stop reconnecting.
+      this.fatal = true;
+      this.ui.notice('This page cannot connect to its task (' + message + '). ' +
+                     'If you accepted it on Mechanical Turk, please return it there.', true);
+      return;
+    }
     if (typeof frame.cid !== 'string') {
       this.ui.notice(message);
       return;
@@ -880,14 +889,16 @@
   };
 
   /** A short message about something that went wrong outside any one chat message. */
-  Page.prototype.notice = function (text) {
+  /** A line above the input; it goes away after 10 s unless `sticky`. */
+  Page.prototype.notice = function (text, sticky) {
     var self = this;
     var el = byId('parley-notice');
     el.replaceChildren(h('span', null, String(text)),
       h('button', {type: 'button', class: 'parley-link', 'aria-label': 'Dismiss', onclick: function () { el.hidden = true; }}, '×'));
     el.hidden = false;
     clearTimeout(this.noticeTimer);
-    this.noticeTimer = setTimeout(function () { el.hidden = true; self.noticeTimer = null; }, 10000);
+    this.noticeTimer = null;
+    if (!sticky) this.noticeTimer = setTimeout(function () { el.hidden = true; self.noticeTimer = null; }, 10000);
   };
 
   Page.prototype.start = function () {

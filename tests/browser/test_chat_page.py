@@ -4,20 +4,12 @@ server, and that nothing a worker or partner types ever runs as markup."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from tests.support.browser import SCREENSHOTS, send
 from tests.support.fake_live_server import Connection, FakeLiveServer, Session
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"Debian's chromium is not installed at {CHROMIUM} (`make chromium` installs it)",
-)
 
 XSS = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>'
 
@@ -43,18 +35,6 @@ Parley.registerComponents({
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def serve() -> Iterator[Callable[..., FakeLiveServer]]:
     servers: list[FakeLiveServer] = []
@@ -73,42 +53,19 @@ def server(serve) -> FakeLiveServer:
     return serve()
 
 
-def is_problem(kind: str, text: str) -> bool:
-    # The browser's own log of a websocket the test server cut is expected, not a page bug.
-    if text.startswith("WebSocket connection to"):
-        return False
-    return kind == "error" or "Content Security Policy" in text
-
-
 @pytest.fixture
-def open_chat(browser) -> Iterator[Callable[..., Page]]:
+def open_chat(new_page) -> Callable[..., Page]:
     """Open a token's chat page in a fresh browser context; at the end, fail on any script
     error or Content-Security-Policy violation the page reported."""
-    contexts, problems = [], []
-
     def open_(server: FakeLiveServer, token: str | None = None, width: int = 1200, height: int = 780) -> Page:
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-        page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-                if is_problem(msg.type, msg.text) else None)
+        page = new_page(width, height)
         page.goto(server.chat_url(token))
         expect(page.locator("#parley-connection")).to_have_attribute("data-status", "connected")
         # The fake says in_task right after its welcome; frames a test pushes come after it.
         expect(page.locator("#parley-banner")).to_have_text(server.in_task_text)
         return page
 
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def send(page: Page, text: str) -> None:
-    box = page.locator("#parley-input textarea")
-    box.fill(text)
-    box.press("Enter")
+    return open_
 
 
 def self_rows(page: Page):

@@ -61,6 +61,7 @@ class LiveRunner:
         self.server.start()
         self.run_id = self.manager.start()
         self._links = 0
+        self.workers: list[Worker] = []
 
     def link(self, worker_id: str, assignment_id: str | None = None, hit_id: str | None = None) -> str:
         self._links += 1
@@ -70,9 +71,13 @@ class LiveRunner:
     def join(self, worker_id: str, **kwargs: Any) -> Worker:
         page = fetch(self.link(worker_id, **kwargs))
         assert page.status == 200, page.html
-        return Worker(self.server.url, page.config)
+        worker = Worker(self.server.url, page.config)
+        self.workers.append(worker)
+        return worker
 
     def stop(self) -> None:
+        for worker in self.workers:
+            worker.close()
         if not self.manager.finished.is_set():
             self.manager.shutdown()
         self.server.stop()
@@ -156,6 +161,8 @@ class Worker:
         return max((f.get("seq", 0) for f in self.frames), default=0)
 
     def close(self) -> None:
+        """Close this tab's socket (simple-websocket's threads would otherwise keep the
+        test process alive)."""
         self.ws.close()
         self._reader.join(timeout=5)
 

@@ -1,0 +1,151 @@
+"""Frames a browser should never send, and tokens it was never given: each is refused with
+an error frame, nothing is written, and the worker's honest frames still work after."""
+import json
+
+import pytest
+import simple_websocket
+
+from runner import server as runner_server
+from runner.protocol import MAX_FRAME_BYTES, MAX_TEXT_CHARS, TokenSigner, WorkerIdentity
+from tests.support.live_runner import LiveRunner
+
+
+@pytest.fixture
+def runner(store_url):
+    live = LiveRunner(store_url, "pair_chat", num_conversations=1)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def paired(runner):
+    alice, bob = runner.join("W1"), runner.join("W2")
+    for worker in (alice, bob):
+        worker.wait_state("in_task")
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "You are Bob.")
+    return alice, bob
+
+
+def stored_texts(runner):
+    return [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1")]
+
+
+def raw_socket(runner):
+    return simple_websocket.Client(runner.server.url.replace("http", "ws", 1) + "/ws")
+
+
+def first_answer(ws, timeout=10):
+    """The server's first frame, and whether it then closed the socket."""
+    frame = json.loads(ws.receive(timeout=timeout))
+    try:
+        closed = ws.receive(timeout=5) is None and not ws.connected
+    except simple_websocket.ConnectionClosed:
+        closed = True
+    return frame, closed
+
+
+def error_after(worker, count):
+    return worker.wait_for(lambda f: f["type"] == "error", after=count)
+
+
+BAD_FRAMES = [
+    ("not json", "frame is not JSON"),
+    ("[1, 2]", "frame must be an object with type one of"),
+    ('{"type": "shout"}', "frame must be an object with type one of"),
+    ('{"type": "message", "act": {"text": "x"}}', "a message needs a cid"),
+    ('{"type": "message", "cid": "<script>", "act": {"text": "x"}}', "a message needs a cid"),
+    ('{"type": "message", "cid": "c9", "act": "hi"}', "a message needs an act object"),
+    ('{"type": "message", "cid": "c9", "act": {"text": 42}}', "act.text must be a string"),
+    ('{"type": "message", "cid": "c9", "act": {"text": "   "}}', "an empty message cannot be sent"),
+    ('{"type": "message", "cid": "c9", "act": {"text": "x", "task_data": [1]}}', "act.task_data must be an object"),
+    (json.dumps({"type": "message", "cid": "c9", "act": {"text": "x" * (MAX_TEXT_CHARS + 1)}}),
+     "message text too long"),
+    (json.dumps({"type": "message", "cid": "c9", "act": {"text": "x", "pad": "y" * MAX_FRAME_BYTES}}),
+     "frame too large"),
+    ('{"type": "hello", "token": "again"}', "hello was already received"),
+]
+
+
+@pytest.mark.parametrize(("frame", "expected"), BAD_FRAMES, ids=[e for _, e in BAD_FRAMES])
+def test_a_bad_frame_gets_an_error_and_changes_nothing(runner, paired, frame, expected):
+    alice, bob = paired
+    before = stored_texts(runner)
+    seen = len(alice.frames)
+    alice.send_frame(frame)
+    assert expected in error_after(alice, seen)["error"]
+    assert stored_texts(runner) == before
+    alice.say("still here")  # the socket and the session carry on
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "still here")
+    assert stored_texts(runner) == [*before, "still here"]
+    assert "x" not in bob.texts()
+
+
+def test_a_frame_beyond_the_socket_limit_closes_the_socket_and_the_page_can_come_back(runner, paired):
+    alice, bob = paired
+    before = stored_texts(runner)
+    alice.send_frame(json.dumps({"type": "message", "cid": "big", "act": {"text": "x" * (5 * MAX_FRAME_BYTES)}}))
+    alice._reader.join(timeout=10)
+    assert not alice._reader.is_alive(), "the server kept a socket open after a frame over its limit"
+    assert stored_texts(runner) == before
+    alice.connect()
+    alice.say("back again")
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "back again")
+
+
+def test_the_first_frame_must_be_hello(runner, paired):
+    ws = raw_socket(runner)
+    ws.send(json.dumps({"type": "message", "cid": "c1", "act": {"text": "sneaky"}}))
+    frame, closed = first_answer(ws)
+    assert frame == {"type": "error", "error": "the first frame must be hello", "fatal": True}
+    assert closed
+    assert "sneaky" not in stored_texts(runner)
+
+
+@pytest.mark.parametrize("make_token", [
+    pytest.param(lambda runner, config: "", id="empty"),
+    pytest.param(lambda runner, config: "made-up-token", id="made-up"),
+    pytest.param(lambda runner, config: config["token"][:-2] + ("AA" if config["token"][-2:] != "AA" else "BB"),
+                 id="edited"),
+    pytest.param(lambda runner, config: TokenSigner("another-secret").issue(
+        WorkerIdentity(runner.run_id, "A-W1-1", "W1")), id="signed-with-another-key"),
+])
+def test_a_forged_token_is_refused_and_nothing_is_written(runner, paired, make_token):
+    alice, _ = paired
+    before = stored_texts(runner)
+    ws = raw_socket(runner)
+    ws.send(json.dumps({"type": "hello", "token": make_token(runner, alice.config), "last_seq": 0}))
+    ws.send(json.dumps({"type": "message", "cid": "forged", "act": {"text": "forged"}}))
+    frame, closed = first_answer(ws)
+    assert frame["type"] == "error" and frame["fatal"] is True
+    assert frame["error"] in ("hello needs a token", "the token is not valid")
+    assert closed
+    assert stored_texts(runner) == before
+    assert "forged" not in alice.texts()
+
+
+def test_a_genuine_token_for_an_assignment_not_on_this_runner_is_refused(runner, paired):
+    signer = TokenSigner("test-secret")  # the runner's own key: a real signature
+    ws = raw_socket(runner)
+    token = signer.issue(WorkerIdentity(runner.run_id, "A-never-accepted", "W9"))
+    ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 0}))
+    frame, closed = first_answer(ws)
+    assert frame["error"] == "this task session is not active on this server"
+    assert closed
+    assert runner.handler.get_assignment_data("A-never-accepted") is None
+
+
+def test_a_token_cannot_be_moved_to_another_worker(runner, paired):
+    """The token binds worker and assignment together: W1's assignment under W2's name fails."""
+    ws = raw_socket(runner)
+    token = TokenSigner("test-secret").issue(WorkerIdentity(runner.run_id, "A-W1-1", "W2"))
+    ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 0}))
+    frame, _ = first_answer(ws)
+    assert frame["error"] == "this task session is not active on this server"
+
+
+def test_a_socket_that_never_says_hello_is_closed(runner, monkeypatch):
+    monkeypatch.setattr(runner_server, "HELLO_TIMEOUT_SECONDS", 0.5)
+    ws = raw_socket(runner)
+    frame, closed = first_answer(ws)
+    assert frame == {"type": "error", "error": "no hello received", "fatal": True}
+    assert closed

@@ -1,0 +1,165 @@
+"""`python -m runner` as its own process: a whole run through the CLI, bad arguments, and
+the promise that an ack means "in the database" even when the process is killed with
+SIGKILL right after sending it."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from datastore import MTurkDataHandler
+from tests.support.live_runner import Worker, fetch
+
+REPO = Path(__file__).resolve().parents[2]
+PAIR_CHAT = "tests/support/tasks/pair_chat"
+
+
+class RunnerProcess:
+    """`python -m runner run ...` in a subprocess, with the links it prints."""
+
+    def __init__(self, store_url: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runner", "run", *args, "--port", "0", "--db", store_url],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        header = self.proc.stdout.readline()
+        match = re.match(r"Run (\S+): .* Chat server at (\S+)", header)
+        assert match, header + self.proc.stderr.read()
+        self.run_id, self.url = match.groups()
+        self.links = []
+        for _ in range(2):
+            line = self.proc.stdout.readline()
+            assert line.strip().startswith("worker link: "), line
+            self.links.append(line.split("worker link: ", 1)[1].strip())
+
+    def join(self, n: int) -> Worker:
+        page = fetch(self.links[n])
+        assert page.status == 200, page.html
+        return Worker(self.url, page.config)
+
+    def finish(self, timeout: float = 20) -> tuple[int, str, str]:
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, err
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def processes():
+    started = []
+    yield lambda *args: started.append(RunnerProcess(*args)) or started[-1]
+    for process in started:
+        process.kill()
+
+
+def test_a_run_from_the_command_line_collects_its_conversation_and_exits_0(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1", "-r", "0.50")
+    alice, bob = runner.join(0), runner.join(1)
+    alice.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "You are Alice.")
+    alice.say("hello from the CLI run")
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hello from the CLI run")
+    bob.say("hi")
+    alice.say("bye")
+    for worker in (alice, bob):
+        worker.wait_state("done")
+        worker.send_frame({"type": "done"})
+        worker.wait_state("submitted")
+    code, out, err = runner.finish()
+    assert code == 0, err
+    assert "conversations 1/1 done" in err
+    handler = MTurkDataHandler(db_url=store_url)
+    run = handler.get_run_data(runner.run_id)
+    assert (run["status"], run["taskname"], run["provider"]) == ("completed", "pair_chat", "local")
+    texts = [m["text"] for m in handler.get_full_conversation_data(runner.run_id, "t_1", False)["messages"]]
+    assert texts == ["You are Alice.", "You are Bob.", "hello from the CLI run", "hi", "bye"]
+    assert {h["hit_status"] for h in handler.get_hits_for_run(runner.run_id)} == {"Disposed"}
+
+
+def test_sigterm_stops_the_run_expires_its_hits_and_exits_1(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1")
+    alice = runner.join(0)
+    alice.wait_state("waiting")
+    runner.proc.send_signal(signal.SIGTERM)
+    alice.wait_state("expired")
+    code, _, err = runner.finish()
+    assert code == 1
+    assert "stopped before it had all its conversations" in err
+    handler = MTurkDataHandler(db_url=store_url)
+    assert handler.get_run_data(runner.run_id)["status"] == "stopped"
+    assert {h["hit_status"] for h in handler.get_hits_for_run(runner.run_id)} == {"Disposed"}
+    assert handler.get_assignments_for_run(runner.run_id)[0]["status"] == "expired"
+
+
+def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1")
+    alice, bob = runner.join(0), runner.join(1)
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    killed = threading.Event()
+
+    def kill_at_the_20th_ack() -> None:
+        alice.wait_for(lambda f: f["type"] == "ack" and f["cid"] == "m20", timeout=30)
+        os.kill(runner.proc.pid, signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_at_the_20th_ack)
+    killer.start()
+    for n in range(1, 201):
+        try:
+            alice.say(f"message {n}", cid=f"m{n}", wait_ack=False)
+        except Exception:  # the socket went down with the process
+            break
+    killer.join(timeout=40)
+    assert killed.is_set()
+    runner.proc.wait(timeout=10)
+    acked = {f["cid"]: f["id"] for f in list(alice.frames) if f["type"] == "ack"}
+    assert len(acked) >= 20
+    handler = MTurkDataHandler(db_url=store_url)
+    stored = {m["message_id"]: m for m in handler.get_messages(runner.run_id, "t_1")}
+    missing = [cid for cid in acked if cid not in stored]
+    assert missing == [], f"acked but not stored: {missing}"
+    assert all(stored[cid]["text"] == f"message {cid[1:]}" for cid in acked)
+    # The page would resend what it had not seen acked; the store keeps each message once.
+    assignment = runner.links[0].split("assignmentId=")[1].split("&")[0]
+    for cid in ["m1", "m20", *acked]:
+        again = handler.log_message(runner.run_id, "t_1", "Alice", {"text": "resent"},
+                                    worker_id="local-worker-1", assignment_id=assignment, client_msg_id=cid)
+        assert not again.created and again.id == acked[cid]
+    texts = [m["text"] for m in handler.get_messages(runner.run_id, "t_1")]
+    assert "resent" not in texts
+    assert len(texts) == len(set(texts))
+
+
+@pytest.mark.parametrize(("args", "sentence"), [
+    (["run", "no_such_task"], "there is no task 'no_such_task'"),
+    (["run", "tests/support/tasks/pair_chat", "-nc", "-1"], "--num-conversations must be 0 or more"),
+    (["run", "tests/support/tasks/pair_chat", "-r", "ten"], "'ten' is not an amount of dollars"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk"], "provider is not available"),
+    (["run", "tests/support/tasks/pair_chat", "--disconnect-timeout", "0"], "--disconnect-timeout must be more than 0"),
+    (["run"], "the following arguments are required: task"),
+    (["launch"], "invalid choice: 'launch'"),
+])
+def test_bad_arguments_exit_2_with_one_sentence_and_create_no_run(store_url, args, sentence):
+    db = ["--db", store_url] if args[0] == "run" and len(args) > 1 else []
+    result = subprocess.run([sys.executable, "-m", "runner", *args, *db],
+                            cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert sentence in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
+
+
+def test_tasks_lists_the_six_example_tasks():
+    result = subprocess.run([sys.executable, "-m", "runner", "tasks"], cwd=REPO,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.split() == ["custom_frontend_demo", "dealnodeal", "model_evaluator",
+                                     "multi_agent_dialog", "qa_data_collection",
+                                     "qualification_flow_example"]
