@@ -17,6 +17,7 @@ from runner.live import LiveConversation, WorkerSession
 from runner.options import RunOptions
 from runner.protocol import WorkerIdentity
 from runner.providers.base import Provider, Refused
+from runner.review import ReviewService
 from runner.tasks import Task
 
 log = logging.getLogger("parley.runner")
@@ -40,6 +41,7 @@ class TaskManager:
                  options: RunOptions, *, base_url: str = "http://127.0.0.1") -> None:
         self.task, self.handler, self.provider, self.options = task, handler, provider, options
         self.base_url = base_url
+        self.review = ReviewService(handler, lambda run: provider)
         self.run_id = ""
         self.sessions: dict[str, WorkerSession] = {}
         self.finished = threading.Event()
@@ -195,11 +197,10 @@ class TaskManager:
         self._enter_waiting(session)
 
     def _soft_block(self, worker_id: str, reason: str) -> None:
-        name, sandbox = self.block_qualification, self.provider.is_sandbox
-        self.handler.ensure_qualification(name, sandbox, description=f"blocked from {self.task.name}")
-        self.handler.log_block(worker_id, "soft", sandbox, reason=reason, run_id=self.run_id,
-                               qualification_name=name)
-        self.provider.soft_block(worker_id, qualification_name=name, reason=reason)
+        result = self.review.soft_block(worker_id, run_id=self.run_id, actor="runner", reason=reason,
+                                        qualification_name=self.block_qualification)
+        if not result.succeeded:
+            log.warning("soft block of %s failed: %s", worker_id, result.action["error"])
 
     def _enter_waiting(self, session: WorkerSession) -> None:
         with self._lock:

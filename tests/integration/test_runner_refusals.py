@@ -104,6 +104,8 @@ def test_a_worker_who_fails_onboarding_is_soft_blocked_and_refused_next_time(sta
     [block] = h.get_blocks_for_worker("W1")
     assert block["kind"] == "soft"
     assert h.get_qualification("parley_onboarded_chat_block", False)["id"] == block["qualification_id"]
+    [audit] = h.get_review_actions(worker_id="W1")
+    assert (audit["action"], audit["actor"], audit["outcome"]) == ("soft_block", "runner", "succeeded")
     refused(runner, "W1", "A2", "You are not able to work on this task.")
 
 

@@ -1,0 +1,185 @@
+"""The review service with the local provider: every action is checked, logged before the
+provider is called, recorded after, and never repeated by a retry or a double click."""
+import threading
+
+import pytest
+
+from runner.providers import LocalProvider
+from runner.providers.base import Refused
+from runner.review import ReviewRefused, ReviewService, request_token
+from tests.support.builders import completed_conversation
+
+
+class CountingProvider(LocalProvider):
+    """The local provider, with a switch that makes its next calls fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_with: Exception | None = None
+
+    def _did(self, action, **details):
+        if self.fail_with is not None:
+            raise self.fail_with
+        return super()._did(action, **details)
+
+
+@pytest.fixture
+def provider():
+    return CountingProvider()
+
+
+@pytest.fixture
+def review(handler, provider):
+    return ReviewService(handler, lambda run: provider)
+
+
+@pytest.fixture
+def built(handler):
+    return completed_conversation(handler, provider="local")
+
+
+def test_approve_calls_the_provider_once_and_records_state_and_audit_log(handler, review, provider, built):
+    a1 = built.assignments[0]
+    result = review.approve(a1, actor="alice", feedback="Great work")
+    assert result.succeeded and not result.repeated
+    assert [c["action"] for c in provider.calls] == ["approve"]
+    assert handler.get_assignment_data(a1)["status"] == "approved"
+    [entry] = handler.get_review_actions(assignment_id=a1)
+    assert (entry["action"], entry["actor"], entry["outcome"], entry["reason"]) == (
+        "approve", "alice", "succeeded", "Great work")
+    assert entry["provider_response"]["provider"] == "local"
+    again = review.approve(a1, actor="alice", feedback="Great work")
+    assert again.repeated and again.action["id"] == entry["id"]
+    assert review.approve(a1, actor="bob").action["id"] == entry["id"]  # other words, same approval
+    assert len(provider.calls) == 1
+    assert len(handler.get_review_actions(assignment_id=a1)) == 1
+
+
+def test_reject_needs_a_reason_and_reject_after_approve_is_refused(handler, review, provider, built):
+    a1, a2 = built.assignments
+    with pytest.raises(ReviewRefused, match="a rejection needs a reason the worker will see"):
+        review.reject(a1, actor="alice", reason="   ")
+    review.approve(a1, actor="alice")
+    with pytest.raises(ReviewRefused, match="already approved; an approved assignment cannot be rejected"):
+        review.reject(a1, actor="alice", reason="changed my mind")
+    assert handler.get_assignment_data(a1)["status"] == "approved"
+    rejected = review.reject(a2, actor="alice", reason="Answers were copied")
+    assert rejected.succeeded
+    data = handler.get_assignment_data(a2)
+    assert (data["status"], data["feedback"]) == ("rejected", "Answers were copied")
+    assert [c["action"] for c in provider.calls] == ["approve", "reject"]
+    assert [r["action"] for r in handler.get_review_actions(run_id=built.run_id)] == ["approve", "reject"]
+
+
+def test_a_rejection_is_overridden_only_when_asked(handler, review, provider, built):
+    a1 = built.assignments[0]
+    review.reject(a1, actor="alice", reason="too short")
+    with pytest.raises(ReviewRefused, match="needs override_rejection"):
+        review.approve(a1, actor="alice")
+    assert review.approve(a1, actor="alice", override_rejection=True).succeeded
+    assert provider.calls[-1]["override"] is True
+    assert handler.get_assignment_data(a1)["status"] == "approved"
+
+
+def test_unfinished_work_cannot_be_reviewed(handler, review):
+    run_id = handler.log_new_run(1, "qa_data_collection", provider="local")
+    handler.log_hit_status({"HIT": {"HITId": "H1", "HITStatus": "Assignable", "Expiration": 2e9}}, run_id)
+    handler.log_worker_accept_assignment("W1", "A1", "H1", run_id)
+    with pytest.raises(ReviewRefused, match="is accepted: only finished work can be approved or rejected"):
+        review.approve("A1", actor="alice")
+    with pytest.raises(ReviewRefused, match="there is no assignment 'nope'"):
+        review.approve("nope", actor="alice")
+    assert handler.get_review_actions() == []
+
+
+def test_a_bonus_is_paid_once_however_often_it_is_asked(handler, review, provider, built):
+    a1 = built.assignments[0]
+    first = review.bonus(a1, "1.25", actor="alice", reason="Thoughtful answers")
+    assert first.succeeded and first.action["amount_cents"] == 125
+    assert review.bonus(a1, 1.25, actor="alice", reason="Thoughtful answers").repeated
+    assert review.bonus(a1, "$1.25", actor="bob", reason="Thoughtful answers").action["id"] == first.action["id"]
+    bonuses = [c for c in provider.calls if c["action"] == "bonus"]
+    assert len(bonuses) == 1 and bonuses[0]["amount_cents"] == 125
+    assert bonuses[0]["token"] == request_token("bonus", built.run_id, a1, "W1", "Thoughtful answers", 125)
+    pairing = handler.get_worker_assignment_pairing("W1", a1)
+    assert (pairing["bonus_amount_cents"], pairing["bonus_paid"], pairing["bonus_text"]) == (
+        125, True, "Thoughtful answers")
+    with pytest.raises(ReviewRefused, match="already paid a bonus of \\$1.25; it cannot get another"):
+        review.bonus(a1, "2.00", actor="alice", reason="More")
+
+
+def test_a_double_click_from_two_threads_pays_once(handler, review, provider, built):
+    a1 = built.assignments[0]
+    results, barrier = [], threading.Barrier(8)
+
+    def click() -> None:
+        barrier.wait()
+        results.append(review.bonus(a1, "0.50", actor="alice", reason="Thanks"))
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({r.action["id"] for r in results}) == 1
+    assert sum(not r.repeated for r in results) == 1
+    assert len([c for c in provider.calls if c["action"] == "bonus"]) == 1
+    assert len(handler.get_review_actions(assignment_id=a1)) == 1
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("-1", "is negative"), ("0", "more than \\$0.00"), ("1.001", "fractions of a cent"),
+    ("lots", "is not an amount of dollars"), ("99999999", "is more than"),
+])
+def test_a_bad_bonus_amount_is_refused_and_nothing_is_logged(handler, review, provider, built, amount, message):
+    with pytest.raises(ReviewRefused, match=message):
+        review.bonus(built.assignments[0], amount, actor="alice", reason="x")
+    assert provider.calls == []
+    assert handler.get_review_actions() == []
+
+
+def test_a_failed_provider_call_is_logged_and_can_be_retried_with_the_same_provider_token(
+        handler, review, provider, built):
+    a1 = built.assignments[0]
+    provider.fail_with = Refused("insufficient funds")
+    failed = review.bonus(a1, "1.00", actor="alice", reason="Good")
+    assert not failed.succeeded
+    assert (failed.action["outcome"], failed.action["error"]) == ("failed", "insufficient funds")
+    assert handler.get_worker_assignment_pairing("W1", a1)["bonus_paid"] in (False, 0)
+    provider.fail_with = None
+    retried = review.bonus(a1, "1.00", actor="alice", reason="Good")
+    assert retried.succeeded and not retried.repeated
+    log = handler.get_review_actions(assignment_id=a1)
+    assert [r["outcome"] for r in log] == ["failed", "succeeded"]
+    assert log[1]["token"] == log[0]["token"] + "#2"
+    assert provider.calls[0]["token"] == log[0]["token"]  # the marketplace sees one request
+    assert review.bonus(a1, "1.00", actor="alice", reason="Good").action["id"] == log[1]["id"]
+
+
+def test_an_unexpected_provider_error_is_logged_as_failed_and_raised(handler, review, provider, built):
+    provider.fail_with = ConnectionError("network down")
+    with pytest.raises(ConnectionError):
+        review.approve(built.assignments[0], actor="alice")
+    [entry] = handler.get_review_actions()
+    assert entry["outcome"] == "failed" and "network down" in entry["error"]
+    assert handler.get_assignment_data(built.assignments[0])["status"] == "completed"
+
+
+def test_blocks_are_logged_once_and_a_block_after_an_unblock_is_new(handler, review, provider, built):
+    first = review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam",
+                              qualification_name="parley_block")
+    assert review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam again",
+                             qualification_name="parley_block").action["id"] == first.action["id"]
+    [block] = handler.get_blocks_for_worker("W1")
+    assert block["kind"] == "soft"
+    handler.log_unblock("W1", "soft", False)
+    second = review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam",
+                               qualification_name="parley_block")
+    assert not second.repeated and second.action["id"] != first.action["id"]
+    hard = review.hard_block("W2", run_id=built.run_id, actor="alice", reason="abuse")
+    assert review.hard_block("W2", run_id=built.run_id, actor="alice", reason="abuse").repeated
+    assert hard.succeeded
+    assert [c["action"] for c in provider.calls] == ["soft_block", "soft_block", "hard_block"]
+    assert [b["kind"] for b in handler.get_blocks_for_worker("W2")] == ["hard"]
+    with pytest.raises(ReviewRefused, match="a block needs a reason"):
+        review.hard_block("W1", run_id=built.run_id, actor="alice", reason="")
