@@ -45,6 +45,9 @@ class TaskManager:
         self.run_id = ""
         self.sessions: dict[str, WorkerSession] = {}
         self.finished = threading.Event()
+        """Set once the run has ended and its end is in the store (what `wait()` waits for)."""
+        self._closing = threading.Event()
+        """Set as the run starts to end: from then on nobody is let in or paired."""
         self._lock = threading.RLock()
         self._pool: list[WorkerSession] = []
         self._started = 0
@@ -77,22 +80,25 @@ class TaskManager:
 
     def _finish_run(self, status: str = "completed") -> None:
         with self._lock:
-            if self.finished.is_set():
+            if self._closing.is_set():
                 return
-            self.finished.set()
+            self._closing.set()
             leftovers = [s for s in self.sessions.values() if s.state in ("accepted", "onboarding", "waiting")]
             self._pool.clear()
-        for session in leftovers:
-            self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
-            session.left = "expired"
-            session.wake()
-            session.set_state("expired", FULL_TEXT)
         try:
-            self.provider.cleanup()
-        except Refused as exc:
-            log.warning("cleanup on the provider failed: %s", exc)
-        self._write(self.handler.log_end_run, self.run_id, status)
-        self._stop.set()
+            for session in leftovers:
+                self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
+                session.left = "expired"
+                session.wake()
+                session.set_state("expired", FULL_TEXT)
+            try:
+                self.provider.cleanup()
+            except Refused as exc:
+                log.warning("cleanup on the provider failed: %s", exc)
+            self._write(self.handler.log_end_run, self.run_id, status)
+            self._stop.set()
+        finally:
+            self.finished.set()
 
     # Accepting a worker ----------------------------------------------------------------
 
@@ -103,7 +109,7 @@ class TaskManager:
             if existing.worker_id != worker_id:
                 raise Refused("this assignment belongs to another worker")
             return existing
-        if self.finished.is_set():
+        if self._closing.is_set():
             raise Refused(FULL_TEXT)
         self.provider.check_assignment(hit_id, assignment_id, worker_id)
         with self._lock:
@@ -190,9 +196,9 @@ class TaskManager:
             self._soft_block(session.worker_id, "did not pass the onboarding")
             self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
             session.left = "expired"
+            self._add_working_time(session)
             session.set_state("expired", "Thank you for trying. You did not qualify for this task, "
                                          "so you cannot continue; please return it.")
-            self._add_working_time(session)
             return
         self._enter_waiting(session)
 
@@ -204,7 +210,7 @@ class TaskManager:
 
     def _enter_waiting(self, session: WorkerSession) -> None:
         with self._lock:
-            if session.left or self.finished.is_set():
+            if session.left or self._closing.is_set():
                 return
             session.set_state("waiting", "Waiting for a partner to join…")
             self._pool.append(session)
@@ -221,7 +227,7 @@ class TaskManager:
         while True:
             with self._lock:
                 self._pool = [s for s in self._pool if not s.left]
-                if self.finished.is_set() or len(self._pool) < size or self._conversations_needed() <= 0:
+                if self._closing.is_set() or len(self._pool) < size or self._conversations_needed() <= 0:
                     return
                 group, self._pool = self._pool[:size], self._pool[size:]
                 self._started += 1
@@ -291,9 +297,9 @@ class TaskManager:
         kind = "partner_disconnect" if conversation.partner_left.is_set() else "completed"
         self._write(self.handler.log_complete_assignment, session.worker_id, session.assignment_id,
                     approve_time, kind)
+        self._add_working_time(session)
         session.set_state("partner_disconnect" if kind == "partner_disconnect" else "done",
                           PARTNER_LEFT_TEXT if kind == "partner_disconnect" else DONE_TEXT)
-        self._add_working_time(session)
 
     # What the worker's page says -------------------------------------------------------
 
@@ -338,8 +344,8 @@ class TaskManager:
         else:
             self._write(self.handler.log_disconnect_assignment, session.worker_id,
                         session.assignment_id, None, kind)
-        session.set_state(kind, LEFT_TEXT[kind])
         self._add_working_time(session)
+        session.set_state(kind, LEFT_TEXT[kind])
         conversation = session.conversation
         if conversation is not None and conversation.conversation_id.startswith("t_"):
             conversation.partner_left.set()

@@ -1,7 +1,9 @@
 """The worker-facing web app: the chat page, the task's custom components, and one
 websocket per worker tab speaking runner.protocol.
 
-`create_runner_app(manager)` builds it; `serve(app, host, port)` runs it in a thread.
+`live_blueprint(hub, sock)` holds the routes for every run in a `LiveHub`, so the runner
+process (`create_runner_app`) and the webapp's task testing serve workers the same way.
+`RunnerServer` runs an app in a background thread.
 """
 from __future__ import annotations
 
@@ -12,7 +14,16 @@ import secrets
 import threading
 from typing import Any
 
-from flask import Flask, abort, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -33,6 +44,7 @@ log = logging.getLogger("parley.runner")
 
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
+SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
        "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
 
@@ -43,14 +55,164 @@ def script_json(value: Any) -> str:
             .replace("&", "\\u0026"))
 
 
+class LiveHub:
+    """The runs this process serves live, by run id, and the key their workers' tokens are
+    signed with. A runner process holds one run; the webapp holds every test run it starts."""
+
+    def __init__(self, secret: str | None = None) -> None:
+        self.signer = TokenSigner(secret or os.environ.get("PARLEY_SECRET_KEY") or secrets.token_hex(32))
+        self._managers: list[TaskManager] = []
+        self._lock = threading.Lock()
+
+    def add(self, manager: TaskManager) -> None:
+        """Serve `manager`'s run (it may be added before it starts and has a run id)."""
+        with self._lock:
+            self._managers.append(manager)
+
+    def get(self, run_id: str) -> TaskManager | None:
+        with self._lock:
+            return next((m for m in self._managers if m.run_id and m.run_id == run_id), None)
+
+    def managers(self) -> list[TaskManager]:
+        with self._lock:
+            return list(self._managers)
+
+
+def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
+    """The worker-facing routes: the chat page of any run in `hub`, its custom components,
+    and the websocket (`sock` must be the app's flask-sock)."""
+    live = Blueprint("live", __name__, template_folder="templates", static_folder="static",
+                     static_url_path="/live-static")
+
+    @live.get("/task/<run_id>")
+    def task_page(run_id: str):  # type: ignore[no-untyped-def]
+        manager = hub.get(run_id)
+        if manager is None:
+            return render_template("live/refused.html", title="Parley",
+                                   reason="This link is not for a task running here."), 404
+        task = manager.task
+        title = task.config["hit_title"]
+        assignment_id = request.args.get("assignmentId", "")
+        hit_id, worker_id = request.args.get("hitId", ""), request.args.get("workerId", "")
+        if assignment_id == PREVIEW_ASSIGNMENT or not assignment_id:
+            return render_template("live/preview.html", title=title,
+                                   description_html=task.config["preview_description"]
+                                   or task.config["task_description"])
+        if not hit_id or not worker_id:
+            return render_template("live/refused.html", title=title,
+                                   reason="This link is missing the HIT or worker it is for."), 400
+        try:
+            session = manager.accept(hit_id, assignment_id, worker_id)
+        except Refused as exc:
+            return render_template("live/refused.html", title=title, reason=str(exc)), 403
+        token = hub.signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))
+        config = {
+            "token": token,
+            "ws_path": url_for("live.worker_socket"),
+            "title": title,
+            "task_description_html": task.config["task_description"],
+            "state": session.state,
+            "agent_id": session.agent.id if session.conversation else None,
+            "heartbeat_seconds": manager.options.heartbeat_seconds,
+            "submit": {"kind": "local" if manager.provider.submits_on_done() else "mturk",
+                       "turk_submit_to": request.args.get("turkSubmitTo"), "assignment_id": assignment_id},
+        }
+        custom_js_url = url_for("live.custom_js", run_id=run_id) if task.custom_js else None
+        response = make_response(render_template("live/chat.html", title=title,
+                                                 config_json=script_json(config), custom_js_url=custom_js_url))
+        response.headers["Content-Security-Policy"] = CSP
+        return response
+
+    @live.get("/task/<run_id>/custom.js")
+    def custom_js(run_id: str):  # type: ignore[no-untyped-def]
+        manager = hub.get(run_id)
+        if manager is None or manager.task.custom_js is None:
+            abort(404)
+        return send_file(manager.task.custom_js, mimetype="text/javascript", max_age=0)
+
+    @sock.route("/ws", bp=live)
+    def worker_socket(ws: Any) -> None:
+        session = None
+        try:
+            session, manager = _greet(ws)
+            if session is None:
+                return
+            while True:
+                raw = ws.receive(timeout=1)
+                if raw is None:
+                    continue
+                session.touch()
+                try:
+                    frame = parse_client_frame(raw)
+                except ProtocolError as exc:
+                    session.send({"type": "error", "error": str(exc)})
+                    continue
+                _handle(manager, session, frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            if session is not None:
+                session.detach(ws)
+
+    def _greet(ws: Any) -> tuple[Any, Any]:
+        raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
+        try:
+            if raw is None:
+                raise ProtocolError("no hello received")
+            frame = parse_client_frame(raw)
+            if frame.type != "hello":
+                raise ProtocolError("the first frame must be hello")
+            who = hub.signer.verify(frame.token or "")
+            manager = hub.get(who.run_id)
+            session = manager.session_for(who) if manager is not None else None
+            if session is None:
+                raise ProtocolError("this task session is not active on this server")
+        except ProtocolError as exc:
+            ws.send(json.dumps({"type": "error", "error": str(exc), "fatal": True}))
+            ws.close()
+            return None, None
+        session.attach(ws, frame.last_seq)
+        return session, manager
+
+    return live
+
+
+def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
+    """One frame from a greeted worker."""
+    if frame.type == "heartbeat":
+        session.send({"type": "heartbeat"})
+    elif frame.type == "message":
+        assert frame.cid is not None and frame.act is not None
+        try:
+            message_id = manager.store_worker_message(session, frame.cid, frame.act)
+        except Refused as exc:
+            session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+        except (DatastoreError, SQLAlchemyError) as exc:
+            log.warning("could not store a message of %s: %s", session.assignment_id, exc)
+            session.send({"type": "error", "cid": frame.cid, "retry": True,
+                          "error": "Your message could not be saved yet; it will be sent again."})
+        else:
+            session.send({"type": "ack", "cid": frame.cid, "id": message_id})
+    elif frame.type == "done":
+        try:
+            manager.worker_done(session)
+        except Refused as exc:
+            session.send({"type": "error", "error": str(exc)})
+    elif frame.type == "return":
+        manager.worker_left(session, "returned")
+    else:
+        session.send({"type": "error", "error": "hello was already received"})
+
+
 def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
+    """The runner process's own app: one run's chat pages and websocket, and /healthz."""
     app = Flask(__name__)
     # Frames above this are cut off by the websocket library itself (the socket closes);
     # frames between MAX_FRAME_BYTES and this get a readable error frame from us.
-    app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": 4 * MAX_FRAME_BYTES}
-    signer = TokenSigner(secret or os.environ.get("PARLEY_SECRET_KEY") or secrets.token_hex(32))
-    sock = Sock(app)
-    task = manager.task
+    app.config["SOCK_SERVER_OPTIONS"] = SOCK_OPTIONS
+    hub = LiveHub(secret)
+    hub.add(manager)
+    app.register_blueprint(live_blueprint(hub, Sock(app)))
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
@@ -65,116 +227,6 @@ def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
     @app.get("/favicon.ico")
     def favicon():  # type: ignore[no-untyped-def]
         return "", 204  # browsers ask for it on every page; a 404 would only be noise
-
-    @app.get("/task/<run_id>")
-    def task_page(run_id: str):  # type: ignore[no-untyped-def]
-        title = task.config["hit_title"]
-        if run_id != manager.run_id:
-            return render_template("refused.html", title=title,
-                                   reason="This link is not for a task running here."), 404
-        assignment_id = request.args.get("assignmentId", "")
-        hit_id, worker_id = request.args.get("hitId", ""), request.args.get("workerId", "")
-        if assignment_id == PREVIEW_ASSIGNMENT or not assignment_id:
-            return render_template("preview.html", title=title,
-                                   description_html=task.config["preview_description"]
-                                   or task.config["task_description"])
-        if not hit_id or not worker_id:
-            return render_template("refused.html", title=title,
-                                   reason="This link is missing the HIT or worker it is for."), 400
-        try:
-            session = manager.accept(hit_id, assignment_id, worker_id)
-        except Refused as exc:
-            return render_template("refused.html", title=title, reason=str(exc)), 403
-        token = signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))
-        turk_submit_to = request.args.get("turkSubmitTo")
-        config = {
-            "token": token,
-            "ws_path": "/ws",
-            "title": title,
-            "task_description_html": task.config["task_description"],
-            "state": session.state,
-            "agent_id": session.agent.id if session.conversation else None,
-            "heartbeat_seconds": manager.options.heartbeat_seconds,
-            "submit": {"kind": "local" if manager.provider.submits_on_done() else "mturk",
-                       "turk_submit_to": turk_submit_to, "assignment_id": assignment_id},
-        }
-        custom_js_url = f"/task/{run_id}/custom.js" if task.custom_js else None
-        return render_template("chat.html", title=title, config_json=script_json(config),
-                               custom_js_url=custom_js_url)
-
-    @app.get("/task/<run_id>/custom.js")
-    def custom_js(run_id: str):  # type: ignore[no-untyped-def]
-        if run_id != manager.run_id or task.custom_js is None:
-            abort(404)
-        return send_file(task.custom_js, mimetype="text/javascript", max_age=0)
-
-    @sock.route("/ws")
-    def worker_socket(ws: Any) -> None:
-        session = None
-        try:
-            session = _greet(ws)
-            if session is None:
-                return
-            while True:
-                raw = ws.receive(timeout=1)
-                if raw is None:
-                    continue
-                session.touch()
-                try:
-                    frame = parse_client_frame(raw)
-                except ProtocolError as exc:
-                    session.send({"type": "error", "error": str(exc)})
-                    continue
-                _handle(session, frame)
-        except ConnectionClosed:
-            pass
-        finally:
-            if session is not None:
-                session.detach(ws)
-
-    def _greet(ws: Any):  # type: ignore[no-untyped-def]
-        raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
-        try:
-            if raw is None:
-                raise ProtocolError("no hello received")
-            frame = parse_client_frame(raw)
-            if frame.type != "hello":
-                raise ProtocolError("the first frame must be hello")
-            who = signer.verify(frame.token or "")
-            session = manager.session_for(who)
-            if session is None:
-                raise ProtocolError("this task session is not active on this server")
-        except ProtocolError as exc:
-            ws.send(json.dumps({"type": "error", "error": str(exc), "fatal": True}))
-            ws.close()
-            return None
-        session.attach(ws, frame.last_seq)
-        return session
-
-    def _handle(session, frame: ClientFrame) -> None:  # type: ignore[no-untyped-def]
-        if frame.type == "heartbeat":
-            session.send({"type": "heartbeat"})
-        elif frame.type == "message":
-            assert frame.cid is not None and frame.act is not None
-            try:
-                message_id = manager.store_worker_message(session, frame.cid, frame.act)
-            except Refused as exc:
-                session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
-            except (DatastoreError, SQLAlchemyError) as exc:
-                log.warning("could not store a message of %s: %s", session.assignment_id, exc)
-                session.send({"type": "error", "cid": frame.cid, "retry": True,
-                              "error": "Your message could not be saved yet; it will be sent again."})
-            else:
-                session.send({"type": "ack", "cid": frame.cid, "id": message_id})
-        elif frame.type == "done":
-            try:
-                manager.worker_done(session)
-            except Refused as exc:
-                session.send({"type": "error", "error": str(exc)})
-        elif frame.type == "return":
-            manager.worker_left(session, "returned")
-        else:
-            session.send({"type": "error", "error": "hello was already received"})
 
     return app
 

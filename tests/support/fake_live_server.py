@@ -1,6 +1,6 @@
 """A stand-in for the runner's worker-facing server that speaks the live-channel protocol
 (runner/protocol.py) from a small script, so browser tests can drive the real chat page
-(runner/templates/chat.html with runner/static/) without worlds, agents or a store.
+(runner/templates/live/chat.html with runner/static/) without worlds, agents or a store.
 
 The default script: on `hello`, say `welcome` and (the first time) a `state` in_task; on each
 `message`, `ack` it and answer with a partner `message`. Tests steer it while it runs:
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask_sock import Sock
 from jinja2.utils import htmlsafe_json_dumps
 from simple_websocket import ConnectionClosed
@@ -259,8 +259,10 @@ class FakeLiveServer:
         }
 
     def _build_app(self) -> Flask:
-        app = Flask(__name__, template_folder=str(RUNNER / "templates"),
-                    static_folder=str(RUNNER / "static"), static_url_path="/static")
+        app = Flask(__name__, template_folder=str(RUNNER / "templates"), static_folder=None)
+        # The runner's templates link their assets through the live blueprint's static route.
+        app.register_blueprint(Blueprint("live", __name__, static_folder=str(RUNNER / "static"),
+                                         static_url_path="/live-static"))
         sock = Sock(app)
 
         @app.before_request
@@ -279,7 +281,7 @@ class FakeLiveServer:
         def chat(token: str) -> str:
             session = self.sessions.get(token) or abort(404)
             return render_template(
-                "chat.html",
+                "live/chat.html",
                 title=self.title,
                 config_json=htmlsafe_json_dumps(self._config(session)),
                 custom_js_url="/task/custom.js" if self.custom_js else None,
@@ -287,7 +289,7 @@ class FakeLiveServer:
 
         @app.get("/refused")
         def refused() -> str:
-            return render_template("refused.html", title=self.title,
+            return render_template("live/refused.html", title=self.title,
                                    reason=request.args.get("reason", "You have already done this task."))
 
         @app.get("/task/custom.js")

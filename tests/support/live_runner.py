@@ -2,6 +2,7 @@
 websocket protocol with a real websocket client (simple-websocket)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -162,8 +163,9 @@ class Worker:
 
     def close(self) -> None:
         """Close this tab's socket (simple-websocket's threads would otherwise keep the
-        test process alive)."""
-        self.ws.close()
+        test process alive). Closing a closed tab does nothing."""
+        with contextlib.suppress(simple_websocket.ConnectionClosed):
+            self.ws.close()
         self._reader.join(timeout=5)
 
 
