@@ -67,6 +67,7 @@ class Run(Base):
         Index(None, "launch_time"),
         Index(None, "taskname", "launch_time"),
         Index(None, "provider", "is_sandbox", "status"),
+        Index(None, "status", "launch_time"),  # the live monitor, the runs list by status
     )
 
 
@@ -83,6 +84,8 @@ class Hit(Base):
     assignments_complete: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index(None, "run_id", "hit_status"),)  # a run's HITs counted by status
 
 
 class Worker(Base):
@@ -112,6 +115,7 @@ class Assignment(Base):
     __table_args__ = (
         Index(None, "run_id", "status"),
         Index(None, "worker_id", "status"),
+        Index(None, "worker_id", "accepted", "assignment_id"),  # a worker's history, newest first
     )
 
 
@@ -142,6 +146,8 @@ class Pairing(Base):
     __table_args__ = (
         Index(None, "run_id", "conversation_id"),
         Index(None, "run_id", "id"),
+        # A run's bonuses summed paid and unpaid, and the unpaid ones listed, from the index alone.
+        Index(None, "run_id", "bonus_paid", "bonus_amount_cents"),
     )
 
 
@@ -155,7 +161,10 @@ class Conversation(Base):
     ended: Mapped[float | None] = mapped_column(Float)
     custom_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (UniqueConstraint("run_id", "conversation_id"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "conversation_id"),
+        Index(None, "run_id", "id"),  # a run's conversations paged in the order they began
+    )
 
 
 class Message(Base):

@@ -103,6 +103,41 @@ PAIRING_COLUMNS: Sequence[Any] = (
 )
 
 
+MESSAGE_COUNT: Any = (
+    select(func.count()).select_from(Message)
+    .where(Message.conversation_pk == Conversation.id).scalar_subquery()
+)
+"""A conversation's message count, read from the (conversation_pk, id) index for each row selected."""
+
+CONVERSATION_WORKER_COLUMNS: Sequence[Any] = (
+    Pairing.worker_id,
+    Pairing.assignment_id,
+    Pairing.agent_id,
+    Assignment.status,
+)
+
+
+def workers_by_conversation(
+    s: Session, run_id: str, conversation_ids: Sequence[str], *, with_data: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """The workers of some conversations of one run, in one query for the lot:
+    `{conversation_id: [{worker_id, assignment_id, agent_id, status[, data]}, ...]}`."""
+    columns = [*CONVERSATION_WORKER_COLUMNS]
+    if with_data:
+        columns.append(Pairing.world_data.label("data"))
+    query = (
+        select(Pairing.conversation_id, *columns)
+        .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+        .where(Pairing.run_id == run_id, Pairing.conversation_id.in_(conversation_ids))
+        .order_by(Pairing.id)
+    )
+    workers: dict[str, list[dict[str, Any]]] = {}
+    for row in s.execute(query):
+        worker = dict(row._mapping)
+        workers.setdefault(worker.pop("conversation_id"), []).append(worker)
+    return workers
+
+
 def _pairings(*where: ColumnElement[bool]) -> Select[Any]:
     return (
         select(*PAIRING_COLUMNS)
@@ -218,17 +253,13 @@ class Readers(StoreAccess):
     ) -> list[Record]:
         """Conversations of a run in id order, a page at a time: pass the last
         `conversation_id` of one page as `after` to get the next (keyset pagination)."""
-        message_count = (
-            select(func.count()).select_from(Message)
-            .where(Message.conversation_pk == Conversation.id).scalar_subquery()
-        )
         query = (
             select(
                 Conversation.conversation_id,
                 Conversation.run_id,
                 Conversation.started,
                 Conversation.ended,
-                message_count.label("message_count"),
+                MESSAGE_COUNT.label("message_count"),
             )
             .where(Conversation.run_id == run_id)
             .order_by(Conversation.conversation_id)
@@ -354,21 +385,9 @@ class Readers(StoreAccess):
                 key=lambda m: m.conversation_pk,
             )
         }
-        workers: dict[str, list[dict[str, Any]]] = {}
-        for pairing, status in s.execute(
-            select(Pairing, Assignment.status)
-            .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
-            .where(Pairing.run_id == run.run_id,
-                   Pairing.conversation_id.in_([c.conversation_id for c in conversations]))
-            .order_by(Pairing.id)
-        ):
-            workers.setdefault(pairing.conversation_id, []).append({
-                "worker_id": pairing.worker_id,
-                "assignment_id": pairing.assignment_id,
-                "agent_id": pairing.agent_id,
-                "status": status,
-                "data": pairing.world_data,
-            })
+        workers = workers_by_conversation(
+            s, run.run_id, [c.conversation_id for c in conversations], with_data=True
+        )
         for conversation in conversations:
             yield {
                 "conversation_id": conversation.conversation_id,

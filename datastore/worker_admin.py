@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get, records
@@ -27,6 +27,17 @@ from datastore.states import BlockKind, ReviewAction, ReviewOutcome
 
 def utc_day(at: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if at is None else at, UTC).strftime("%Y-%m-%d")
+
+
+def qualifications_held(worker_id: str) -> Select[Any]:
+    """The qualifications a worker holds, by name: name, is_sandbox, provider_qual_id, value, granted."""
+    return (
+        select(Qualification.name, Qualification.is_sandbox, Qualification.provider_qual_id,
+               WorkerQualification.value, WorkerQualification.granted)
+        .join(WorkerQualification, WorkerQualification.qualification_id == Qualification.id)
+        .where(WorkerQualification.worker_id == worker_id)
+        .order_by(Qualification.name)
+    )
 
 
 def _row_record(row: Any) -> Record:
@@ -108,14 +119,7 @@ class WorkerAdmin(StoreAccess):
         return self._write(write)
 
     def get_worker_qualifications(self, worker_id: str) -> list[Record]:
-        query = (
-            select(Qualification.name, Qualification.is_sandbox, Qualification.provider_qual_id,
-                   WorkerQualification.value, WorkerQualification.granted)
-            .join(WorkerQualification, WorkerQualification.qualification_id == Qualification.id)
-            .where(WorkerQualification.worker_id == worker_id)
-            .order_by(Qualification.name)
-        )
-        return self._read(lambda s: records(s.execute(query)))
+        return self._read(lambda s: records(s.execute(qualifications_held(worker_id))))
 
     @staticmethod
     def _qualification(s: Session, name: str, is_sandbox: bool) -> Qualification:

@@ -1,7 +1,10 @@
 """Build realistic store contents through the public writers, the way the runner would."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from sqlalchemy import make_url
 
 from datastore import MTurkDataHandler
 
@@ -73,3 +76,82 @@ def completed_conversation(
     )
     handler.log_end_conversation(run_id, conversation_id)
     return built
+
+
+# Any assignment status, and big runs --------------------------------------------------------
+
+ROUTES: dict[str, tuple[str, ...]] = {
+    # The statuses an assignment passes through to reach the key, after "accepted".
+    "accepted": (),
+    "onboarding": ("onboarding",),
+    "waiting": ("waiting",),
+    "in_task": ("waiting", "in_task"),
+    "completed": ("waiting", "in_task", "completed"),
+    "partner_disconnect": ("waiting", "in_task", "partner_disconnect"),
+    "submitted": ("waiting", "in_task", "completed", "submitted"),
+    "approved": ("waiting", "in_task", "completed", "approved"),
+    "rejected": ("waiting", "in_task", "completed", "rejected"),
+    "disconnect": ("waiting", "in_task", "disconnect"),
+    "timeout": ("waiting", "in_task", "timeout"),
+    "returned": ("returned",),
+    "expired": ("expired",),
+    "abandoned": ("waiting", "in_task", "completed", "abandoned"),
+}
+
+
+STEPS: dict[str, Callable[[MTurkDataHandler, str, str, str, str], None]] = {
+    # How the runner moves an assignment into each status: (handler, worker, assignment,
+    # conversation, agent) -> None.
+    "onboarding": lambda h, w, a, c, r: h.log_start_onboard(w, a, f"o_{a}"),
+    "waiting": lambda h, w, a, c, r: h.log_waiting(w, a),
+    "in_task": lambda h, w, a, c, r: h.log_start_task(w, a, c, r),
+    "completed": lambda h, w, a, c, r: h.log_complete_assignment(w, a),
+    "partner_disconnect": lambda h, w, a, c, r: h.log_complete_assignment(
+        w, a, complete_type="partner_disconnect"),
+    "disconnect": lambda h, w, a, c, r: h.log_disconnect_assignment(w, a),
+    "timeout": lambda h, w, a, c, r: h.log_disconnect_assignment(w, a, disconnect_type="timeout"),
+    "submitted": lambda h, w, a, c, r: h.log_submit_assignment(w, a),
+    "approved": lambda h, w, a, c, r: h.log_approve_assignment(a),
+    "rejected": lambda h, w, a, c, r: h.log_reject_assignment(a, "Off topic."),
+    "returned": lambda h, w, a, c, r: h.log_return_assignment(w, a),
+    "expired": lambda h, w, a, c, r: h.log_expire_assignment(w, a),
+    "abandoned": lambda h, w, a, c, r: h.log_abandon_assignment(w, a),
+}
+
+
+def assignment_in(
+    handler: MTurkDataHandler,
+    run_id: str,
+    worker_id: str,
+    n: int | str,
+    status: str,
+    *,
+    conversation_id: str | None = None,
+    agent_id: str = "Speaker",
+) -> str:
+    """Accept a new HIT of `run_id` as `worker_id` and move the assignment to `status` the way
+    the runner would (its task in `conversation_id`, default t_<n>); answers its id."""
+    assignment_id = accept(handler, run_id, worker_id, n)
+    for step in ROUTES[status]:
+        STEPS[step](handler, worker_id, assignment_id, conversation_id or f"t_{n}", agent_id)
+    return assignment_id
+
+
+def bulk_writer(store_url: str) -> MTurkDataHandler:
+    """A handler for building big test stores with the same writers. On PostgreSQL its
+    commits do not wait for the disk (synchronous_commit=off): that wait, not the work, is
+    what makes thousands of one-transaction writes slow, and a test store need not survive
+    a power cut. On SQLite it is the ordinary handler."""
+    url = make_url(store_url)
+    if url.get_backend_name() != "postgresql":
+        return MTurkDataHandler(db_url=store_url)
+    options = f"{url.query.get('options', '')} -csynchronous_commit=off".strip()
+    fast = url.update_query_dict({"options": options})
+    return MTurkDataHandler(db_url=fast.render_as_string(hide_password=False))
+
+
+def bot_conversations(handler: MTurkDataHandler, run_id: str, ids: Iterable[str]) -> None:
+    """One conversation per id, in that order, each holding one message from a bot: one
+    transaction apiece, the cheapest way the writers create a conversation."""
+    for conversation_id in ids:
+        handler.log_message(run_id, conversation_id, "System", {"text": f"Hello from {conversation_id}"})

@@ -1,0 +1,584 @@
+"""The readers behind the reviewer's dashboard: pages of runs, of a run's conversations and of
+a worker's history, with the counts, money and charts around them, as JSON-ready dicts.
+
+Lists page by keyset behind an opaque `next` cursor, never by OFFSET, and every count or sum is
+a grouped query over an index for the ids of one page only, so a page costs the same whatever
+the size of the store. Money is integer cents; times are epoch seconds.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from datastore.access import StoreAccess
+from datastore.errors import InvalidValue
+from datastore.models import Assignment, Conversation, Hit, Pairing, Run, Worker
+from datastore.models_review import Block, Qualification, WorkingTime
+from datastore.readers import MESSAGE_COUNT, WORKER_COLUMNS, workers_by_conversation
+from datastore.states import FAILED, FINISHED_TASK, LIVE, REVIEWABLE, RunStatus
+from datastore.states import AssignmentStatus as S
+from datastore.worker_admin import qualifications_held, utc_day
+
+MAX_PAGE = 500
+UNPAID_BONUS_LIST_CAP = 1000
+DURATION_BINS = 10
+MAX_TIMELINE_BUCKETS = 48
+HOUR = 3600.0
+
+ONBOARDING_PREFIX = "o_"
+IS_TASK_CONVERSATION = (
+    func.substr(Conversation.conversation_id, 1, len(ONBOARDING_PREFIX)) != ONBOARDING_PREFIX
+)
+"""No column marks onboarding conversations: the runner names them o_<assignment id>, as ParlAI
+did. substr, not LIKE, because SQLite's LIKE ignores case and PostgreSQL's does not."""
+
+RUN_FIELDS: Sequence[Any] = (
+    Run.run_id,
+    Run.taskname,
+    Run.provider,
+    Run.is_sandbox,
+    Run.is_test,
+    Run.status,
+    Run.launch_time,
+    Run.end_time,
+    Run.maximum.label("target"),
+    Run.reward_cents,
+)
+
+
+# Cursors and pages ---------------------------------------------------------------------------
+
+def encode_cursor(kind: str, *key: Any) -> str:
+    """An opaque, URL-safe cursor carrying the sort key of a page's last item."""
+    text = json.dumps([kind, *key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
+    """The key `encode_cursor(kind, ...)` put in `cursor`, each part checked against `types`
+    (float, int or str); anything else raises InvalidValue."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (TypeError, ValueError):  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        decoded = None
+    if (
+        isinstance(decoded, list)
+        and len(decoded) == len(types) + 1
+        and decoded[0] == kind
+        and all(_is_a(value, type_) for value, type_ in zip(decoded[1:], types))
+    ):
+        return tuple(float(v) if t is float else v for v, t in zip(decoded[1:], types))
+    shown = cursor if isinstance(cursor, str) and len(cursor) <= 60 else f"{str(cursor)[:60]}..."
+    raise InvalidValue(
+        f"{shown!r} is not a page cursor of this list; start again from the first page"
+    )
+
+
+def _is_a(value: Any, type_: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if type_ is float:
+        return isinstance(value, int | float) and math.isfinite(value)
+    return isinstance(value, type_)
+
+
+def _page_size(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidValue("a page must hold at least one item")
+    return min(limit, MAX_PAGE)
+
+
+def _page(
+    rows: Sequence[Row[Any]], limit: int, cursor_of: Callable[[Row[Any]], str]
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """Split the `limit + 1` rows a page query fetched into the page and the next page's
+    cursor, None when this page is the last: no page link ever leads to an empty page."""
+    if len(rows) > limit:
+        return rows[:limit], cursor_of(rows[limit - 1])
+    return rows, None
+
+
+# Counts and money ---------------------------------------------------------------------------
+
+def _count_in(statuses: Counter[str], group: Collection[str]) -> int:
+    return sum(n for status, n in statuses.items() if status in group)
+
+
+def _approval_rate(statuses: Counter[str]) -> float | None:
+    reviewed = statuses[S.APPROVED] + statuses[S.REJECTED]
+    return statuses[S.APPROVED] / reviewed if reviewed else None
+
+
+def _assignment_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Counter[str]]:
+    """{run_id: {status: assignments}} for the runs given, from the (run_id, status) index."""
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for run_id, status, n in s.execute(
+        select(Assignment.run_id, Assignment.status, func.count())
+        .where(Assignment.run_id.in_(run_ids))
+        .group_by(Assignment.run_id, Assignment.status)
+    ):
+        counts[run_id][status] = n
+    return counts
+
+
+def _conversation_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, int]:
+    counts: defaultdict[str, int] = defaultdict(int)
+    counts.update(s.execute(
+        select(Conversation.run_id, func.count())
+        .where(Conversation.run_id.in_(run_ids), IS_TASK_CONVERSATION)
+        .group_by(Conversation.run_id)
+    ).all())
+    return counts
+
+
+@dataclass(frozen=True)
+class Bonuses:
+    paid: int = 0
+    unpaid: int = 0
+
+
+def _bonus_totals(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Bonuses]:
+    """{run_id: Bonuses} for the runs given, from the (run_id, bonus_paid, amount) index."""
+    sums: defaultdict[str, dict[bool, int]] = defaultdict(dict)
+    for run_id, paid, cents in s.execute(
+        select(Pairing.run_id, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
+        .where(Pairing.run_id.in_(run_ids), Pairing.bonus_amount_cents > 0)
+        .group_by(Pairing.run_id, Pairing.bonus_paid)
+    ):
+        sums[run_id][bool(paid)] = int(cents)
+    totals: defaultdict[str, Bonuses] = defaultdict(Bonuses)
+    totals.update({run_id: Bonuses(by.get(True, 0), by.get(False, 0)) for run_id, by in sums.items()})
+    return totals
+
+
+@dataclass(frozen=True)
+class RunMoney:
+    """What a run has paid and still owes, from its reward, assignment counts and bonuses."""
+
+    reward_cents: int
+    statuses: Counter[str]
+    bonuses: Bonuses
+
+    @property
+    def base_paid(self) -> int:
+        return self.reward_cents * self.statuses[S.APPROVED]
+
+    @property
+    def base_owed(self) -> int:
+        """Work done and not reviewed yet is owed: it is paid unless someone rejects it."""
+        return self.reward_cents * _count_in(self.statuses, REVIEWABLE)
+
+    @property
+    def paid(self) -> int:
+        return self.base_paid + self.bonuses.paid
+
+    @property
+    def owed(self) -> int:
+        return self.base_owed + self.bonuses.unpaid
+
+
+def _run_dict(run: Row[Any], statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
+    money = RunMoney(run.reward_cents, statuses, bonuses)
+    return {
+        **run._asdict(),
+        "conversations": conversations,
+        "completed": _count_in(statuses, FINISHED_TASK),
+        "failed": _count_in(statuses, FAILED),
+        "live": _count_in(statuses, LIVE),
+        "cost_cents": money.paid,
+        "owed_cents": money.owed,
+    }
+
+
+def _run_dicts(s: Session, runs: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Run rows (RUN_FIELDS) with their counts and money: three grouped queries for the lot."""
+    if not runs:
+        return []
+    ids = [run.run_id for run in runs]
+    statuses = _assignment_counts(s, ids)
+    conversations = _conversation_counts(s, ids)
+    bonuses = _bonus_totals(s, ids)
+    return [
+        _run_dict(run, statuses[run.run_id], conversations[run.run_id], bonuses[run.run_id])
+        for run in runs
+    ]
+
+
+# Charts -------------------------------------------------------------------------------------
+
+def _bucket_of(value: ColumnElement[Any], bounds: Sequence[float]) -> ColumnElement[int]:
+    """The index of the bucket `value` falls in, given the `bounds` between consecutive
+    buckets; values below the first or above the last land in the first or last bucket.
+    A CASE, because CAST and FLOOR round differently on SQLite and PostgreSQL."""
+    if not bounds:
+        return literal(0)
+    return case(*((value < bound, n) for n, bound in enumerate(bounds)), else_=len(bounds))
+
+
+def _durations(s: Session, run_id: str) -> dict[str, Any]:
+    """A histogram of the task durations of a run's finished tasks, counted in the database."""
+    duration = Pairing.task_end - Pairing.task_start
+    finished = (
+        select()
+        .select_from(Pairing)
+        .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+        .where(
+            Pairing.run_id == run_id,
+            Pairing.task_start.is_not(None),
+            Pairing.task_end.is_not(None),
+            Assignment.status.in_(FINISHED_TASK),
+        )
+    )
+    low, high, n = s.execute(
+        finished.add_columns(func.min(duration), func.max(duration), func.count())
+    ).one()
+    if not n:
+        return {"bins": []}
+    bins = DURATION_BINS if high > low else 1
+    edges = [low + (high - low) * i / bins for i in range(bins)] + [high]
+    counted = finished.add_columns(_bucket_of(duration, edges[1:-1]).label("bin")).subquery()
+    counts = dict(s.execute(
+        select(counted.c.bin, func.count()).group_by(counted.c.bin)
+    ).all())
+    return {"bins": [
+        {"start": edges[i], "end": edges[i + 1], "count": counts.get(i, 0)} for i in range(bins)
+    ]}
+
+
+def _outcomes_over_time(s: Session, run: Row[Any]) -> list[dict[str, Any]]:
+    """Assignments finished and failed per hour of the run's life (to its end, or now), the
+    hours widened to keep at most MAX_TIMELINE_BUCKETS buckets. An assignment counts when its
+    task ended, or when it last changed if it never reached a task (a return, an expiry)."""
+    start = run.launch_time
+    span = max((run.end_time if run.end_time is not None else time.time()) - start, 0.0)
+    width = HOUR * max(1, math.ceil(span / HOUR / MAX_TIMELINE_BUCKETS))
+    count = max(1, math.ceil(span / width))
+    when = func.coalesce(Pairing.task_end, Assignment.updated)
+    outcome = case((Assignment.status.in_(FAILED), "failed"), else_="completed")
+    bounds = [start + width * (i + 1) for i in range(count - 1)]
+    ended = (
+        select(_bucket_of(when, bounds).label("bucket"), outcome.label("outcome"))
+        .select_from(Assignment)
+        .outerjoin(Pairing, Pairing.assignment_id == Assignment.assignment_id)
+        .where(Assignment.run_id == run.run_id, Assignment.status.in_(FINISHED_TASK | FAILED))
+        .subquery()
+    )
+    buckets = [{"start": start + width * i, "completed": 0, "failed": 0} for i in range(count)]
+    for bucket, kind, n in s.execute(
+        select(ended.c.bucket, ended.c.outcome, func.count())
+        .group_by(ended.c.bucket, ended.c.outcome)
+    ):
+        buckets[bucket][kind] = n
+    return buckets
+
+
+# Conversations ------------------------------------------------------------------------------
+
+def _has_work_to_review(run_id: str) -> ColumnElement[bool]:
+    """The conversation has an assignment that can be approved or rejected now."""
+    return Conversation.conversation_id.in_(
+        select(Pairing.conversation_id)
+        .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+        .where(Assignment.run_id == run_id, Assignment.status.in_(REVIEWABLE))
+    )
+
+
+class DashboardReaders(StoreAccess):
+    # Runs ---------------------------------------------------------------------------------
+
+    def list_runs(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        task: str | None = None,
+        provider: str | None = None,
+        status: str | None = None,
+        is_sandbox: bool | None = None,
+        include_tests: bool = False,
+    ) -> dict[str, Any]:
+        """A page of runs, newest first: `{"items": [run, ...], "next": cursor or None}`.
+        Each run carries its conversations, completed / failed / live assignments, and what
+        it has paid (`cost_cents`) and still owes (`owed_cents`)."""
+        limit = _page_size(limit)
+        query = select(*RUN_FIELDS).order_by(Run.launch_time.desc(), Run.run_id).limit(limit + 1)
+        for column, value in ((Run.taskname, task), (Run.provider, provider),
+                              (Run.status, status), (Run.is_sandbox, is_sandbox)):
+            if value is not None:
+                query = query.where(column == value)
+        if not include_tests:
+            query = query.where(Run.is_test.is_(False))
+        if after is not None:
+            launched, run_id = decode_cursor(after, "runs", float, str)
+            query = query.where(or_(
+                Run.launch_time < launched,
+                and_(Run.launch_time == launched, Run.run_id > run_id),
+            ))
+
+        def read(s: Session) -> dict[str, Any]:
+            rows, next_page = _page(
+                s.execute(query).all(), limit, lambda r: encode_cursor("runs", r.launch_time, r.run_id)
+            )
+            return {"items": _run_dicts(s, rows), "next": next_page}
+
+        return self._read(read)
+
+    def list_tasks_with_runs(self) -> list[str]:
+        """Every task name that has a run, alphabetically (the runs filter's choices)."""
+        query = select(Run.taskname).distinct().order_by(Run.taskname)
+        return self._read(lambda s: list(s.scalars(query)))
+
+    def run_summary(self, run_id: str) -> dict[str, Any] | None:
+        """The run as `list_runs` shows it, plus its assignments and HITs by status, the
+        approval rate, a histogram of task durations, outcomes per hour and how many
+        assignments wait for review. None for an unknown run."""
+
+        def read(s: Session) -> dict[str, Any] | None:
+            run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
+            if run is None:
+                return None
+            statuses = _assignment_counts(s, [run_id])[run_id]
+            hits = dict(s.execute(
+                select(Hit.hit_status, func.count()).where(Hit.run_id == run_id).group_by(Hit.hit_status)
+            ).all())
+            return {
+                **_run_dict(run, statuses, _conversation_counts(s, [run_id])[run_id],
+                            _bonus_totals(s, [run_id])[run_id]),
+                "assignments_by_status": dict(statuses),
+                "hits_by_status": hits,
+                "approval_rate": _approval_rate(statuses),
+                "durations": _durations(s, run_id),
+                "outcomes_over_time": _outcomes_over_time(s, run),
+                "unreviewed": _count_in(statuses, REVIEWABLE),
+            }
+
+        return self._read(read)
+
+    def payments_for_run(self, run_id: str) -> dict[str, Any] | None:
+        """What a run has paid and owes, base rewards and bonuses apart, with the bonuses
+        awarded but not paid yet (the first UNPAID_BONUS_LIST_CAP). None for an unknown run."""
+
+        def read(s: Session) -> dict[str, Any] | None:
+            reward = s.scalar(select(Run.reward_cents).where(Run.run_id == run_id))
+            if reward is None:
+                return None
+            bonuses = _bonus_totals(s, [run_id])[run_id]
+            money = RunMoney(reward, _assignment_counts(s, [run_id])[run_id], bonuses)
+            unpaid = s.execute(
+                select(Pairing.assignment_id, Pairing.worker_id,
+                       Pairing.bonus_amount_cents.label("amount_cents"),
+                       Pairing.bonus_text.label("reason"), Assignment.status)
+                .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+                .where(Pairing.run_id == run_id, Pairing.bonus_paid.is_(False),
+                       Pairing.bonus_amount_cents > 0)
+                .order_by(Pairing.id)
+                .limit(UNPAID_BONUS_LIST_CAP + 1)
+            ).all()
+            return {
+                "reward_cents": reward,
+                "base_paid_cents": money.base_paid,
+                "base_owed_cents": money.base_owed,
+                "bonus_awarded_cents": bonuses.paid + bonuses.unpaid,
+                "bonus_paid_cents": bonuses.paid,
+                "bonus_unpaid_cents": bonuses.unpaid,
+                "unpaid_bonuses": [row._asdict() for row in unpaid[:UNPAID_BONUS_LIST_CAP]],
+                "unpaid_bonuses_truncated": len(unpaid) > UNPAID_BONUS_LIST_CAP,
+            }
+
+        return self._read(read)
+
+    def live_runs_activity(self) -> list[dict[str, Any]]:
+        """Every running run with its workers in each live state, its completed assignments
+        and its target, newest first: two queries for all of them."""
+
+        def read(s: Session) -> list[dict[str, Any]]:
+            runs = s.execute(
+                select(Run.run_id, Run.taskname, Run.provider, Run.is_sandbox,
+                       Run.maximum.label("target"))
+                .where(Run.status == RunStatus.RUNNING)
+                .order_by(Run.launch_time.desc(), Run.run_id)
+            ).all()
+            statuses = _assignment_counts(s, [run.run_id for run in runs]) if runs else {}
+            return [
+                {
+                    **run._asdict(),
+                    **{str(state): statuses[run.run_id][state] for state in
+                       (S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK)},
+                    "completed": _count_in(statuses[run.run_id], FINISHED_TASK),
+                }
+                for run in runs
+            ]
+
+        return self._read(read)
+
+    # Conversations ------------------------------------------------------------------------
+
+    def list_conversations(
+        self,
+        run_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        unreviewed_only: bool = False,
+    ) -> dict[str, Any]:
+        """A page of a run's task conversations (not onboarding ones) in the order they
+        began, each with its message count, its workers and whether any of their work waits
+        for review: two queries a page, whatever the size of the run."""
+        limit = _page_size(limit)
+        query = (
+            select(Conversation.id, Conversation.conversation_id, Conversation.started,
+                   Conversation.ended, MESSAGE_COUNT.label("message_count"))
+            .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION)
+            .order_by(Conversation.id)
+            .limit(limit + 1)
+        )
+        if after is not None:
+            (after_pk,) = decode_cursor(after, "conversations", int)
+            query = query.where(Conversation.id > after_pk)
+        if unreviewed_only:
+            query = query.where(_has_work_to_review(run_id))
+
+        def read(s: Session) -> dict[str, Any]:
+            rows, next_page = _page(
+                s.execute(query).all(), limit, lambda r: encode_cursor("conversations", r.id)
+            )
+            workers = workers_by_conversation(s, run_id, [r.conversation_id for r in rows]) if rows else {}
+            items = []
+            for row in rows:
+                people = workers.get(row.conversation_id, [])
+                items.append({
+                    "conversation_id": row.conversation_id,
+                    "started": row.started,
+                    "ended": row.ended,
+                    "message_count": row.message_count,
+                    "workers": people,
+                    "unreviewed": any(worker["status"] in REVIEWABLE for worker in people),
+                })
+            return {"items": items, "next": next_page}
+
+        return self._read(read)
+
+    def next_unreviewed_conversation(
+        self, run_id: str, after_conversation_id: str | None = None
+    ) -> str | None:
+        """The first conversation after `after_conversation_id` (in `list_conversations`
+        order) with work to review, wrapping round to the start of the run; so the given
+        conversation itself comes back only when it is the last one left. None when nothing
+        in the run waits for review."""
+        first = (
+            select(Conversation.conversation_id)
+            .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION, _has_work_to_review(run_id))
+            .order_by(Conversation.id)
+            .limit(1)
+        )
+
+        def read(s: Session) -> str | None:
+            if after_conversation_id is not None:
+                current = (
+                    select(Conversation.id)
+                    .where(Conversation.run_id == run_id,
+                           Conversation.conversation_id == after_conversation_id)
+                    .scalar_subquery()
+                )
+                found = s.scalar(first.where(Conversation.id > current))
+                if found is not None:
+                    return found
+            return s.scalar(first)
+
+        return self._read(read)
+
+    # Workers ------------------------------------------------------------------------------
+
+    def worker_summary(
+        self, worker_id: str, *, after: str | None = None, limit: int = 50
+    ) -> dict[str, Any] | None:
+        """A worker's row (as get_worker_data), a page of their assignments newest first,
+        their assignments by status, approval rate, qualifications, blocks (lifted ones too),
+        working time today and in all, and what they earned: `earned_cents` on live and local
+        runs, `earned_sandbox_cents` apart, since sandbox money is not real. None if unknown."""
+        limit = _page_size(limit)
+        page = (
+            select(Assignment.run_id, Run.taskname, Run.is_sandbox, Assignment.assignment_id,
+                   Pairing.conversation_id, Assignment.status, Assignment.accepted,
+                   func.coalesce(Pairing.bonus_amount_cents, 0).label("bonus_amount_cents"),
+                   func.coalesce(Pairing.bonus_paid, False).label("bonus_paid"))
+            .join(Run, Run.run_id == Assignment.run_id)
+            .outerjoin(Pairing, Pairing.assignment_id == Assignment.assignment_id)
+            .where(Assignment.worker_id == worker_id)
+            .order_by(Assignment.accepted.desc(), Assignment.assignment_id.desc())
+            .limit(limit + 1)
+        )
+        if after is not None:
+            accepted, assignment_id = decode_cursor(after, "worker_assignments", float, str)
+            page = page.where(tuple_(Assignment.accepted, Assignment.assignment_id)
+                              < tuple_(accepted, assignment_id))
+
+        def read(s: Session) -> dict[str, Any] | None:
+            worker = s.execute(select(*WORKER_COLUMNS).where(Worker.worker_id == worker_id)).first()
+            if worker is None:
+                return None
+            rows, next_page = _page(
+                s.execute(page).all(), limit,
+                lambda r: encode_cursor("worker_assignments", r.accepted, r.assignment_id),
+            )
+            statuses: Counter[str] = Counter(dict(s.execute(
+                select(Assignment.status, func.count())
+                .where(Assignment.worker_id == worker_id).group_by(Assignment.status)
+            ).all()))
+            blocks = s.execute(
+                select(Block.id, Block.kind, Block.is_sandbox, Block.reason, Block.run_id,
+                       Block.created, Block.revoked, Qualification.name.label("qualification"))
+                .outerjoin(Qualification, Qualification.id == Block.qualification_id)
+                .where(Block.worker_id == worker_id)
+                .order_by(Block.id)
+            ).all()
+            today = s.get(WorkingTime, (worker_id, utc_day()))
+            total = s.scalar(
+                select(func.sum(WorkingTime.seconds)).where(WorkingTime.worker_id == worker_id)
+            )
+            earned = self._earnings(s, worker_id)
+            return {
+                **worker._asdict(),
+                "assignments": [row._asdict() for row in rows],
+                "next": next_page,
+                "counts_by_status": dict(statuses),
+                "approval_rate": _approval_rate(statuses),
+                "qualifications": [row._asdict() for row in s.execute(qualifications_held(worker_id))],
+                "blocks": [row._asdict() for row in blocks],
+                "working_time_today": today.seconds if today is not None else 0.0,
+                "working_time_total": float(total or 0.0),
+                "earned_cents": earned[False],
+                "earned_sandbox_cents": earned[True],
+            }
+
+        return self._read(read)
+
+    @staticmethod
+    def _earnings(s: Session, worker_id: str) -> Counter[bool]:
+        """{is_sandbox: cents}: the rewards of approved assignments plus the bonuses paid."""
+        earned: Counter[bool] = Counter({False: 0, True: 0})
+        rewards = (
+            select(Run.is_sandbox, func.sum(Run.reward_cents))
+            .join(Assignment, Assignment.run_id == Run.run_id)
+            .where(Assignment.worker_id == worker_id, Assignment.status == S.APPROVED)
+            .group_by(Run.is_sandbox)
+        )
+        bonuses = (
+            select(Run.is_sandbox, func.sum(Pairing.bonus_amount_cents))
+            .join(Pairing, Pairing.run_id == Run.run_id)
+            .where(Pairing.worker_id == worker_id, Pairing.bonus_paid.is_(True))
+            .group_by(Run.is_sandbox)
+        )
+        for query in (rewards, bonuses):
+            for is_sandbox, cents in s.execute(query):
+                earned[bool(is_sandbox)] += int(cents)
+        return earned
