@@ -1,24 +1,30 @@
-"""Start Parley's reviewer webapp (development server).
+"""Start Parley's reviewer webapp for development: `python server.py [--host H] [--port P] [--db URL]`.
 
-Until the webapp lands, this opens (or creates) the store, prints what it holds, and says so.
+Production: `gunicorn --threads 32 'webapp:create_app()'` (threads, because every worker's
+chat page and the live monitor hold a connection open).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 
-from datastore import MTurkDataHandler, StoreUnavailable
+from datastore import StoreUnavailable
 from datastore.engine import default_url, safe_url
+from runner.server import RunnerServer
+from webapp import create_app
+from webapp.settings import SettingsError, config_path, ensure_admin_password
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Parley's reviewer webapp (development server).")
+    parser = argparse.ArgumentParser(
+        prog="python server.py", description="Parley's reviewer webapp (development server).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
-    parser.add_argument(
-        "--db", default=None, metavar="URL",
-        help="database URL (default: PARLEY_DATABASE_URL, else sqlite:///data/parley.db)",
-    )
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 = any free port)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="database URL (default: PARLEY_DATABASE_URL, else sqlite:///data/parley.db)")
     return parser.parse_args(argv)
 
 
@@ -26,13 +32,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url = args.db or default_url()
     try:
-        handler = MTurkDataHandler(db_url=url)
-    except StoreUnavailable as exc:
+        new_password = ensure_admin_password()
+        app = create_app({"DATABASE_URL": url})
+        server = RunnerServer(app, args.host, args.port)
+    except (SettingsError, StoreUnavailable) as exc:
         print(f"server.py: {exc}", file=sys.stderr)
         return 2
-    runs = handler.get_all_run_data()
-    print(f"Store ready: {safe_url(url)} ({len(runs)} runs).")
-    print("The reviewer's webapp is not built yet; this command will start it once it is.")
+    except OSError as exc:
+        print(f"server.py: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"Parley is at {server.url}/  (store: {safe_url(url)})", flush=True)
+    if new_password:
+        print(f"First start: the admin password is  {new_password}\n"
+              f"It is shown only now; its hash is kept in {config_path()}. "
+              "Set PARLEY_ADMIN_PASSWORD to use another.", flush=True)
+    elif os.environ.get("PARLEY_ADMIN_PASSWORD"):
+        print("Log in with the password in PARLEY_ADMIN_PASSWORD.", flush=True)
+    else:
+        print(f"Log in with the admin password (its hash is in {config_path()}).", flush=True)
+    server.start()
+    stop.wait()
+    print("Stopping…", flush=True)
+    for manager in app.extensions["parley"].test_runs():
+        manager.shutdown()
+    server.stop()
     return 0
 
 

@@ -83,6 +83,7 @@ class WorkerSession:
         self.left: str | None = None
         """How the worker left ('disconnect', 'returned', 'timeout'), once they have."""
         self.conversation: LiveConversation | None = None
+        self.preferred_role: str | None = None
         self.agent = HumanAgent(self)
         self.last_seen = time.monotonic()
         self._ws: Any = None

@@ -102,8 +102,10 @@ class TaskManager:
 
     # Accepting a worker ----------------------------------------------------------------
 
-    def accept(self, hit_id: str, assignment_id: str, worker_id: str) -> WorkerSession:
-        """Let a worker in, or raise Refused with a sentence for their page."""
+    def accept(self, hit_id: str, assignment_id: str, worker_id: str,
+               preferred_role: str | None = None) -> WorkerSession:
+        """Let a worker in, or raise Refused with a sentence for their page. A
+        `preferred_role` (task testing) is given to this worker when they are paired."""
         existing = self.sessions.get(assignment_id)
         if existing is not None:
             if existing.worker_id != worker_id:
@@ -116,6 +118,7 @@ class TaskManager:
             self._check_worker_may_start(worker_id)
             who = WorkerIdentity(self.run_id, assignment_id, worker_id)
             session = WorkerSession(who, hit_id)
+            session.preferred_role = preferred_role if preferred_role in self.task.agent_ids else None
             session.agent.on_timeout = lambda s: self.worker_left(s, "timeout")
             try:
                 self.handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, self.run_id)
@@ -233,6 +236,7 @@ class TaskManager:
                 self._started += 1
                 self._active += 1
                 conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}")
+            group = self._by_role(group)
             conversation.sessions = group
             for session, agent_id in zip(group, self.task.agent_ids):
                 session.agent.id = agent_id
@@ -241,6 +245,17 @@ class TaskManager:
                             conversation.conversation_id, agent_id=agent_id)
                 session.set_state("in_task", "")
             self._spawn(lambda c=conversation: self._run_conversation(c), f"world-{conversation.conversation_id}")
+
+    def _by_role(self, group: list[WorkerSession]) -> list[WorkerSession]:
+        """Order a group so that workers who asked for a role get it; the rest fill the
+        remaining roles in the order they arrived."""
+        roles = self.task.agent_ids
+        placed: dict[str, WorkerSession] = {}
+        for session in group:
+            if session.preferred_role and session.preferred_role not in placed:
+                placed[session.preferred_role] = session
+        rest = iter(s for s in group if s not in placed.values())
+        return [placed.get(role) or next(rest) for role in roles[:len(group)]]
 
     # The task world --------------------------------------------------------------------
 
@@ -381,6 +396,10 @@ class TaskManager:
                 "waiting": sum(s.state == "waiting" for s in live),
                 "in_task": sum(s.state == "in_task" for s in live),
             }
+
+    def connected_count(self) -> int:
+        """Workers whose page has a socket open to this process right now."""
+        return sum(1 for s in list(self.sessions.values()) if s.connected and not s.left)
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         return {"task_dir": str(self.task.path), "run_id": self.run_id,

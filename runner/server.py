@@ -102,7 +102,9 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             return render_template("live/refused.html", title=title,
                                    reason="This link is missing the HIT or worker it is for."), 400
         try:
-            session = manager.accept(hit_id, assignment_id, worker_id)
+            # Choosing a role is for task testing; on a marketplace the pairing decides.
+            role = request.args.get("role") if manager.options.is_test else None
+            session = manager.accept(hit_id, assignment_id, worker_id, preferred_role=role)
         except Refused as exc:
             return render_template("live/refused.html", title=title, reason=str(exc)), 403
         token = hub.signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))

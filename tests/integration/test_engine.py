@@ -1,7 +1,5 @@
 """Opening a store: where the default lives, how SQLite is tuned, and clear errors."""
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -135,16 +133,3 @@ def test_one_handler_is_safe_to_share_between_threads(handler):
     assert errors == []
     assert len(handler.get_messages(run_id, "t_shared")) == 160
     assert len(handler.get_conversations_for_run(run_id)) == 1
-
-
-def test_server_py_help_exits_zero_and_a_plain_start_opens_the_store(store_env):
-    env = {**os.environ, "PARLEY_DATABASE_URL": store_env}
-    shown = subprocess.run([sys.executable, "server.py", "--help"], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=60)
-    assert shown.returncode == 0 and "--port" in shown.stdout
-    started = subprocess.run([sys.executable, "server.py"], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=60)
-    assert started.returncode == 0 and "Store ready" in started.stdout
-    bad = subprocess.run([sys.executable, "server.py", "--db", "sqlite://"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "in-memory" in bad.stderr and "Traceback" not in bad.stderr

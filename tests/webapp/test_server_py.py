@@ -1,0 +1,87 @@
+"""`python server.py`: --help, a first start that prints the password once, a later start
+that does not, a clean stop on SIGTERM, and a bad store refused with a sentence."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start(env):
+    proc = subprocess.Popen([sys.executable, "server.py", "--port", "0"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    assert first.startswith("Parley is at http://127.0.0.1:"), first + proc.stderr.read()
+    url = first.split()[3].rstrip("/")
+    return proc, url, proc.stdout.readline()
+
+
+def test_help_exits_zero():
+    shown = subprocess.run([sys.executable, "server.py", "--help"], cwd=REPO, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0 and "--port" in shown.stdout and "--db" in shown.stdout
+
+
+def test_first_start_prints_a_password_once_and_keeps_only_its_hash(store_url, tmp_path):
+    config = tmp_path / "parley" / "webapp.json"
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_ADMIN_PASSWORD"}
+    env.update(PARLEY_DATABASE_URL=store_url, PARLEY_CONFIG=str(config))
+    proc, url, second_line = start(env)
+    try:
+        assert second_line.startswith("First start: the admin password is")
+        password = second_line.split()[-1]
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+            assert json.loads(response.read()) == {"ok": True}
+        stored = json.loads(config.read_text())
+        assert password not in config.read_text() and stored["admin_password_hash"].startswith(("scrypt:", "pbkdf2:"))
+        assert oct(config.stat().st_mode & 0o777) == "0o600"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    proc, _, second_line = start(env)
+    try:
+        assert "password is" not in second_line and "Log in with the admin password" in second_line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
+def test_a_bad_store_is_refused_with_one_sentence(tmp_path):
+    env = {**os.environ, "PARLEY_CONFIG": str(tmp_path / "c.json"), "PARLEY_ADMIN_PASSWORD": "x"}
+    bad = subprocess.run([sys.executable, "server.py", "--db", "sqlite://"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "in-memory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_gunicorn_serves_create_app_as_documented(store_url, tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PARLEY_DATABASE_URL": store_url, "PARLEY_ADMIN_PASSWORD": "pw",
+           "PARLEY_CONFIG": str(tmp_path / "c.json")}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen([str(gunicorn), "--threads", "8", "-b", f"127.0.0.1:{port}", "webapp:create_app()"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    assert json.loads(response.read()) == {"ok": True}
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            assert response.status == 200 and b"password" in response.read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -1,0 +1,116 @@
+"""Task testing in the webapp: start a task's local run from /app/tasks/<name>, work it
+over the real websocket from the links the page gives, and find it on the run's page."""
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from runner.server import RunnerServer
+from tests.support.live_runner import Worker, fetch
+from tests.webapp.conftest import PASSWORD
+
+
+class Browser:
+    """A reviewer's browser over real HTTP: cookies, the login form, the CSRF token."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        login = self.get("/login")[1]
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        self.post("/login", {"password": PASSWORD, "csrf_token": self.csrf})
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def get_json(self, path: str):
+        status, body = self.get(path)
+        assert status == 200, body
+        return json.loads(body)
+
+    def post(self, path: str, form: dict[str, str], accept: str = "text/html") -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode()
+        return self._open(urllib.request.Request(self.base + path, data=data, headers={"Accept": accept}))
+
+    def _open(self, request):
+        try:
+            with self.opener.open(request, timeout=15) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+@pytest.fixture
+def served(app):
+    server = RunnerServer(app).start()
+    yield server
+    server.stop()
+
+
+def test_a_task_started_from_its_testing_page_runs_over_the_websocket_and_shows_up(served):
+    browser = Browser(served.url)
+    status, page = browser.get("/app/tasks/qa_data_collection")
+    assert status == 200 and "Start a test run" in page
+    status, body = browser.post("/app/tasks/qa_data_collection/start", {"csrf_token": browser.csrf},
+                                accept="application/json")
+    assert status == 201, body
+    started = json.loads(body)
+    run_id = started["run_id"]
+    [link] = started["links"]
+    assert link["role"] == "Worker" and link["url"].startswith(served.url + f"/task/{run_id}?")
+    assert 'data-role="Worker"' in browser.get("/app/tasks/qa_data_collection")[1]
+
+    chat = fetch(link["url"])
+    assert chat.status == 200
+    worker = Worker(served.url, chat.config)
+    try:
+        worker.wait_for(lambda f: f["type"] == "message" and f["act"].get("task_data", {}).get("paragraph"))
+        worker.say("Which river runs through the city?")
+        worker.wait_for(lambda f: f["type"] == "message" and "answer" in f["act"].get("text", "").lower())
+        worker.say("The Seine.")
+        worker.wait_state("done")
+        worker.send_frame({"type": "done"})
+        worker.wait_state("submitted")
+    finally:
+        worker.close()
+
+    conversation = browser.get_json(f"/runs/{run_id}/conversations/t_1.json")["conversation"]
+    texts = [m["text"] for m in conversation["messages"]]
+    assert "Which river runs through the city?" in texts and "The Seine." in texts
+    assert conversation["custom_data"]["answer"] == "The Seine."
+    run = browser.get_json(f"/runs/{run_id}.json")
+    assert [c["conversation_id"] for c in run["conversations"]] == ["t_1"]
+    assert run["run"]["is_test"] is True
+    assert run_id not in [r["run_id"] for r in browser.get_json("/index.json")["runs"]]
+    assert run_id in [r["run_id"] for r in browser.get_json("/index.json?tests=1")["runs"]]
+
+
+def test_each_role_link_gets_its_own_role_whatever_order_they_open_in(served):
+    browser = Browser(served.url)
+    status, body = browser.post("/app/tasks/custom_frontend_demo/start", {"csrf_token": browser.csrf},
+                                accept="application/json")
+    assert status == 201, body
+    links = {link["role"]: link["url"] for link in json.loads(body)["links"]}
+    assert sorted(links) == ["Answerer", "Asker", "Evaluator"]
+    workers = {}
+    try:
+        for role in ("Evaluator", "Answerer", "Asker"):  # the reverse of the task's order
+            workers[role] = Worker(served.url, fetch(links[role]).config)
+        for role, worker in workers.items():
+            assert worker.wait_state("in_task")["agent_id"] == role
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
+def test_an_unknown_task_is_a_404_with_a_sentence(client):
+    response = client.get("/app/tasks/no_such_task")
+    assert response.status_code == 404
+    assert "There is no task &#39;no_such_task&#39;" in response.get_data(as_text=True)
+    assert client.post("/app/tasks/../start", data={"csrf_token": client.csrf}).status_code == 404

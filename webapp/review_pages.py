@@ -1,0 +1,140 @@
+"""Reviewing work: a conversation as its workers saw it, and the actions on it (approve,
+reject, bonus, soft and hard block, one at a time or over a selection). Every action goes
+through the review service, so a double click or a retried request never acts twice."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+
+from datastore.readers import merged_task_data
+from runner.providers import Refused
+from runner.review import ReviewRefused, ReviewResult
+from webapp.services import services
+from webapp.twins import page, respond, wants_json
+
+review = Blueprint("review", __name__)
+
+ACTIONS = ("approve", "reject", "bonus", "soft_block", "hard_block")
+MAX_BULK = 500
+
+
+@page(review, "/runs/<run_id>/conversations/<conversation_id>")
+def conversation(run_id: str, conversation_id: str) -> Any:
+    handler = services().handler
+    run = handler.get_run_data(run_id)
+    full = run and handler.get_full_conversation_data(run_id, conversation_id, bool(run["is_sandbox"]))
+    if not full:
+        abort(404, description=f"There is no conversation {conversation_id!r} in run {run_id!r}.")
+    full.setdefault("task_data", merged_task_data(full["messages"]))
+    for worker in full["workers"]:
+        assignment_id = worker["assignment_id"]
+        onboarding = handler.get_onboarding_data(assignment_id)
+        worker["onboarding"] = onboarding.as_dict() if onboarding is not None else None
+        pairing = handler.get_worker_assignment_pairing(worker["worker_id"], assignment_id)
+        worker["bonus_amount_cents"] = pairing["bonus_amount_cents"] if pairing else 0
+        worker["bonus_paid"] = bool(pairing and pairing["bonus_paid"])
+        worker["review_actions"] = [a.as_dict() for a in handler.get_review_actions(assignment_id=assignment_id)]
+    return respond("conversation.html", {"conversation": full},
+                   run=run, next_url=url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))
+
+
+@review.get("/runs/<run_id>/next-unreviewed")
+def next_unreviewed(run_id: str) -> Any:
+    handler = services().handler
+    services().run_or_404(run_id)
+    found = handler.next_unreviewed_conversation(run_id, request.args.get("after") or None)
+    if found is None:
+        flash("Everything in this run is reviewed.")
+        return redirect(url_for("runs.run", run_id=run_id))
+    return redirect(url_for("review.conversation", run_id=run_id, conversation_id=found))
+
+
+@review.post("/assignments/<assignment_id>/<action>")
+def act(assignment_id: str, action: str) -> Any:
+    """One action on one assignment (blocks act on the assignment's worker)."""
+    if action not in ACTIONS:
+        abort(404, description=f"There is no action {action!r}.")
+    outcome = _perform(action, assignment_id, _form())
+    return _answer([outcome])
+
+
+@review.post("/review/bulk")
+def bulk() -> Any:
+    """The same action over a selection of assignments; each is done (or refused) alone."""
+    form = _form()
+    action = str(form.get("action", ""))
+    if action not in ACTIONS:
+        abort(400, description=f"action must be one of {', '.join(ACTIONS)}")
+    ids = form.get("assignment_ids") or []
+    if isinstance(ids, str):
+        ids = [ids]
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        abort(400, description="choose at least one assignment")
+    if len(ids) > MAX_BULK:
+        abort(400, description=f"at most {MAX_BULK} assignments at once")
+    return _answer([_perform(action, assignment_id, form) for assignment_id in dict.fromkeys(ids)])
+
+
+def _form() -> dict[str, Any]:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            abort(400, description="the request body must be a JSON object")
+        return body
+    form: dict[str, Any] = request.form.to_dict()
+    form["assignment_ids"] = request.form.getlist("assignment_ids")
+    return form
+
+
+def _perform(action: str, assignment_id: str, form: dict[str, Any]) -> dict[str, Any]:
+    """Do one action; answer {assignment_id, ok, repeated, outcome, message}."""
+    svc = services()
+    actor = "reviewer"
+    reason = str(form.get("reason") or "")
+    calls: dict[str, Callable[[], ReviewResult]] = {
+        "approve": lambda: svc.review.approve(assignment_id, actor=actor, feedback=reason or None,
+                                              override_rejection=form.get("override") in (True, "1", "true")),
+        "reject": lambda: svc.review.reject(assignment_id, actor=actor, reason=reason),
+        "bonus": lambda: svc.review.bonus(assignment_id, str(form.get("amount") or ""), actor=actor, reason=reason),
+        "soft_block": lambda: _block(assignment_id, "soft", reason),
+        "hard_block": lambda: _block(assignment_id, "hard", reason),
+    }
+    try:
+        result = calls[action]()
+    except (ReviewRefused, Refused) as exc:
+        return {"assignment_id": assignment_id, "action": action, "ok": False, "status": 409, "message": str(exc)}
+    row = result.action
+    ok = row["outcome"] != "failed"
+    message = (f"{action.replace('_', ' ')} was already done" if result.repeated
+               else f"{action.replace('_', ' ')}: done" if ok else f"{action} failed: {row['error']}")
+    return {"assignment_id": assignment_id, "action": action, "ok": ok, "repeated": result.repeated,
+            "outcome": row["outcome"], "status": 200 if ok else 502, "message": message,
+            "review_action_id": row["id"]}
+
+
+def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:
+    svc = services()
+    assignment = svc.handler.get_assignment_data(assignment_id)
+    if assignment is None:
+        raise ReviewRefused(f"there is no assignment {assignment_id!r}")
+    if kind == "hard":
+        return svc.review.hard_block(assignment["worker_id"], run_id=assignment["run_id"],
+                                     actor="reviewer", reason=reason)
+    run = svc.handler.get_run_data(assignment["run_id"])
+    qualification = (run["config"] or {}).get("block_qualification") or f"parley_{run['taskname']}_block"
+    return svc.review.soft_block(assignment["worker_id"], run_id=assignment["run_id"], actor="reviewer",
+                                 reason=reason, qualification_name=qualification)
+
+
+def _answer(outcomes: list[dict[str, Any]]) -> Any:
+    status = 200 if any(o["ok"] for o in outcomes) else max(o["status"] for o in outcomes)
+    if wants_json() or request.is_json:
+        return jsonify(results=outcomes), status
+    for outcome in outcomes:
+        flash(f"{outcome['assignment_id']}: {outcome['message']}", "ok" if outcome["ok"] else "error")
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("runs.index")
+    return redirect(target, code=303)

@@ -1,0 +1,85 @@
+"""The runs list (home) and one run's page: counts, cost, charts and its conversations."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
+
+from datastore import InvalidValue
+from webapp import charts, formatting
+from webapp.services import services
+from webapp.twins import page, respond
+
+runs = Blueprint("runs", __name__)
+
+PAGE_SIZE = 50
+RUN_STATUSES = ("running", "completed", "stopped")
+
+
+def _limit() -> int:
+    try:
+        limit = int(request.args.get("limit", PAGE_SIZE))
+    except ValueError:
+        abort(400, description="limit must be a whole number")
+    if not 1 <= limit <= 500:
+        abort(400, description="limit must be between 1 and 500")
+    return limit
+
+
+def _flag(name: str) -> bool | None:
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    if value not in ("0", "1", "true", "false"):
+        abort(400, description=f"{name} must be 1 or 0")
+    return value in ("1", "true")
+
+
+@page(runs, "/")
+def index() -> Any:
+    args = request.args
+    status = args.get("status") or None
+    if status is not None and status not in RUN_STATUSES:
+        abort(400, description=f"status must be one of {', '.join(RUN_STATUSES)}")
+    filters = {"task": args.get("task") or None, "provider": args.get("provider") or None,
+               "status": status, "is_sandbox": _flag("sandbox"),
+               "include_tests": bool(_flag("tests"))}
+    try:
+        listing = services().handler.list_runs(after=args.get("after") or None, limit=_limit(), **filters)
+    except InvalidValue as exc:
+        abort(400, description=str(exc))
+    data = {"runs": listing["items"], "next": listing["next"], "filters": filters}
+    return respond("runs.html", data, tasks=services().handler.list_tasks_with_runs(),
+                   statuses=RUN_STATUSES)
+
+
+@page(runs, "/runs/<run_id>")
+def run(run_id: str) -> Any:
+    handler = services().handler
+    summary = handler.run_summary(run_id)
+    if summary is None:
+        abort(404, description=f"There is no run {run_id!r}.")
+    try:
+        conversations = handler.list_conversations(
+            run_id, after=request.args.get("after") or None, limit=_limit(),
+            unreviewed_only=bool(_flag("unreviewed")))
+    except InvalidValue as exc:
+        abort(400, description=str(exc))
+    data = {"run": summary, "conversations": conversations["items"], "next": conversations["next"],
+            "payments": handler.payments_for_run(run_id)}
+    return respond("run.html", data, charts=_charts(summary))
+
+
+def _charts(summary: dict[str, Any]) -> dict[str, Any]:
+    bins = summary.get("durations", {}).get("bins", [])
+    outcomes = summary.get("outcomes_over_time", [])
+    return {
+        "durations": charts.bar_chart(
+            "Time to complete", [formatting.duration(b["start"]) for b in bins],
+            [("assignments", "chart__bar--info", [b["count"] for b in bins])]),
+        "outcomes": charts.bar_chart(
+            "Outcomes over time", [formatting.clock(o["start"])[:5] for o in outcomes],
+            [("completed", "chart__bar--good", [o["completed"] for o in outcomes]),
+             ("failed", "chart__bar--bad", [o["failed"] for o in outcomes])]),
+        "approval": charts.rate_bar("Approval rate", summary.get("approval_rate")),
+    }

@@ -1,0 +1,85 @@
+"""Where the webapp's secrets come from: the environment first, then a config file outside
+the repository (`PARLEY_CONFIG`, default ~/.config/parley/webapp.json). The file holds only
+the admin password's hash and the session key, and is readable by its owner alone."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import generate_password_hash
+
+SESSION_HOURS = 12
+
+
+class SettingsError(Exception):
+    """The webapp cannot start as configured; the message says what to do."""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("PARLEY_CONFIG") or Path.home() / ".config" / "parley" / "webapp.json")
+
+
+def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    path = path or config_path()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot read the config file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"the config file {path} must hold a JSON object")
+    return data
+
+
+def write_config_file(data: dict[str, Any], path: Path | None = None) -> Path:
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=2)
+    return path
+
+
+def ensure_admin_password(path: Path | None = None) -> str | None:
+    """First start: when no password is set anywhere, make one, keep only its hash (and a
+    session key) in the config file, and answer it so it can be printed once. Otherwise None."""
+    if os.environ.get("PARLEY_ADMIN_PASSWORD"):
+        return None
+    data = read_config_file(path)
+    if data.get("admin_password_hash"):
+        return None
+    password = secrets.token_urlsafe(12)
+    data["admin_password_hash"] = generate_password_hash(password)
+    data.setdefault("secret_key", secrets.token_hex(32))
+    write_config_file(data, path)
+    return password
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Flask config for `create_app`: explicit overrides, then the environment, then
+    the config file. Raises SettingsError when no admin password is configured."""
+    overrides = dict(overrides or {})
+    file = read_config_file() if not overrides.get("IGNORE_CONFIG_FILE") else {}
+    settings: dict[str, Any] = {
+        "DATABASE_URL": os.environ.get("PARLEY_DATABASE_URL"),
+        "SECRET_KEY": os.environ.get("PARLEY_SECRET_KEY") or file.get("secret_key"),
+        "ADMIN_PASSWORD_HASH": file.get("admin_password_hash"),
+        "TASKS_DIR": str(Path(__file__).resolve().parents[1] / "tasks"),
+        "SESSION_HOURS": SESSION_HOURS,
+    }
+    if os.environ.get("PARLEY_ADMIN_PASSWORD"):
+        settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(os.environ["PARLEY_ADMIN_PASSWORD"])
+    if "ADMIN_PASSWORD" in overrides:
+        settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(overrides.pop("ADMIN_PASSWORD"))
+    settings.update(overrides)
+    if not settings["ADMIN_PASSWORD_HASH"]:
+        raise SettingsError(
+            "no admin password is set: set PARLEY_ADMIN_PASSWORD, or run `python server.py` once "
+            f"to create one (its hash is kept in {config_path()})")
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = secrets.token_hex(32)  # sessions then end when the process does
+    return settings

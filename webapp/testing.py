@@ -1,0 +1,81 @@
+"""Task testing with no marketplace: start a run of any task in `tasks/` inside this
+process (local provider, marked as a test) and open one chat page per role in its own tab."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+
+from runner.manager import TaskManager
+from runner.options import RunOptions
+from runner.providers import LocalProvider
+from runner.tasks import Task, TaskError, load_task
+from webapp.services import services
+from webapp.twins import page, respond
+
+testing = Blueprint("testing", __name__, url_prefix="/app")
+
+
+def _tasks_dir() -> Path:
+    return Path(current_app.config["TASKS_DIR"])
+
+
+def _task_names() -> list[str]:
+    return sorted(p.name for p in _tasks_dir().iterdir() if (p / "worlds.py").is_file())
+
+
+def _load(task_name: str) -> Task:
+    if task_name not in _task_names():
+        abort(404, description=f"There is no task {task_name!r}.")
+    try:
+        return load_task(_tasks_dir() / task_name)
+    except TaskError as exc:
+        abort(422, description=f"The task {task_name!r} cannot be loaded: {exc}")
+
+
+def _links(manager: TaskManager) -> list[dict[str, str]]:
+    """One link per role of the task's first conversation, each its own test worker."""
+    provider = manager.provider
+    assert isinstance(provider, LocalProvider)
+    roles = manager.task.agent_ids
+    links = []
+    for n, (hit_id, role) in enumerate(zip(provider.hit_ids, roles), 1):
+        url = provider.link(hit_id, f"tester-{n}-{role}", f"{hit_id}-A") + "&" + f"role={role}"
+        links.append({"role": role, "url": url})
+    return links
+
+
+def _run_view(manager: TaskManager) -> dict[str, Any]:
+    return {"run_id": manager.run_id, "task": manager.task.name, "finished": manager.finished.is_set(),
+            "progress": manager.progress(), "links": _links(manager)}
+
+
+@page(testing, "/tasks")
+def index() -> Any:
+    runs = [_run_view(m) for m in services().test_runs()]
+    return respond("tasks.html", {"tasks": _task_names(), "test_runs": runs})
+
+
+@page(testing, "/tasks/<task_name>")
+def task(task_name: str) -> Any:
+    loaded = _load(task_name)
+    runs = [_run_view(m) for m in services().test_runs() if m.task.name == task_name]
+    data = {"task": task_name, "agent_ids": loaded.agent_ids, "title": loaded.config["hit_title"],
+            "has_onboarding": loaded.has_onboarding, "test_runs": runs}
+    return respond("task.html", data, description_html=loaded.config["task_description"])
+
+
+@testing.post("/tasks/<task_name>/start")
+def start(task_name: str) -> Any:
+    loaded = _load(task_name)
+    svc = services()
+    manager = TaskManager(loaded, svc.handler, LocalProvider(),
+                          RunOptions(num_conversations=1, is_test=True, max_connections=0,
+                                     disconnect_timeout=120.0),
+                          base_url=request.host_url)
+    svc.hub.add(manager)
+    run_id = manager.start()
+    if request.is_json or request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+        return {"run_id": run_id, **_run_view(manager)}, 201
+    return redirect(url_for("testing.task", task_name=task_name, run=run_id), code=303)
