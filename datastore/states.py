@@ -49,7 +49,9 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     # Overriding a rejection is allowed (MTurk's OverrideRejection); the reverse never is.
     S.REJECTED: frozenset({S.APPROVED}),
     S.RETURNED: frozenset(),
-    S.EXPIRED: frozenset(),
+    # A worker the runner sent away (run full, onboarding failed) still holds the assignment
+    # on the marketplace and may submit it there; what they submit must be reviewed.
+    S.EXPIRED: frozenset({S.SUBMITTED}),
     S.ABANDONED: frozenset(),
     S.APPROVED: frozenset(),
 }

@@ -15,17 +15,22 @@ from typing import NoReturn
 
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.money import to_cents
+from runner.cli_mturk import (
+    add_admin_commands,
+    add_mturk_arguments,
+    bonus_command,
+    hits_command,
+    mturk_provider,
+    offer_orphan_cleanup,
+)
 from runner.manager import TaskManager
 from runner.options import RunOptions
-from runner.providers import Refused, make_provider
+from runner.providers import Provider, Refused, make_provider
 from runner.server import RunnerServer, create_runner_app
 from runner.tasks import TaskError, available_tasks, load_task
+from runner.usage import UsageError
 
 PROG = "python -m runner"
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = run.add_mutually_exclusive_group()
     where.add_argument("--sandbox", dest="live", action="store_false", help="MTurk's sandbox (default)")
     where.add_argument("--live", dest="live", action="store_true", help="MTurk's live marketplace")
+    run.set_defaults(live=False)  # --sandbox's store_false would otherwise make live the default
     run.add_argument("--host", default="127.0.0.1", help="address the chat server listens on")
     run.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     run.add_argument("--db", metavar="URL", help="store URL (default PARLEY_DATABASE_URL or ./data/parley.db)")
@@ -65,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
+    add_mturk_arguments(run)
+    add_admin_commands(commands)
     return parser
 
 
@@ -92,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tasks":
             print("\n".join(available_tasks()))
             return 0
+        if args.command == "hits":
+            return hits_command(args)
+        if args.command == "bonus":
+            return bonus_command(args)
         return run(args)
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -101,15 +113,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     task = load_task(args.task)
-    provider = make_provider(args.provider, is_sandbox=not args.live)
     handler = MTurkDataHandler(db_url=args.db)
+    if args.provider == "mturk":
+        provider: Provider = mturk_provider(args, task, options)
+        offer_orphan_cleanup(handler, provider, assume_yes=args.expire_orphans)
+    else:
+        provider = make_provider(args.provider)
     manager = TaskManager(task, handler, provider, options)
     app = create_runner_app(manager)
     try:
         server = RunnerServer(app, args.host, args.port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    manager.base_url = server.url
+    manager.base_url = args.public_url or server.url
     server.start()
     run_id = manager.start()
     print(f"Run {run_id}: {task.name}, {options.num_conversations} conversation(s), "

@@ -7,6 +7,8 @@ so the store always says where each worker is.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from typing import Any
@@ -36,6 +38,11 @@ PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 
 
+def runner_identity() -> dict[str, Any]:
+    """Which process runs a run: lets a later runner tell a live run from an orphan."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+
+
 class TaskManager:
     def __init__(self, task: Task, handler: MTurkDataHandler, provider: Provider,
                  options: RunOptions, *, base_url: str = "http://127.0.0.1") -> None:
@@ -62,10 +69,12 @@ class TaskManager:
         self.run_id = self.handler.log_new_run(
             self.options.num_conversations, self.task.name, provider=self.provider.name,
             is_sandbox=self.provider.is_sandbox, is_test=self.options.is_test,
-            reward=self.options.reward, config={"task_dir": str(self.task.path), **self.options.as_config()},
+            reward=self.options.reward,
+            config={"task_dir": str(self.task.path), "runner": runner_identity(), **self.options.as_config()},
         )
         self.provider.bind(self.handler, self.run_id, self.base_url)
-        self.provider.launch(self.options.num_conversations * self.task.humans_per_conversation)
+        self.provider.launch(self.provider.hits_for(self.options.num_conversations,
+                                                    self.task.humans_per_conversation))
         self._spawn(self._monitor, "monitor")
         if self.options.num_conversations == 0:
             self._finish_run()
@@ -125,6 +134,10 @@ class TaskManager:
             except DatastoreError as exc:
                 raise Refused(str(exc)) from None
             self.sessions[assignment_id] = session
+        try:
+            self.provider.worker_started(worker_id)
+        except Refused as exc:
+            log.warning("the provider could not mark %s as started: %s", worker_id, exc)
         if self.task.has_onboarding:
             self._spawn(lambda: self._onboard(session), f"onboard-{assignment_id}")
         else:
@@ -202,6 +215,7 @@ class TaskManager:
             self._add_working_time(session)
             session.set_state("expired", "Thank you for trying. You did not qualify for this task, "
                                          "so you cannot continue; please return it.")
+            self._hit_done(session)
             return
         self._enter_waiting(session)
 
@@ -344,6 +358,7 @@ class TaskManager:
         if self.provider.submits_on_done():
             self._write(self.handler.log_submit_assignment, session.worker_id, session.assignment_id)
         session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
+        self._hit_done(session)
 
     def worker_left(self, session: WorkerSession, kind: str) -> None:
         """The worker disconnected, returned the task or timed out: record it, wake the
@@ -361,6 +376,7 @@ class TaskManager:
                         session.assignment_id, None, kind)
         self._add_working_time(session)
         session.set_state(kind, LEFT_TEXT[kind])
+        self._hit_done(session)
         conversation = session.conversation
         if conversation is not None and conversation.conversation_id.startswith("t_"):
             conversation.partner_left.set()
@@ -406,6 +422,12 @@ class TaskManager:
                 "conversation_id": conversation_id, "handler": self.handler,
                 "is_sandbox": self.provider.is_sandbox, "provider": self.provider.name,
                 "task_config": self.task.config}
+
+    def _hit_done(self, session: WorkerSession) -> None:
+        try:
+            self.provider.assignment_ended(session.hit_id)
+        except Refused as exc:
+            log.warning("the provider could not act on the end of HIT %s: %s", session.hit_id, exc)
 
     def _add_working_time(self, session: WorkerSession) -> None:
         self._write(self.handler.add_working_time, session.worker_id, time.time() - session.accepted_at)

@@ -26,6 +26,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "preview_description": None,
     "agent_ids": ["Worker"],
     "blocking_qualifications": [],
+    # MTurk only: boto3 QualificationRequirements, and how long a worker and a HIT have.
+    "qualification_requirements": [],
+    "assignment_duration_in_seconds": 3600,
+    "lifetime_in_seconds": 3 * 24 * 3600,
+    "frame_height": 0,
 }
 
 

@@ -1,12 +1,21 @@
 """Crowd providers: where workers come from and where money moves. `local` needs no
-marketplace; `mturk` (its own module) speaks to Amazon Mechanical Turk."""
+marketplace; `mturk` speaks to Amazon Mechanical Turk through boto3."""
+from __future__ import annotations
+
+from typing import Any
+
 from runner.providers.base import Provider, Refused
 from runner.providers.local import LocalProvider
 
 __all__ = ["LocalProvider", "Provider", "Refused", "make_provider"]
 
 
-def make_provider(name: str, *, is_sandbox: bool = True) -> Provider:
+def make_provider(name: str, *, is_sandbox: bool = True, **options: Any) -> Provider:
+    """A provider by name; `options` go to its constructor (the MTurk HIT settings)."""
     if name == "local":
         return LocalProvider()
-    raise Refused(f"the {name!r} provider is not available in this version of Parley")
+    if name == "mturk":
+        from runner.providers.mturk import MTurkProvider  # boto3 is loaded only when used
+
+        return MTurkProvider(is_sandbox=is_sandbox, **options)
+    raise Refused(f"there is no {name!r} provider (there are: local, mturk)")

@@ -24,6 +24,18 @@ class Provider(ABC):
     def launch(self, count: int) -> list[str]:
         """Create `count` HITs for the run (recording each in the store); answer their ids."""
 
+    def hits_for(self, conversations: int, humans: int) -> int:
+        """HITs a run of `conversations` conversations of `humans` workers launches."""
+        return conversations * humans
+
+    def worker_started(self, worker_id: str) -> None:
+        """A worker was let in (a marketplace may grant a qualification now)."""
+        return None
+
+    def assignment_ended(self, hit_id: str) -> None:
+        """A worker is done with a HIT, one way or another (room to launch another)."""
+        return None
+
     def worker_links(self) -> list[str]:
         """Links a person can open to work (local provider); empty for a marketplace."""
         return []

@@ -52,9 +52,7 @@ def test_money_and_block_calls_move_nothing_but_answer_what_they_would_have_done
     assert provider.submits_on_done()
 
 
-def test_make_provider_knows_local_and_says_mturk_is_not_there_yet():
+def test_make_provider_knows_local_and_mturk_and_names_them_for_anything_else():
     assert isinstance(make_provider("local", is_sandbox=True), LocalProvider)
-    with pytest.raises(Refused, match="'mturk' provider is not available"):
-        make_provider("mturk", is_sandbox=True)
-    with pytest.raises(Refused, match="'crowdflower' provider is not available"):
+    with pytest.raises(Refused, match="there is no 'crowdflower' provider \\(there are: local, mturk\\)"):
         make_provider("crowdflower", is_sandbox=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from datastore import MTurkDataHandler
-from tests.support.live_runner import Worker, fetch
+from tests.support.live_runner import Worker, chat_pair_to_the_end, fetch
 
 REPO = Path(__file__).resolve().parents[2]
 PAIR_CHAT = "tests/support/tasks/pair_chat"
@@ -62,14 +62,7 @@ def test_a_run_from_the_command_line_collects_its_conversation_and_exits_0(store
     runner = processes(store_url, PAIR_CHAT, "-nc", "1", "-r", "0.50")
     alice, bob = runner.join(0), runner.join(1)
     alice.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "You are Alice.")
-    alice.say("hello from the CLI run")
-    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hello from the CLI run")
-    bob.say("hi")
-    alice.say("bye")
-    for worker in (alice, bob):
-        worker.wait_state("done")
-        worker.send_frame({"type": "done"})
-        worker.wait_state("submitted")
+    chat_pair_to_the_end(alice, bob, "hello from the CLI run")
     code, out, err = runner.finish()
     assert code == 0, err
     assert "conversations 1/1 done" in err
@@ -140,19 +133,28 @@ def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, pro
     (["run", "no_such_task"], "there is no task 'no_such_task'"),
     (["run", "tests/support/tasks/pair_chat", "-nc", "-1"], "--num-conversations must be 0 or more"),
     (["run", "tests/support/tasks/pair_chat", "-r", "ten"], "'ten' is not an amount of dollars"),
-    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk"], "provider is not available"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk"], "--public-url is required with --provider mturk"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example"],
+     "--budget is required with --live"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "http://x.example",
+      "--budget", "5"], "--public-url must start with https:// for --live"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example",
+      "--budget", "0.50", "-r", "1"], "the estimate $4.80 is over the budget $0.50; nothing was launched"),
+    (["bonus", "--assignment", "nope", "--amount", "1", "--reason", "x"], "there is no assignment 'nope'"),
+    (["hits", "list", "--run", "nope"], "there is no run 'nope'"),
     (["run", "tests/support/tasks/pair_chat", "--disconnect-timeout", "0"], "--disconnect-timeout must be more than 0"),
     (["run"], "the following arguments are required: task"),
     (["launch"], "invalid choice: 'launch'"),
 ])
 def test_bad_arguments_exit_2_with_one_sentence_and_create_no_run(store_url, args, sentence):
-    db = ["--db", store_url] if args[0] == "run" and len(args) > 1 else []
+    db = ["--db", store_url] if len(args) > 1 else []
     result = subprocess.run([sys.executable, "-m", "runner", *args, *db],
                             cwd=REPO, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert sentence in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert "LIVE" not in result.stdout or "--live" in args  # the sandbox is the default
     assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
 
 

@@ -20,7 +20,7 @@ import simple_websocket
 from datastore import MTurkDataHandler
 from runner.manager import TaskManager
 from runner.options import RunOptions
-from runner.providers import LocalProvider
+from runner.providers import LocalProvider, Provider
 from runner.server import RunnerServer, create_runner_app
 from runner.tasks import load_task
 
@@ -51,14 +51,17 @@ def fetch(url: str) -> Page:
 class LiveRunner:
     """A TaskManager plus its chat server on a free local port."""
 
-    def __init__(self, store_url: str, task: str, **options: Any) -> None:
+    def __init__(self, store_url: str, task: str, provider: Provider | None = None, **options: Any) -> None:
         path = TEST_TASKS / task if (TEST_TASKS / task).is_dir() else task
         self.handler = MTurkDataHandler(db_url=store_url)
-        self.provider = LocalProvider()
+        self.provider = provider or LocalProvider()
         self.manager = TaskManager(load_task(path), self.handler, self.provider,
                                    RunOptions(**{"disconnect_timeout": 5.0, **options}))
         self.server = RunnerServer(create_runner_app(self.manager, secret="test-secret"))
         self.manager.base_url = self.server.url
+        settings = getattr(self.provider, "settings", None)
+        if settings is not None:  # a marketplace's HITs point at this server
+            settings.public_url = self.server.url
         self.server.start()
         self.run_id = self.manager.start()
         self._links = 0
@@ -70,7 +73,11 @@ class LiveRunner:
         return self.provider.link(hit_id, worker_id, assignment_id or f"A-{worker_id}-{self._links}")
 
     def join(self, worker_id: str, **kwargs: Any) -> Worker:
-        page = fetch(self.link(worker_id, **kwargs))
+        return self.open(self.link(worker_id, **kwargs))
+
+    def open(self, url: str) -> Worker:
+        """Open a chat page link in a new tab (a Worker) that this runner closes at the end."""
+        page = fetch(url)
         assert page.status == 200, page.html
         worker = Worker(self.server.url, page.config)
         self.workers.append(worker)
@@ -171,3 +178,15 @@ class Worker:
 
 def page_url(runner: LiveRunner, **params: str) -> str:
     return f"{runner.server.url}/task/{runner.run_id}?{urlencode(params)}"
+
+
+def chat_pair_to_the_end(alice: Worker, bob: Worker, greeting: str) -> None:
+    """Two pair_chat workers talk (greeting, "hi", "bye"), press done and are submitted."""
+    alice.say(greeting)
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == greeting)
+    bob.say("hi")
+    alice.say("bye")
+    for worker in (alice, bob):
+        worker.wait_state("done")
+        worker.send_frame({"type": "done"})
+        worker.wait_state("submitted")

@@ -27,7 +27,7 @@ def test_every_status_has_a_row_in_the_transition_table():
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.COMPLETED, S.REJECTED, S.APPROVED],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.PARTNER_DISCONNECT, S.SUBMITTED, S.REJECTED],
         [S.ACCEPTED, S.ONBOARDING, S.RETURNED],
-        [S.ACCEPTED, S.WAITING, S.EXPIRED],
+        [S.ACCEPTED, S.WAITING, S.EXPIRED, S.SUBMITTED],  # sent away, submitted on MTurk anyway
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.DISCONNECT, S.SUBMITTED],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.TIMEOUT],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.COMPLETED, S.ABANDONED],
@@ -46,7 +46,8 @@ def test_the_lifecycles_a_worker_can_go_through_are_allowed(path):
         (S.ACCEPTED, S.APPROVED),
         (S.WAITING, S.COMPLETED),
         (S.RETURNED, S.IN_TASK),
-        (S.EXPIRED, S.SUBMITTED),
+        (S.EXPIRED, S.APPROVED),
+        (S.RETURNED, S.SUBMITTED),
         (S.COMPLETED, S.IN_TASK),
         (S.DISCONNECT, S.APPROVED),
     ],

@@ -1,0 +1,334 @@
+"""The `mturk` provider: Amazon Mechanical Turk through boto3's `mturk` client.
+
+Sandbox unless `--live`. Every call goes through the real botocore client (so parameters
+are validated against the service model); throttling is retried with backoff, nothing else
+is. Errors a person can act on (no credentials, no money, a HIT that is not ours) become
+`Refused` with one sentence.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from datastore.money import to_dollars
+from runner.providers.base import Provider, Refused
+from runner.reconcile import reconcile_run
+
+log = logging.getLogger("parley.mturk")
+
+SANDBOX_ENDPOINT = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
+LIVE_ENDPOINT = "https://mturk-requester.us-east-1.amazonaws.com"
+SANDBOX_WORKER_SUBMIT = "https://workersandbox.mturk.com"
+THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+THROTTLE_ATTEMPTS = 6
+FEE_RATE = Decimal("0.20")
+"""MTurk's commission on rewards and bonuses for HITs with fewer than 10 assignments
+(Parley makes one assignment per HIT)."""
+LOCALE_QUALIFICATION = "00000000000000000071"
+
+
+@dataclass
+class HitSettings:
+    """What every HIT of a run is launched with (from the task config and the run's flags)."""
+    title: str
+    description: str
+    keywords: str
+    reward_cents: int
+    public_url: str
+    run_id: str = ""
+    assignment_seconds: int = 3600
+    lifetime_seconds: int = 3 * 24 * 3600
+    auto_approve_seconds: int = 3 * 24 * 3600
+    frame_height: int = 0
+    qualification_requirements: list[dict[str, Any]] = field(default_factory=list)
+    block_qualification: str | None = None
+    unique_qual_name: str | None = None
+    max_open_hits: int = 0
+    """HITs open at once (`--max-connections`); 0 means all at once."""
+    submit_grace_seconds: float = 30.0
+    """At the end of a run, how long to wait for workers who finished to submit on MTurk."""
+
+
+def estimate_cost_cents(settings: HitSettings, hits: int) -> int:
+    """Rewards of `hits` assignments plus MTurk's fee: what a launch can cost before bonuses."""
+    rewards = Decimal(settings.reward_cents) * hits
+    return int((rewards * (1 + FEE_RATE)).to_integral_value())
+
+
+def hits_needed(conversations: int, humans: int) -> int:
+    """As oTree does, multi-worker tasks get as many spare HITs again: workers who accept
+    and never start would otherwise leave partners stuck waiting."""
+    return conversations * humans * (2 if humans > 1 else 1)
+
+
+def make_client(is_sandbox: bool, endpoint_url: str | None = None) -> Any:
+    """A boto3 client for MTurk; credentials come from the standard AWS chain."""
+    session = boto3.session.Session()
+    if session.get_credentials() is None:
+        raise Refused("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                      "or AWS_PROFILE for a profile in ~/.aws/credentials")
+    endpoint = endpoint_url or os.environ.get("PARLEY_MTURK_ENDPOINT") or (
+        SANDBOX_ENDPOINT if is_sandbox else LIVE_ENDPOINT)
+    return session.client("mturk", region_name="us-east-1", endpoint_url=endpoint, config=client_config())
+
+
+def client_config() -> Config:
+    """botocore's own retries are off: throttling is retried by the provider, and nothing
+    else is, so a call that may have acted before its answer was lost is never repeated
+    behind our back."""
+    return Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30)
+
+
+class MTurkProvider(Provider):
+    name = "mturk"
+
+    def __init__(self, *, is_sandbox: bool = True, client: Any = None,
+                 settings: HitSettings | None = None, endpoint_url: str | None = None) -> None:
+        self.is_sandbox = is_sandbox
+        self.client = client if client is not None else make_client(is_sandbox, endpoint_url)
+        self.settings = settings
+        self.hit_ids: list[str] = []
+        self._hit_type_id: str | None = None
+        self._waiting_to_launch = 0
+        self._qualification_ids: dict[str, str] = {}
+        self._finished_hits: set[str] = set()
+
+    # Calls -----------------------------------------------------------------------------
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One MTurk call; throttling is retried with exponential backoff, nothing else."""
+        for attempt in range(THROTTLE_ATTEMPTS):
+            try:
+                return getattr(self.client, operation)(**params)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in THROTTLING and attempt < THROTTLE_ATTEMPTS - 1:
+                    time.sleep(min(0.2 * 2 ** attempt, 5))
+                    continue
+                raise Refused(_sentence(operation, exc)) from None
+            except NoCredentialsError:
+                raise Refused("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                              "or AWS_PROFILE for a profile in ~/.aws/credentials") from None
+            except BotoCoreError as exc:
+                raise Refused(f"MTurk could not be reached ({operation}): {exc}") from None
+        raise AssertionError("unreachable")
+
+    def balance_cents(self) -> int:
+        balance = Decimal(self.call("get_account_balance")["AvailableBalance"])
+        return int(balance * 100)
+
+    # Launching -------------------------------------------------------------------------
+
+    def hits_for(self, conversations: int, humans: int) -> int:
+        return hits_needed(conversations, humans)
+
+    def launch(self, count: int) -> list[str]:
+        settings = self._settings()
+        self._waiting_to_launch += count
+        room = self._waiting_to_launch
+        if settings.max_open_hits:
+            room = min(room, max(0, settings.max_open_hits - self._open_hits()))
+        launched = [self._create_hit() for _ in range(room)]
+        self._waiting_to_launch -= len(launched)
+        return launched
+
+    def assignment_ended(self, hit_id: str) -> None:
+        """A worker is done with a HIT: launch a waiting one if `max_open_hits` held it back."""
+        self._finished_hits.add(hit_id)
+        if self._waiting_to_launch:
+            self.launch(0)
+
+    def _create_hit(self) -> str:
+        settings = self._settings()
+        response = self.call(
+            "create_hit_with_hit_type", HITTypeId=self._hit_type(), MaxAssignments=1,
+            LifetimeInSeconds=settings.lifetime_seconds, Question=self._external_question(),
+            RequesterAnnotation=self.run_id[:255])
+        self.handler.log_hit_status(response, self.run_id)
+        hit_id = response["HIT"]["HITId"]
+        self.hit_ids.append(hit_id)
+        return hit_id
+
+    def _hit_type(self) -> str:
+        if self._hit_type_id is None:
+            settings = self._settings()
+            self._hit_type_id = self.call(
+                "create_hit_type", Title=settings.title, Description=settings.description,
+                Keywords=settings.keywords, Reward=to_dollars(settings.reward_cents),
+                AssignmentDurationInSeconds=settings.assignment_seconds,
+                AutoApprovalDelayInSeconds=settings.auto_approve_seconds,
+                QualificationRequirements=self._requirements())["HITTypeId"]
+        return self._hit_type_id
+
+    def _requirements(self) -> list[dict[str, Any]]:
+        settings = self._settings()
+        requirements = [dict(r) for r in settings.qualification_requirements]
+        for name in (settings.block_qualification, settings.unique_qual_name):
+            if name:
+                requirements.append({"QualificationTypeId": self.qualification_id(name),
+                                     "Comparator": "DoesNotExist", "ActionsGuarded": "DiscoverPreviewAndAccept"})
+        return requirements
+
+    def _external_question(self) -> str:
+        settings = self._settings()
+        url = f"{settings.public_url.rstrip('/')}/task/{self.run_id}"
+        return ('<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
+                f'2006-07-14/ExternalQuestion.xsd"><ExternalURL>{escape(url)}</ExternalURL>'
+                f'<FrameHeight>{settings.frame_height}</FrameHeight></ExternalQuestion>')
+
+    def _open_hits(self) -> int:
+        """HITs launched whose worker has not finished with them yet (or that nobody took)."""
+        return len(set(self.hit_ids) - self._finished_hits)
+
+    def _settings(self) -> HitSettings:
+        if self.settings is None:
+            raise Refused("this MTurk provider was made for review calls only; it cannot launch HITs")
+        return self.settings
+
+    # Workers ---------------------------------------------------------------------------
+
+    def check_assignment(self, hit_id: str, assignment_id: str, worker_id: str) -> None:
+        hit = self.handler.get_hit_data(hit_id)
+        if hit is None or hit["run_id"] != self.run_id:
+            raise Refused("this HIT does not belong to this run")
+        try:
+            assignment = self.call("get_assignment", AssignmentId=assignment_id)["Assignment"]
+        except Refused:
+            # MTurk may not describe an assignment still in progress; the HIT is ours.
+            log.info("get_assignment(%s) gave nothing; accepting on the HIT alone", assignment_id)
+            return
+        if assignment.get("WorkerId") != worker_id or assignment.get("HITId") != hit_id:
+            raise Refused("this assignment belongs to another worker or HIT")
+
+    def worker_started(self, worker_id: str) -> None:
+        """Grant the run's unique qualification, so the worker cannot take this task again."""
+        name = self.settings.unique_qual_name if self.settings else None
+        if name:
+            self.call("associate_qualification_with_worker", QualificationTypeId=self.qualification_id(name),
+                      WorkerId=worker_id, IntegerValue=1, SendNotification=False)
+
+    def qualification_id(self, name: str) -> str:
+        """The id of our qualification `name`, created on first use."""
+        if name not in self._qualification_ids:
+            found = self.call("list_qualification_types", Query=name, MustBeRequestable=False,
+                              MustBeOwnedByCaller=True, MaxResults=100)["QualificationTypes"]
+            match = next((q for q in found if q["Name"] == name), None)
+            if match is None:
+                match = self.call("create_qualification_type", Name=name, Description=f"Parley: {name}",
+                                  QualificationTypeStatus="Active")["QualificationType"]
+            self._qualification_ids[name] = match["QualificationTypeId"]
+        return self._qualification_ids[name]
+
+    # Review and money ------------------------------------------------------------------
+
+    def approve(self, assignment_id: str, *, feedback: str | None = None,
+                override_rejection: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = {"AssignmentId": assignment_id, "OverrideRejection": override_rejection}
+        if feedback:
+            params["RequesterFeedback"] = feedback
+        self.call("approve_assignment", **params)
+        return {"provider": "mturk", "action": "approve", "assignment_id": assignment_id}
+
+    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]:
+        self.call("reject_assignment", AssignmentId=assignment_id, RequesterFeedback=feedback)
+        return {"provider": "mturk", "action": "reject", "assignment_id": assignment_id}
+
+    def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
+              token: str) -> dict[str, Any]:
+        """Send a bonus once: MTurk refuses a UniqueRequestToken it has seen, which after a
+        timed-out first try means the first try paid."""
+        try:
+            self.call("send_bonus", WorkerId=worker_id, AssignmentId=assignment_id,
+                      BonusAmount=to_dollars(amount_cents), Reason=reason, UniqueRequestToken=token[:64])
+        except Refused as exc:
+            if "UniqueRequestToken" not in str(exc) and "already" not in str(exc).lower():
+                raise
+            return {"provider": "mturk", "action": "bonus", "token": token[:64], "already_sent": True}
+        return {"provider": "mturk", "action": "bonus", "token": token[:64], "amount": to_dollars(amount_cents)}
+
+    def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
+        qualification_id = self.qualification_id(qualification_name)
+        self.call("associate_qualification_with_worker", QualificationTypeId=qualification_id,
+                  WorkerId=worker_id, IntegerValue=1, SendNotification=False)
+        return {"provider": "mturk", "action": "soft_block", "qualification_id": qualification_id}
+
+    def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]:
+        self.call("create_worker_block", WorkerId=worker_id, Reason=reason)
+        return {"provider": "mturk", "action": "hard_block", "worker_id": worker_id}
+
+    # HITs ------------------------------------------------------------------------------
+
+    def expire_hits(self, hit_ids: list[str]) -> None:
+        """Make the HITs unavailable now (workers already on one may still finish it)."""
+        for hit_id in hit_ids:
+            self.call("update_expiration_for_hit", HITId=hit_id, ExpireAt=0)
+            self.refresh_hit(hit_id)
+
+    def refresh_hit(self, hit_id: str) -> None:
+        """Record the HIT's status as MTurk has it now."""
+        known = self.handler.get_hit_data(hit_id)
+        self.handler.log_hit_status(self.call("get_hit", HITId=hit_id),
+                                    known["run_id"] if known is not None else self.run_id)
+
+    def delete_hits(self, hit_ids: list[str]) -> list[str]:
+        """Delete what MTurk lets us delete (not HITs with work waiting for review); answer
+        the HITs that could not be deleted, with why."""
+        problems = []
+        for hit_id in hit_ids:
+            try:
+                if self.call("get_hit", HITId=hit_id)["HIT"]["HITStatus"] == "Assignable":
+                    self.expire_hits([hit_id])  # MTurk deletes only HITs nobody can take any more
+                self.call("delete_hit", HITId=hit_id)
+            except Refused as exc:
+                problems.append(f"{hit_id}: {exc}")
+        return problems
+
+    def cleanup(self) -> None:
+        """End of the run: expire its open HITs and record what workers submitted. Workers
+        who finished the chat submit on MTurk a moment later, so wait for them a while."""
+        self._waiting_to_launch = 0
+        deadline = time.monotonic() + (self.settings.submit_grace_seconds if self.settings else 0)
+        reconcile_run(self.handler, self, self.run_id)
+        while self._awaiting_submission() and time.monotonic() < deadline:
+            time.sleep(0.5)
+            reconcile_run(self.handler, self, self.run_id, expire=False)
+
+    def _awaiting_submission(self) -> bool:
+        finished = ("completed", "partner_disconnect")
+        return any(a["status"] in finished for a in self.handler.get_assignments_for_run(self.run_id))
+
+    def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]:
+        """Every assignment of a HIT MTurk has as submitted, approved or rejected."""
+        found, token = [], None
+        while True:
+            params: dict[str, Any] = {"HITId": hit_id, "MaxResults": 100,
+                                      "AssignmentStatuses": ["Submitted", "Approved", "Rejected"]}
+            if token:
+                params["NextToken"] = token
+            page = self.call("list_assignments_for_hit", **params)
+            found += page.get("Assignments", [])
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def notify(self, worker_ids: list[str], subject: str, message: str) -> None:
+        for start in range(0, len(worker_ids), 100):
+            self.call("notify_workers", Subject=subject, MessageText=message, WorkerIds=worker_ids[start:start + 100])
+
+
+def _sentence(operation: str, exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    message = error.get("Message") or str(exc)
+    lowered = message.lower()
+    if "insufficient" in lowered or "balance" in lowered:
+        return f"your MTurk account does not have enough money for this ({message})"
+    return f"MTurk refused {operation}: {message}"

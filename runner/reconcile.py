@@ -1,0 +1,93 @@
+"""After a runner died: find its runs, expire their HITs, and bring into the store every
+assignment the marketplace has as submitted (or already approved or rejected), so nothing a
+worker handed in is missed while no runner was listening."""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from datastore import IllegalTransition, MTurkDataHandler
+from datastore.records import Record
+from datastore.states import LIVE, AssignmentStatus
+
+if TYPE_CHECKING:
+    from runner.providers.mturk import MTurkProvider
+
+OPEN_HIT_STATUSES = ("Assignable", "Unassignable", "Reviewable")
+
+
+@dataclass
+class Reconciled:
+    run_id: str
+    expired_hits: int = 0
+    submitted: int = 0
+    approved: int = 0
+    rejected: int = 0
+    unknown_to_store: int = 0
+
+
+def runner_is_alive(run: Record) -> bool:
+    """False only when the run's runner was on this machine and its process is gone. A run
+    started elsewhere (or before runs recorded their runner) counts as alive: only its own
+    machine can tell, and expiring a live run's HITs would strand its workers."""
+    who = (run["config"] or {}).get("runner") or {}
+    if who.get("host") != socket.gethostname() or not isinstance(who.get("pid"), int):
+        return True
+    try:
+        os.kill(who["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned_runs(handler: MTurkDataHandler, provider: str, is_sandbox: bool) -> list[Record]:
+    """Runs still marked running whose runner process is gone."""
+    runs = handler.get_all_run_data(is_sandbox=is_sandbox, provider=provider)
+    return [r for r in runs if r["status"] == "running" and not runner_is_alive(r)]
+
+
+def reconcile_run(handler: MTurkDataHandler, provider: MTurkProvider, run_id: str, *,
+                  expire: bool = True) -> Reconciled:
+    """Expire the run's open HITs and record what MTurk has for each of them."""
+    result = Reconciled(run_id)
+    hits = handler.get_hits_for_run(run_id)
+    if expire:
+        open_hits = [h["hit_id"] for h in hits if h["hit_status"] in OPEN_HIT_STATUSES]
+        provider.expire_hits(open_hits)
+        result.expired_hits = len(open_hits)
+    for hit in hits:
+        for assignment in provider.submitted_assignments(hit["hit_id"]):
+            _record(handler, run_id, hit["hit_id"], assignment, result)
+        provider.refresh_hit(hit["hit_id"])
+    return result
+
+
+def _record(handler: MTurkDataHandler, run_id: str, hit_id: str, mturk: dict, result: Reconciled) -> None:
+    assignment_id, worker_id = mturk["AssignmentId"], mturk["WorkerId"]
+    ours = handler.get_assignment_data(assignment_id)
+    if ours is None:
+        handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, run_id)
+        result.unknown_to_store += 1
+        ours = handler.get_assignment_data(assignment_id)
+    status = ours["status"]
+    if status in LIVE and status != AssignmentStatus.IN_TASK:
+        # Handed in on MTurk while our runner had them waiting: they left us, then submitted.
+        handler.log_disconnect_assignment(worker_id, assignment_id)
+        status = AssignmentStatus.DISCONNECT
+    if status not in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED):
+        try:
+            handler.log_submit_assignment(worker_id, assignment_id)
+            result.submitted += 1
+        except IllegalTransition:
+            return  # returned with us, which MTurk would not let them submit: nothing to add
+    if mturk["AssignmentStatus"] == "Approved" and ours["status"] != AssignmentStatus.APPROVED:
+        handler.log_approve_assignment(assignment_id)
+        result.approved += 1
+    elif mturk["AssignmentStatus"] == "Rejected" and ours["status"] != AssignmentStatus.REJECTED:
+        handler.log_reject_assignment(assignment_id, mturk.get("RequesterFeedback"))
+        result.rejected += 1
+

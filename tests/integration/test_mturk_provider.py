@@ -1,0 +1,212 @@
+"""The MTurk provider against the fake MTurk (real boto3 client, real JSON protocol): a whole
+run from launch to payment, bonuses that survive a lost answer, budgets and credentials, and
+a runner killed mid-run whose HITs the next runner cleans up."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from datastore import MTurkDataHandler
+from runner.cli import main as runner_main
+from runner.providers.mturk import HitSettings, MTurkProvider, client_config
+from runner.review import ReviewService
+from tests.fakes.mturk_server import FakeMTurk
+from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
+
+REPO = Path(__file__).resolve().parents[2]
+PAIR_CHAT = REPO / "tests" / "support" / "tasks" / "pair_chat"
+
+
+@pytest.fixture
+def fake():
+    with FakeMTurk() as mturk:
+        yield mturk
+
+
+@pytest.fixture
+def aws_env(fake, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
+    return fake
+
+
+def settings(public_url: str, **overrides) -> HitSettings:
+    return HitSettings(**{"title": "Pair chat", "description": "Chat with a partner", "keywords": "chat",
+                          "reward_cents": 50, "public_url": public_url,
+                          "block_qualification": "parley_pair_chat_block", **overrides})
+
+
+def work(run: LiveRunner, fake: FakeMTurk, worker_id: str, hit_id: str) -> tuple[str, Worker]:
+    """A worker accepts the HIT on MTurk and opens it: the chat page in MTurk's frame."""
+    assignment_id = fake.accept(hit_id, worker_id)
+    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
+                       "turkSubmitTo": "https://workersandbox.mturk.com"})
+    worker = run.open(f"{run.server.url}/task/{run.run_id}?{query}")
+    assert worker.config["submit"] == {"kind": "mturk", "turk_submit_to": "https://workersandbox.mturk.com",
+                                       "assignment_id": assignment_id}
+    return assignment_id, worker
+
+
+@pytest.fixture
+def mturk_run(store_url, fake):
+    runs = []
+
+    def start(**hit_settings) -> LiveRunner:
+        provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()),
+                                 settings=settings("http://127.0.0.1", **hit_settings))
+        runs.append(LiveRunner(store_url, str(PAIR_CHAT), provider=provider, num_conversations=1, reward="0.50"))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        run.stop()
+
+
+def test_a_whole_run_launch_chat_submit_review_and_pay_leaves_mturk_and_the_store_agreeing(mturk_run, fake):
+    run = mturk_run()
+    hits = run.provider.hit_ids
+    assert len(hits) == 4  # two workers and, as oTree does, as many spares again
+    assert {h["HITStatus"] for h in fake.hits.values()} == {"Assignable"}
+    assert all(h["ExternalURL"] == f"{run.server.url}/task/{run.run_id}" for h in fake.hits.values())
+    requirements = next(iter(fake.hits.values()))["QualificationRequirements"]
+    assert [r["Comparator"] for r in requirements] == ["DoesNotExist"]  # the soft-block qualification
+
+    a1, alice = work(run, fake, "AWORKERALICE", hits[0])
+    a2, bob = work(run, fake, "AWORKERBOB", hits[1])
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    chat_pair_to_the_end(alice, bob, "hello from MTurk")
+    fake.submit(a1, {"done": "yes"})  # the page's externalSubmit form, on MTurk
+    fake.submit(a2, {"done": "yes"})
+    assert run.manager.wait(15)
+
+    h = run.handler
+    assert {h.get_assignment_data(a)["status"] for a in (a1, a2)} == {"submitted"}
+    assert {hit["hit_status"] for hit in h.get_hits_for_run(run.run_id)} == {
+        hit["HITStatus"] for hit in fake.hits.values()}
+    assert {hit["HITStatus"] for hit in fake.hits.values()} <= {"Reviewable", "Unassignable"}
+
+    review = ReviewService(h, lambda _run: run.provider)
+    assert review.approve(a1, actor="t").succeeded
+    assert review.reject(a2, actor="t", reason="You only said hi.").succeeded
+    assert review.bonus(a1, "0.25", actor="t", reason="Friendly").succeeded
+    assert review.bonus(a1, "0.25", actor="t", reason="Friendly").repeated
+
+    states = {a["AssignmentId"]: a for a in fake.assignments.values()}
+    assert (states[a1]["AssignmentStatus"], states[a2]["AssignmentStatus"]) == ("Approved", "Rejected")
+    assert states[a2]["RequesterFeedback"] == "You only said hi."
+    assert (h.get_assignment_data(a1)["status"], h.get_assignment_data(a2)["status"]) == ("approved", "rejected")
+    assert [(b["AssignmentId"], b["BonusAmount"]) for b in fake.bonuses] == [(a1, "0.25")]
+    assert h.get_worker_assignment_pairing("AWORKERALICE", a1)["bonus_paid"]
+    texts = [m["text"] for m in h.get_full_conversation_data(run.run_id, "t_1", True)["messages"]]
+    assert texts == ["You are Alice.", "You are Bob.", "hello from MTurk", "hi", "bye"]
+
+
+def test_a_bonus_retried_after_its_answer_was_lost_pays_once(mturk_run, fake):
+    run = mturk_run()
+    assignment, worker = work(run, fake, "AWORKERCAROL", run.provider.hit_ids[0])
+    worker.wait_state("waiting")
+    run.manager.shutdown()  # no partner came: the run sends Carol away...
+    worker.wait_state("expired")
+    fake.submit(assignment)  # ...and she submits on MTurk all the same: she must be reviewed
+    run.provider.cleanup()
+    assert run.handler.get_assignment_data(assignment)["status"] == "submitted"
+    review = ReviewService(run.handler, lambda _run: run.provider)
+    fake.fail_next("SendBonus", error="ServiceUnavailable", after_effect=True)
+    first = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
+    assert not first.succeeded and "send_bonus" in first.action["error"]
+    assert len(fake.bonuses) == 1  # MTurk did pay before the answer was lost
+    second = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
+    assert second.succeeded and second.action["provider_response"].get("already_sent") is True
+    third = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
+    assert third.repeated
+    assert len(fake.bonuses) == 1
+    tokens = {params["UniqueRequestToken"] for params in fake.calls_of("SendBonus")}
+    assert len(tokens) == 1
+
+
+def test_max_open_hits_launches_more_only_as_workers_finish(mturk_run, fake):
+    run = mturk_run(max_open_hits=2)
+    assert len(run.provider.hit_ids) == 2
+    assignment, worker = work(run, fake, "AWORKERDAN", run.provider.hit_ids[0])
+    worker.send_frame({"type": "return"})
+    worker.wait_state("returned")
+    assert len(run.provider.hit_ids) == 3
+
+
+def test_throttling_is_retried_and_other_errors_are_not(store_url, fake):
+    handler = MTurkDataHandler(db_url=store_url)
+    provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()), settings=settings("http://127.0.0.1"))
+    fake.fail_next("GetAccountBalance", error="ThrottlingException", times=2)
+    assert provider.balance_cents() == 1_000_000
+    assert len(fake.calls_of("GetAccountBalance")) == 3
+    fake.fail_next("GetAccountBalance", error="ServiceUnavailable")
+    with pytest.raises(Exception, match="GetAccountBalance|get_account_balance|reach"):
+        provider.balance_cents()
+    assert len(fake.calls_of("GetAccountBalance")) == 4
+    handler.engine.dispose()
+
+
+def test_a_live_launch_over_budget_is_refused_before_any_call(aws_env, store_url, capsys):
+    code = runner_main(["run", str(PAIR_CHAT), "--provider", "mturk", "--live", "--public-url",
+                        "https://collect.example.org", "--budget", "1.00", "-r", "0.50", "--db", store_url])
+    assert code == 2
+    assert "the estimate $2.40 is over the budget $1.00; nothing was launched" in capsys.readouterr().err
+    assert aws_env.calls == []
+
+
+def test_missing_credentials_are_one_sentence(store_url, monkeypatch, capsys, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code = runner_main(["run", str(PAIR_CHAT), "--provider", "mturk", "--public-url", "https://x.example",
+                        "--db", store_url])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err == ("python -m runner: error: no AWS credentials found: set AWS_ACCESS_KEY_ID and "
+                   "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE for a profile in ~/.aws/credentials")
+
+
+def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_url):
+    env = {**os.environ}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(PAIR_CHAT), "-nc", "1", "-r", "0.50", "--provider", "mturk",
+         "--public-url", "http://127.0.0.1:9", "--db", store_url],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not any(line.startswith("Run ") for line in lines):
+            line = first.stdout.readline()
+            assert line, first.stderr.read()
+            lines.append(line)
+        run_id = re.match(r"Run (\S+):", lines[-1]).group(1)
+        hits = [h for h, hit in aws_env.hits.items() if hit["RequesterAnnotation"] == run_id]
+        assert len(hits) == 4
+        submitted = aws_env.accept(hits[0], "AWORKEREVE")
+        aws_env.submit(submitted)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    handler = MTurkDataHandler(db_url=store_url)
+    assert handler.get_run_data(run_id)["status"] == "running"  # nobody closed it
+
+    second = subprocess.run(
+        [sys.executable, "-m", "runner", "run", str(PAIR_CHAT), "-nc", "0", "--provider", "mturk",
+         "--public-url", "http://127.0.0.1:9", "--expire-orphans", "--db", store_url],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert f"{run_id}: expired 4 HIT(s), recorded 1 submitted assignment(s)" in second.stdout
+    assert handler.get_run_data(run_id)["status"] == "stopped"
+    assert {aws_env.hits[h]["HITStatus"] for h in hits} <= {"Reviewable", "Unassignable"}
+    assignment = handler.get_assignment_data(submitted)
+    assert (assignment["status"], assignment["worker_id"], assignment["run_id"]) == ("submitted", "AWORKEREVE", run_id)
