@@ -210,3 +210,37 @@ def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_ur
     assert {aws_env.hits[h]["HITStatus"] for h in hits} <= {"Reviewable", "Unassignable"}
     assignment = handler.get_assignment_data(submitted)
     assert (assignment["status"], assignment["worker_id"], assignment["run_id"]) == ("submitted", "AWORKEREVE", run_id)
+
+
+def test_the_hits_and_bonus_commands_work_on_a_runs_hits(aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    hits = list(run.provider.hit_ids)
+    assignment, worker = work(run, aws_env, "AWORKERFRAN", hits[0])
+    worker.wait_state("waiting")
+    run.manager.shutdown()
+    aws_env.submit(assignment)
+    assert runner_main(["hits", "list", "--run", run.run_id, "--db", store_url]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert sorted(line.split("\t")[0] for line in listed) == sorted(hits)
+    assert runner_main(["hits", "expire", "--run", run.run_id, "--db", store_url]) == 0
+    assert "recorded 1 submitted assignment(s)" in capsys.readouterr().out
+    assert run.handler.get_assignment_data(assignment)["status"] == "submitted"
+    args = ["bonus", "--assignment", assignment, "--amount", "0.40", "--reason", "Waited patiently", "--db", store_url]
+    assert runner_main(args) == 0
+    assert "Paid $0.40 to AWORKERFRAN" in capsys.readouterr().out
+    assert runner_main(args) == 0
+    assert "already succeeded" in capsys.readouterr().out
+    assert len(aws_env.bonuses) == 1
+    ReviewService(run.handler, lambda _run: run.provider).approve(assignment, actor="t")
+    assert runner_main(["hits", "delete", "--run", run.run_id, "--db", store_url]) == 0
+    assert {aws_env.hits[h]["HITStatus"] for h in hits} == {"Disposed"}
+
+
+def test_a_unique_qualification_is_granted_to_each_worker_who_starts_and_keeps_them_out(mturk_run, fake):
+    run = mturk_run(unique_qual_name="parley_once_only")
+    _, worker = work(run, fake, "AWORKERGUS", run.provider.hit_ids[0])
+    worker.wait_state("waiting")
+    [qual] = [q for q in fake.qualification_types.values() if q["Name"] == "parley_once_only"]
+    assert (qual["QualificationTypeId"], "AWORKERGUS") in fake.qualifications
+    with pytest.raises(Exception, match="(?i)qualif"):
+        fake.accept(run.provider.hit_ids[1], "AWORKERGUS")
