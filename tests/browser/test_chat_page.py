@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import SCREENSHOTS, send
+from tests.support.browser import SCREENSHOTS, send, wait_until
 from tests.support.fake_live_server import Connection, FakeLiveServer, Session
 
 XSS = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>'
@@ -140,7 +140,7 @@ def test_task_data_text_image_and_table_render_in_the_context_pane(server, open_
     image = context.locator("img")
     expect(image).to_have_count(1)
     expect(image).to_have_attribute("src", server.url("/test-image.png"))
-    page.wait_for_function("document.querySelector('#parley-context img').naturalWidth > 0")
+    wait_until(lambda: image.evaluate("img => img.naturalWidth") > 0, message="the image loading")
     expect(context.locator("th")).to_have_text(["Item", "Price"])
     expect(context.locator("td")).to_have_text(["apples", "$2", "<b>pears</b>", "$3"])
     expect(context.locator("dt")).to_have_text(["Name", "Likes"])

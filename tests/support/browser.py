@@ -1,10 +1,14 @@
 """How the browser tests start Chromium: Debian's build, with the flags this machine needs."""
+import time
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "browser" / "screenshots"
+PAYLOADS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">',
+            '<a href="javascript:window.__pwned=1" id="evil">click me</a>']
+"""Worker text that would set window.__pwned if a page ever treated it as HTML."""
 
 
 def is_problem(kind: str, text: str) -> bool:
@@ -20,3 +24,13 @@ def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     box = page.locator("#parley-input textarea")
     box.fill(text)
     box.press("Enter")
+
+
+def wait_until(predicate, timeout: float = 5.0, message: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """Poll `predicate` from Python until it is true. Playwright's `wait_for_function` polls
+    by evaluating a string in the page, which a strict Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} did not happen within {timeout} s")
+        time.sleep(0.05)
