@@ -68,7 +68,7 @@ def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
     (float, int or str); anything else raises InvalidValue."""
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (TypeError, ValueError):  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+    except (TypeError, ValueError, RecursionError):  # bad base64, UTF-8 or JSON; JSON nested too deep
         decoded = None
     if (
         isinstance(decoded, list)
@@ -88,6 +88,8 @@ def _is_a(value: Any, type_: type) -> bool:
         return False
     if type_ is float:
         return isinstance(value, int | float) and math.isfinite(value)
+    if type_ is int:  # a key of an Integer column: anything wider fails in the database
+        return isinstance(value, int) and -(2**31) <= value < 2**31
     return isinstance(value, type_)
 
 

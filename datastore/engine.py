@@ -20,10 +20,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.engine import URL, Connection, ExceptionContext
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
 
-from datastore.errors import StoreUnavailable
+from datastore.errors import InvalidValue, StoreUnavailable
 
 DEFAULT_SQLITE_PATH = Path("data") / "parley.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -89,9 +89,19 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
     try:
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except (ArgumentError, ImportError) as exc:
         raise StoreUnavailable(f"cannot use {safe_url(parsed)}: {exc}") from None
+    event.listen(engine, "handle_error", _refuse_values_it_cannot_hold)
+    return engine
+
+
+def _refuse_values_it_cannot_hold(context: ExceptionContext) -> None:
+    """A value PostgreSQL cannot hold (text with a NUL character, an id longer than its
+    column) is bad input from whoever gave it, not a failing store: InvalidValue says so."""
+    if isinstance(context.sqlalchemy_exception, DataError):
+        reason = str(context.original_exception).splitlines()[0]
+        raise InvalidValue(f"the database cannot take this value: {reason}")
 
 
 def _create_sqlite_engine(url: URL) -> Engine:

@@ -1,7 +1,7 @@
 """Money as integer cents: parsing what people and MTurk write ("1.5", 1.50, "$2") exactly."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 
 from datastore.errors import InvalidValue
 
@@ -21,7 +21,10 @@ def to_cents(amount: int | float | str | Decimal) -> int:
         raise InvalidValue(f"{amount!r} is not an amount of dollars") from None
     if not dollars.is_finite():
         raise InvalidValue(f"{amount!r} is not an amount of dollars")
-    cents = dollars * 100
+    try:
+        cents = dollars * 100
+    except Overflow:  # past Decimal's own range ("1e999999999"): only its sign matters below
+        cents = Decimal("Infinity").copy_sign(dollars)
     if cents != cents.to_integral_value():
         raise InvalidValue(f"{amount!r} has fractions of a cent")
     if cents < 0:

@@ -391,7 +391,7 @@ class TaskManager:
         last_beat = 0.0
         while not self._stop.wait(0.25):
             now = time.monotonic()
-            beat = now - last_beat >= self.options.heartbeat_seconds
+            beat = now - last_beat >= self.options.beat_seconds
             last_beat = now if beat else last_beat
             for session in list(self.sessions.values()):
                 if session.state not in LIVE or session.left:

@@ -34,3 +34,9 @@ class RunOptions:
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def beat_seconds(self) -> float:
+        """How often the runner and the pages send heartbeats: several times per disconnect
+        timeout, so an open page is never taken for a silent one (--disconnect-timeout 2)."""
+        return min(self.heartbeat_seconds, self.disconnect_timeout / 3)

@@ -29,7 +29,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 20_000
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_ACT_DEPTH = 32
+"""Objects and lists nested in an act, the act itself included: more than any task needs, and
+far below the depth at which storing or relaying the act would exhaust Python's recursion."""
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: a `$` would let in a final newline
 CLIENT_TYPES = ("hello", "message", "heartbeat", "done", "return")
 
 
@@ -54,6 +57,8 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         frame = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("frame is not JSON") from None
+    except RecursionError:
+        raise ProtocolError("frame is nested too deeply") from None
     if not isinstance(frame, dict) or frame.get("type") not in CLIENT_TYPES:
         raise ProtocolError(f"frame must be an object with type one of {', '.join(CLIENT_TYPES)}")
     kind = frame["type"]
@@ -66,7 +71,7 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         return ClientFrame(kind, token=token, last_seq=last_seq)
     if kind == "message":
         cid, act = frame.get("cid"), frame.get("act")
-        if not isinstance(cid, str) or not CLIENT_ID.match(cid):
+        if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
             raise ProtocolError("a message needs a cid of 1-64 letters, digits or _.:-")
         if not isinstance(act, dict):
             raise ProtocolError("a message needs an act object")
@@ -79,8 +84,23 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
             raise ProtocolError("act.task_data must be an object")
         if not text.strip() and not act.get("task_data"):
             raise ProtocolError("an empty message cannot be sent")
+        if _depth(act) > MAX_ACT_DEPTH:
+            raise ProtocolError(f"a message is nested too deeply (limit {MAX_ACT_DEPTH} levels)")
+        try:  # what the store and the partner's page get must be UTF-8 JSON, as a browser sends it
+            json.dumps(act, ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:  # a lone surrogate (UnicodeEncodeError), NaN or Infinity
+            raise ProtocolError("a message may hold only valid unicode text and finite numbers") from None
         return ClientFrame(kind, cid=cid, act=act)
     return ClientFrame(kind)
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and lists nest in `value`, counted level by level (no recursion)."""
+    depth, level = 0, [value]
+    while level := [v for v in level if isinstance(v, dict | list)]:
+        depth += 1
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v)]
+    return depth
 
 
 def encode(frame: dict[str, Any]) -> str:

@@ -185,9 +185,11 @@ class ReviewService:
             log.exception("%s of %s failed on the provider", action, assignment_id or worker_id)
             self.handler.finish_review_action(attempt_token, succeeded=False, error=f"{type(exc).__name__}: {exc}")
             raise
+        # The effect is stored before the log says it succeeded: a store that fails in
+        # between leaves the row pending, never "succeeded" for a change the store lacks.
+        record()
         finished = self.handler.finish_review_action(attempt_token, succeeded=True,
                                                      provider_response=_jsonable(response))
-        record()
         return ReviewResult(finished, repeated=False)
 
     def _earlier(self, action: str, *, assignment_id: str | None = None,

@@ -28,7 +28,7 @@ from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from datastore import DatastoreError
+from datastore import DatastoreError, InvalidValue
 from runner.manager import TaskManager
 from runner.protocol import (
     MAX_FRAME_BYTES,
@@ -107,6 +107,9 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             session = manager.accept(hit_id, assignment_id, worker_id, preferred_role=role)
         except Refused as exc:
             return render_template("live/refused.html", title=title, reason=str(exc)), 403
+        except InvalidValue:  # an id the store cannot take (too long, a NUL): not a link we made
+            return render_template("live/refused.html", title=title,
+                                   reason="This link's HIT, assignment or worker id is not valid."), 400
         token = hub.signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))
         config = {
             "token": token,
@@ -115,7 +118,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "task_description_html": task.config["task_description"],
             "state": session.state,
             "agent_id": session.agent.id if session.conversation else None,
-            "heartbeat_seconds": manager.options.heartbeat_seconds,
+            "heartbeat_seconds": manager.options.beat_seconds,
             "submit": {"kind": "local" if manager.provider.submits_on_done() else "mturk",
                        "turk_submit_to": request.args.get("turkSubmitTo"), "assignment_id": assignment_id},
         }

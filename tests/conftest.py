@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -23,9 +25,19 @@ def pytest_report_header() -> str:
 @pytest.fixture
 def store_url(tmp_path) -> Iterator[str]:
     """The URL of a new, empty store that only this test uses."""
+    with new_store(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def new_store(directory: Path) -> Iterator[str]:
+    """The URL of a new, empty store (a SQLite file in `directory`, or a PostgreSQL schema),
+    dropped when the block ends: for fixtures that share one store across several tests."""
     if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'parley.db'}"
-        close_stores()
+        try:
+            yield f"sqlite:///{directory / 'parley.db'}"
+        finally:
+            close_stores()
         return
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(SUITE_URL)

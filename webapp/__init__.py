@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_sock import Sock
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from datastore import DatastoreError, MTurkDataHandler
+from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
 from webapp import formatting
 from webapp.auth import auth, require_login
@@ -75,9 +76,14 @@ def _register_errors(app: Flask) -> None:
         return answer(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(DatastoreError)
-    def store_error(exc: DatastoreError):  # type: ignore[no-untyped-def]
+    @app.errorhandler(OperationalError)  # the database itself failed: disk I/O, full, gone away
+    def store_error(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.warning("store error on %s: %s", request.path, exc)
         return answer(503, "The database cannot answer right now. Try again in a moment.")
+
+    @app.errorhandler(InvalidValue)  # a value from the request the store cannot take (a NUL, say)
+    def invalid_value(exc: InvalidValue):  # type: ignore[no-untyped-def]
+        return answer(400, str(exc))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]

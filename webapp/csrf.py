@@ -24,5 +24,6 @@ def check_csrf() -> None:
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = session.get("csrf")
-    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+    # Bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    if not expected or not sent or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
         abort(403, description="This form has expired or did not come from Parley. Reload the page and try again.")

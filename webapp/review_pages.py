@@ -3,6 +3,7 @@ reject, bonus, soft and hard block, one at a time or over a selection). Every ac
 through the review service, so a double click or a retried request never acts twice."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -79,9 +80,16 @@ def bulk() -> Any:
 
 def _form() -> dict[str, Any]:
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than Python parses
+            body = None
         if not isinstance(body, dict):
             abort(400, description="the request body must be a JSON object")
+        try:  # a \ud800 escape parses to a lone surrogate, which no store can hold or look up
+            json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            abort(400, description="the request body must be valid unicode text")
         return body
     form: dict[str, Any] = request.form.to_dict()
     form["assignment_ids"] = request.form.getlist("assignment_ids")

@@ -1,13 +1,17 @@
-"""The browser every test here drives: Debian's chromium under Playwright, one per session."""
+"""The browser every test here drives (Debian's chromium under Playwright, one per session),
+and the reviewer's webapp served over real HTTP with a reviewer logged in to it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from runner.server import RunnerServer
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, is_problem
+
+PASSWORD = "dashboard-test"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,3 +51,30 @@ def new_page(browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def site(store_url, tmp_path, monkeypatch) -> Iterator[tuple[str, object]]:
+    """The webapp over the per-test store on a free local port: (its URL, its handler)."""
+    from webapp import create_app
+
+    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "webapp.json"))
+    app = create_app({"DATABASE_URL": store_url, "ADMIN_PASSWORD": PASSWORD, "SECRET_KEY": "k"})
+    server = RunnerServer(app).start()
+    yield server.url, app.extensions["parley"].handler
+    for manager in app.extensions["parley"].test_runs():
+        manager.shutdown()
+    server.stop()
+
+
+@pytest.fixture
+def reviewer(new_page, site) -> Page:
+    """A page of the webapp whose reviewer has just logged in (and is on the runs page)."""
+    url, _ = site
+    page = new_page(1280, 900)
+    page.goto(url + "/")
+    expect(page).to_have_url(url + "/login?next=/")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Runs")
+    return page

@@ -3,41 +3,10 @@ markup (none of it runs), approve with the keyboard, watch the live monitor upda
 a reload. Screenshots of the main pages land in tests/browser/screenshots/."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from playwright.sync_api import expect
 
-import pytest
-from playwright.sync_api import Page, expect
-
-from runner.server import RunnerServer
-from tests.support.browser import SCREENSHOTS
+from tests.support.browser import PAYLOADS, SCREENSHOTS
 from tests.support.builders import assignment_in, completed_conversation
-
-PASSWORD = "dashboard-test"
-PAYLOADS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">',
-            '<a href="javascript:window.__pwned=1" id="evil">click me</a>']
-
-
-@pytest.fixture
-def site(store_url, tmp_path, monkeypatch) -> Iterator[tuple[str, object]]:
-    from webapp import create_app
-
-    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "webapp.json"))
-    app = create_app({"DATABASE_URL": store_url, "ADMIN_PASSWORD": PASSWORD, "SECRET_KEY": "k"})
-    server = RunnerServer(app).start()
-    yield server.url, app.extensions["parley"].handler
-    server.stop()
-
-
-@pytest.fixture
-def reviewer(new_page, site) -> Page:
-    url, _ = site
-    page = new_page(1280, 900)
-    page.goto(url + "/")
-    expect(page).to_have_url(url + "/login?next=/")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Runs")
-    return page
 
 
 def test_worker_markup_runs_no_script_and_approve_works_from_the_keyboard(reviewer, site):

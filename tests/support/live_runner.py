@@ -57,7 +57,8 @@ class LiveRunner:
         self.provider = provider or LocalProvider()
         self.manager = TaskManager(load_task(path), self.handler, self.provider,
                                    RunOptions(**{"disconnect_timeout": 5.0, **options}))
-        self.server = RunnerServer(create_runner_app(self.manager, secret="test-secret"))
+        self.app = create_runner_app(self.manager, secret="test-secret")
+        self.server = RunnerServer(self.app)
         self.manager.base_url = self.server.url
         settings = getattr(self.provider, "settings", None)
         if settings is not None:  # a marketplace's HITs point at this server
