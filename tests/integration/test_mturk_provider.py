@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -139,6 +140,10 @@ def test_max_open_hits_launches_more_only_as_workers_finish(mturk_run, fake):
     assignment, worker = work(run, fake, "AWORKERDAN", run.provider.hit_ids[0])
     worker.send_frame({"type": "return"})
     worker.wait_state("returned")
+    # The page hears "returned" first; the replacement HIT is launched just after.
+    deadline = time.monotonic() + 10
+    while len(run.provider.hit_ids) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(run.provider.hit_ids) == 3
 
 
