@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import simple_websocket
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import strategies as st
 
 from runner.protocol import (
@@ -409,10 +409,24 @@ def assert_runner_still_serves(chat: Chat) -> None:
 
 # The tests ------------------------------------------------------------------------------------
 
+FOUND_BY_FUZZING = [
+    # Each once broke the runner; kept as an explicit batch so they run whatever is generated.
+    Bad(dumps(message(cid="c1\n", act={"text": "x"})), (BAD_CID,)),  # `$` let a final newline in
+    Bad(dumps(message(cid="c" * 64 + "\n", act={"text": "x"})), (BAD_CID,)),  # ... then too long for PostgreSQL
+    Bad(dumps(message(act={"text": "\ud800"})), (BAD_UNICODE_OR_NUMBER,)),  # stored, then broke the partner's socket
+    Bad(with_bytes("x", b"\xed\xa0\x80"), (BAD_UNICODE_OR_NUMBER,)),  # the same, as raw bytes
+    Bad(with_task_data_value("NaN"), (BAD_UNICODE_OR_NUMBER,)),  # refused by the store, told to retry forever
+    Bad(with_task_data_value("1e400"), (BAD_UNICODE_OR_NUMBER,)),
+    Bad(with_task_data_value("[" * 960 + "]" * 960), (TOO_DEEP,)),  # crashed the store write and the socket
+    Bad("[" * 5_000 + "]" * 5_000, (TOO_DEEP,)),  # crashed the parser and the socket
+]
+
+
 def test_ten_thousand_generated_frames_are_each_acked_or_refused_and_only_honest_ones_are_stored(chat):
     # An example is a batch of 100 frames by design (one socket round per batch, not per
     # frame), so it is slow and large to generate: those two health checks do not apply.
     @settings(LIVE, max_examples=BATCHES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @example(batch=FOUND_BY_FUZZING, name="alice", then_oversize=False)
     @given(batch=st.lists(frames, min_size=BATCH, max_size=BATCH), name=st.sampled_from(["alice", "bob"]),
            then_oversize=st.integers(1, 8).map(lambda n: n == 8))
     def batches(batch, name, then_oversize):

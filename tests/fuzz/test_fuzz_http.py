@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datastore.money import MAX_CENTS
@@ -233,8 +233,16 @@ def page_requests(draw: st.DrawFn, site: Site, rules: list[Any]) -> tuple[str, s
 def test_every_page_and_twin_answers_fuzzed_ids_and_arguments_without_a_5xx_or_a_change(site):
     rules = site.rules("GET")
     before, asked = snapshot(site), set()
+    found_by_fuzzing = [  # each once answered 500; kept so they run whatever is generated
+        ("GET", "/index.json", [("after", b64(b"[" * 5_000 + b"]" * 5_000))], None, "/index.json"),
+        ("GET", f"/runs/{site.built.run_id}.json", [("after", b64json(["conversations", 10**30]))], None,
+         "/runs/<run_id>.json"),
+        ("GET", "/index.json", [("after", b64json(["runs", 1.0, "a\x00b"]))], None, "/index.json"),  # PostgreSQL
+        ("GET", "/runs/a%00b", [("task", "\x00")], "text/html", "/runs/<run_id>"),  # PostgreSQL
+    ]
 
     @settings(FUZZ, max_examples=300)
+    @example(found_by_fuzzing)
     @given(st.lists(page_requests(site, rules), min_size=REQUESTS_PER_EXAMPLE, max_size=REQUESTS_PER_EXAMPLE))
     def pages(requests):
         for method, path, query, accept, rule in requests:
@@ -359,8 +367,17 @@ def send(site: Site, post: Post, accept: str | None) -> Any:
 
 def test_review_actions_with_input_they_must_refuse_are_4xx_and_change_nothing(site):
     before = snapshot(site)
+    bonus = f"/assignments/{site.built.assignments[0]}/bonus"
+    found_by_fuzzing = [  # each once answered 500
+        (Post(bonus, {"amount": "1e999999999", "reason": "Great work"}), None),  # past Decimal's range
+        (Post("/review/bulk", None, raw=b'{"assignment_ids": ["\\ud800"], "action": "approve"}'), None),
+        (Post("/review/bulk", None, raw=b"[" * 5_000 + b"]" * 5_000), None),  # nested past the parser
+        (Post("/assignments/a%00b/approve", {}), "application/json"),  # a NUL on PostgreSQL
+        (Post("/review/bulk", {"action": "hard_block", "assignment_ids": ["a\x00b"], "reason": "x"}), None),
+    ]
 
     @settings(FUZZ, max_examples=200)
+    @example(found_by_fuzzing)
     @given(st.lists(st.tuples(st.one_of(action_posts(site), bulk_posts(site), wrong_bodies(site)), accepts),
                     min_size=REQUESTS_PER_EXAMPLE, max_size=REQUESTS_PER_EXAMPLE))
     def actions(posts):
@@ -422,6 +439,7 @@ def test_an_unsafe_request_without_the_sessions_csrf_token_is_a_403_and_changes_
     before, asked = snapshot(site), set()
 
     @settings(FUZZ, max_examples=60)
+    @example([("POST", "/logout", {"X-CSRF-Token": "é"}, {}, "/logout")])  # non-ASCII once answered 500
     @given(st.lists(forged_posts(site, rules), min_size=REQUESTS_PER_EXAMPLE, max_size=REQUESTS_PER_EXAMPLE))
     def forged(requests):
         for method, path, headers, form, rule in requests:
@@ -508,7 +526,13 @@ def chat_links(draw: st.DrawFn, server: ChatServer, other_run: str) -> tuple[str
 def test_the_chat_page_answers_any_link_without_a_5xx(site, chat_server):
     chat_pages = 0
 
+    way_in = [("hitId", chat_server.hits[0]), ("assignmentId", "live-found")]
+
     @settings(FUZZ, max_examples=60)
+    @example([(f"/task/{chat_server.run_id}", [*way_in, ("workerId", "W" * 65)]),  # these answered 500
+              (f"/task/{chat_server.run_id}", [*way_in, ("workerId", "a\x00b")]),  # on PostgreSQL
+              (f"/task/{chat_server.run_id}", [("hitId", chat_server.hits[0]), ("assignmentId", "A" * 65),
+                                                ("workerId", "W-found")])])
     @given(st.lists(chat_links(chat_server, site.built.run_id), min_size=REQUESTS_PER_EXAMPLE,
                     max_size=REQUESTS_PER_EXAMPLE))
     def links(requests):
