@@ -51,10 +51,11 @@ def orphaned_runs(handler: MTurkDataHandler, provider: str, is_sandbox: bool) ->
 
 
 def reconcile_run(handler: MTurkDataHandler, provider: MTurkProvider, run_id: str, *,
-                  expire: bool = True) -> Reconciled:
-    """Expire the run's open HITs and record what MTurk has for each of them."""
+                  expire: bool = True, only_hits: set[str] | None = None) -> Reconciled:
+    """Expire the run's open HITs and record what MTurk has for each of them (or only for
+    `only_hits`: two MTurk calls per HIT, so a poll asks about the HITs it waits on)."""
     result = Reconciled(run_id)
-    hits = handler.get_hits_for_run(run_id)
+    hits = [h for h in handler.get_hits_for_run(run_id) if only_hits is None or h["hit_id"] in only_hits]
     if expire:
         open_hits = [h["hit_id"] for h in hits if h["hit_status"] in OPEN_HIT_STATUSES]
         provider.expire_hits(open_hits)

@@ -59,9 +59,9 @@ class Task:
         return hasattr(self.worlds, "OnboardingWorld")
 
 
-def available_tasks() -> list[str]:
-    """The names of the task folders under tasks/."""
-    return sorted(p.name for p in TASKS_DIR.iterdir() if (p / "worlds.py").is_file())
+def available_tasks(directory: Path = TASKS_DIR) -> list[str]:
+    """The task folders in `directory` (default: the repository's tasks/)."""
+    return sorted(p.name for p in directory.iterdir() if (p / "worlds.py").is_file())
 
 
 def load_task(name_or_path: str | Path) -> Task:

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from runner.manager import TaskManager
 from runner.options import RunOptions
 from runner.providers import LocalProvider
-from runner.tasks import Task, TaskError, load_task
+from runner.tasks import Task, TaskError, available_tasks, load_task
 from webapp.services import services
 from webapp.twins import page, respond
 
@@ -22,7 +22,7 @@ def _tasks_dir() -> Path:
 
 
 def _task_names() -> list[str]:
-    return sorted(p.name for p in _tasks_dir().iterdir() if (p / "worlds.py").is_file())
+    return available_tasks(_tasks_dir())
 
 
 def _load(task_name: str) -> Task:

@@ -298,13 +298,14 @@ class MTurkProvider(Provider):
         self._waiting_to_launch = 0
         deadline = time.monotonic() + (self.settings.submit_grace_seconds if self.settings else 0)
         reconcile_run(self.handler, self, self.run_id)
-        while self._awaiting_submission() and time.monotonic() < deadline:
+        while (waiting := self._awaiting_submission()) and time.monotonic() < deadline:
             time.sleep(0.5)
-            reconcile_run(self.handler, self, self.run_id, expire=False)
+            reconcile_run(self.handler, self, self.run_id, expire=False, only_hits=waiting)
 
-    def _awaiting_submission(self) -> bool:
+    def _awaiting_submission(self) -> set[str]:
+        """HITs whose worker finished the chat but has not submitted on MTurk yet."""
         finished = ("completed", "partner_disconnect")
-        return any(a["status"] in finished for a in self.handler.get_assignments_for_run(self.run_id))
+        return {a["hit_id"] for a in self.handler.get_assignments_for_run(self.run_id) if a["status"] in finished}
 
     def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]:
         """Every assignment of a HIT MTurk has as submitted, approved or rejected."""
