@@ -171,8 +171,9 @@ class Worker:
 
     def close(self) -> None:
         """Close this tab's socket (simple-websocket's threads would otherwise keep the
-        test process alive). Closing a closed tab does nothing."""
-        with contextlib.suppress(simple_websocket.ConnectionClosed):
+        test process alive). Closing a closed tab does nothing, even when the peer died and
+        the reader thread closed the socket between the check and the send (EBADF)."""
+        with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
             self.ws.close()
         self._reader.join(timeout=5)
 
