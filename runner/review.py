@@ -194,14 +194,18 @@ class ReviewService:
 
     def _earlier(self, action: str, *, assignment_id: str | None = None,
                  worker_id: str | None = None) -> ReviewResult:
-        """The action is already in effect: answer the audit-log row that put it there."""
-        rows = self.handler.get_review_actions(assignment_id=assignment_id, worker_id=worker_id)
-        done = [r for r in rows if r["action"] == action and r["outcome"] == ReviewOutcome.SUCCEEDED]
-        if not done:
-            target = assignment_id or worker_id
-            raise ReviewRefused(f"{target} already has this {action.replace('_', ' ')} "
-                                "(done outside Parley's review, so there is no earlier result to show)")
-        return ReviewResult(done[-1], repeated=True)
+        """The action is already in effect: answer the audit-log row that put it there, or
+        the one still pending (its effect is stored before its row says succeeded, so a
+        second click can land in between)."""
+        rows = [r for r in self.handler.get_review_actions(assignment_id=assignment_id, worker_id=worker_id)
+                if r["action"] == action]
+        for outcome in (ReviewOutcome.SUCCEEDED, ReviewOutcome.PENDING):
+            done = [r for r in rows if r["outcome"] == outcome]
+            if done:
+                return ReviewResult(done[-1], repeated=True)
+        target = assignment_id or worker_id
+        raise ReviewRefused(f"{target} already has this {action.replace('_', ' ')} "
+                            "(done outside Parley's review, so there is no earlier result to show)")
 
     def _attempts(self, token: str) -> list[Record]:
         attempts = []

@@ -121,10 +121,36 @@ def test_a_double_click_from_two_threads_pays_once(handler, review, provider, bu
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(results) == 8, "a click got an error instead of the first click's result"
     assert len({r.action["id"] for r in results}) == 1
     assert sum(not r.repeated for r in results) == 1
     assert len([c for c in provider.calls if c["action"] == "bonus"]) == 1
     assert len(handler.get_review_actions(assignment_id=a1)) == 1
+
+
+def test_a_click_while_the_first_is_still_being_logged_answers_the_first(handler, review, provider, built,
+                                                                         monkeypatch):
+    # The bonus is stored before its audit row says succeeded; a click in between must get
+    # the first click's row (pending), not "done outside Parley's review".
+    a1 = built.assignments[0]
+    stored, release, results = threading.Event(), threading.Event(), []
+    finish = handler.finish_review_action
+
+    def finish_later(*args, **kwargs):
+        stored.set()
+        release.wait(10)
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "finish_review_action", finish_later)
+    first = threading.Thread(target=lambda: results.append(review.bonus(a1, "0.50", actor="alice", reason="Thanks")))
+    first.start()
+    assert stored.wait(10)
+    second = review.bonus(a1, "0.50", actor="bob", reason="Thanks")
+    release.set()
+    first.join(10)
+    assert second.repeated and second.action["outcome"] == "pending"
+    assert results[0].succeeded and results[0].action["id"] == second.action["id"]
+    assert len([c for c in provider.calls if c["action"] == "bonus"]) == 1
 
 
 @pytest.mark.parametrize(("amount", "message"), [
