@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Insert, Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datastore.engine import open_store, retry_transient, writer
+from datastore.engine import open_store, retry_transient, write_lock, writer
 from datastore.errors import InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Pairing, Run, Worker
 from datastore.records import Record
@@ -25,12 +27,24 @@ class StoreAccess:
     def __init__(self, run_id: str | None = None, db_url: str | None = None) -> None:
         self.engine: Engine = open_store(db_url)
         self._writer = writer(self.engine)
+        self._write_lock = write_lock(self.engine)
         self.run_id = run_id
+        self._known_conversations: dict[tuple[str, str], int] = {}
+        self._known_assignments: dict[str, tuple[str, str]] = {}
 
     def _write(self, work: Callable[[Session], T]) -> T:
         def attempt() -> T:
-            with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            with self._write_lock, Session(self._writer, expire_on_commit=False) as session, session.begin():
                 return work(session)
+
+        return retry_transient(attempt)
+
+    def _write_rows(self, work: Callable[[Connection], T]) -> T:
+        """One write transaction on a plain connection, for the hot path (SQL expressions,
+        no ORM objects): `work` gets the connection, inside BEGIN ... COMMIT."""
+        def attempt() -> T:
+            with self._write_lock, self._writer.begin() as conn:
+                return work(conn)
 
         return retry_transient(attempt)
 
@@ -40,6 +54,12 @@ class StoreAccess:
                 return work(session)
 
         return retry_transient(attempt)
+
+    def _insert_unless_exists(self, table: Table, unique: tuple[str, ...]) -> Insert:
+        """INSERT that does nothing when a row with the same `unique` columns exists
+        (its RETURNING then gives no row): one statement instead of look-then-insert."""
+        dialect_insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique))
 
     def _run_id(self, run_id: str | None) -> str:
         run_id = run_id or self.run_id

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,6 +33,7 @@ WRITE = "parley_write"
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+_sqlite_write_locks: dict[str, threading.Lock] = {}
 
 
 def default_url() -> str:
@@ -135,6 +136,20 @@ def _create_sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """What a write transaction holds in this process while it runs.
+
+    SQLite has one writer at a time; threads that wait for it inside SQLite sleep in
+    busy-handler steps of up to 100 ms, so under load they wait far longer than the
+    writes take (16 threads: p99 430 ms for 1 ms writes). Queueing them on a lock here
+    hands the store from one to the next at once. Other processes still wait in SQLite.
+    PostgreSQL takes row locks itself: nothing to hold."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _engines_lock:
+        return _sqlite_write_locks.setdefault(str(engine.url), threading.Lock())
 
 
 def writer(engine: Engine) -> Engine:

@@ -13,12 +13,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Insert, Select, bindparam, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
-from datastore.access import StoreAccess, _insert_or_get
+from datastore.access import StoreAccess
 from datastore.errors import IllegalTransition, InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
 from datastore.models_review import OnboardingResult
@@ -43,6 +45,17 @@ def _epoch(value: Any) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
     return float(value)
+
+
+@dataclass(frozen=True)
+class MessageStatements:
+    insert: ReturningInsert[tuple[int]]
+    insert_unless_sent: Insert
+    find_sent: Select[tuple[int]]
+
+
+def _owner(assignment: Assignment) -> tuple[str, str]:
+    return assignment.run_id, assignment.worker_id
 
 
 def _json_ready(value: Any, what: str) -> Any:
@@ -395,41 +408,58 @@ class LifecycleWriters(StoreAccess):
         if not sender_id:
             raise InvalidValue("a message needs a sender id")
 
-        def find(s: Session) -> Message | None:
+        if assignment_id is not None:  # checked first: bad input must not create a conversation
+            self._check_sender(run_id, assignment_id, worker_id)
+        conversation_pk = self._conversation_pk(run_id, conversation_id)
+        row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
+               "assignment_id": assignment_id, "client_msg_id": client_msg_id,
+               "turn_index": turn_index, "payload": message, "created": time.time()}
+        statements = self._message_statements
+
+        def write(conn: Connection) -> LoggedMessage:
             if client_msg_id is None:
-                return None
-            return s.scalar(
-                select(Message).where(
-                    Message.assignment_id == assignment_id, Message.client_msg_id == client_msg_id
-                )
-            )
+                return LoggedMessage(conn.execute(statements.insert, row).scalar_one(), True)
+            new_id = conn.execute(statements.insert_unless_sent, row).scalar()
+            if new_id is not None:
+                return LoggedMessage(new_id, True)
+            earlier = conn.execute(statements.find_sent, {"a": assignment_id, "c": client_msg_id})
+            return LoggedMessage(earlier.scalar_one(), False)
 
-        def write(s: Session) -> LoggedMessage:
-            existing = find(s)
-            if existing is not None:
-                return LoggedMessage(existing.id, False)
-            if assignment_id is not None:
-                assignment = self._get_assignment(s, assignment_id, worker_id)
-                if assignment.run_id != run_id:
-                    raise InvalidValue(
-                        f"assignment {assignment_id!r} is not part of run {run_id!r}"
-                    )
-            conversation = self._ensure_conversation(s, run_id, conversation_id)
-            row = Message(
-                conversation_pk=conversation.id,
-                sender_id=sender_id,
-                worker_id=worker_id,
-                assignment_id=assignment_id,
-                client_msg_id=client_msg_id,
-                turn_index=turn_index,
-                payload=message,
-                created=time.time(),
-            )
-            stored = _insert_or_get(s, row, lambda: find(s))
-            s.flush()
-            return LoggedMessage(stored.id, stored is row)
+        return self._write_rows(write)
 
-        return self._write(write)
+    @cached_property
+    def _message_statements(self) -> MessageStatements:
+        """log_message's statements, built once per handler: building and caching a statement
+        per call cost more than executing it."""
+        table = Message.__table__
+        return MessageStatements(
+            insert=insert(table).returning(table.c.id),
+            insert_unless_sent=self._insert_unless_exists(table, ("assignment_id", "client_msg_id"))
+            .returning(table.c.id),
+            find_sent=select(table.c.id).where(table.c.assignment_id == bindparam("a"),
+                                               table.c.client_msg_id == bindparam("c")),
+        )
+
+    def _conversation_pk(self, run_id: str, conversation_id: str) -> int:
+        """The conversation's row id, created if new; remembered, since it never changes."""
+        key = (run_id, conversation_id)
+        pk = self._known_conversations.get(key)
+        if pk is None:
+            pk = self._write(lambda s: self._ensure_conversation(s, run_id, conversation_id).id)
+            self._known_conversations[key] = pk
+        return pk
+
+    def _check_sender(self, run_id: str, assignment_id: str, worker_id: str | None) -> None:
+        """A worker's message must come from an assignment of this run held by that worker.
+        An assignment's run and worker never change, so each is checked once."""
+        owner = self._known_assignments.get(assignment_id)
+        if owner is None:
+            owner = self._read(lambda s: _owner(self._get_assignment(s, assignment_id)))
+            self._known_assignments[assignment_id] = owner
+        if worker_id is not None and owner[1] != worker_id:
+            raise InvalidValue(f"assignment {assignment_id!r} belongs to worker {owner[1]!r}, not {worker_id!r}")
+        if owner[0] != run_id:
+            raise InvalidValue(f"assignment {assignment_id!r} is not part of run {run_id!r}")
 
     def log_end_conversation(self, run_id: str, conversation_id: str) -> None:
         def write(s: Session) -> None:
