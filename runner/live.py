@@ -86,6 +86,8 @@ class WorkerSession:
         self.preferred_role: str | None = None
         self.agent = HumanAgent(self)
         self.last_seen = time.monotonic()
+        self.last_sent = time.monotonic()
+        """When a frame last went to the page: a page that heard nothing for a while gets a heartbeat."""
         self._ws: Any = None
         self._frames: list[dict[str, Any]] = []
         self._inbox: queue.Queue[Any] = queue.Queue()
@@ -133,6 +135,7 @@ class WorkerSession:
                 return
             try:
                 self._ws.send(encode(frame))
+                self.last_sent = time.monotonic()
             except Exception:  # the page went away mid-send; it will replay on reconnect
                 self._ws = None
 

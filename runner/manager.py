@@ -387,18 +387,17 @@ class TaskManager:
     # Background work -------------------------------------------------------------------
 
     def _monitor(self) -> None:
-        """Turn silence into disconnects, and send heartbeats so pages know we are here."""
-        last_beat = 0.0
+        """Turn silence into disconnects, and send a heartbeat to each page that has heard
+        nothing from us for a beat, so pages know we are here. Beats go out per page, not
+        to every page at once: a thousand sends in one burst stall every other frame."""
         while not self._stop.wait(0.25):
             now = time.monotonic()
-            beat = now - last_beat >= self.options.beat_seconds
-            last_beat = now if beat else last_beat
             for session in list(self.sessions.values()):
                 if session.state not in LIVE or session.left:
                     continue
                 if now - session.last_seen > self.options.disconnect_timeout:
                     self.worker_left(session, "disconnect")
-                elif beat:
+                elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
 
     def progress(self) -> dict[str, int]:

@@ -44,6 +44,7 @@ log = logging.getLogger("parley.runner")
 
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
+IDLE_WAKE_SECONDS = 30
 SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
        "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
@@ -143,7 +144,9 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             if session is None:
                 return
             while True:
-                raw = ws.receive(timeout=1)
+                # The timeout only bounds a thread whose peer vanished without a close;
+                # short timeouts cost a wake-up per worker per timeout under load.
+                raw = ws.receive(timeout=IDLE_WAKE_SECONDS)
                 if raw is None:
                     continue
                 session.touch()

@@ -133,3 +133,33 @@ def test_messages_cannot_be_sent_while_waiting_for_a_partner(runner):
     error = alice.wait_for(lambda f: f["type"] == "error" and f.get("cid") == "early")
     assert "cannot send messages" in error["error"]
     assert runner.handler.get_conversations_for_run(runner.run_id) == []
+
+
+def test_heartbeats_go_only_to_pages_that_have_heard_nothing_for_a_beat(store_url):
+    # A page that keeps getting frames needs no heartbeat on top; beating every page at
+    # once, whatever it just heard, stalled every other frame at a thousand workers.
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, heartbeat_seconds=0.5)
+    try:
+        alice, bob = pair(runner)
+        for worker in (alice, bob):
+            worker.heartbeats = False  # no beats from the pages, so none echoed back either
+        time.sleep(0.6)  # the pages' own beat threads have stopped
+        busy_from = [len(alice.frames), len(bob.frames)]
+        turn = 0
+        deadline = time.monotonic() + 2.0  # four beat periods
+        while time.monotonic() < deadline:
+            turn += 1
+            alice.say(f"a{turn}")
+            bob.wait_for(lambda f, t=turn: f["type"] == "message" and f["act"]["text"] == f"a{t}")
+            bob.say(f"b{turn}")
+            alice.wait_for(lambda f, t=turn: f["type"] == "message" and f["act"]["text"] == f"b{t}")
+            time.sleep(0.1)
+        busy = [alice.frames[busy_from[0]:], bob.frames[busy_from[1]:]]
+        assert turn >= 5 and all(f["type"] != "heartbeat" for frames in busy for f in frames), busy
+        quiet_from = [len(alice.frames), len(bob.frames)]
+        time.sleep(1.5)
+        for worker, start in zip((alice, bob), quiet_from):
+            beats = [f for f in worker.frames[start:] if f["type"] == "heartbeat"]
+            assert 2 <= len(beats) <= 4, worker.frames[start:]
+    finally:
+        runner.stop()
