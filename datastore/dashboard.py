@@ -3,21 +3,37 @@ a worker's history, with the counts, money and charts around them, as JSON-ready
 
 Lists page by keyset behind an opaque `next` cursor, never by OFFSET, and every count or sum is
 a grouped query over an index for the ids of one page only, so a page costs the same whatever
-the size of the store. Money is integer cents; times are epoch seconds.
+the size of the store. The one exception is a run's own totals and charts, which read every
+assignment of the run: they are kept between calls (RunTotalsCache) under a fingerprint of the
+run read in a few index steps. Money is integer cents; times are epoch seconds.
 """
 from __future__ import annotations
 
 import base64
 import json
 import math
+import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from datastore.access import StoreAccess
 from datastore.errors import InvalidValue
@@ -33,6 +49,14 @@ UNPAID_BONUS_LIST_CAP = 1000
 DURATION_BINS = 10
 MAX_TIMELINE_BUCKETS = 48
 HOUR = 3600.0
+RUN_TOTALS_KEPT = 32
+"""Runs whose totals RunTotalsCache keeps, the most recently viewed."""
+LIVE_REFRESH_SECONDS = 5.0
+"""A running run's totals are computed again at most this often, so what its page shows is at
+most this old; also how long a writer may take from stamping a change to committing it."""
+UNREVIEWED_PROBE = 2000
+"""Conversations the unreviewed filter checks one by one before it looks up the run's whole
+reviewable work instead (see _with_work_to_review)."""
 
 ONBOARDING_PREFIX = "o_"
 IS_TASK_CONVERSATION = (
@@ -151,9 +175,12 @@ class Bonuses:
 def _bonus_totals(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Bonuses]:
     """{run_id: Bonuses} for the runs given, from the (run_id, bonus_paid, amount) index."""
     sums: defaultdict[str, dict[bool, int]] = defaultdict(dict)
+    # bonus_paid spelled out, so the index is searched for the bonuses alone, not scanned
+    # over every pairing of the run.
     for run_id, paid, cents in s.execute(
         select(Pairing.run_id, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
-        .where(Pairing.run_id.in_(run_ids), Pairing.bonus_amount_cents > 0)
+        .where(Pairing.run_id.in_(run_ids), Pairing.bonus_paid.in_((False, True)),
+               Pairing.bonus_amount_cents > 0)
         .group_by(Pairing.run_id, Pairing.bonus_paid)
     ):
         sums[run_id][bool(paid)] = int(cents)
@@ -217,76 +244,257 @@ def _run_dicts(s: Session, runs: Sequence[Row[Any]]) -> list[dict[str, Any]]:
 
 # Charts -------------------------------------------------------------------------------------
 
-def _bucket_of(value: ColumnElement[Any], bounds: Sequence[float]) -> ColumnElement[int]:
-    """The index of the bucket `value` falls in, given the `bounds` between consecutive
-    buckets; values below the first or above the last land in the first or last bucket.
-    A CASE, because CAST and FLOOR round differently on SQLite and PostgreSQL."""
-    if not bounds:
-        return literal(0)
-    return case(*((value < bound, n) for n, bound in enumerate(bounds)), else_=len(bounds))
+class _floor(FunctionElement[int]):
+    """floor(x) where the database has it; SQLite's CAST truncates toward zero instead, which
+    differs only below zero, where every caller clamps to the first bucket anyway."""
+
+    type = Integer()
+    inherit_cache = True
 
 
-def _durations(s: Session, run_id: str) -> dict[str, Any]:
-    """A histogram of the task durations of a run's finished tasks, counted in the database."""
-    duration = Pairing.task_end - Pairing.task_start
-    finished = (
+@compiles(_floor)
+def _floor_default(element: _floor, compiler: Any, **kw: Any) -> str:
+    return f"floor({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_floor, "sqlite")
+def _floor_sqlite(element: _floor, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+def _bucket_of(value: ColumnElement[Any], origin: float, width: float) -> ColumnElement[int]:
+    """The index of the bucket of `width` from `origin` that `value` falls in, unclamped
+    (see _clamp): arithmetic, not a CASE per bucket, because it runs once per assignment."""
+    return _floor((value - literal(origin)) / literal(width))
+
+
+def _clamp(bucket: Any, buckets: int) -> int:
+    """Values below the first bucket or above the last land in the first or last one."""
+    return min(max(int(bucket), 0), buckets - 1)
+
+
+def _run_work(run_id: str) -> Select[Any]:
+    """A run's assignments with their pairings, read from two covering indexes: the
+    pairing must be of the same run, which lets the join use (run_id, assignment_id, ...)."""
+    return (
         select()
-        .select_from(Pairing)
-        .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
-        .where(
-            Pairing.run_id == run_id,
-            Pairing.task_start.is_not(None),
-            Pairing.task_end.is_not(None),
-            Assignment.status.in_(FINISHED_TASK),
-        )
+        .select_from(Assignment)
+        .outerjoin(Pairing, and_(Pairing.run_id == Assignment.run_id,
+                                 Pairing.assignment_id == Assignment.assignment_id))
+        .where(Assignment.run_id == run_id)
     )
-    low, high, n = s.execute(
-        finished.add_columns(func.min(duration), func.max(duration), func.count())
-    ).one()
-    if not n:
+
+
+TASK_DURATION = Pairing.task_end - Pairing.task_start
+
+
+def _durations(s: Session, run_id: str, low: float | None, high: float | None, n: int) -> dict[str, Any]:
+    """A histogram of the task durations of a run's finished tasks, counted in the database,
+    given their range and number."""
+    if not n or low is None or high is None:
         return {"bins": []}
     bins = DURATION_BINS if high > low else 1
     edges = [low + (high - low) * i / bins for i in range(bins)] + [high]
-    counted = finished.add_columns(_bucket_of(duration, edges[1:-1]).label("bin")).subquery()
-    counts = dict(s.execute(
-        select(counted.c.bin, func.count()).group_by(counted.c.bin)
-    ).all())
+    counts: Counter[int] = Counter()
+    if bins > 1:
+        counted = (
+            _run_work(run_id)
+            .add_columns(_bucket_of(TASK_DURATION, low, (high - low) / bins).label("bin"))
+            .where(Assignment.status.in_(FINISHED_TASK), TASK_DURATION.is_not(None))
+            .subquery()
+        )
+        for bin_, n_in in s.execute(select(counted.c.bin, func.count()).group_by(counted.c.bin)):
+            counts[_clamp(bin_, bins)] += n_in
+    else:
+        counts[0] = n
     return {"bins": [
         {"start": edges[i], "end": edges[i + 1], "count": counts.get(i, 0)} for i in range(bins)
     ]}
 
 
-def _outcomes_over_time(s: Session, run: Row[Any]) -> list[dict[str, Any]]:
-    """Assignments finished and failed per hour of the run's life (to its end, or now), the
-    hours widened to keep at most MAX_TIMELINE_BUCKETS buckets. An assignment counts when its
-    task ended, or when it last changed if it never reached a task (a return, an expiry)."""
-    start = run.launch_time
-    span = max((run.end_time if run.end_time is not None else time.time()) - start, 0.0)
-    width = HOUR * max(1, math.ceil(span / HOUR / MAX_TIMELINE_BUCKETS))
-    count = max(1, math.ceil(span / width))
+def _outcomes_by_hour(
+    s: Session, run: Row[Any]
+) -> tuple[dict[tuple[int, bool], int], float | None, float | None, int]:
+    """{(hour of the run's life, failed): assignments} of the run's finished and failed
+    assignments; and, from the same pass, the shortest and longest finished task and how many
+    there are. An assignment counts when its task ended, or when it last changed if it never
+    reached a task (a return, an expiry). Hours, not the chart's buckets, because how wide
+    those are depends on how long a running run has lasted by the time it is shown."""
     when = func.coalesce(Pairing.task_end, Assignment.updated)
-    outcome = case((Assignment.status.in_(FAILED), "failed"), else_="completed")
-    bounds = [start + width * (i + 1) for i in range(count - 1)]
+    # Grouped by status, not by a CASE of outcome: no expression but the hour per row.
     ended = (
-        select(_bucket_of(when, bounds).label("bucket"), outcome.label("outcome"))
-        .select_from(Assignment)
-        .outerjoin(Pairing, Pairing.assignment_id == Assignment.assignment_id)
-        .where(Assignment.run_id == run.run_id, Assignment.status.in_(FINISHED_TASK | FAILED))
+        _run_work(run.run_id)
+        .add_columns(Assignment.status, _bucket_of(when, run.launch_time, HOUR).label("hour"),
+                     TASK_DURATION.label("duration"))
+        .where(Assignment.status.in_(FINISHED_TASK | FAILED))
         .subquery()
     )
-    buckets = [{"start": start + width * i, "completed": 0, "failed": 0} for i in range(count)]
-    for bucket, kind, n in s.execute(
-        select(ended.c.bucket, ended.c.outcome, func.count())
-        .group_by(ended.c.bucket, ended.c.outcome)
+    by_hour: Counter[tuple[int, bool]] = Counter()
+    low: float | None = None
+    high: float | None = None
+    timed = 0
+    for status, hour, n, shortest, longest, n_timed in s.execute(
+        select(ended.c.status, ended.c.hour, func.count(), func.min(ended.c.duration),
+               func.max(ended.c.duration), func.count(ended.c.duration))
+        .group_by(ended.c.status, ended.c.hour)
     ):
-        buckets[bucket][kind] = n
+        by_hour[int(hour), status in FAILED] += n
+        if n_timed and status in FINISHED_TASK:
+            low = shortest if low is None else min(low, shortest)
+            high = longest if high is None else max(high, longest)
+            timed += n_timed
+    return dict(by_hour), low, high, timed
+
+
+def _outcomes_over_time(run: Row[Any], by_hour: Mapping[tuple[int, bool], int], now: float) -> list[dict[str, Any]]:
+    """Assignments finished and failed per hour of the run's life (to its end, or `now`), the
+    hours widened to keep at most MAX_TIMELINE_BUCKETS buckets."""
+    start = run.launch_time
+    span = max((run.end_time if run.end_time is not None else now) - start, 0.0)
+    hours = max(1, math.ceil(span / HOUR / MAX_TIMELINE_BUCKETS))
+    count = max(1, math.ceil(span / (HOUR * hours)))
+    buckets = [{"start": start + HOUR * hours * i, "completed": 0, "failed": 0} for i in range(count)]
+    for (hour, failed), n in by_hour.items():
+        buckets[_clamp(hour // hours, count)]["failed" if failed else "completed"] += n
     return buckets
+
+
+# A run's totals, kept between calls ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunFingerprint:
+    """What changes whenever anything a run's totals count changes, read in a few index steps:
+    every writer that changes an assignment's status (and with it its pairing's task times)
+    stamps `assignments.updated`, log_hit_status stamps `hits.updated`, and conversations
+    only ever get added, with growing ids."""
+
+    status: str
+    end_time: float | None
+    last_assignment_change: float | None
+    last_hit_change: float | None
+    last_conversation: int | None
+
+    @property
+    def last_change(self) -> float:
+        stamps = [t for t in (self.last_assignment_change, self.last_hit_change) if t is not None]
+        return max(stamps, default=-math.inf)
+
+
+def _fingerprint(s: Session, run: Row[Any]) -> RunFingerprint:
+    run_id = run.run_id
+    return RunFingerprint(
+        run.status,
+        run.end_time,
+        s.scalar(select(func.max(Assignment.updated)).where(Assignment.run_id == run_id)),
+        s.scalar(select(func.max(Hit.updated)).where(Hit.run_id == run_id)),
+        s.scalar(select(func.max(Conversation.id)).where(Conversation.run_id == run_id)),
+    )
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What a run's page counts over all of the run's rows, as of `as_of`. Shared between
+    threads once cached: read it, never change it."""
+
+    statuses: Mapping[str, int]
+    conversations: int
+    hits: Mapping[str, int]
+    durations: Mapping[str, Any]
+    outcomes_by_hour: Mapping[tuple[int, bool], int]
+    as_of: float
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.statuses)
+
+
+def _run_totals(s: Session, run: Row[Any], as_of: float) -> RunTotals:
+    run_id = run.run_id
+    by_hour, low, high, timed = _outcomes_by_hour(s, run)
+    return RunTotals(
+        statuses=dict(_assignment_counts(s, [run_id])[run_id]),
+        conversations=_conversation_counts(s, [run_id])[run_id],
+        hits=dict(s.execute(
+            select(Hit.hit_status, func.count()).where(Hit.run_id == run_id).group_by(Hit.hit_status)
+        ).all()),
+        durations=_durations(s, run_id, low, high, timed),
+        outcomes_by_hour=by_hour,
+        as_of=as_of,
+    )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    fingerprint: RunFingerprint
+    totals: RunTotals
+
+    def serves(self, fingerprint: RunFingerprint, now: float) -> bool:
+        age = now - self.totals.as_of
+        if fingerprint.status == RunStatus.RUNNING and age < LIVE_REFRESH_SECONDS:
+            return True  # a running run changes all the time: at most this stale, by design
+        if fingerprint != self.fingerprint:
+            return False
+        # Writers stamp a change before they commit it, so a change stamped just before these
+        # totals were counted may have committed just after, without moving the fingerprint:
+        # totals counted that close to the last change are trusted only for a while.
+        settled = self.totals.as_of - fingerprint.last_change >= LIVE_REFRESH_SECONDS
+        return settled or age < LIVE_REFRESH_SECONDS
+
+
+class RunTotalsCache:
+    """The totals last counted for each of the RUN_TOTALS_KEPT runs viewed most recently, with
+    the fingerprint they were counted at: a finished run's are counted once and again only
+    after something in it changed, a running run's at most every LIVE_REFRESH_SECONDS.
+    Safe to share between threads: one lock guards the table, and while one thread counts a
+    run's totals the others asking for that run wait for them instead of counting too."""
+
+    def __init__(self, size: int = RUN_TOTALS_KEPT) -> None:
+        self._size = size
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self._counting = [threading.Lock() for _ in range(size)]
+
+    def totals(self, s: Session, run: Row[Any]) -> RunTotals:
+        """The run's totals, counted in `s` unless the ones kept still serve."""
+        now = time.time()  # before the fingerprint: the totals are at least this recent
+        fingerprint = _fingerprint(s, run)
+        kept = self._get(run.run_id, fingerprint, now)
+        if kept is not None:
+            return kept
+        with self._counting[hash(run.run_id) % self._size]:
+            kept = self._get(run.run_id, fingerprint, now)  # counted while this thread waited?
+            if kept is not None:
+                return kept
+            totals = _run_totals(s, run, as_of=now)
+            self._put(run.run_id, _Kept(fingerprint, totals))
+            return totals
+
+    def forget(self) -> None:
+        """Drop every run's kept totals, so the next view counts them again (benchmarks)."""
+        with self._lock:
+            self._kept.clear()
+
+    def _get(self, run_id: str, fingerprint: RunFingerprint, now: float) -> RunTotals | None:
+        with self._lock:
+            kept = self._kept.get(run_id)
+            if kept is None or not kept.serves(fingerprint, now):
+                return None
+            self._kept.move_to_end(run_id)
+            return kept.totals
+
+    def _put(self, run_id: str, kept: _Kept) -> None:
+        with self._lock:
+            self._kept[run_id] = kept
+            self._kept.move_to_end(run_id)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
 
 
 # Conversations ------------------------------------------------------------------------------
 
-def _has_work_to_review(run_id: str) -> ColumnElement[bool]:
-    """The conversation has an assignment that can be approved or rejected now."""
+def _work_to_review_in(run_id: str) -> ColumnElement[bool]:
+    """The conversation has an assignment that can be approved or rejected now: the run's
+    reviewable work collected first, at a cost in proportion to how much there is."""
     return Conversation.conversation_id.in_(
         select(Pairing.conversation_id)
         .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
@@ -294,7 +502,48 @@ def _has_work_to_review(run_id: str) -> ColumnElement[bool]:
     )
 
 
+def _has_work_to_review(run_id: str) -> ColumnElement[bool]:
+    """The same, checked for each conversation in turn: a few index steps each."""
+    return (
+        select(Pairing.id)
+        .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+        .where(Pairing.run_id == run_id, Pairing.conversation_id == Conversation.conversation_id,
+               Assignment.status.in_(REVIEWABLE))
+        .exists()
+    )
+
+
+def _with_work_to_review(
+    s: Session, run_id: str, query: Select[Any], after_pk: int | None, limit: int
+) -> Sequence[Row[Any]]:
+    """The first `limit` rows of `query` (the run's task conversations after `after_pk`, in
+    `list_conversations` order) with work to review. Checking conversations one by one stops
+    as soon as it has found them, which is quick while work to review is common, and reads
+    the whole run when little is left; so it is tried on the next UNREVIEWED_PROBE
+    conversations only, and when they did not hold enough, the run's reviewable work is
+    collected whole instead, which costs in proportion to how much of it there is."""
+    edge_query = (
+        select(Conversation.id).where(Conversation.run_id == run_id)
+        .order_by(Conversation.id).offset(UNREVIEWED_PROBE - 1).limit(1)
+    )
+    if after_pk is not None:
+        query = query.where(Conversation.id > after_pk)
+        edge_query = edge_query.where(Conversation.id > after_pk)
+    edge = s.scalar(edge_query)
+    probe = query.where(_has_work_to_review(run_id))
+    if edge is not None:
+        probe = probe.where(Conversation.id <= edge)
+    rows = s.execute(probe.limit(limit)).all()
+    if len(rows) == limit or edge is None:
+        return rows
+    return s.execute(query.where(_work_to_review_in(run_id)).limit(limit)).all()
+
+
 class DashboardReaders(StoreAccess):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run_totals = RunTotalsCache()
+
     # Runs ---------------------------------------------------------------------------------
 
     def list_runs(
@@ -341,40 +590,41 @@ class DashboardReaders(StoreAccess):
 
     def run_summary(self, run_id: str) -> dict[str, Any] | None:
         """The run as `list_runs` shows it, plus its assignments and HITs by status, the
-        approval rate, a histogram of task durations, outcomes per hour and how many
-        assignments wait for review. None for an unknown run."""
+        approval rate, a histogram of task durations, outcomes per hour, how many assignments
+        wait for review, and `as_of`: when those were counted. A finished run's are exact; a
+        running run's at most LIVE_REFRESH_SECONDS old (see RunTotalsCache); the run's own
+        row and its bonuses are read afresh every time. None for an unknown run."""
 
         def read(s: Session) -> dict[str, Any] | None:
             run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
             if run is None:
                 return None
-            statuses = _assignment_counts(s, [run_id])[run_id]
-            hits = dict(s.execute(
-                select(Hit.hit_status, func.count()).where(Hit.run_id == run_id).group_by(Hit.hit_status)
-            ).all())
+            totals = self.run_totals.totals(s, run)
+            statuses = totals.counts
             return {
-                **_run_dict(run, statuses, _conversation_counts(s, [run_id])[run_id],
-                            _bonus_totals(s, [run_id])[run_id]),
+                **_run_dict(run, statuses, totals.conversations, _bonus_totals(s, [run_id])[run_id]),
                 "assignments_by_status": dict(statuses),
-                "hits_by_status": hits,
+                "hits_by_status": dict(totals.hits),
                 "approval_rate": _approval_rate(statuses),
-                "durations": _durations(s, run_id),
-                "outcomes_over_time": _outcomes_over_time(s, run),
+                "durations": {"bins": [dict(b) for b in totals.durations["bins"]]},
+                "outcomes_over_time": _outcomes_over_time(run, totals.outcomes_by_hour, time.time()),
                 "unreviewed": _count_in(statuses, REVIEWABLE),
+                "as_of": totals.as_of,
             }
 
         return self._read(read)
 
     def payments_for_run(self, run_id: str) -> dict[str, Any] | None:
         """What a run has paid and owes, base rewards and bonuses apart, with the bonuses
-        awarded but not paid yet (the first UNPAID_BONUS_LIST_CAP). None for an unknown run."""
+        awarded but not paid yet (the first UNPAID_BONUS_LIST_CAP). The base amounts come
+        from the totals `run_summary` keeps, the bonuses from the store. None for an unknown run."""
 
         def read(s: Session) -> dict[str, Any] | None:
-            reward = s.scalar(select(Run.reward_cents).where(Run.run_id == run_id))
-            if reward is None:
+            run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
+            if run is None:
                 return None
             bonuses = _bonus_totals(s, [run_id])[run_id]
-            money = RunMoney(reward, _assignment_counts(s, [run_id])[run_id], bonuses)
+            money = RunMoney(run.reward_cents, self.run_totals.totals(s, run).counts, bonuses)
             unpaid = s.execute(
                 select(Pairing.assignment_id, Pairing.worker_id,
                        Pairing.bonus_amount_cents.label("amount_cents"),
@@ -386,7 +636,7 @@ class DashboardReaders(StoreAccess):
                 .limit(UNPAID_BONUS_LIST_CAP + 1)
             ).all()
             return {
-                "reward_cents": reward,
+                "reward_cents": run.reward_cents,
                 "base_paid_cents": money.base_paid,
                 "base_owed_cents": money.base_owed,
                 "bonus_awarded_cents": bonuses.paid + bonuses.unpaid,
@@ -434,25 +684,24 @@ class DashboardReaders(StoreAccess):
     ) -> dict[str, Any]:
         """A page of a run's task conversations (not onboarding ones) in the order they
         began, each with its message count, its workers and whether any of their work waits
-        for review: two queries a page, whatever the size of the run."""
+        for review: two queries a page, whatever the size of the run (a few more for just
+        the unreviewed ones, see _with_work_to_review)."""
         limit = _page_size(limit)
         query = (
             select(Conversation.id, Conversation.conversation_id, Conversation.started,
                    Conversation.ended, MESSAGE_COUNT.label("message_count"))
             .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION)
             .order_by(Conversation.id)
-            .limit(limit + 1)
         )
-        if after is not None:
-            (after_pk,) = decode_cursor(after, "conversations", int)
-            query = query.where(Conversation.id > after_pk)
-        if unreviewed_only:
-            query = query.where(_has_work_to_review(run_id))
+        after_pk = decode_cursor(after, "conversations", int)[0] if after is not None else None
 
         def read(s: Session) -> dict[str, Any]:
-            rows, next_page = _page(
-                s.execute(query).all(), limit, lambda r: encode_cursor("conversations", r.id)
-            )
+            if unreviewed_only:
+                found = _with_work_to_review(s, run_id, query, after_pk, limit + 1)
+            else:
+                page = query if after_pk is None else query.where(Conversation.id > after_pk)
+                found = s.execute(page.limit(limit + 1)).all()
+            rows, next_page = _page(found, limit, lambda r: encode_cursor("conversations", r.id))
             workers = workers_by_conversation(s, run_id, [r.conversation_id for r in rows]) if rows else {}
             items = []
             for row in rows:
@@ -477,24 +726,23 @@ class DashboardReaders(StoreAccess):
         conversation itself comes back only when it is the last one left. None when nothing
         in the run waits for review."""
         first = (
-            select(Conversation.conversation_id)
-            .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION, _has_work_to_review(run_id))
+            select(Conversation.id, Conversation.conversation_id)
+            .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION)
             .order_by(Conversation.id)
-            .limit(1)
         )
 
         def read(s: Session) -> str | None:
             if after_conversation_id is not None:
-                current = (
-                    select(Conversation.id)
-                    .where(Conversation.run_id == run_id,
-                           Conversation.conversation_id == after_conversation_id)
-                    .scalar_subquery()
+                current = s.scalar(
+                    select(Conversation.id).where(Conversation.run_id == run_id,
+                                                  Conversation.conversation_id == after_conversation_id)
                 )
-                found = s.scalar(first.where(Conversation.id > current))
-                if found is not None:
-                    return found
-            return s.scalar(first)
+                if current is not None:
+                    found = _with_work_to_review(s, run_id, first, current, 1)
+                    if found:
+                        return found[0].conversation_id
+            found = _with_work_to_review(s, run_id, first, None, 1)
+            return found[0].conversation_id if found else None
 
         return self._read(read)
 

@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 
 from datastore import InvalidValue
+from datastore.dashboard import LIVE_REFRESH_SECONDS
 from webapp import charts, formatting
 from webapp.services import services
 from webapp.twins import page, respond
@@ -67,7 +68,7 @@ def run(run_id: str) -> Any:
         abort(400, description=str(exc))
     data = {"run": summary, "conversations": conversations["items"], "next": conversations["next"],
             "payments": handler.payments_for_run(run_id)}
-    return respond("run.html", data, charts=_charts(summary))
+    return respond("run.html", data, charts=_charts(summary), refresh_seconds=LIVE_REFRESH_SECONDS)
 
 
 def _charts(summary: dict[str, Any]) -> dict[str, Any]:

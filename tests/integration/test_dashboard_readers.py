@@ -7,38 +7,18 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 
 from datastore import InvalidValue
 from datastore import dashboard as dashboard_module
 from tests.support.builders import accept, assignment_in, bot_conversations, bulk_writer
+from tests.support.store_probes import T0, statements_on
 
-T0 = 1_713_920_400.0  # 2024-04-24 01:00 UTC: a test's hours stay within one UTC day
 HOUR = 3600.0
-
-
-class Clock:
-    """Stands in for the `time` module inside the store, so a test decides when things happen."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock(T0)
-    for module in ("access", "lifecycle", "worker_admin", "dashboard"):
-        monkeypatch.setattr(f"datastore.{module}.time", clock)
-    return clock
 
 
 def as_json(answer: Any) -> Any:
@@ -56,22 +36,6 @@ def walk(read_page: Callable[[str | None], dict[str, Any]]) -> list[list[dict[st
         after = page["next"]
         if after is None:
             return pages
-
-
-@contextmanager
-def statements_on(engine: Engine) -> Iterator[list[tuple[str, list[Any]]]]:
-    """Collect (SQL, parameter values) of every statement sent to the database meanwhile."""
-    sent: list[tuple[str, list[Any]]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters or ())
-        sent.append((statement, values))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def selects(sent: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
@@ -513,7 +477,9 @@ def test_a_conversations_page_reads_only_that_page_in_a_fixed_few_statements(
     for sql, values in selects(sent):
         if not re.search(r"\b(conversations|pairings|assignments)\b", sql):
             continue
-        limited = re.search(r"\bLIMIT\b", sql) and 31 in values  # the page, plus one to see a next
+        # The page, plus one to see a next; or the unreviewed filter's bounded probe window.
+        limited = re.search(r"\bLIMIT\b", sql) and (
+            31 in values or dashboard_module.UNREVIEWED_PROBE - 1 in values)
         only_the_page = set(page_ids) <= set(values) and len(values) <= len(page_ids) + 3
         assert limited or only_the_page, sql
 
