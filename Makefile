@@ -5,14 +5,26 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint test-sqlite test-postgres chromium
+.PHONY: run test lint test-sqlite test-postgres chromium bench bench-smoke
 
 ## make run: set up .venv, open (or create) the SQLite store, start the main job.
 run: $(VENV)/.runtime
 	$(PY) server.py
 
 ## make test: set up .venv with the dev tools, install chromium if missing, run everything.
-test: $(VENV)/.dev chromium lint test-sqlite test-postgres
+test: $(VENV)/.dev chromium lint bench-smoke test-sqlite test-postgres
+
+## make bench: the three benchmarks at full size; each records its tables in BENCHMARKS.md.
+bench: $(VENV)/.dev
+	$(PY) bench/load.py
+	$(PY) bench/store.py
+	$(PY) bench/webapp.py
+
+## make bench-smoke: the same benchmarks, small; they check correctness only (no times).
+bench-smoke: $(VENV)/.dev
+	env -u PARLEY_DATABASE_URL $(PY) bench/load.py --smoke
+	env -u PARLEY_DATABASE_URL $(PY) bench/store.py --smoke
+	env -u PARLEY_DATABASE_URL $(PY) bench/webapp.py --smoke
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
