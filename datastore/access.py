@@ -6,17 +6,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Insert, Table, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from datastore.engine import open_store, retry_transient, write_lock, writer
+from datastore.engine import open_store, retry_transient, write_slot
 from datastore.errors import InvalidValue, NotFound
+from datastore.hot_path import HotPath, check_holder, hot_path, missing_assignment
 from datastore.models import Assignment, Conversation, Pairing, Run, Worker
 from datastore.records import Record
-from datastore.states import check_assignment_transition
+from datastore.states import transition_needed
 
 T = TypeVar("T")
 
@@ -26,15 +25,15 @@ class StoreAccess:
 
     def __init__(self, run_id: str | None = None, db_url: str | None = None) -> None:
         self.engine: Engine = open_store(db_url)
-        self._writer = writer(self.engine)
-        self._write_lock = write_lock(self.engine)
+        self._write_slot = write_slot(self.engine)
         self.run_id = run_id
         self._known_conversations: dict[tuple[str, str], int] = {}
         self._known_assignments: dict[str, tuple[str, str]] = {}
 
     def _write(self, work: Callable[[Session], T]) -> T:
         def attempt() -> T:
-            with self._write_lock, Session(self._writer, expire_on_commit=False) as session, session.begin():
+            with self._write_slot.connection() as conn, \
+                    Session(bind=conn, expire_on_commit=False) as session, session.begin():
                 return work(session)
 
         return retry_transient(attempt)
@@ -43,7 +42,27 @@ class StoreAccess:
         """One write transaction on a plain connection, for the hot path (SQL expressions,
         no ORM objects): `work` gets the connection, inside BEGIN ... COMMIT."""
         def attempt() -> T:
-            with self._write_lock, self._writer.begin() as conn:
+            with self._write_slot.connection() as conn, conn.begin():
+                return work(conn)
+
+        return retry_transient(attempt)
+
+    def _write_one_statement(self, work: Callable[[Any], T]) -> T:
+        """SQLite only: `work` gets the sqlite3 connection under the store's kept write
+        connection, outside any transaction, to run statements SQLite commits one by one."""
+        def attempt() -> T:
+            with self._write_slot.connection() as conn:
+                raw = conn.connection.driver_connection
+                if raw.in_transaction:  # its statements would wait for a COMMIT nobody sends
+                    raise RuntimeError("the store's write connection was left in a transaction")
+                return work(raw)
+
+        return retry_transient(attempt)
+
+    def _read_rows(self, work: Callable[[Connection], T]) -> T:
+        """One read transaction on a plain connection (the hot path's reads)."""
+        def attempt() -> T:
+            with self.engine.connect() as conn:
                 return work(conn)
 
         return retry_transient(attempt)
@@ -55,11 +74,10 @@ class StoreAccess:
 
         return retry_transient(attempt)
 
-    def _insert_unless_exists(self, table: Table, unique: tuple[str, ...]) -> Insert:
-        """INSERT that does nothing when a row with the same `unique` columns exists
-        (its RETURNING then gives no row): one statement instead of look-then-insert."""
-        dialect_insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
-        return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    @property
+    def _hot(self) -> HotPath:
+        """The statements of the writes made per worker and per message (hot_path.py)."""
+        return hot_path(self.engine.dialect.name)
 
     def _run_id(self, run_id: str | None) -> str:
         run_id = run_id or self.run_id
@@ -80,12 +98,8 @@ class StoreAccess:
     def _get_assignment(session: Session, assignment_id: str, worker_id: str | None = None) -> Assignment:
         assignment = session.get(Assignment, assignment_id, with_for_update=True)
         if assignment is None:
-            raise NotFound(f"there is no assignment {assignment_id!r}")
-        if worker_id is not None and assignment.worker_id != worker_id:
-            raise InvalidValue(
-                f"assignment {assignment_id!r} belongs to worker {assignment.worker_id!r}, "
-                f"not {worker_id!r}"
-            )
+            raise missing_assignment(assignment_id)
+        check_holder(assignment_id, assignment.worker_id, worker_id)
         return assignment
 
     @staticmethod
@@ -98,9 +112,8 @@ class StoreAccess:
     @staticmethod
     def _move(assignment: Assignment, status: str) -> bool:
         """Change the status if the state machine allows it; False when already there."""
-        if assignment.status == status:
+        if not transition_needed(assignment.assignment_id, assignment.status, status):
             return False
-        check_assignment_transition(assignment.assignment_id, assignment.status, status)
         assignment.status = status
         assignment.updated = time.time()
         return True

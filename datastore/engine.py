@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,7 +33,9 @@ WRITE = "parley_write"
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
-_sqlite_write_locks: dict[str, threading.Lock] = {}
+_write_slots: dict[Engine, WriteSlot] = {}
+_inherited: list[object] = []
+"""What a forked child got from its parent and must neither use nor close."""
 
 
 def default_url() -> str:
@@ -68,6 +70,11 @@ def open_store(url: str | None = None) -> Engine:
 def close_stores() -> None:
     """Dispose every cached engine (tests, and processes about to exit)."""
     with _engines_lock:
+        slots = list(_write_slots.values())
+        _write_slots.clear()
+    for slot in slots:
+        slot.close()
+    with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
@@ -77,6 +84,8 @@ def _forget_engines_in_child() -> None:
     # A forked child must not reuse the parent's open connections.
     for engine in _engines.values():
         engine.dispose(close=False)
+    _inherited.extend(_write_slots.values())
+    _write_slots.clear()
 
 
 os.register_at_fork(after_in_child=_forget_engines_in_child)
@@ -138,18 +147,59 @@ def _create_sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def write_lock(engine: Engine) -> AbstractContextManager[object]:
-    """What a write transaction holds in this process while it runs.
+class WriteSlot:
+    """Where this process's write transactions on one store run.
 
-    SQLite has one writer at a time; threads that wait for it inside SQLite sleep in
-    busy-handler steps of up to 100 ms, so under load they wait far longer than the
-    writes take (16 threads: p99 430 ms for 1 ms writes). Queueing them on a lock here
-    hands the store from one to the next at once. Other processes still wait in SQLite.
-    PostgreSQL takes row locks itself: nothing to hold."""
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
+    SQLite has one writer at a time. Threads that wait for it inside SQLite sleep in
+    busy-handler steps of up to 100 ms, so under load they wait far longer than the writes
+    take (16 threads: p99 430 ms for 1 ms writes); queued on a lock here, each hands the
+    store to the next at once, and all of them use one connection kept open, since taking
+    a pooled connection for every write cost as much Python as the write itself
+    (bench/load.py). Other processes still wait in SQLite. PostgreSQL takes row locks
+    itself: each transaction takes a pooled connection, any number at once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = writer(engine)
+        self._serial = engine.dialect.name == "sqlite"
+        self._lock = threading.Lock()
+        self._kept: Connection | None = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection for one write transaction, this process's only one on SQLite."""
+        if not self._serial:
+            with self._engine.connect() as conn:
+                yield conn
+            return
+        with self._lock:
+            conn = self._kept
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._kept = self._engine.connect()
+            try:
+                yield conn
+            except BaseException:
+                if conn.invalidated or conn.in_transaction():  # not fit for the next write
+                    self._drop()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            with suppress(DBAPIError):
+                kept.close()
+
+
+def write_slot(engine: Engine) -> WriteSlot:
+    """The one WriteSlot of `engine` in this process."""
     with _engines_lock:
-        return _sqlite_write_locks.setdefault(str(engine.url), threading.Lock())
+        slot = _write_slots.get(engine)
+        if slot is None:
+            slot = _write_slots[engine] = WriteSlot(engine)
+        return slot
 
 
 def writer(engine: Engine) -> Engine:

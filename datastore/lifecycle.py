@@ -13,16 +13,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, bindparam, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from datastore.access import StoreAccess
-from datastore.errors import IllegalTransition, InvalidValue, NotFound
-from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
+from datastore.errors import IllegalTransition, InvalidValue
+from datastore.hot_path import check_holder
+from datastore.models import Run
 from datastore.models_review import OnboardingResult
 from datastore.money import to_cents
 from datastore.states import AssignmentStatus as S
@@ -47,22 +46,16 @@ def _epoch(value: Any) -> float:
     return float(value)
 
 
-@dataclass(frozen=True)
-class MessageStatements:
-    insert: ReturningInsert[tuple[int]]
-    insert_unless_sent: Insert
-    find_sent: Select[tuple[int]]
-
-
-def _owner(assignment: Assignment) -> tuple[str, str]:
-    return assignment.run_id, assignment.worker_id
+def _as_json(value: Any, what: str) -> str:
+    """`value` as JSON text, or InvalidValue when it cannot be stored as JSON."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue(f"{what} cannot be stored as JSON: {exc}") from None
 
 
 def _json_ready(value: Any, what: str) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValue(f"{what} cannot be stored as JSON: {exc}") from None
+    _as_json(value, what)
     return value
 
 
@@ -148,20 +141,8 @@ class LifecycleWriters(StoreAccess):
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidValue(f"not a HIT description from MTurk: missing or bad {exc}") from None
 
-        def write(s: Session) -> None:
-            self._get_run(s, run_id)
-            now = time.time()
-            row = s.get(Hit, hit_id, with_for_update=True)
-            if row is None:
-                s.add(Hit(hit_id=hit_id, run_id=run_id, created=now, updated=now, **values))
-                return
-            if row.run_id != run_id:
-                raise InvalidValue(f"HIT {hit_id!r} belongs to run {row.run_id!r}, not {run_id!r}")
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.updated = now
-
-        self._write(write)
+        now = time.time()
+        self._write_rows(lambda conn: self._hot.record_hit(conn, run_id, hit_id, values, now))
 
     # One worker's assignment ---------------------------------------------------------------
 
@@ -173,37 +154,8 @@ class LifecycleWriters(StoreAccess):
         if not assignment_id:
             raise InvalidValue("an assignment id must not be empty")
 
-        def write(s: Session) -> None:
-            hit = s.get(Hit, hit_id)
-            if hit is None:
-                raise NotFound(f"there is no HIT {hit_id!r}")
-            if run_id is not None and hit.run_id != run_id:
-                raise InvalidValue(f"HIT {hit_id!r} belongs to run {hit.run_id!r}, not {run_id!r}")
-            existing = s.get(Assignment, assignment_id)
-            if existing is not None:
-                if existing.worker_id != worker_id or existing.hit_id != hit_id:
-                    raise InvalidValue(
-                        f"assignment {assignment_id!r} was already accepted by worker "
-                        f"{existing.worker_id!r} on HIT {existing.hit_id!r}"
-                    )
-                return
-            self._ensure_worker(s, worker_id)
-            now = time.time()
-            s.add(
-                Assignment(
-                    assignment_id=assignment_id,
-                    hit_id=hit_id,
-                    run_id=hit.run_id,
-                    worker_id=worker_id,
-                    status=S.ACCEPTED,
-                    accepted=now,
-                    updated=now,
-                )
-            )
-            s.flush()
-            s.add(Pairing(assignment_id=assignment_id, worker_id=worker_id, run_id=hit.run_id))
-
-        self._write(write)
+        self._write_rows(lambda conn: self._hot.accept(conn, worker_id, assignment_id, hit_id, run_id,
+                                                       time.time()))
 
     def log_start_onboard(self, worker_id: str, assignment_id: str, conversation_id: str) -> None:
         def write(s: Session) -> None:
@@ -264,15 +216,16 @@ class LifecycleWriters(StoreAccess):
     ) -> None:
         """The worker was paired into `conversation_id` (as role `agent_id`)."""
 
-        def write(s: Session) -> None:
-            assignment = self._get_assignment(s, assignment_id, worker_id)
-            if self._move(assignment, S.IN_TASK):
-                self._ensure_conversation(s, assignment.run_id, conversation_id)
-                pairing = self._get_pairing(s, assignment_id)
-                pairing.task_start, pairing.conversation_id = time.time(), conversation_id
-                pairing.agent_id = agent_id
+        now = time.time()
 
-        self._write(write)
+        def write(conn: Connection) -> None:
+            moved = self._hot.move(conn, assignment_id, worker_id, S.IN_TASK, now)
+            if moved is not None:
+                self._hot.ensure_conversation(conn, moved.run_id, conversation_id, now)
+                self._hot.set_pairing(conn, assignment_id, task_start=now,
+                                      conversation_id=conversation_id, agent_id=agent_id)
+
+        self._write_rows(write)
 
     def log_complete_assignment(
         self,
@@ -325,21 +278,20 @@ class LifecycleWriters(StoreAccess):
         self._write(write)
 
     def _set_status(self, worker_id: str | None, assignment_id: str, status: str) -> None:
-        self._write(lambda s: self._move(self._get_assignment(s, assignment_id, worker_id), status))
+        now = time.time()
+        self._write_rows(lambda conn: self._hot.move(conn, assignment_id, worker_id, status, now))
 
     def _end_task(
         self, worker_id: str, assignment_id: str, status: str, approve_time: float | None = None
     ) -> None:
-        def write(s: Session) -> None:
-            assignment = self._get_assignment(s, assignment_id, worker_id)
-            if self._move(assignment, status):
-                if approve_time is not None:
-                    assignment.approve_time = approve_time
-                pairing = self._get_pairing(s, assignment_id)
-                if pairing.task_start is not None and pairing.task_end is None:
-                    pairing.task_end = time.time()
+        now = time.time()
+        also = {"approve_time": approve_time} if approve_time is not None else {}
 
-        self._write(write)
+        def write(conn: Connection) -> None:
+            if self._hot.move(conn, assignment_id, worker_id, status, now, **also) is not None:
+                self._hot.end_task_time(conn, assignment_id, now)
+
+        self._write_rows(write)
 
     # Bonuses and notes -------------------------------------------------------------------
 
@@ -402,7 +354,7 @@ class LifecycleWriters(StoreAccess):
         """
         if not isinstance(message, dict):
             raise InvalidValue("a message must be a dict (an act)")
-        _json_ready(message, "the message")
+        payload_json = _as_json(message, "the message")
         if client_msg_id is not None and assignment_id is None:
             raise InvalidValue("a client message id needs the assignment it came from")
         if not sender_id:
@@ -414,38 +366,18 @@ class LifecycleWriters(StoreAccess):
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
                "turn_index": turn_index, "payload": message, "created": time.time()}
-        statements = self._message_statements
-
-        def write(conn: Connection) -> LoggedMessage:
-            if client_msg_id is None:
-                return LoggedMessage(conn.execute(statements.insert, row).scalar_one(), True)
-            new_id = conn.execute(statements.insert_unless_sent, row).scalar()
-            if new_id is not None:
-                return LoggedMessage(new_id, True)
-            earlier = conn.execute(statements.find_sent, {"a": assignment_id, "c": client_msg_id})
-            return LoggedMessage(earlier.scalar_one(), False)
-
-        return self._write_rows(write)
-
-    @cached_property
-    def _message_statements(self) -> MessageStatements:
-        """log_message's statements, built once per handler: building and caching a statement
-        per call cost more than executing it."""
-        table = Message.__table__
-        return MessageStatements(
-            insert=insert(table).returning(table.c.id),
-            insert_unless_sent=self._insert_unless_exists(table, ("assignment_id", "client_msg_id"))
-            .returning(table.c.id),
-            find_sent=select(table.c.id).where(table.c.assignment_id == bindparam("a"),
-                                               table.c.client_msg_id == bindparam("c")),
-        )
+        fast = self._hot.sqlite_messages
+        if fast is not None:
+            return LoggedMessage(*self._write_one_statement(lambda raw: fast.add(raw, row, payload_json)))
+        return LoggedMessage(*self._write_rows(lambda conn: self._hot.add_message(conn, row)))
 
     def _conversation_pk(self, run_id: str, conversation_id: str) -> int:
         """The conversation's row id, created if new; remembered, since it never changes."""
         key = (run_id, conversation_id)
         pk = self._known_conversations.get(key)
         if pk is None:
-            pk = self._write(lambda s: self._ensure_conversation(s, run_id, conversation_id).id)
+            now = time.time()
+            pk = self._write_rows(lambda conn: self._hot.ensure_conversation(conn, run_id, conversation_id, now))
             self._known_conversations[key] = pk
         return pk
 
@@ -454,20 +386,21 @@ class LifecycleWriters(StoreAccess):
         An assignment's run and worker never change, so each is checked once."""
         owner = self._known_assignments.get(assignment_id)
         if owner is None:
-            owner = self._read(lambda s: _owner(self._get_assignment(s, assignment_id)))
-            self._known_assignments[assignment_id] = owner
-        if worker_id is not None and owner[1] != worker_id:
-            raise InvalidValue(f"assignment {assignment_id!r} belongs to worker {owner[1]!r}, not {worker_id!r}")
+            row = self._read_rows(lambda conn: self._hot.assignment_of(conn, assignment_id, None,
+                                                                       for_update=False))
+            owner = self._known_assignments[assignment_id] = (row.run_id, row.worker_id)
+        check_holder(assignment_id, owner[1], worker_id)
         if owner[0] != run_id:
             raise InvalidValue(f"assignment {assignment_id!r} is not part of run {run_id!r}")
 
     def log_end_conversation(self, run_id: str, conversation_id: str) -> None:
-        def write(s: Session) -> None:
-            conversation = self._ensure_conversation(s, run_id, conversation_id)
-            if conversation.ended is None:
-                conversation.ended = time.time()
+        now = time.time()
 
-        self._write(write)
+        def write(conn: Connection) -> None:
+            pk = self._hot.ensure_conversation(conn, run_id, conversation_id, now)
+            conn.execute(self._hot.end_conversation, {"pk": pk, "now": now})
+
+        self._write_rows(write)
 
     def save_world_data(
         self,
@@ -483,24 +416,6 @@ class LifecycleWriters(StoreAccess):
         if not isinstance(prepped_save_data, dict):
             raise InvalidValue("world data must be a dict with 'custom_data' and/or 'worker_data'")
         _json_ready(prepped_save_data, "the world data")
-        worker_data = prepped_save_data.get("worker_data") or {}
-
-        def write(s: Session) -> None:
-            conversation: Conversation = self._ensure_conversation(s, run_id, conversation_id)
-            if "custom_data" in prepped_save_data:
-                conversation.custom_data = prepped_save_data["custom_data"]
-            for worker_id, data in worker_data.items():
-                pairing = s.scalar(
-                    select(Pairing).where(
-                        Pairing.run_id == run_id,
-                        Pairing.conversation_id == conversation_id,
-                        Pairing.worker_id == worker_id,
-                    )
-                )
-                if pairing is None:
-                    raise NotFound(
-                        f"worker {worker_id!r} has no part in conversation {conversation_id!r}"
-                    )
-                pairing.world_data = data
-
-        self._write(write)
+        now = time.time()
+        self._write_rows(lambda conn: self._hot.save_world(conn, run_id, conversation_id,
+                                                           prepped_save_data, now))

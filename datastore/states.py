@@ -88,6 +88,15 @@ def check_assignment_transition(assignment_id: str, current: str, new: str) -> N
         )
 
 
+def transition_needed(assignment_id: str, current: str, new: str) -> bool:
+    """False when the assignment already is `new` (writing a status again is a no-op, so
+    retries are harmless), True when `current` → `new` is allowed; raises otherwise."""
+    if current == new:
+        return False
+    check_assignment_transition(assignment_id, current, new)
+    return True
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

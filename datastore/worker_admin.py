@@ -180,10 +180,8 @@ class WorkerAdmin(StoreAccess):
         return self._write(write)
 
     def get_blocks_for_worker(self, worker_id: str, *, active_only: bool = True) -> list[Record]:
-        query = select(Block).where(Block.worker_id == worker_id).order_by(Block.id)
-        if active_only:
-            query = query.where(Block.revoked.is_(None))
-        return self._read(lambda s: [_row_record(b) for b in s.scalars(query)])
+        query = self._hot.active_blocks if active_only else self._hot.blocks
+        return self._read_rows(lambda conn: records(conn.execute(query, {"worker_id": worker_id})))
 
     # Working time ------------------------------------------------------------------------
 
@@ -193,17 +191,8 @@ class WorkerAdmin(StoreAccess):
             raise InvalidValue("working time must be 0 seconds or more")
         day = day or utc_day()
 
-        def write(s: Session) -> float:
-            self._ensure_worker(s, worker_id)
-            row = s.get(WorkingTime, (worker_id, day), with_for_update=True)
-            if row is None:
-                row = _insert_or_get(
-                    s, WorkingTime(worker_id=worker_id, day=day, seconds=0.0),
-                    lambda: s.get(WorkingTime, (worker_id, day), with_for_update=True))
-            row.seconds += seconds
-            return row.seconds
-
-        return self._write(write)
+        now = time.time()
+        return self._write_rows(lambda conn: self._hot.add_time(conn, worker_id, day, seconds, now))
 
     def get_working_time(self, worker_id: str, day: str | None = None) -> float:
         day = day or utc_day()
