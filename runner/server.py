@@ -85,6 +85,15 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
     live = Blueprint("live", __name__, template_folder="templates", static_folder="static",
                      static_url_path="/live-static")
 
+    @live.before_request
+    def refuse_compression() -> None:
+        # Chat frames are a few hundred bytes: compressing them saves little on the wire and
+        # costs a zlib stream per direction per socket, about 7 % of the runner's time at a
+        # thousand workers (bench/load.py). simple-websocket accepts whatever compression the
+        # page offers, so the offer is taken out of the request before its handshake.
+        if request.endpoint == "live.worker_socket":
+            request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
     @live.get("/task/<run_id>")
     def task_page(run_id: str):  # type: ignore[no-untyped-def]
         manager = hub.get(run_id)
