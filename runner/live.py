@@ -90,7 +90,7 @@ class WorkerSession:
         """When a frame last went to the page: a page that heard nothing for a while gets a heartbeat."""
         self._ws: Any = None
         self._frames: list[dict[str, Any]] = []
-        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.RLock()
 
     @property

@@ -24,6 +24,8 @@ from runner.tasks import Task
 
 log = logging.getLogger("parley.runner")
 
+SUBMIT_GRACE_SECONDS = 30.0
+"""At the end of a run, how long to wait for workers whose task ended to press Done."""
 MAX_PARLEYS_AFTER_LEAVE = 50
 """A world that ignores leave messages is stopped after this many more turns."""
 
@@ -55,6 +57,8 @@ class TaskManager:
         """Set once the run has ended and its end is in the store (what `wait()` waits for)."""
         self._closing = threading.Event()
         """Set as the run starts to end: from then on nobody is let in or paired."""
+        self._stopping = threading.Event()
+        """Set by shutdown(): the end of the run waits for nobody."""
         self._lock = threading.RLock()
         self._pool: list[WorkerSession] = []
         self._started = 0
@@ -85,6 +89,7 @@ class TaskManager:
 
     def shutdown(self) -> None:
         """Stop the run now (Ctrl-C): tell live workers, end the run as stopped."""
+        self._stopping.set()
         self._finish_run(status="stopped")
 
     def _finish_run(self, status: str = "completed") -> None:
@@ -100,6 +105,8 @@ class TaskManager:
                 session.left = "expired"
                 session.wake()
                 session.set_state("expired", FULL_TEXT)
+            if status == "completed":
+                self._wait_for_submissions()
             try:
                 self.provider.cleanup()
             except Refused as exc:
@@ -108,6 +115,22 @@ class TaskManager:
             self._stop.set()
         finally:
             self.finished.set()
+
+    def _wait_for_submissions(self) -> None:
+        """The last conversation has ended, but its workers press Done a moment later: a run
+        that ended at once would leave them nothing to submit to. Wait, up to
+        SUBMIT_GRACE_SECONDS, while any worker whose task ended is still on their page, unless
+        the run is being stopped (Ctrl-C)."""
+        deadline = time.monotonic() + SUBMIT_GRACE_SECONDS
+        while time.monotonic() < deadline and any(
+                self._may_still_submit(s) for s in list(self.sessions.values())):
+            if self._stopping.wait(0.05):
+                return
+
+    def _may_still_submit(self, session: WorkerSession) -> bool:
+        away = time.monotonic() - session.last_seen
+        return session.state in ("done", "partner_disconnect") and (
+            session.connected or away < self.options.disconnect_timeout)
 
     # Accepting a worker ----------------------------------------------------------------
 
@@ -147,7 +170,6 @@ class TaskManager:
 
     def _check_worker_may_start(self, worker_id: str) -> None:
         options, sandbox = self.options, self.provider.is_sandbox
-        live = [s for s in self.sessions.values() if s.state in LIVE and not s.left]
         for block in self.handler.get_blocks_for_worker(worker_id):
             if block["is_sandbox"] == sandbox and (
                     block["kind"] == "hard" or block["qualification_id"] in self._blocking_qual_ids()):
@@ -159,12 +181,16 @@ class TaskManager:
                 q["name"] == options.unique_qual_name and q["is_sandbox"] == sandbox
                 for q in self.handler.get_worker_qualifications(worker_id)):
             raise Refused("You have already done a task of this kind; each worker may do it only once.")
-        mine = sum(1 for s in live if s.worker_id == worker_id)
-        if options.allowed_conversations and mine >= options.allowed_conversations:
-            raise Refused(f"You already have {mine} of these tasks open; finish "
-                          f"{'it' if mine == 1 else 'one'} before starting another.")
-        if options.max_connections and len(live) >= options.max_connections:
-            raise Refused("Too many workers are on this task right now. Please try again in a few minutes.")
+        if options.allowed_conversations or options.max_connections:
+            # Only with a limit to check: a scan of every session per arrival costs the whole
+            # run's other threads their turn when a thousand are live (bench/load.py).
+            live = [s for s in self.sessions.values() if s.state in LIVE and not s.left]
+            mine = sum(1 for s in live if s.worker_id == worker_id)
+            if options.allowed_conversations and mine >= options.allowed_conversations:
+                raise Refused(f"You already have {mine} of these tasks open; finish "
+                              f"{'it' if mine == 1 else 'one'} before starting another.")
+            if options.max_connections and len(live) >= options.max_connections:
+                raise Refused("Too many workers are on this task right now. Please try again in a few minutes.")
         if options.max_time and self.handler.get_working_time(worker_id) >= options.max_time:
             raise Refused("You have reached today's time limit for this task. Thank you; "
                           "please come back tomorrow.")
@@ -306,8 +332,9 @@ class TaskManager:
             self.provider.launch(self.task.humans_per_conversation)
         self._try_pairing()
         with self._lock:
-            if self._conversations_needed() <= 0 and self._active == 0:
-                self._finish_run()
+            last = self._conversations_needed() <= 0 and self._active == 0
+        if last:  # not under the lock: the end of a run waits for its last workers to submit
+            self._finish_run()
 
     def _run_world(self, world: Any, conversation: LiveConversation) -> None:
         extra_turns = 0

@@ -192,9 +192,10 @@ def test_a_worker_who_closes_the_tab_mid_conversation_is_disconnected_and_the_pa
     expect(alice.locator("#parley-banner")).to_have_text(re.compile("^Your partner left the conversation"),
                                                           timeout=15_000)
     expect(alice.locator("#parley-input textarea")).to_be_disabled()
-    assert runner.manager.wait(10)
     assert statuses(runner) == {"W1": "partner_disconnect", "W2": "disconnect"}
-    submit(alice)  # what she did is still hers to submit
+    submit(alice)  # what she did is still hers to submit, and the run waits for it
+    assert runner.manager.wait(10)
+    assert statuses(runner) == {"W1": "submitted", "W2": "disconnect"}
 
 
 # The reviewer -----------------------------------------------------------------------------

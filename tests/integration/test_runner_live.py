@@ -1,10 +1,12 @@
 """The runner end to end over real websockets: pairing, relaying, store-then-ack,
 resend and replay after reconnects, and every way a worker can leave."""
+import json
 import time
 
 import pytest
+from websockets.sync.client import connect
 
-from tests.support.live_runner import LiveRunner
+from tests.support.live_runner import LiveRunner, fetch
 
 
 @pytest.fixture
@@ -93,11 +95,13 @@ def test_a_worker_who_stays_away_is_disconnected_and_the_partner_told(store_url)
         bob.close()
         state = alice.wait_state("partner_disconnect")
         assert "partner left" in state["text"]
-        assert runner.manager.wait(10)
         h = runner.handler
         statuses = {w["worker_id"]: w["status"]
                     for w in h.get_full_conversation_data(runner.run_id, "t_1", False)["workers"]}
         assert statuses == {"W1": "partner_disconnect", "W2": "disconnect"}
+        alice.send_frame({"type": "done"})  # the run waits for her to submit what she did
+        alice.wait_state("submitted")
+        assert runner.manager.wait(10)
     finally:
         runner.stop()
 
@@ -121,6 +125,8 @@ def test_a_worker_who_does_not_answer_in_time_times_out(store_url):
         bob.wait_state("partner_disconnect")
         statuses = {p["worker_id"]: p["status"] for p in runner.handler.get_pairings_for_run(runner.run_id)}
         assert statuses == {"W1": "timeout", "W2": "partner_disconnect"}
+        bob.send_frame({"type": "done"})
+        bob.wait_state("submitted")
         assert runner.manager.wait(10)
     finally:
         runner.stop()
@@ -163,3 +169,68 @@ def test_heartbeats_go_only_to_pages_that_have_heard_nothing_for_a_beat(store_ur
             assert 2 <= len(beats) <= 4, worker.frames[start:]
     finally:
         runner.stop()
+
+
+def test_a_page_that_offers_compression_gets_an_uncompressed_socket_that_works(runner):
+    # Browsers offer permessage-deflate; for frames this small it only costs the runner a
+    # zlib stream per direction per socket, so the runner declines it.
+    page = fetch(runner.link("W1"))
+    config = page.config
+    with connect(config["ws_path"], compression="deflate", open_timeout=10) as ws:
+        assert ws.response.status_code == 101
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        assert ws.protocol.extensions == []
+        ws.send(json.dumps({"type": "hello", "token": config["token"], "last_seq": 0}))
+        welcome = json.loads(ws.recv(timeout=10))
+        assert welcome["type"] == "welcome" and welcome["state"] == "waiting"
+
+
+def chat_to_the_end(alice, bob):
+    alice.say("hello bob")
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hello bob")
+    bob.say("hi alice")
+    alice.say("bye")
+    for worker in (alice, bob):
+        worker.wait_state("done")
+
+
+def test_the_run_ends_only_once_the_last_workers_have_pressed_done(runner):
+    # The run has all its conversations when the last world ends, but its workers press
+    # Done a moment later; ending the run at once left them nothing to submit to.
+    alice, bob = pair(runner)
+    chat_to_the_end(alice, bob)
+    alice.send_frame({"type": "done"})
+    alice.wait_state("submitted")
+    time.sleep(1.0)
+    assert not runner.manager.finished.is_set()
+    bob.send_frame({"type": "done"})
+    bob.wait_state("submitted")
+    assert runner.manager.wait(10)
+    statuses = {w["agent_id"]: w["status"]
+                for w in runner.handler.get_full_conversation_data(runner.run_id, "t_1", False)["workers"]}
+    assert statuses == {"Alice": "submitted", "Bob": "submitted"}
+
+
+def test_a_worker_who_leaves_without_pressing_done_does_not_hold_the_run_open(store_url):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, disconnect_timeout=1.0)
+    try:
+        alice, bob = pair(runner)
+        chat_to_the_end(alice, bob)
+        alice.send_frame({"type": "done"})
+        alice.wait_state("submitted")
+        bob.close()  # the tab is closed on the "press Done" screen
+        assert runner.manager.wait(10)
+        statuses = {w["agent_id"]: w["status"]
+                    for w in runner.handler.get_full_conversation_data(runner.run_id, "t_1", False)["workers"]}
+        assert statuses == {"Alice": "submitted", "Bob": "completed"}
+    finally:
+        runner.stop()
+
+
+def test_stopping_the_run_does_not_wait_for_workers_to_press_done(runner):
+    alice, bob = pair(runner)
+    chat_to_the_end(alice, bob)
+    assert not runner.manager.wait(1.0)  # both still on the "press Done" screen
+    runner.manager.shutdown()  # Ctrl-C
+    assert runner.manager.wait(5)
+    assert runner.handler.get_run_data(runner.run_id)["status"] == "completed"
