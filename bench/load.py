@@ -2,8 +2,8 @@
 talking to it over real websockets, in pairs, the way the chat page does.
 
 Each worker loads its task page over HTTP, says hello on the websocket, sends heartbeats,
-and, once every worker of the step is in a conversation, takes turns with its partner:
-a message, think time, the partner's answer, ... B ends with "bye"; both press done.
+and, once paired, takes turns with its partner: a message, think time, the partner's
+answer, ... B ends with "bye"; both press done.
 
 Reported per step: workers connected, conversations completed, messages sent / acked /
 relayed / stored (stored is counted in the database after the run), lost (acked but not
@@ -13,6 +13,7 @@ process's CPU, RSS and threads.
 
     python bench/load.py                      # steps 50 200 500 1000, recorded in BENCHMARKS.md
     python bench/load.py --workers 200 --think 1
+    python bench/load.py --workers 1000 1000 1000 --name load-1000-runs   # one step, three times
     python bench/load.py --smoke              # 50 workers; exits 1 on any loss or duplicate
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ from bench.store import stored_messages  # noqa: E402
 TASK = ROOT / "bench" / "tasks" / "relay_chat"
 CONFIG = re.compile(r'<script id="parley-config" type="application/json">(.*?)</script>', re.S)
 LINK = re.compile(r"worker link: (\S+)")
-SERVER = re.compile(r"Chat server at (\S+)")
+PY_SPY = Path(sys.executable).parent / "py-spy"
 
 
 @dataclass
@@ -285,7 +286,7 @@ class Runner:
 def profile(pid: int, plan: Plan) -> subprocess.Popen[bytes]:
     out = RESULTS / f"load-{plan.workers}.profile.txt"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "100", "--gil",
+    return subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "100", "--gil",
                              "--output", str(out), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -308,18 +309,23 @@ async def drive(plan: Plan, links: list[str]) -> Tally:
 
 
 def run_step(plan: Plan, workdir: Path) -> dict[str, Any]:
-    db_url = plan.db or f"sqlite:///{workdir / f'load-{plan.workers}.db'}"
+    # A new file per step, also when a step is repeated (--workers 1000 1000 1000).
+    db_url = plan.db or f"sqlite:///{workdir / f'load-{plan.workers}-{time.time_ns()}.db'}"
     runner = Runner(plan, db_url)
-    runner.wait_ready()
-    runner.sample_while_running()
-    profiler = profile(runner.process.pid, plan) if plan.profile else None
-    client = psutil.Process()
-    client.cpu_percent()
-    started = time.monotonic()
-    tally = asyncio.run(drive(plan, runner.links))
-    elapsed = time.monotonic() - started
-    client_cpu = client.cpu_percent()
-    exit_code = runner.finish()
+    try:
+        runner.wait_ready()
+        runner.sample_while_running()
+        profiler = profile(runner.process.pid, plan) if plan.profile else None
+        client = psutil.Process()
+        client.cpu_percent()
+        started = time.monotonic()
+        tally = asyncio.run(drive(plan, runner.links))
+        elapsed = time.monotonic() - started
+        client_cpu = client.cpu_percent()
+        exit_code = runner.finish()
+    finally:
+        if runner.process.poll() is None:  # the step failed: leave no runner behind
+            runner.process.kill()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"load-{plan.workers}.runner.log").write_text("\n".join(runner.output) + "\n")
     if profiler is not None:
@@ -386,7 +392,7 @@ def row(result: dict[str, Any]) -> list[Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, nargs="+", default=[50, 200, 500, 1000],
-                        help="simulated workers per step (even numbers)")
+                        help="simulated workers per step (even numbers; repeat one to run it again)")
     parser.add_argument("--messages", type=int, default=20, help="messages each worker sends")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time in seconds")
     parser.add_argument("--arrivals", type=float, default=25.0, help="workers arriving per second")
