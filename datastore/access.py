@@ -47,18 +47,6 @@ class StoreAccess:
 
         return retry_transient(attempt)
 
-    def _write_one_statement(self, work: Callable[[Any], T]) -> T:
-        """SQLite only: `work` gets the sqlite3 connection under the store's kept write
-        connection, outside any transaction, to run statements SQLite commits one by one."""
-        def attempt() -> T:
-            with self._write_slot.connection() as conn:
-                raw = conn.connection.driver_connection
-                if raw.in_transaction:  # its statements would wait for a COMMIT nobody sends
-                    raise RuntimeError("the store's write connection was left in a transaction")
-                return work(raw)
-
-        return retry_transient(attempt)
-
     def _read_rows(self, work: Callable[[Connection], T]) -> T:
         """One read transaction on a plain connection (the hot path's reads)."""
         def attempt() -> T:

@@ -178,7 +178,7 @@ class WriteSlot:
             try:
                 yield conn
             except BaseException:
-                if conn.invalidated or conn.in_transaction():  # not fit for the next write
+                if not _fit_for_next_write(conn):
                     self._drop()
                 raise
 
@@ -191,6 +191,15 @@ class WriteSlot:
         if kept is not None:
             with suppress(DBAPIError):
                 kept.close()
+
+
+def _fit_for_next_write(conn: Connection) -> bool:
+    """After an error: whether the kept connection is outside any transaction, also in the
+    driver (a COMMIT that failed leaves sqlite3's transaction open while SQLAlchemy's has
+    ended; a pooled connection would be rolled back on its return to the pool)."""
+    if conn.closed or conn.invalidated or conn.in_transaction():
+        return False
+    return not conn.connection.driver_connection.in_transaction
 
 
 def write_slot(engine: Engine) -> WriteSlot:

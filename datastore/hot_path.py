@@ -10,15 +10,12 @@ an assignment must belong to the worker named, a HIT to the run named.
 """
 from __future__ import annotations
 
-import sqlite3
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, and_, bindparam, case, insert, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 
 from datastore.errors import InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
@@ -116,7 +113,6 @@ class HotPath:
             dialect, m, "assignment_id", "client_msg_id").returning(m.c.id)
         self.sent_message = select(m.c.id).where(
             m.c.assignment_id == bindparam("a_id"), m.c.client_msg_id == bindparam("cid"))
-        self.sqlite_messages = SqliteMessages(self) if dialect == "sqlite" else None
         upsert = _upsert(dialect)(t)
         self.add_working_time = upsert.on_conflict_do_update(
             index_elements=[t.c.worker_id, t.c.day],
@@ -254,42 +250,3 @@ class HotPath:
         # None: another process created it between the look and the insert.
         return int(pk if pk is not None else conn.execute(self.conversation_pk, key).scalar_one())
 
-
-class SqliteMessages:
-    """SQLite only: a message as one INSERT that SQLite commits by itself (autocommit), run on
-    the store's kept write connection (engine.WriteSlot) straight through the sqlite3 module.
-    That is one call into SQLite, so one release of the GIL, instead of three (BEGIN, INSERT,
-    COMMIT) and SQLAlchemy's Python around each: on a busy runner, every release of the GIL
-    is a wait to win it back from the other threads (BENCHMARKS.md). The statements are the
-    ones HotPath builds, compiled once for SQLite."""
-
-    def __init__(self, hot: HotPath) -> None:
-        dialect = sqlite.dialect()
-        unless_sent = hot.add_message_unless_sent.compile(dialect=dialect, column_keys=list(MESSAGE_COLUMNS))
-        plain = hot.add_message_stmt.compile(dialect=dialect, column_keys=list(MESSAGE_COLUMNS))
-        sent = hot.sent_message.compile(dialect=dialect)
-        self._unless_sent, self._plain, self._sent = unless_sent.string, plain.string, sent.string
-        self._order = tuple(unless_sent.positiontup or ())
-        if self._order != tuple(plain.positiontup or ()) or tuple(sent.positiontup or ()) != ("a_id", "cid"):
-            raise AssertionError("the message statements' parameters are not in the expected order")
-
-    def add(self, raw: sqlite3.Connection, row: dict[str, Any], payload_json: str) -> tuple[int, bool]:
-        """HotPath.add_message, on the sqlite3 connection of the kept write connection, which
-        must not be in a transaction; `payload_json` is the row's payload as JSON text."""
-        values = tuple(payload_json if name == "payload" else row[name] for name in self._order)
-        if row["client_msg_id"] is None:
-            return self._one(raw, self._plain, values), True
-        new_id = self._one(raw, self._unless_sent, values)
-        if new_id is not None:
-            return new_id, True
-        return self._one(raw, self._sent, (row["assignment_id"], row["client_msg_id"])), False
-
-    @staticmethod
-    def _one(raw: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> Any:
-        try:
-            # fetchall: the statement runs to its end, so its COMMIT is done (or its error
-            # raised) before this returns.
-            found = raw.execute(sql, values).fetchall()
-        except sqlite3.Error as exc:  # as SQLAlchemy would raise it, so callers treat it alike
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-        return found[0][0] if found else None

@@ -354,7 +354,7 @@ class LifecycleWriters(StoreAccess):
         """
         if not isinstance(message, dict):
             raise InvalidValue("a message must be a dict (an act)")
-        payload_json = _as_json(message, "the message")
+        _as_json(message, "the message")
         if client_msg_id is not None and assignment_id is None:
             raise InvalidValue("a client message id needs the assignment it came from")
         if not sender_id:
@@ -366,9 +366,6 @@ class LifecycleWriters(StoreAccess):
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
                "turn_index": turn_index, "payload": message, "created": time.time()}
-        fast = self._hot.sqlite_messages
-        if fast is not None:
-            return LoggedMessage(*self._write_one_statement(lambda raw: fast.add(raw, row, payload_json)))
         return LoggedMessage(*self._write_rows(lambda conn: self._hot.add_message(conn, row)))
 
     def _conversation_pk(self, run_id: str, conversation_id: str) -> int:
