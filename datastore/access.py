@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from datastore.engine import open_store, retry_transient, write_slot
 from datastore.errors import InvalidValue, NotFound
 from datastore.hot_path import HotPath, check_holder, hot_path, missing_assignment
-from datastore.models import Assignment, Conversation, Pairing, Run, Worker
+from datastore.models import Assignment, Pairing, Run
 from datastore.records import Record
 from datastore.states import transition_needed
 
@@ -106,40 +106,9 @@ class StoreAccess:
         assignment.updated = time.time()
         return True
 
-    @staticmethod
-    def _ensure_worker(session: Session, worker_id: str) -> Worker:
-        if not worker_id:
-            raise InvalidValue("a worker id must not be empty")
-        worker = session.get(Worker, worker_id)
-        if worker is None:
-            worker = _insert_or_get(
-                session,
-                Worker(worker_id=worker_id, first_seen=time.time()),
-                lambda: session.get(Worker, worker_id),
-            )
-        return worker
-
-    @staticmethod
-    def _ensure_conversation(session: Session, run_id: str, conversation_id: str) -> Conversation:
-        if not conversation_id:
-            raise InvalidValue("a conversation id must not be empty")
-
-        def find() -> Conversation | None:
-            return session.scalar(
-                select(Conversation).where(
-                    Conversation.run_id == run_id, Conversation.conversation_id == conversation_id
-                )
-            )
-
-        found = find()
-        if found is not None:
-            return found
-        StoreAccess._get_run(session, run_id)
-        return _insert_or_get(
-            session,
-            Conversation(run_id=run_id, conversation_id=conversation_id, started=time.time()),
-            find,
-        )
+    def _ensure_worker(self, session: Session, worker_id: str) -> None:
+        """The worker's row, created if new, inside the session's transaction."""
+        self._hot.ensure_worker(session.connection(), worker_id, time.time())
 
 
 def _insert_or_get(session: Session, row: T, find: Callable[[], T | None]) -> T:

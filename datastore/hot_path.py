@@ -33,11 +33,6 @@ WORKING_TIME: Table = WorkingTime.__table__  # type: ignore[assignment]
 BLOCKS: Table = Block.__table__  # type: ignore[assignment]
 
 
-MESSAGE_COLUMNS = ("conversation_pk", "sender_id", "worker_id", "assignment_id", "client_msg_id",
-                   "turn_index", "payload", "created")
-"""What a message row is written with (its id comes from the store)."""
-
-
 def missing_assignment(assignment_id: str) -> NotFound:
     return NotFound(f"there is no assignment {assignment_id!r}")
 
@@ -122,8 +117,8 @@ class HotPath:
     # Messages ---------------------------------------------------------------------------------
 
     def add_message(self, conn: Connection, row: dict[str, Any]) -> tuple[int, bool]:
-        """Store a message row (MESSAGE_COLUMNS): its id, and False when the same client
-        message of the same assignment was stored before (then nothing is written)."""
+        """Store a message row (every column but its id): its id, and False when the same
+        client message of the same assignment was stored before (then nothing is written)."""
         if row["client_msg_id"] is None:
             return conn.execute(self.add_message_stmt, row).scalar_one(), True
         new_id = conn.execute(self.add_message_unless_sent, row).scalar()

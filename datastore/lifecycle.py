@@ -46,16 +46,11 @@ def _epoch(value: Any) -> float:
     return float(value)
 
 
-def _as_json(value: Any, what: str) -> str:
-    """`value` as JSON text, or InvalidValue when it cannot be stored as JSON."""
+def _json_ready(value: Any, what: str) -> Any:
     try:
-        return json.dumps(value, allow_nan=False)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidValue(f"{what} cannot be stored as JSON: {exc}") from None
-
-
-def _json_ready(value: Any, what: str) -> Any:
-    _as_json(value, what)
     return value
 
 
@@ -354,7 +349,7 @@ class LifecycleWriters(StoreAccess):
         """
         if not isinstance(message, dict):
             raise InvalidValue("a message must be a dict (an act)")
-        _as_json(message, "the message")
+        _json_ready(message, "the message")
         if client_msg_id is not None and assignment_id is None:
             raise InvalidValue("a client message id needs the assignment it came from")
         if not sender_id:
