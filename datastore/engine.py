@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,17 +23,21 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection, ExceptionContext
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
 
+from datastore.checkpoint import Checkpointer
 from datastore.errors import InvalidValue, StoreUnavailable
 
 DEFAULT_SQLITE_PATH = Path("data") / "parley.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 WRITE = "parley_write"
 """Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 _write_slots: dict[Engine, WriteSlot] = {}
+_checkpointers: dict[Engine, Checkpointer] = {}
+_checkpointers_lock = threading.Lock()
 _inherited: list[object] = []
 """What a forked child got from its parent and must neither use nor close."""
 
@@ -78,6 +82,11 @@ def close_stores() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+    with _checkpointers_lock:
+        checkpointers = list(_checkpointers.values())
+        _checkpointers.clear()
+    for checkpointer in checkpointers:
+        checkpointer.stop()
 
 
 def _forget_engines_in_child() -> None:
@@ -86,6 +95,9 @@ def _forget_engines_in_child() -> None:
         engine.dispose(close=False)
     _inherited.extend(_write_slots.values())
     _write_slots.clear()
+    # The threads did not survive the fork; the child's first connection starts its own.
+    _inherited.extend(_checkpointers.values())
+    _checkpointers.clear()
 
 
 os.register_at_fork(after_in_child=_forget_engines_in_child)
@@ -135,7 +147,12 @@ def _create_sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Checkpoints run on a thread of their own, never inside a writer's COMMIT; a log
+        # that a burst grew is cut back to 64 MiB when it starts again from the top.
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         cursor.close()
+        _keep_checkpointed(engine, path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -145,6 +162,19 @@ def _create_sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _keep_checkpointed(engine: Engine, path: str) -> None:
+    """Make sure this process checkpoints `engine`'s file, since its connections do not."""
+    with _checkpointers_lock:
+        if engine not in _checkpointers:
+            _checkpointers[engine] = Checkpointer(path, lambda: _writers_paused(engine))
+
+
+def _writers_paused(engine: Engine) -> AbstractContextManager[object]:
+    with _engines_lock:
+        slot = _write_slots.get(engine)
+    return slot.paused() if slot is not None else nullcontext()
 
 
 class WriteSlot:
@@ -181,6 +211,15 @@ class WriteSlot:
                 if not _fit_for_next_write(conn):
                     self._drop()
                 raise
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold off this process's writers on SQLite (the checkpointer's last pass)."""
+        if not self._serial:
+            yield
+            return
+        with self._lock:
+            yield
 
     def close(self) -> None:
         with self._lock:

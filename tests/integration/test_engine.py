@@ -1,6 +1,8 @@
 """Opening a store: where the default lives, how SQLite is tuned, and clear errors."""
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,104 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(store_url):
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") >= 5000
         assert pragma("synchronous") == 1  # NORMAL
+        assert pragma("wal_autocheckpoint") == 0  # a thread of our own checkpoints
+
+
+def _runs_in_the_file_itself(path: Path, run_id: str) -> int:
+    """How many rows of `run_id` the database file holds, not counting its write-ahead log."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+    except sqlite3.OperationalError:  # the tables themselves are still only in the log
+        return 0
+    finally:
+        conn.close()
+
+
+def _wait_until_in_the_file(path: Path, run_id: str, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _runs_in_the_file_itself(path, run_id):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("parley-checkpoint")]
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write-ahead log")
+def test_writes_reach_the_database_file_through_the_checkpoint_thread(tmp_path):
+    path = tmp_path / "parley.db"
+    try:
+        handler = MTurkDataHandler(db_url=f"sqlite:///{path}")
+        run_id = handler.log_new_run(1, "qa")
+        # The store's connections stay open in its pool and never checkpoint themselves,
+        # so only the checkpoint thread can move the run from the log into the file.
+        assert [t.is_alive() for t in _checkpoint_threads()] == [True]
+        assert _wait_until_in_the_file(path, run_id)
+    finally:
+        close_stores()
+    assert _checkpoint_threads() == []
+
+
+def _log_generation(path: Path) -> bytes:
+    """Salt-1 of the write-ahead log's header, which changes each time the log starts
+    again from the top (sqlite.org/fileformat2.html#walformat)."""
+    with open(f"{path}-wal", "rb") as log:
+        return log.read(32)[16:20]
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write-ahead log")
+def test_under_steady_writes_the_log_still_starts_again_from_the_top(tmp_path):
+    path = tmp_path / "parley.db"
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            handler.log_new_run(1, "steady")
+
+    try:
+        handler = MTurkDataHandler(db_url=f"sqlite:///{path}")
+        handler.log_new_run(1, "first")
+        first = _log_generation(path)
+        writers = [threading.Thread(target=keep_writing) for _ in range(2)]
+        for thread in writers:
+            thread.start()
+        deadline = time.monotonic() + 15
+        while _log_generation(path) == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started_again = _log_generation(path) != first
+        stop.set()
+        for thread in writers:
+            thread.join()
+        # With writers always busy, a log copied only while they run is never copied to
+        # its end, and only a log copied to its end starts again: it would grow forever.
+        assert started_again
+    finally:
+        stop.set()
+        close_stores()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write-ahead log")
+def test_a_forked_child_checkpoints_its_own_writes(tmp_path):
+    path = tmp_path / "parley.db"
+    url = f"sqlite:///{path}"
+    try:
+        MTurkDataHandler(db_url=url).log_new_run(1, "parent")
+        pid = os.fork()
+        if pid == 0:  # the child: the parent's checkpoint thread is not here
+            ok = False
+            try:
+                run_id = MTurkDataHandler(db_url=url).log_new_run(1, "child")
+                ok = len(_checkpoint_threads()) == 1 and _wait_until_in_the_file(path, run_id)
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        close_stores()
 
 
 def test_foreign_keys_are_enforced(store_url):
