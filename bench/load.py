@@ -32,11 +32,12 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psutil
 from websockets.asyncio.client import connect
@@ -52,7 +53,6 @@ TASK = ROOT / "bench" / "tasks" / "relay_chat"
 CONFIG = re.compile(r'<script id="parley-config" type="application/json">(.*?)</script>', re.S)
 LINK = re.compile(r"worker link: (\S+)")
 PY_SPY = Path(sys.executable).parent / "py-spy"
-T = TypeVar("T")
 
 
 @dataclass
@@ -321,7 +321,8 @@ def run_step(plan: Plan, workdir: Path) -> dict[str, Any]:
         client = psutil.Process()
         client.cpu_percent()
         started = time.monotonic()
-        tally = without_collector_pauses(lambda: asyncio.run(drive(plan, runner.links)))
+        with collector_off():
+            tally = asyncio.run(drive(plan, runner.links))
         elapsed = time.monotonic() - started
         client_cpu = client.cpu_percent()
         exit_code = runner.finish()
@@ -352,14 +353,15 @@ def run_step(plan: Plan, workdir: Path) -> dict[str, Any]:
     }
 
 
-def without_collector_pauses(measure: Callable[[], T]) -> T:
-    """Run `measure` with this process's cyclic garbage collector off. The load process is
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """This process's cyclic garbage collector off for the block. The load process is
     the stopwatch: its own full collections (seen at 1,000 workers: 206 ms, and 20-35 ms
     young ones every 2.5 s) delay the moment it reads a relayed message and were counted
     as the server's latency. The runner keeps its collector; its pauses are real."""
     gc.disable()
     try:
-        return measure()
+        yield
     finally:
         gc.enable()
         gc.collect()

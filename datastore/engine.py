@@ -212,14 +212,9 @@ class WriteSlot:
                     self._drop()
                 raise
 
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Hold off this process's writers on SQLite (the checkpointer's last pass)."""
-        if not self._serial:
-            yield
-            return
-        with self._lock:
-            yield
+    def paused(self) -> AbstractContextManager[object]:
+        """Hold off this process's writers (the SQLite checkpointer's last pass)."""
+        return self._lock
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(store_url):
         assert pragma("busy_timeout") >= 5000
         assert pragma("synchronous") == 1  # NORMAL
         assert pragma("wal_autocheckpoint") == 0  # a thread of our own checkpoints
+        assert pragma("journal_size_limit") == 64 * 1024 * 1024
 
 
 def _runs_in_the_file_itself(path: Path, run_id: str) -> int:
@@ -56,13 +58,14 @@ def _runs_in_the_file_itself(path: Path, run_id: str) -> int:
         conn.close()
 
 
-def _wait_until_in_the_file(path: Path, run_id: str, seconds: float = 15.0) -> bool:
+def _eventually(condition: Callable[[], object], seconds: float = 15.0) -> bool:
+    """Whether `condition` comes true within `seconds` (the checkpoint thread's pace)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if _runs_in_the_file_itself(path, run_id):
-            return True
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    return False
+    return True
 
 
 def _checkpoint_threads() -> list[threading.Thread]:
@@ -78,7 +81,7 @@ def test_writes_reach_the_database_file_through_the_checkpoint_thread(tmp_path):
         # The store's connections stay open in its pool and never checkpoint themselves,
         # so only the checkpoint thread can move the run from the log into the file.
         assert [t.is_alive() for t in _checkpoint_threads()] == [True]
-        assert _wait_until_in_the_file(path, run_id)
+        assert _eventually(lambda: _runs_in_the_file_itself(path, run_id))
     finally:
         close_stores()
     assert _checkpoint_threads() == []
@@ -107,10 +110,7 @@ def test_under_steady_writes_the_log_still_starts_again_from_the_top(tmp_path):
         writers = [threading.Thread(target=keep_writing) for _ in range(2)]
         for thread in writers:
             thread.start()
-        deadline = time.monotonic() + 15
-        while _log_generation(path) == first and time.monotonic() < deadline:
-            time.sleep(0.05)
-        started_again = _log_generation(path) != first
+        started_again = _eventually(lambda: _log_generation(path) != first)
         stop.set()
         for thread in writers:
             thread.join()
@@ -133,7 +133,8 @@ def test_a_forked_child_checkpoints_its_own_writes(tmp_path):
             ok = False
             try:
                 run_id = MTurkDataHandler(db_url=url).log_new_run(1, "child")
-                ok = len(_checkpoint_threads()) == 1 and _wait_until_in_the_file(path, run_id)
+                ok = len(_checkpoint_threads()) == 1 and _eventually(
+                    lambda: _runs_in_the_file_itself(path, run_id))
             finally:
                 os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
