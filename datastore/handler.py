@@ -7,6 +7,7 @@ of processes (runner, webapp, notebooks) may open the same store at once.
 from __future__ import annotations
 
 from datastore.dashboard import DashboardReaders
+from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
 from datastore.readers import Readers
 from datastore.worker_admin import WorkerAdmin
@@ -14,7 +15,7 @@ from datastore.worker_admin import WorkerAdmin
 __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
-class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, DashboardReaders):
+class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

@@ -102,12 +102,29 @@ class ReviewActionLog(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created: Mapped[float] = mapped_column(Float)
     finished: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(300))
+    """The process that calls the provider ("host:pid"): a pending row whose process is gone
+    was interrupted mid-call, and its outcome must be asked of the provider."""
 
     __table_args__ = (
         Index(None, "assignment_id", "id"),
         Index(None, "worker_id", "id"),
         Index(None, "run_id", "id"),
     )
+
+
+class ReviewGuard(Base):
+    """Which action holds each slot (verdict, bonus) of an assignment. The row is written in
+    the same transaction as the action's audit row, before the provider is called, and that
+    transaction re-checks the assignment and the slot's holder: so of two requests that
+    arrive together, only one ever reaches the marketplace."""
+
+    __tablename__ = "review_guards"
+
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.assignment_id"), primary_key=True)
+    slot: Mapped[str] = mapped_column(STATUS, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("review_actions.id"))
+    updated: Mapped[float] = mapped_column(Float)
 
 
 class WorkingTime(Base):

@@ -125,8 +125,30 @@ class ReviewAction(StrEnum):
 
 class ReviewOutcome(StrEnum):
     PENDING = "pending"
+    """Written before the provider is called; the call has not answered yet."""
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    """The provider did not act: it refused, or it was asked afterwards and had not acted."""
+    UNKNOWN = "unknown"
+    """The call may or may not have acted (a timeout, a lost answer, a process that died
+    mid-call); the provider is asked before anything on the assignment is tried again."""
+
+
+UNSETTLED_OUTCOMES = frozenset({ReviewOutcome.PENDING, ReviewOutcome.UNKNOWN})
+"""An action in one of these may have moved money or decided a verdict, or may still."""
+
+
+class ReviewSlot(StrEnum):
+    """What an action on an assignment decides. Each slot holds at most one action at a time
+    (the `review_guards` table), so two requests can never both reach the marketplace."""
+
+    VERDICT = "verdict"
+    BONUS = "bonus"
+
+
+ACTION_SLOTS = {ReviewAction.APPROVE: ReviewSlot.VERDICT, ReviewAction.REJECT: ReviewSlot.VERDICT,
+                ReviewAction.BONUS: ReviewSlot.BONUS}
+"""The money and verdict actions, and the slot each takes on its assignment."""
 
 
 class BlockKind(StrEnum):

@@ -1,28 +1,26 @@
 """What the store keeps about workers beyond one assignment: onboarding results,
-qualifications, blocks, daily working time, and the audit log of review actions."""
+qualifications, blocks and daily working time. (The audit log of review actions is in ledger.py.)"""
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get, records
-from datastore.errors import IllegalTransition, InvalidValue, NotFound
+from datastore.errors import InvalidValue, NotFound
+from datastore.ledger import row_record
 from datastore.models_review import (
     Block,
     OnboardingResult,
     Qualification,
-    ReviewActionLog,
     WorkerQualification,
     WorkingTime,
 )
-from datastore.money import to_cents
 from datastore.records import Record
-from datastore.states import BlockKind, ReviewAction, ReviewOutcome
+from datastore.states import BlockKind
 
 
 def utc_day(at: float | None = None) -> str:
@@ -40,9 +38,6 @@ def qualifications_held(worker_id: str) -> Select[Any]:
     )
 
 
-def _row_record(row: Any) -> Record:
-    """A model instance as a Record, columns in table order."""
-    return Record({c.key: getattr(row, c.key) for c in row.__table__.columns})
 
 
 class WorkerAdmin(StoreAccess):
@@ -50,7 +45,7 @@ class WorkerAdmin(StoreAccess):
 
     def get_onboarding_data(self, assignment_id: str) -> Record | None:
         query = select(OnboardingResult).where(OnboardingResult.assignment_id == assignment_id)
-        return self._read(lambda s: next((_row_record(r) for r in s.scalars(query)), None))
+        return self._read(lambda s: next((row_record(r) for r in s.scalars(query)), None))
 
     # Qualifications ----------------------------------------------------------------------
 
@@ -84,14 +79,14 @@ class WorkerAdmin(StoreAccess):
                     )
                 qual.provider_qual_id = provider_qual_id
             s.flush()
-            return _row_record(qual)
+            return row_record(qual)
 
         return self._write(write)
 
     def get_qualification(self, name: str, is_sandbox: bool) -> Record | None:
         query = select(Qualification).where(
             Qualification.name == name, Qualification.is_sandbox == is_sandbox)
-        return self._read(lambda s: next((_row_record(q) for q in s.scalars(query)), None))
+        return self._read(lambda s: next((row_record(q) for q in s.scalars(query)), None))
 
     def grant_qualification(self, worker_id: str, name: str, is_sandbox: bool, value: int = 1) -> None:
         def write(s: Session) -> None:
@@ -161,7 +156,7 @@ class WorkerAdmin(StoreAccess):
                                created=time.time())
                 s.add(active)
                 s.flush()
-            return _row_record(active)
+            return row_record(active)
 
         return self._write(write)
 
@@ -197,90 +192,3 @@ class WorkerAdmin(StoreAccess):
     def get_working_time(self, worker_id: str, day: str | None = None) -> float:
         day = day or utc_day()
         return self._read(lambda s: getattr(s.get(WorkingTime, (worker_id, day)), "seconds", 0.0))
-
-    # Review audit log --------------------------------------------------------------------
-
-    def begin_review_action(
-        self,
-        token: str,
-        action: str,
-        *,
-        actor: str,
-        worker_id: str,
-        run_id: str | None = None,
-        assignment_id: str | None = None,
-        amount: int | float | str | Decimal | None = None,
-        reason: str = "",
-    ) -> tuple[Record, bool]:
-        """Write the intent of a review action before the provider is called.
-
-        Answers (the log row, created). With a token seen before, nothing is written and
-        the first row comes back with created=False: the caller must not act again.
-        """
-        if action not in ReviewAction._value2member_map_:
-            raise InvalidValue(f"{action!r} is not a review action")
-        if not token:
-            raise InvalidValue("a review action needs an idempotency token")
-        cents = None if amount is None else to_cents(amount)
-
-        def find(s: Session) -> ReviewActionLog | None:
-            return s.scalar(select(ReviewActionLog).where(ReviewActionLog.token == token))
-
-        def write(s: Session) -> tuple[Record, bool]:
-            existing = find(s)
-            if existing is not None:
-                return _row_record(existing), False
-            self._ensure_worker(s, worker_id)
-            row = ReviewActionLog(
-                token=token, action=action, actor=actor, run_id=run_id,
-                assignment_id=assignment_id, worker_id=worker_id, amount_cents=cents,
-                reason=reason, outcome=ReviewOutcome.PENDING, created=time.time(),
-            )
-            stored = _insert_or_get(s, row, lambda: find(s))
-            s.flush()
-            return _row_record(stored), stored is row
-
-        return self._write(write)
-
-    def finish_review_action(
-        self,
-        token: str,
-        *,
-        succeeded: bool,
-        provider_response: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> Record:
-        """Record what the provider answered. A finished action cannot be finished again."""
-
-        def write(s: Session) -> Record:
-            row = s.scalar(select(ReviewActionLog).where(ReviewActionLog.token == token)
-                           .with_for_update())
-            if row is None:
-                raise NotFound(f"there is no review action with token {token!r}")
-            if row.outcome != ReviewOutcome.PENDING:
-                raise IllegalTransition(f"review action {token!r} already {row.outcome}")
-            row.outcome = ReviewOutcome.SUCCEEDED if succeeded else ReviewOutcome.FAILED
-            row.provider_response, row.error, row.finished = provider_response, error, time.time()
-            return _row_record(row)
-
-        return self._write(write)
-
-    def get_review_actions(
-        self,
-        *,
-        assignment_id: str | None = None,
-        worker_id: str | None = None,
-        run_id: str | None = None,
-    ) -> list[Record]:
-        """The audit log, oldest first, narrowed by any of the given ids."""
-        query = select(ReviewActionLog).order_by(ReviewActionLog.id)
-        for column, value in ((ReviewActionLog.assignment_id, assignment_id),
-                              (ReviewActionLog.worker_id, worker_id),
-                              (ReviewActionLog.run_id, run_id)):
-            if value is not None:
-                query = query.where(column == value)
-        return self._read(lambda s: [_row_record(r) for r in s.scalars(query)])
-
-    def get_review_action(self, token: str) -> Record | None:
-        query = select(ReviewActionLog).where(ReviewActionLog.token == token)
-        return self._read(lambda s: next((_row_record(r) for r in s.scalars(query)), None))

@@ -9,6 +9,7 @@ from typing import Any
 from datastore import MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
+from datastore.states import ReviewOutcome
 from runner.options import RunOptions
 from runner.providers import Provider, make_provider
 from runner.providers.mturk import HitSettings, MTurkProvider, estimate_cost_cents, hits_needed
@@ -154,6 +155,10 @@ def bonus_command(args: argparse.Namespace) -> int:
         print(f"This bonus was already {row['outcome']} (review action {row['id']}); nothing was paid now.")
     elif result.succeeded:
         print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']} for {args.assignment}.")
+    elif result.outcome == ReviewOutcome.UNKNOWN:
+        print(f"MTurk did not answer ({row['error']}); the bonus may or may not be paid. Run the same "
+              "command again later: Parley asks MTurk before paying anything.", file=sys.stderr)
+        return 1
     else:
         print(f"The bonus failed: {row['error']}", file=sys.stderr)
         return 1

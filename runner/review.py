@@ -1,35 +1,44 @@
 """The review service: the one way Parley approves, rejects, pays bonuses and blocks.
 
-Each action (1) checks the state machine and its inputs, (2) writes its intent to the audit
-log (`review_actions`) under an idempotency token derived from what is asked, (3) calls
-the run's provider with that token, and (4) records the answer and the new state. A second
-identical request finds the first one's log row and answers its result without calling the
-provider again, so a double click or a retried request never moves money twice. An attempt
-that failed may be tried again: it gets a new log row but the same provider token, so a
-marketplace that did act on the failed call (a timeout, say) still acts only once.
+Each action (1) checks its inputs, (2) writes its intent to the audit log (`review_actions`)
+under an idempotency token derived from what is asked, (3) calls the run's provider with that
+token, and (4) records the answer and the new state. A second identical request finds the
+first one's log row and answers its result without calling the provider again.
+
+Approve, reject and bonus are also guarded by the store: step (2) takes the assignment's
+verdict or bonus slot in the same transaction that re-reads the assignment under a lock
+(`review_rules` decides what may go ahead), so of two different requests that arrive at the
+same moment only one reaches the marketplace, and the other gets a sentence saying why. A call
+that fails is recorded as failed and frees the slot; a call whose answer was lost (or whose
+process died) is recorded as unknown, and before anything else is done on that assignment the
+provider is asked whether it acted.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from datastore import DatastoreError, MTurkDataHandler
+from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
+from datastore.ledger import Admit
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
-from datastore.states import REVIEWABLE, AssignmentStatus, BlockKind, ReviewAction, ReviewOutcome
-from runner.providers.base import Provider, Refused
+from datastore.states import BlockKind, ReviewAction, ReviewOutcome
+from runner import review_rules
+from runner.providers.base import OutcomeUnknown, Provider, Refused
+from runner.review_rules import ReviewRefused, Unsettled, this_process
+
+__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "request_token"]
 
 log = logging.getLogger("parley.review")
 
 MAX_REASON_CHARS = 1024  # MTurk's limit on RequesterFeedback and bonus reasons
-
-
-class ReviewRefused(Exception):
-    """The action cannot be done; the message says why, for the reviewer."""
+SETTLE_ROUNDS = 3
+"""Claims tried on one request, each after settling the slot's unknown holder."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,17 @@ class ReviewResult:
     """True when an identical earlier request had already done (or is doing) this."""
 
     @property
+    def outcome(self) -> str:
+        return str(self.action["outcome"])
+
+    @property
     def succeeded(self) -> bool:
-        return self.action["outcome"] == ReviewOutcome.SUCCEEDED
+        return self.outcome == ReviewOutcome.SUCCEEDED
 
 
 ProviderFor = Callable[[Record], Provider]
+ProviderCall = Callable[[Provider, Record, str], dict[str, Any]]
+"""Calls the provider for an assignment (its row) with the request's token."""
 
 
 class ReviewService:
@@ -52,44 +67,30 @@ class ReviewService:
         """`provider_for(run)` answers the provider that runs `run` (a `get_run_data` row)."""
         self.handler, self.provider_for = handler, provider_for
 
-    # Assignment actions ----------------------------------------------------------------
+    # Assignment actions: guarded by the assignment's slots -----------------------------
 
     def approve(self, assignment_id: str, *, actor: str, feedback: str | None = None,
                 override_rejection: bool = False) -> ReviewResult:
-        assignment, run = self._assignment(assignment_id)
-        allowed = {*REVIEWABLE, AssignmentStatus.REJECTED} if override_rejection else REVIEWABLE
-        if assignment["status"] == AssignmentStatus.APPROVED:
-            return self._earlier(ReviewAction.APPROVE, assignment_id=assignment_id)
-        self._check_status(assignment, ReviewAction.APPROVE, allowed)
-        provider = self.provider_for(run)
-        return self._do(
-            ReviewAction.APPROVE, actor=actor, run_id=run["run_id"], assignment_id=assignment_id,
-            worker_id=assignment["worker_id"], reason=_reason(feedback or "", required=False),
-            key=[assignment["status"]],
-            call=lambda token: provider.approve(assignment_id, feedback=feedback,
-                                                override_rejection=override_rejection),
-            record=lambda: self.handler.log_approve_assignment(assignment_id),
+        feedback = _reason(feedback or "", required=False)
+        return self._guarded(
+            ReviewAction.APPROVE, assignment_id, actor=actor, reason=feedback, key=[override_rejection],
+            admit=review_rules.verdict(ReviewAction.APPROVE, override_rejection=override_rejection),
+            call=lambda provider, assignment, token: provider.approve(
+                assignment_id, feedback=feedback or None, override_rejection=override_rejection),
         )
 
     def reject(self, assignment_id: str, *, actor: str, reason: str) -> ReviewResult:
         """Reject with `reason`, which the worker is shown."""
-        assignment, run = self._assignment(assignment_id)
         reason = _reason(reason, required=True, what="a rejection needs a reason the worker will see")
-        if assignment["status"] == AssignmentStatus.REJECTED:
-            return self._earlier(ReviewAction.REJECT, assignment_id=assignment_id)
-        self._check_status(assignment, ReviewAction.REJECT, REVIEWABLE)
-        provider = self.provider_for(run)
-        return self._do(
-            ReviewAction.REJECT, actor=actor, run_id=run["run_id"], assignment_id=assignment_id,
-            worker_id=assignment["worker_id"], reason=reason, key=[],
-            call=lambda token: provider.reject(assignment_id, feedback=reason),
-            record=lambda: self.handler.log_reject_assignment(assignment_id, reason),
+        return self._guarded(
+            ReviewAction.REJECT, assignment_id, actor=actor, reason=reason, key=[],
+            admit=review_rules.verdict(ReviewAction.REJECT),
+            call=lambda provider, assignment, token: provider.reject(assignment_id, feedback=reason),
         )
 
     def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str) -> ReviewResult:
-        """Award and pay `amount` dollars for this assignment. One bonus per assignment: the
-        same bonus asked again answers the first payment; a different one is refused."""
-        assignment, run = self._assignment(assignment_id)
+        """Pay `amount` dollars for this assignment. One bonus per assignment: the same bonus
+        asked again answers the first payment; a different one is refused."""
         try:
             cents = to_cents(amount)
         except DatastoreError as exc:
@@ -97,30 +98,77 @@ class ReviewService:
         if cents == 0:
             raise ReviewRefused("a bonus must be more than $0.00")
         reason = _reason(reason, required=True, what="a bonus needs a reason the worker will see")
-        if assignment["status"] not in {*REVIEWABLE, AssignmentStatus.APPROVED}:
-            raise ReviewRefused(f"assignment {assignment_id} is {assignment['status']}: only finished "
-                                f"work that is not rejected can get a bonus")
-        worker_id = assignment["worker_id"]
-        pairing = self.handler.get_worker_assignment_pairing(worker_id, assignment_id)
-        if pairing is not None and pairing["bonus_paid"] and (
-                pairing["bonus_amount_cents"], pairing["bonus_text"]) != (cents, reason):
-            raise ReviewRefused(f"assignment {assignment_id} was already paid a bonus of "
-                                f"${to_dollars(pairing['bonus_amount_cents'])}; it cannot get another")
-        if pairing is not None and pairing["bonus_paid"]:
-            return self._earlier(ReviewAction.BONUS, assignment_id=assignment_id)
-        provider = self.provider_for(run)
-
-        def record() -> None:
-            self.handler.log_award_amount(worker_id, assignment_id, to_dollars(cents), reason)
-            self.handler.log_bonus_paid(worker_id, assignment_id)
-
-        return self._do(
-            ReviewAction.BONUS, actor=actor, run_id=run["run_id"], assignment_id=assignment_id,
-            worker_id=worker_id, amount_cents=cents, reason=reason, key=[cents],
-            call=lambda token: provider.bonus(worker_id, assignment_id, amount_cents=cents,
-                                              reason=reason, token=token),
-            record=record,
+        return self._guarded(
+            ReviewAction.BONUS, assignment_id, actor=actor, reason=reason, key=[cents], amount_cents=cents,
+            admit=review_rules.bonus(cents, reason),
+            call=lambda provider, assignment, token: provider.bonus(
+                assignment["worker_id"], assignment_id, amount_cents=cents, reason=reason, token=token),
         )
+
+    def settle(self, action: Record) -> Record:
+        """Finish an approve, reject or bonus that may or may not have acted (unknown, or
+        pending in a process that is gone): from the store if its effect is there, else by
+        asking the provider. Answers the row as finished; raises ReviewRefused when the
+        provider cannot be asked now (the row then stays unknown)."""
+        token = action["token"]
+        if action["outcome"] == ReviewOutcome.PENDING:
+            action = self._finish(token, ReviewOutcome.UNKNOWN, error="the process calling the provider "
+                                  "stopped before it recorded the answer")
+            if action["outcome"] != ReviewOutcome.UNKNOWN:
+                return action
+        if self._effect_stored(action):
+            return self._finish(token, ReviewOutcome.SUCCEEDED,
+                                provider_response={"settled": "its effect was already in the store"})
+        provider = self.provider_for(self._run(action["run_id"]))
+        try:
+            done = provider.review_outcome(action)
+        except Refused as exc:
+            raise ReviewRefused(
+                f"an earlier {action['action']} of assignment {action['assignment_id']} may or may not have "
+                f"reached {provider.name}, which cannot be asked now ({exc}); nothing more is done on this "
+                "assignment until it can be. Try again in a minute.") from None
+        if not done:
+            return self._finish(token, ReviewOutcome.FAILED,
+                                error=f"{provider.name} was asked afterwards and had not done it")
+        self._store_effect(action)
+        return self._finish(token, ReviewOutcome.SUCCEEDED,
+                            provider_response={"settled": f"{provider.name} was asked afterwards: it was done"})
+
+    def settle_interrupted(self) -> list[Record]:
+        """Settle every unknown action and every pending one whose process is gone (a start-up
+        sweep); answers the rows that are still unsettled because their provider cannot be asked."""
+        left = []
+        for action in self.handler.get_review_actions(outcomes=(ReviewOutcome.PENDING, ReviewOutcome.UNKNOWN)):
+            if action["action"] not in (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.BONUS):
+                continue
+            if action["outcome"] == ReviewOutcome.PENDING and not review_rules.interrupted(action):
+                continue
+            try:
+                self.settle(action)
+            except ReviewRefused as exc:
+                log.warning("%s", exc)
+                left.append(action)
+        return left
+
+    def _guarded(self, action: str, assignment_id: str, *, actor: str, reason: str, key: list[Any],
+                 admit: Admit, call: ProviderCall, amount_cents: int | None = None) -> ReviewResult:
+        assignment, run = self._assignment(assignment_id)
+        token = request_token(action, run["run_id"], assignment_id, assignment["worker_id"], reason, *key)
+        for _ in range(SETTLE_ROUNDS):
+            try:
+                row, created = self.handler.claim_review_action(
+                    token, action, assignment_id=assignment_id, admit=admit, actor=actor, reason=reason,
+                    amount=None if amount_cents is None else to_dollars(amount_cents), owner=this_process())
+                break
+            except Unsettled as exc:
+                self.settle(exc.action)
+        else:
+            raise ReviewRefused(f"assignment {assignment_id} is busy with other review actions; try again")
+        if not created:
+            return ReviewResult(row, repeated=True)
+        provider = self.provider_for(run)
+        return self._call(row, lambda: call(provider, assignment, token), effect=lambda: self._store_effect(row),
+                          unanswered=ReviewOutcome.UNKNOWN)
 
     # Worker actions --------------------------------------------------------------------
 
@@ -135,8 +183,7 @@ class ReviewService:
         self.handler.ensure_qualification(qualification_name, run["is_sandbox"],
                                           description=f"blocked from {run['taskname']}")
         return self._do(
-            ReviewAction.SOFT_BLOCK, actor=actor, run_id=run_id, assignment_id=None,
-            worker_id=worker_id, reason=reason, key=[qualification_name, self._blocks(worker_id, "soft")],
+            ReviewAction.SOFT_BLOCK, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason, key=[qualification_name, self._blocks(worker_id, "soft")],
             call=lambda token: provider.soft_block(worker_id, qualification_name=qualification_name,
                                                    reason=reason),
             record=lambda: self.handler.log_block(worker_id, BlockKind.SOFT, run["is_sandbox"],
@@ -152,67 +199,95 @@ class ReviewService:
             return self._earlier(ReviewAction.HARD_BLOCK, worker_id=worker_id)
         provider = self.provider_for(run)
         return self._do(
-            ReviewAction.HARD_BLOCK, actor=actor, run_id=run_id, assignment_id=None,
-            worker_id=worker_id, reason=reason, key=[self._blocks(worker_id, "hard")],
+            ReviewAction.HARD_BLOCK, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason, key=[self._blocks(worker_id, "hard")],
             call=lambda token: provider.hard_block(worker_id, reason=reason),
             record=lambda: self.handler.log_block(worker_id, BlockKind.HARD, run["is_sandbox"],
                                                   reason=reason, run_id=run_id),
         )
 
-    # The one path every action takes ---------------------------------------------------
+    # What every action shares ------------------------------------------------------------
 
-    def _do(self, action: str, *, actor: str, run_id: str, assignment_id: str | None,
-            worker_id: str, reason: str, key: list[Any], call: Callable[[str], dict[str, Any]],
-            record: Callable[[], None], amount_cents: int | None = None) -> ReviewResult:
-        token = request_token(action, run_id, assignment_id, worker_id, reason, *key)
-        attempts = self._attempts(token)
-        done = next((a for a in attempts if a["outcome"] != ReviewOutcome.FAILED), None)
-        if done is not None:
-            return ReviewResult(done, repeated=True)
-        attempt_token = token if not attempts else f"{token}#{len(attempts) + 1}"
-        row, created = self.handler.begin_review_action(
-            attempt_token, action, actor=actor, worker_id=worker_id, run_id=run_id,
-            assignment_id=assignment_id, reason=reason,
-            amount=None if amount_cents is None else to_dollars(amount_cents))
-        if not created:  # an identical request won the race to the log
+    def _do(self, action: str, *, actor: str, run_id: str, worker_id: str, reason: str, key: list[Any],
+            call: Callable[[str], dict[str, Any]], record: Callable[[], None]) -> ReviewResult:
+        """A block: logged and idempotent, but not guarded by an assignment's slot (blocking
+        twice is harmless on every marketplace), so a call that fails in any way is failed."""
+        token = request_token(action, run_id, None, worker_id, reason, *key)
+        row, created = self.handler.begin_review_action(token, action, actor=actor, worker_id=worker_id,
+                                                        run_id=run_id, reason=reason, owner=this_process())
+        if not created:  # an identical request did it, or is doing it
             return ReviewResult(row, repeated=True)
-        try:
-            response = call(token)
-        except Refused as exc:
-            return ReviewResult(self.handler.finish_review_action(
-                attempt_token, succeeded=False, error=str(exc)), repeated=False)
-        except Exception as exc:
-            log.exception("%s of %s failed on the provider", action, assignment_id or worker_id)
-            self.handler.finish_review_action(attempt_token, succeeded=False, error=f"{type(exc).__name__}: {exc}")
-            raise
-        # The effect is stored before the log says it succeeded: a store that fails in
-        # between leaves the row pending, never "succeeded" for a change the store lacks.
-        record()
-        finished = self.handler.finish_review_action(attempt_token, succeeded=True,
-                                                     provider_response=_jsonable(response))
-        return ReviewResult(finished, repeated=False)
+        return self._call(row, lambda: call(token), effect=record, unanswered=ReviewOutcome.FAILED)
 
-    def _earlier(self, action: str, *, assignment_id: str | None = None,
-                 worker_id: str | None = None) -> ReviewResult:
-        """The action is already in effect: answer the audit-log row that put it there, or
-        the one still pending (its effect is stored before its row says succeeded, so a
-        second click can land in between)."""
-        rows = [r for r in self.handler.get_review_actions(assignment_id=assignment_id, worker_id=worker_id)
-                if r["action"] == action]
+    def _call(self, row: Record, call: Callable[[], dict[str, Any]], *, effect: Callable[[], None],
+              unanswered: str) -> ReviewResult:
+        """Call the provider for the audit row `row` and finish it: failed when the provider
+        refused, `unanswered` when the call may have acted but no answer came, succeeded
+        once the effect is stored. Never leaves the row pending while this process lives."""
+        token = row["token"]
+        try:
+            response = call()
+        except OutcomeUnknown as exc:
+            return ReviewResult(self._finish(token, unanswered, error=str(exc)), repeated=False)
+        except Refused as exc:
+            return ReviewResult(self._finish(token, ReviewOutcome.FAILED, error=str(exc)), repeated=False)
+        except Exception as exc:
+            log.exception("%s %s: the provider call raised", row["action"], row["assignment_id"] or row["worker_id"])
+            return ReviewResult(self._finish(token, unanswered, error=f"{type(exc).__name__}: {exc}"),
+                                repeated=False)
+        try:
+            # Stored before the row says succeeded: a row never claims a change the store lacks.
+            effect()
+        except Exception:
+            with _quietly():
+                self._finish(token, ReviewOutcome.UNKNOWN if unanswered == ReviewOutcome.UNKNOWN
+                             else ReviewOutcome.FAILED,
+                             error="the provider acted, but the store could not record it")
+            raise
+        return ReviewResult(self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response)),
+                            repeated=False)
+
+    def _finish(self, token: str, outcome: str, *, provider_response: dict[str, Any] | None = None,
+                error: str | None = None) -> Record:
+        """Finish the row; if another request finished it first, answer it as that one left it."""
+        try:
+            return self.handler.finish_review_action(token, outcome=outcome, provider_response=provider_response,
+                                                     error=error)
+        except IllegalTransition:
+            row = self.handler.get_review_action(token)
+            assert row is not None
+            return row
+
+    def _effect_stored(self, action: Record) -> bool:
+        """Whether what the approve, reject or bonus of `action` does is already in the store."""
+        assignment = self.handler.get_assignment_data(action["assignment_id"])
+        if action["action"] == ReviewAction.BONUS:
+            pairing = self.handler.get_worker_assignment_pairing(action["worker_id"], action["assignment_id"])
+            return bool(pairing is not None and pairing["bonus_paid"]
+                        and pairing["bonus_amount_cents"] == action["amount_cents"])
+        wanted = {ReviewAction.APPROVE: "approved", ReviewAction.REJECT: "rejected"}[action["action"]]
+        return assignment is not None and assignment["status"] == wanted
+
+    def _store_effect(self, action: Record) -> None:
+        """Store what a succeeded approve, reject or bonus of `action` does."""
+        assignment_id, worker_id = action["assignment_id"], action["worker_id"]
+        if action["action"] == ReviewAction.APPROVE:
+            self.handler.log_approve_assignment(assignment_id)
+        elif action["action"] == ReviewAction.REJECT:
+            self.handler.log_reject_assignment(assignment_id, action["reason"])
+        else:
+            self.handler.log_award_amount(worker_id, assignment_id, to_dollars(action["amount_cents"]),
+                                          action["reason"])
+            self.handler.log_bonus_paid(worker_id, assignment_id)
+
+    def _earlier(self, action: str, *, worker_id: str) -> ReviewResult:
+        """The block is already in effect: answer the audit-log row that put it there."""
+        rows = [r for r in self.handler.get_review_actions(worker_id=worker_id) if r["action"] == action]
         for outcome in (ReviewOutcome.SUCCEEDED, ReviewOutcome.PENDING):
             done = [r for r in rows if r["outcome"] == outcome]
             if done:
                 return ReviewResult(done[-1], repeated=True)
-        target = assignment_id or worker_id
-        raise ReviewRefused(f"{target} already has this {action.replace('_', ' ')} "
+        raise ReviewRefused(f"{worker_id} already has this {action.replace('_', ' ')} "
                             "(done outside Parley's review, so there is no earlier result to show)")
-
-    def _attempts(self, token: str) -> list[Record]:
-        attempts = []
-        while (row := self.handler.get_review_action(
-                token if not attempts else f"{token}#{len(attempts) + 1}")) is not None:
-            attempts.append(row)
-        return attempts
 
     # Lookups ---------------------------------------------------------------------------
 
@@ -243,20 +318,6 @@ class ReviewService:
         return sum(1 for b in self.handler.get_blocks_for_worker(worker_id, active_only=False)
                    if b["kind"] == kind and b["revoked"] is not None)
 
-    @staticmethod
-    def _check_status(assignment: Record, action: str, allowed: set[str] | frozenset[str]) -> None:
-        status = assignment["status"]
-        if status in allowed:
-            return
-        if action == ReviewAction.REJECT and status == AssignmentStatus.APPROVED:
-            raise ReviewRefused(f"assignment {assignment['assignment_id']} is already approved; "
-                                "an approved assignment cannot be rejected")
-        if status == AssignmentStatus.REJECTED:
-            raise ReviewRefused(f"assignment {assignment['assignment_id']} was rejected; approving it "
-                                "needs override_rejection")
-        raise ReviewRefused(f"assignment {assignment['assignment_id']} is {status}: only finished work "
-                            "can be approved or rejected")
-
 
 def request_token(*parts: Any) -> str:
     """The idempotency token of a request: the same request always gives the same token.
@@ -275,3 +336,12 @@ def _reason(text: str, *, required: bool, what: str = "") -> str:
 
 def _jsonable(response: Any) -> dict[str, Any]:
     return json.loads(json.dumps(response if isinstance(response, dict) else {"response": response}, default=str))
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    """For bookkeeping on a path that is already failing: its own error must not hide that one."""
+    try:
+        yield
+    except Exception:
+        log.exception("could not record the outcome of a review action")

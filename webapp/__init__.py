@@ -38,7 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       SOCK_SERVER_OPTIONS=SOCK_OPTIONS, JSON_SORT_KEYS=False)
     handler = MTurkDataHandler(db_url=settings["DATABASE_URL"])
     hub = LiveHub(settings["SECRET_KEY"])
-    app.extensions["parley"] = Services(handler, hub)
+    app.extensions["parley"] = services = Services(handler, hub)
+    # A money or verdict action whose process died mid-call is finished before anyone can
+    # act on its assignment again (it would otherwise be settled at that moment).
+    for action in services.review.settle_interrupted():
+        app.logger.warning("review action %s is still unknown: its provider cannot be asked now", action["id"])
 
     app.before_request(require_login)
     app.before_request(check_csrf)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
 from datastore.readers import merged_task_data
+from datastore.states import ReviewOutcome
 from runner.providers import Refused
 from runner.review import ReviewRefused, ReviewResult
 from webapp.services import services
@@ -114,12 +115,22 @@ def _perform(action: str, assignment_id: str, form: dict[str, Any]) -> dict[str,
     except (ReviewRefused, Refused) as exc:
         return {"assignment_id": assignment_id, "action": action, "ok": False, "status": 409, "message": str(exc)}
     row = result.action
-    ok = row["outcome"] != "failed"
-    message = (f"{action.replace('_', ' ')} was already done" if result.repeated
-               else f"{action.replace('_', ' ')}: done" if ok else f"{action} failed: {row['error']}")
+    ok = result.outcome in (ReviewOutcome.SUCCEEDED, ReviewOutcome.PENDING)
     return {"assignment_id": assignment_id, "action": action, "ok": ok, "repeated": result.repeated,
-            "outcome": row["outcome"], "status": 200 if ok else 502, "message": message,
+            "outcome": result.outcome, "status": 200 if ok else 502, "message": _outcome_sentence(action, result),
             "review_action_id": row["id"]}
+
+
+def _outcome_sentence(action: str, result: ReviewResult) -> str:
+    what = action.replace("_", " ")
+    if result.outcome == ReviewOutcome.UNKNOWN:
+        return (f"{what}: the marketplace did not answer ({result.action['error']}); Parley will ask it "
+                "whether it acted before anything else is done on this assignment")
+    if result.outcome == ReviewOutcome.FAILED:
+        return f"{what} failed: {result.action['error']}"
+    if result.outcome == ReviewOutcome.PENDING:
+        return f"{what} is being done by an earlier request"
+    return f"{what} was already done" if result.repeated else f"{what}: done"
 
 
 def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:

@@ -6,10 +6,16 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from datastore import MTurkDataHandler
+from datastore.records import Record
 
 
 class Refused(Exception):
     """The provider will not let this worker (or this call) through; the message is for people."""
+
+
+class OutcomeUnknown(Refused):
+    """The call may have acted before its answer was lost (a timeout after sending, a dropped
+    connection, a server error): for money and verdicts, ask `review_outcome` before any retry."""
 
 
 class Provider(ABC):
@@ -58,6 +64,12 @@ class Provider(ABC):
     @abstractmethod
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
               token: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def review_outcome(self, action: Record) -> bool:
+        """Whether the approve, reject or bonus of this audit-log row took effect on the
+        marketplace (asked when its call's answer was lost). Raises Refused when the
+        marketplace cannot be asked now."""
 
     @abstractmethod
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...

@@ -7,6 +7,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from datastore.records import Record
 from runner.providers.base import Provider, Refused
 
 FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: local HITs do not expire by themselves
@@ -53,6 +54,11 @@ class LocalProvider(Provider):
               token: str) -> dict[str, Any]:
         return self._did("bonus", worker_id=worker_id, assignment_id=assignment_id,
                          amount_cents=amount_cents, token=token)
+
+    def review_outcome(self, action: Record) -> bool:
+        """Nothing happens on a marketplace here: what the audit log does not show as done
+        was not done."""
+        return False
 
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
         return self._did("soft_block", worker_id=worker_id, qualification=qualification_name)

@@ -17,10 +17,17 @@ from xml.sax.saxutils import escape
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
 
 from datastore.money import to_dollars
-from runner.providers.base import Provider, Refused
+from datastore.records import Record
+from runner.providers.base import OutcomeUnknown, Provider, Refused
 from runner.reconcile import reconcile_run
 
 log = logging.getLogger("parley.mturk")
@@ -30,6 +37,9 @@ LIVE_ENDPOINT = "https://mturk-requester.us-east-1.amazonaws.com"
 SANDBOX_WORKER_SUBMIT = "https://workersandbox.mturk.com"
 THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 THROTTLE_ATTEMPTS = 6
+SERVER_FAULTS = frozenset({"ServiceFault", "ServiceUnavailable", "InternalFailure", "InternalServerError"})
+"""Errors MTurk answers when it failed on its side: it may have acted before failing."""
+VERDICT_STATUSES = {"approve": "Approved", "reject": "Rejected"}
 FEE_RATE = Decimal("0.20")
 """MTurk's commission on rewards and bonuses for HITs with fewer than 10 assignments
 (Parley makes one assignment per HIT)."""
@@ -105,7 +115,9 @@ class MTurkProvider(Provider):
     # Calls -----------------------------------------------------------------------------
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One MTurk call; throttling is retried with exponential backoff, nothing else."""
+        """One MTurk call; throttling is retried with exponential backoff, nothing else.
+        Raises OutcomeUnknown when the request may have acted though no answer came back
+        (a read timeout, a dropped connection, a fault on MTurk's side), Refused otherwise."""
         for attempt in range(THROTTLE_ATTEMPTS):
             try:
                 return getattr(self.client, operation)(**params)
@@ -114,10 +126,15 @@ class MTurkProvider(Provider):
                 if code in THROTTLING and attempt < THROTTLE_ATTEMPTS - 1:
                     time.sleep(min(0.2 * 2 ** attempt, 5))
                     continue
-                raise Refused(_sentence(operation, exc)) from None
+                kind = OutcomeUnknown if code in SERVER_FAULTS else Refused
+                raise kind(_sentence(operation, exc)) from None
             except NoCredentialsError:
                 raise Refused("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                               "or AWS_PROFILE for a profile in ~/.aws/credentials") from None
+            except ConnectionError as exc:  # never connected: the request was not sent
+                raise Refused(f"MTurk could not be reached ({operation}): {exc}") from None
+            except HTTPClientError as exc:  # sent, and the answer was lost
+                raise OutcomeUnknown(f"MTurk did not answer {operation}: {exc}") from None
             except BotoCoreError as exc:
                 raise Refused(f"MTurk could not be reached ({operation}): {exc}") from None
         raise AssertionError("unreachable")
@@ -255,6 +272,16 @@ class MTurkProvider(Provider):
             return {"provider": "mturk", "action": "bonus", "token": token[:64], "already_sent": True}
         return {"provider": "mturk", "action": "bonus", "token": token[:64], "amount": to_dollars(amount_cents)}
 
+    def review_outcome(self, action: Record) -> bool:
+        """Ask MTurk: the assignment's status for a verdict, its bonus payments for a bonus."""
+        assignment_id = action["assignment_id"]
+        if action["action"] == "bonus":
+            amount = Decimal(action["amount_cents"]) / 100
+            return any(Decimal(p["BonusAmount"]) == amount and p["WorkerId"] == action["worker_id"]
+                       for p in self.pages("list_bonus_payments", "BonusPayments", AssignmentId=assignment_id))
+        assignment = self.call("get_assignment", AssignmentId=assignment_id)["Assignment"]
+        return assignment["AssignmentStatus"] == VERDICT_STATUSES[action["action"]]
+
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
         qualification_id = self.qualification_id(qualification_name)
         self.call("associate_qualification_with_worker", QualificationTypeId=qualification_id,
@@ -309,14 +336,15 @@ class MTurkProvider(Provider):
 
     def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]:
         """Every assignment of a HIT MTurk has as submitted, approved or rejected."""
+        return self.pages("list_assignments_for_hit", "Assignments", HITId=hit_id,
+                          AssignmentStatuses=["Submitted", "Approved", "Rejected"])
+
+    def pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a paginated list operation, following NextToken."""
         found, token = [], None
         while True:
-            params: dict[str, Any] = {"HITId": hit_id, "MaxResults": 100,
-                                      "AssignmentStatuses": ["Submitted", "Approved", "Rejected"]}
-            if token:
-                params["NextToken"] = token
-            page = self.call("list_assignments_for_hit", **params)
-            found += page.get("Assignments", [])
+            page = self.call(operation, MaxResults=100, **params, **({"NextToken": token} if token else {}))
+            found += page.get(key, [])
             token = page.get("NextToken")
             if not token:
                 return found

@@ -467,6 +467,28 @@ def test_an_empty_store_downgrades_to_base_and_upgrades_back_to_the_models_schem
         assert schema_diff(conn) == []
 
 
+def test_the_money_guard_migration_gives_every_bonus_and_verdict_already_done_its_guard(store_url):
+    from runner.providers import LocalProvider
+    from runner.review import ReviewRefused, ReviewService
+    from tests.support.builders import completed_conversation
+
+    handler = MTurkDataHandler(db_url=store_url)
+    built = completed_conversation(handler, provider="local")
+    review = ReviewService(handler, lambda run: LocalProvider())
+    review.bonus(built.assignments[0], "1.00", actor="alice", reason="Thanks")
+    review.approve(built.assignments[1], actor="alice")
+    with writer(open_store(store_url)).connect() as conn:  # a store from before the guard...
+        command.downgrade(alembic_config(conn), "0004")
+        conn.commit()
+        command.upgrade(alembic_config(conn), "heads")  # ...brought up to date
+        conn.commit()
+        guards = conn.execute(sa.text("SELECT assignment_id, slot FROM review_guards ORDER BY slot")).all()
+    assert [tuple(g) for g in guards] == [(built.assignments[0], "bonus"), (built.assignments[1], "verdict")]
+    with pytest.raises(ReviewRefused, match="already paid a bonus of \\$1.00"):
+        review.bonus(built.assignments[0], "2.00", actor="bob", reason="More")
+    assert review.approve(built.assignments[1], actor="bob").repeated
+
+
 def test_a_store_at_a_revision_this_code_does_not_know_is_refused_and_left_alone(store_url):
     open_store(store_url)
     close_stores()

@@ -17,8 +17,8 @@ import pytest
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
 from runner.providers.mturk import HitSettings, MTurkProvider, client_config
-from runner.review import ReviewService
-from tests.fakes.mturk_server import FakeMTurk
+from runner.review import ReviewRefused, ReviewService
+from tests.fakes.mturk_server import DROP_CONNECTION, FakeMTurk
 from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,27 +111,63 @@ def test_a_whole_run_launch_chat_submit_review_and_pay_leaves_mturk_and_the_stor
     assert texts == ["You are Alice.", "You are Bob.", "hello from MTurk", "hi", "bye"]
 
 
-def test_a_bonus_retried_after_its_answer_was_lost_pays_once(mturk_run, fake):
-    run = mturk_run()
-    assignment, worker = work(run, fake, "AWORKERCAROL", run.provider.hit_ids[0])
+def submitted_alone(run, fake, worker_id: str) -> str:
+    """A worker the run sent away for want of a partner, who submits on MTurk all the same
+    (so there is work to review): answers the assignment."""
+    assignment, worker = work(run, fake, worker_id, run.provider.hit_ids[0])
     worker.wait_state("waiting")
-    run.manager.shutdown()  # no partner came: the run sends Carol away...
+    run.manager.shutdown()
     worker.wait_state("expired")
-    fake.submit(assignment)  # ...and she submits on MTurk all the same: she must be reviewed
+    fake.submit(assignment)
     run.provider.cleanup()
     assert run.handler.get_assignment_data(assignment)["status"] == "submitted"
+    return assignment
+
+
+def test_a_bonus_whose_answer_was_lost_is_settled_by_asking_mturk_and_never_sent_again(mturk_run, fake):
+    run = mturk_run()
+    assignment = submitted_alone(run, fake, "AWORKERCAROL")
     review = ReviewService(run.handler, lambda _run: run.provider)
     fake.fail_next("SendBonus", error="ServiceUnavailable", after_effect=True)
     first = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
-    assert not first.succeeded and "send_bonus" in first.action["error"]
+    assert first.outcome == "unknown" and "send_bonus" in first.action["error"]
     assert len(fake.bonuses) == 1  # MTurk did pay before the answer was lost
     second = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
-    assert second.succeeded and second.action["provider_response"].get("already_sent") is True
+    assert second.succeeded and second.repeated and second.action["id"] == first.action["id"]
+    assert second.action["provider_response"] == {"settled": "mturk was asked afterwards: it was done"}
+    assert len(fake.calls_of("ListBonusPayments")) == 1
+    assert run.handler.get_worker_assignment_pairing("AWORKERCAROL", assignment)["bonus_paid"]
     third = review.bonus(assignment, "1.00", actor="t", reason="Thanks anyway")
     assert third.repeated
+    assert len(fake.bonuses) == 1 and len(fake.calls_of("SendBonus")) == 1
+
+
+def test_a_bonus_lost_before_mturk_acted_is_settled_as_failed_and_then_paid_once(mturk_run, fake):
+    run = mturk_run()
+    assignment = submitted_alone(run, fake, "AWORKERCAROL")
+    review = ReviewService(run.handler, lambda _run: run.provider)
+    fake.fail_next("SendBonus", error=DROP_CONNECTION)
+    assert review.bonus(assignment, "1.00", actor="t", reason="Thanks").outcome == "unknown"
+    assert fake.bonuses == []
+    paid = review.bonus(assignment, "1.00", actor="t", reason="Thanks")
+    assert paid.succeeded and not paid.repeated
+    assert [r["outcome"] for r in run.handler.get_review_actions(assignment_id=assignment)] == ["failed", "succeeded"]
     assert len(fake.bonuses) == 1
-    tokens = {params["UniqueRequestToken"] for params in fake.calls_of("SendBonus")}
-    assert len(tokens) == 1
+
+
+def test_an_approval_whose_answer_was_lost_is_settled_from_the_assignments_status(mturk_run, fake):
+    run = mturk_run()
+    assignment = submitted_alone(run, fake, "AWORKERCAROL")
+    review = ReviewService(run.handler, lambda _run: run.provider)
+    fake.fail_next("ApproveAssignment", error=DROP_CONNECTION, after_effect=True)
+    assert review.approve(assignment, actor="t").outcome == "unknown"
+    with pytest.raises(ReviewRefused, match="already approved; an approved assignment cannot be rejected"):
+        review.reject(assignment, actor="t", reason="changed my mind")
+    assert len(fake.calls_of("GetAssignment")) >= 1 and fake.calls_of("RejectAssignment") == []
+    assert run.handler.get_assignment_data(assignment)["status"] == "approved"
+    assert [r["outcome"] for r in run.handler.get_review_actions(assignment_id=assignment)] == ["succeeded"]
+
+
 
 
 def test_max_open_hits_launches_more_only_as_workers_finish(mturk_run, fake):

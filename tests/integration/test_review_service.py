@@ -16,6 +16,11 @@ class CountingProvider(LocalProvider):
     def __init__(self) -> None:
         super().__init__()
         self.fail_with: Exception | None = None
+        self.asked: list[str] = []
+
+    def review_outcome(self, action):
+        self.asked.append(action["token"])
+        return super().review_outcome(action)
 
     def _did(self, action, **details):
         if self.fail_with is not None:
@@ -182,13 +187,22 @@ def test_a_failed_provider_call_is_logged_and_can_be_retried_with_the_same_provi
     assert review.bonus(a1, "1.00", actor="alice", reason="Good").action["id"] == log[1]["id"]
 
 
-def test_an_unexpected_provider_error_is_logged_as_failed_and_raised(handler, review, provider, built):
+def test_a_provider_call_that_raises_is_recorded_unknown_and_settled_before_anything_is_retried(
+        handler, review, provider, built):
+    a1 = built.assignments[0]
     provider.fail_with = ConnectionError("network down")
-    with pytest.raises(ConnectionError):
-        review.approve(built.assignments[0], actor="alice")
-    [entry] = handler.get_review_actions()
-    assert entry["outcome"] == "failed" and "network down" in entry["error"]
-    assert handler.get_assignment_data(built.assignments[0])["status"] == "completed"
+    unknown = review.approve(a1, actor="alice")
+    assert unknown.outcome == "unknown" and "network down" in unknown.action["error"]
+    assert handler.get_assignment_data(a1)["status"] == "completed"
+    provider.fail_with = None
+    provider.asked = []
+    retried = review.approve(a1, actor="alice")
+    # The local provider, asked, says it did nothing: the unknown attempt is settled as failed
+    # before the retry reaches the provider.
+    assert provider.asked == [unknown.action["token"]]
+    assert retried.succeeded and not retried.repeated
+    assert [(r["outcome"], r["error"]) for r in handler.get_review_actions(assignment_id=a1)] == [
+        ("failed", "local was asked afterwards and had not done it"), ("succeeded", None)]
 
 
 def test_blocks_are_logged_once_and_a_block_after_an_unblock_is_new(handler, review, provider, built):

@@ -73,11 +73,11 @@ def test_review_actions_are_logged_once_per_token_with_their_outcome(handler):
     again, created_again = handler.begin_review_action(
         "bonus:A1:1.50:thanks", "bonus", actor="admin", worker_id="W1", amount="1.50")
     assert not created_again and again["id"] == row["id"]
-    done = handler.finish_review_action("bonus:A1:1.50:thanks", succeeded=True,
+    done = handler.finish_review_action("bonus:A1:1.50:thanks", outcome="succeeded",
                                         provider_response={"ok": True})
     assert done["outcome"] == "succeeded" and done["provider_response"] == {"ok": True}
-    with pytest.raises(IllegalTransition, match="already succeeded"):
-        handler.finish_review_action("bonus:A1:1.50:thanks", succeeded=False)
+    with pytest.raises(IllegalTransition, match="is succeeded and cannot become failed"):
+        handler.finish_review_action("bonus:A1:1.50:thanks", outcome="failed")
     assert handler.get_review_action("bonus:A1:1.50:thanks")["finished"] is not None
     assert [r["token"] for r in handler.get_review_actions(assignment_id=assignment)] == ["bonus:A1:1.50:thanks"]
     assert len(handler.get_review_actions(worker_id="W1")) == 1
@@ -86,12 +86,12 @@ def test_review_actions_are_logged_once_per_token_with_their_outcome(handler):
 
 def test_failed_review_actions_keep_the_error_and_bad_ones_are_refused(handler):
     handler.begin_review_action("t1", "approve", actor="admin", worker_id="W1")
-    failed = handler.finish_review_action("t1", succeeded=False, error="throttled")
+    failed = handler.finish_review_action("t1", outcome="failed", error="throttled")
     assert failed["outcome"] == "failed" and failed["error"] == "throttled"
     with pytest.raises(InvalidValue):
         handler.begin_review_action("t2", "refund", actor="admin", worker_id="W1")
     with pytest.raises(InvalidValue):
         handler.begin_review_action("", "approve", actor="admin", worker_id="W1")
     with pytest.raises(NotFound):
-        handler.finish_review_action("missing", succeeded=True)
+        handler.finish_review_action("missing", outcome="succeeded")
     assert handler.get_review_action("t2") is None
