@@ -1,6 +1,10 @@
 """Export a run's conversations as JSON Lines (one ParlAI-style conversation per line) or
 CSV (one message per row), streaming a page of conversations at a time.
 
+A CSV is opened in spreadsheets, which run a cell that starts like a formula: such cells get a
+leading `'` (OWASP's rule for CSV injection), so a worker's `=HYPERLINK(...)` stays text. The
+`payload` column keeps every message exactly, as JSON; JSON Lines are never altered.
+
 Only `MTurkDataHandler`'s public readers are used, so an export sees exactly what every
 other reader of the store sees.
 """
@@ -17,6 +21,8 @@ if TYPE_CHECKING:
     from datastore.handler import MTurkDataHandler
 
 FORMATS = ("jsonl", "csv")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may take as the start of a formula (OWASP, CSV injection)."""
 
 CSV_COLUMNS = (
     "run_id",
@@ -65,8 +71,8 @@ def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
     for conversation in conversations:
         for index, message in enumerate(conversation["messages"]):
             rows.writerow((
-                conversation["run_id"],
-                conversation["conversation_id"],
+                _cell(conversation["run_id"]),
+                _cell(conversation["conversation_id"]),
                 index,
                 _cell(message.get("turn_index")),
                 _cell(message.get("id")),
@@ -99,5 +105,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return _json(value)
+        value = _json(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value

