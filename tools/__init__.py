@@ -1,0 +1,1 @@
+"""Developer tools behind make targets (make audit)."""
