@@ -27,7 +27,7 @@ from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.ledger import Admit
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
-from datastore.states import BlockKind, ReviewAction, ReviewOutcome
+from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
 from runner import review_rules
 from runner.providers.base import OutcomeUnknown, Provider, Refused
 from runner.review_rules import ReviewRefused, Unsettled, this_process
@@ -139,9 +139,11 @@ class ReviewService:
         sweep); answers the rows that are still unsettled because their provider cannot be asked."""
         left = []
         for action in self.handler.get_review_actions(outcomes=(ReviewOutcome.PENDING, ReviewOutcome.UNKNOWN)):
-            if action["action"] not in (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.BONUS):
-                continue
             if action["outcome"] == ReviewOutcome.PENDING and not review_rules.interrupted(action):
+                continue
+            if action["action"] not in ACTION_SLOTS:  # a block: asking it again is harmless
+                self._finish(action["token"], ReviewOutcome.FAILED,
+                             error="the process calling the provider stopped before it recorded the answer")
                 continue
             try:
                 self.settle(action)
@@ -239,9 +241,7 @@ class ReviewService:
             effect()
         except Exception:
             with _quietly():
-                self._finish(token, ReviewOutcome.UNKNOWN if unanswered == ReviewOutcome.UNKNOWN
-                             else ReviewOutcome.FAILED,
-                             error="the provider acted, but the store could not record it")
+                self._finish(token, unanswered, error="the provider acted, but the store could not record it")
             raise
         return ReviewResult(self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response)),
                             repeated=False)

@@ -162,9 +162,11 @@ def test_the_start_up_sweep_settles_interrupted_actions_and_leaves_live_ones_alo
     interrupt(handler, dead, owner=dead_process())
     handler.claim_review_action("in-flight", "approve", assignment_id=alive, admit=lambda a, h: None,
                                 actor="alice", owner=this_process())
+    handler.begin_review_action("blocking", "hard_block", actor="alice", worker_id="W1", run_id=built.run_id,
+                                owner=dead_process())
     assert review.settle_interrupted() == []
-    outcomes = {r["assignment_id"]: r["outcome"] for r in handler.get_review_actions()}
-    assert outcomes == {dead: "failed", alive: "pending"}
+    outcomes = {r["token"]: r["outcome"] for r in handler.get_review_actions()}
+    assert outcomes == {"interrupted-token": "failed", "in-flight": "pending", "blocking": "failed"}
 
 
 def test_an_unknown_action_stays_unknown_while_the_provider_cannot_be_asked(handler):
