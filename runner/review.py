@@ -239,12 +239,13 @@ class ReviewService:
         try:
             # Stored before the row says succeeded: a row never claims a change the store lacks.
             effect()
+            return ReviewResult(self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response)),
+                                repeated=False)
         except Exception:
+            review_rules.abandon(token)  # settled by the next request, not after the lease
             with _quietly():
                 self._finish(token, unanswered, error="the provider acted, but the store could not record it")
             raise
-        return ReviewResult(self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response)),
-                            repeated=False)
 
     def _finish(self, token: str, outcome: str, *, provider_response: dict[str, Any] | None = None,
                 error: str | None = None) -> Record:

@@ -30,6 +30,11 @@ LEASE_SECONDS = 600.0
 interrupted after this long: far beyond any provider call's timeouts and retries."""
 
 
+_abandoned: set[str] = set()
+"""Tokens of actions this process called the provider for but could not finish in the store
+(it failed mid-write): they count as interrupted at once rather than after the lease."""
+
+
 class ReviewRefused(Exception):
     """The action cannot be done; the message says why, for the reviewer."""
 
@@ -47,11 +52,19 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def abandon(token: str) -> None:
+    """This process will never record how the action of `token` ended (its store failed)."""
+    _abandoned.add(token)
+
+
 def interrupted(action: Record) -> bool:
     """True for a pending action whose process is gone (or, on another host, whose lease ran
-    out): its call may have reached the provider, and its answer will never be recorded."""
+    out, or that this process abandoned): its call may have reached the provider, and its
+    answer will never be recorded."""
     if action["outcome"] != ReviewOutcome.PENDING:
         return False
+    if action["token"] in _abandoned:
+        return True
     host, _, pid = (action["owner"] or "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         try:
