@@ -225,27 +225,30 @@ class ReviewService:
         """Call the provider for the audit row `row` and finish it: failed when the provider
         refused, `unanswered` when the call may have acted but no answer came, succeeded
         once the effect is stored. Never leaves the row pending while this process lives."""
-        token = row["token"]
+        token, response = row["token"], None
         try:
             response = call()
+            outcome, error = ReviewOutcome.SUCCEEDED, None
         except OutcomeUnknown as exc:
-            return ReviewResult(self._finish(token, unanswered, error=str(exc)), repeated=False)
+            outcome, error = unanswered, str(exc)
         except Refused as exc:
-            return ReviewResult(self._finish(token, ReviewOutcome.FAILED, error=str(exc)), repeated=False)
+            outcome, error = ReviewOutcome.FAILED, str(exc)
         except Exception as exc:
             log.exception("%s %s: the provider call raised", row["action"], row["assignment_id"] or row["worker_id"])
-            return ReviewResult(self._finish(token, unanswered, error=f"{type(exc).__name__}: {exc}"),
-                                repeated=False)
+            outcome, error = unanswered, f"{type(exc).__name__}: {exc}"
         try:
-            # Stored before the row says succeeded: a row never claims a change the store lacks.
-            effect()
-            return ReviewResult(self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response)),
-                                repeated=False)
+            if outcome == ReviewOutcome.SUCCEEDED:
+                # Stored before the row says succeeded: a row never claims a change the store lacks.
+                effect()
+            finished = self._finish(token, outcome, error=error,
+                                    provider_response=None if response is None else _jsonable(response))
         except Exception:
             review_rules.abandon(token)  # settled by the next request, not after the lease
-            with _quietly():
-                self._finish(token, unanswered, error="the provider acted, but the store could not record it")
+            if outcome == ReviewOutcome.SUCCEEDED:
+                with _quietly():
+                    self._finish(token, unanswered, error="the provider acted, but the store could not record it")
             raise
+        return ReviewResult(finished, repeated=False)
 
     def _finish(self, token: str, outcome: str, *, provider_response: dict[str, Any] | None = None,
                 error: str | None = None) -> Record:
