@@ -17,6 +17,7 @@ from flask import (
 )
 from werkzeug.security import check_password_hash
 
+from webapp.redirects import same_site_path
 from webapp.twins import wants_json
 
 auth = Blueprint("auth", __name__)
@@ -42,13 +43,6 @@ def require_login() -> Any:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute URL someone slipped into ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("runs.index")
-
-
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
@@ -61,7 +55,7 @@ def login() -> Any:
             session["login_at"] = time.time()
             if csrf:
                 session["csrf"] = csrf
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(same_site_path(request.args.get("next")))
         error = "That password is not right."
     return render_template("login.html", error=error), 401 if error else 200
 

@@ -8,6 +8,7 @@ import pytest
 from webapp import create_app
 
 PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -33,8 +34,14 @@ def anonymous(app):
 
 
 def csrf_of(client) -> str:
-    page = client.get("/login")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    """The form token of the client's session, as the login page shows it."""
+    return CSRF_FIELD.search(client.get("/login").get_data(as_text=True)).group(1)
+
+
+def log_in(client, password: str = PASSWORD, next_path: str | None = None, **request):
+    """Post the login form as a browser does (with the form token of the page); answers the response."""
+    path = "/login" if next_path is None else f"/login?next={next_path}"
+    return client.post(path, data={"password": password, "csrf_token": csrf_of(client)}, **request)
 
 
 @pytest.fixture

@@ -46,17 +46,6 @@ def test_a_wrong_password_is_refused_with_a_sentence(anonymous):
     assert anonymous.get("/").status_code == 302
 
 
-def test_login_goes_back_to_the_page_asked_for_but_never_off_site(anonymous, built):
-    token = csrf_of(anonymous)
-    response = anonymous.post(f"/login?next=/runs/{built.run_id}", data={"password": PASSWORD, "csrf_token": token})
-    assert response.headers["Location"] == f"/runs/{built.run_id}"
-    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
-        other = anonymous.application.test_client()
-        token = csrf_of(other)
-        response = other.post(f"/login?next={evil}", data={"password": PASSWORD, "csrf_token": token})
-        assert response.headers["Location"] == "/", evil
-
-
 def test_a_session_expires(client, app):
     assert client.get("/").status_code == 200
     with client.session_transaction() as session:
