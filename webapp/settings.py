@@ -1,7 +1,7 @@
 """Where the webapp's settings come from: the environment first, then a config file outside
 the repository (`PARLEY_CONFIG`, default ~/.config/parley/webapp.json). The file holds only
-the admin password's hash and the session key, and is readable by its owner alone; the proxy
-in front is set by environment variables."""
+the admin password's hash and the session key, and is readable by its owner alone; the login
+throttle and the proxy in front are set by environment variables."""
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +17,13 @@ from werkzeug.security import generate_password_hash
 SESSION_HOURS = 12
 NUMBERS_FROM_ENVIRONMENT: dict[str, tuple[str, int, int]] = {
     # config key: (environment variable, default, smallest value allowed)
+    "LOGIN_LIMIT_PER_ADDRESS": ("PARLEY_LOGIN_LIMIT_PER_ADDRESS", 10, 1),
+    "LOGIN_LIMIT_OVERALL": ("PARLEY_LOGIN_LIMIT_OVERALL", 100, 1),
+    "LOGIN_WINDOW_SECONDS": ("PARLEY_LOGIN_WINDOW_SECONDS", 900, 1),
     "TRUST_PROXY": ("PARLEY_TRUST_PROXY", 0, 0),
 }
-"""TRUST_PROXY: how many reverse proxies stand in front; their X-Forwarded-For and
+"""LOGIN_*: at most so many failed logins per client address and in all, within the window.
+TRUST_PROXY: how many reverse proxies stand in front; their X-Forwarded-For and
 X-Forwarded-Proto are believed only when this is 1 or more."""
 YES, NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
