@@ -55,14 +55,14 @@ class ReviewerAccess(StoreAccess):
         def write(s: Session) -> int | Lockout:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(select(func.pg_advisory_xact_lock(LOGIN_THROTTLE_LOCK)))
-            s.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - limits.window))
+            s.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - limits.window))  # out of the window
             lockouts = [
                 Lockout(scope, until)
                 for scope, limit, where in (
                     (LockoutScope.ADDRESS, limits.per_address, [LoginAttempt.address == address]),
                     (LockoutScope.OVERALL, limits.overall, []),
                 )
-                if (until := _limit_reached_until(s, where, limit, limits.window, now)) is not None
+                if (until := _limit_reached_until(s, where, limit, limits.window)) is not None
             ]
             if lockouts:
                 return max(lockouts, key=lambda lockout: lockout.until)
@@ -101,10 +101,10 @@ class ReviewerAccess(StoreAccess):
             delete(ReviewerSession).where(ReviewerSession.token_digest == token_digest)))
 
 
-def _limit_reached_until(s: Session, where: list[Any], limit: int, window: float, now: float) -> float | None:
-    """When `limit` failed logins matching `where` are in the window: the time the oldest of
-    the newest `limit` of them leaves it (and the count drops below the limit). Else None."""
+def _limit_reached_until(s: Session, where: list[Any], limit: int, window: float) -> float | None:
+    """When `limit` failed logins matching `where` are kept (all are in the window: the rest
+    were just deleted), the time the oldest of the newest `limit` leaves the window and the
+    count drops below the limit. Else None."""
     limit_th_newest = s.scalar(
-        select(LoginAttempt.at).where(LoginAttempt.at > now - window, *where)
-        .order_by(LoginAttempt.at.desc()).offset(limit - 1).limit(1))
+        select(LoginAttempt.at).where(*where).order_by(LoginAttempt.at.desc()).offset(limit - 1).limit(1))
     return None if limit_th_newest is None else limit_th_newest + window

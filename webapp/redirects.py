@@ -3,15 +3,13 @@ a path on this site, never another site, however the address is dressed up."""
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from flask import url_for
 
 INVISIBLE = frozenset({"Cc", "Cf"})
 """Unicode categories of control and format characters (tab, newline, NUL, zero-width
 space, right-to-left override, ...), which a browser drops or cannot show in an address."""
-KEPT_AS_IS = "/?#&=;:@!$'()*+,~%"
-"""URL punctuation a path and its query keep unencoded ('%' too: it is already encoded)."""
 
 
 def same_site_path(target: str | None) -> str:
@@ -20,10 +18,10 @@ def same_site_path(target: str | None) -> str:
     Browsers drop tabs and newlines anywhere in an address and trim control characters and
     spaces around it, so `/<tab>/evil.com` is `//evil.com` to them: another host. Those
     characters are removed first; what is left must be a bare path: starting with one `/`,
-    with no backslash (browsers read it as `/`), no scheme and no host. Spaces and other
-    characters inside it come back percent-encoded, so the Location header is plain ASCII."""
+    with no backslash (browsers read it as `/`), no scheme and no host. (Spaces and other
+    characters inside it are percent-encoded by werkzeug, as in every Location header.)"""
     cleaned = "".join(c for c in target or "" if unicodedata.category(c) not in INVISIBLE).strip()
-    return quote(cleaned, safe=KEPT_AS_IS) if _is_bare_path(cleaned) else url_for("runs.index")
+    return cleaned if _is_bare_path(cleaned) else url_for("runs.index")
 
 
 def _is_bare_path(target: str) -> bool:

@@ -9,13 +9,15 @@ from tests.support.builders import completed_conversation
 from tests.webapp.conftest import log_in
 
 OFF_SITE = [
-    "/\t/evil.example", "//evil.example", "\\\\evil.example", "/\\evil.example", "https://evil.example/",
-    "https:evil.example", "javascript:alert(1)", "JavaScript:alert(1)", "\r\n//evil.example",
-    " //evil.example", "\x00//evil.example", "/\x0b/evil.example", "\u200b//evil.example",
-    "/\u202e/evil.example", "\t", "http://[evil", "evil.example", "",
+    "/\t/evil.example", "//evil.example", "///evil.example", "\\\\evil.example", "/\\evil.example",
+    "https://evil.example/", "https:/evil.example", "https:evil.example", "javascript:alert(1)",
+    "JavaScript:alert(1)", "\r\n//evil.example", " //evil.example", "\x00//evil.example",
+    "/\x0b/evil.example", "\u200b//evil.example", "/\u202e/evil.example", "\t", "http://[evil",
+    "evil.example", "",
 ]
 """Each `next` as the view receives it (decoded). Browsers drop the tabs, newlines and other
-invisible characters, so most of these are `//evil.example` to them: another host."""
+invisible characters, so most of these are `//evil.example` to them: another host (and so are
+`///evil.example`, and `https:/evil.example` on a page served over http)."""
 IN_THE_QUERY = {
     "%09 in the path": "/%09/evil.example",
     "a second slash": "//evil.example",
@@ -43,10 +45,10 @@ def test_login_with_any_next_that_is_not_a_bare_path_goes_to_the_runs_page(anony
     assert response.headers["Location"] == "/"
 
 
-def test_login_goes_back_to_the_page_asked_for(anonymous, handler):
+def test_login_goes_back_to_the_page_asked_for_without_the_blanks_around_it(anonymous, handler):
     built = completed_conversation(handler, provider="local")
     asked = f"/runs/{built.run_id}?after=abc%3D&unreviewed=1"
-    response = log_in(anonymous, next_path=quote(asked, safe=""))
+    response = log_in(anonymous, next_path=quote(f"\t {asked} \r\n", safe=""))
     assert response.headers["Location"] == asked
 
 
