@@ -112,8 +112,8 @@ def credential_id(password_or_hash: str, secret_key: str) -> str:
     changes, so that the change ends every session opened before it.
 
     The hash cannot serve: each process hashes PARLEY_ADMIN_PASSWORD with a salt of its own.
-    scrypt keyed by the session key, so the name (kept in the store) is as slow to test
-    guesses against as the password's own hash."""
+    scrypt salted with the session key, so that the name (kept in the store) is, like the
+    password's own hash, slow to test guesses against."""
     derived = hashlib.scrypt(password_or_hash.encode(), salt=f"parley-credential:{secret_key}".encode(),
                              n=2**14, r=8, p=1, dklen=32)
     return derived.hex()
