@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_sock import Sock
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
@@ -20,6 +21,7 @@ from webapp.payments import payments
 from webapp.review_pages import review
 from webapp.runs import runs
 from webapp.services import Services
+from webapp.sessions import ReviewerCookie
 from webapp.settings import load_settings
 from webapp.testing import testing
 from webapp.twins import url_with, wants_json
@@ -36,6 +38,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=settings["SESSION_HOURS"] * 3600,
                       SOCK_SERVER_OPTIONS=SOCK_OPTIONS, JSON_SORT_KEYS=False)
+    app.session_interface = ReviewerCookie()
+    if settings["TRUST_PROXY"]:  # believe the client address and scheme these proxies forward
+        proxies = settings["TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     handler = MTurkDataHandler(db_url=settings["DATABASE_URL"])
     hub = LiveHub(settings["SECRET_KEY"])
     app.extensions["parley"] = services = Services(handler, hub)

@@ -1,22 +1,25 @@
-"""Login: one admin password (its hash from settings), a signed session cookie that
-expires, and a gate in front of every page but the public ones."""
+"""Login: one admin password (its hash from settings), a server-side session that ends at
+logout, at a password change and at expiry (webapp/sessions.py), a throttle in front of the
+password check (webapp/throttle.py), and a gate in front of every page but the public ones."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (
     Blueprint,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.security import check_password_hash
 
+from webapp.redirects import same_site_path
+from webapp.sessions import check_session, end_session, start_session
+from webapp.throttle import LoginLocked, begin_login_attempt, forget_login_attempt
 from webapp.twins import wants_json
 
 auth = Blueprint("auth", __name__)
@@ -26,47 +29,34 @@ PUBLIC_BLUEPRINTS = frozenset({"live"})
 """Workers' chat pages: protected by their signed tokens, not by the reviewer's login."""
 
 
-def logged_in() -> bool:
-    started = session.get("login_at")
-    hours = current_app.config["SESSION_HOURS"]
-    return isinstance(started, (int, float)) and time.time() - started < hours * 3600
-
-
 def require_login() -> Any:
     endpoint = request.endpoint or ""
-    if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".", 1)[0] in PUBLIC_BLUEPRINTS or logged_in():
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".", 1)[0] in PUBLIC_BLUEPRINTS:
         return None
-    session.pop("login_at", None)
+    if check_session():
+        g.logged_in = True  # the layout shows the top bar
+        return None
     if wants_json():
         return jsonify(error="login required"), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute URL someone slipped into ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("runs.index")
-
-
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if check_password_hash(current_app.config["ADMIN_PASSWORD_HASH"], password):
-            csrf = session.get("csrf")
-            session.clear()
-            session.permanent = True
-            session["login_at"] = time.time()
-            if csrf:
-                session["csrf"] = csrf
-            return redirect(_safe_next(request.args.get("next")))
-        error = "That password is not right."
-    return render_template("login.html", error=error), 401 if error else 200
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    try:
+        attempt = begin_login_attempt()
+    except LoginLocked as locked:
+        return render_template("login.html", error=str(locked)), 429, {"Retry-After": str(locked.retry_after)}
+    if not check_password_hash(current_app.config["ADMIN_PASSWORD_HASH"], request.form.get("password", "")):
+        return render_template("login.html", error="That password is not right."), 401
+    forget_login_attempt(attempt)
+    start_session()
+    return redirect(same_site_path(request.args.get("next")))
 
 
 @auth.post("/logout")
 def logout() -> Any:
-    session.clear()
+    end_session()
     return redirect(url_for("auth.login"))

@@ -13,6 +13,7 @@ from datastore.readers import merged_task_data
 from datastore.states import ReviewOutcome
 from runner.providers import Refused
 from runner.review import ReviewRefused, ReviewResult
+from webapp.redirects import same_site_path
 from webapp.services import services
 from webapp.twins import page, respond, wants_json
 
@@ -153,7 +154,4 @@ def _answer(outcomes: list[dict[str, Any]]) -> Any:
         return jsonify(results=outcomes), status
     for outcome in outcomes:
         flash(f"{outcome['assignment_id']}: {outcome['message']}", "ok" if outcome["ok"] else "error")
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("runs.index")
-    return redirect(target, code=303)
+    return redirect(same_site_path(request.form.get("next")), code=303)

@@ -1,17 +1,31 @@
-"""Where the webapp's secrets come from: the environment first, then a config file outside
+"""Where the webapp's settings come from: the environment first, then a config file outside
 the repository (`PARLEY_CONFIG`, default ~/.config/parley/webapp.json). The file holds only
-the admin password's hash and the session key, and is readable by its owner alone."""
+the admin password's hash and the session key, and is readable by its owner alone; the login
+throttle and the proxy in front are set by environment variables."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 from werkzeug.security import generate_password_hash
 
 SESSION_HOURS = 12
+NUMBERS_FROM_ENVIRONMENT: dict[str, tuple[str, int, int]] = {
+    # config key: (environment variable, default, smallest value allowed)
+    "LOGIN_LIMIT_PER_ADDRESS": ("PARLEY_LOGIN_LIMIT_PER_ADDRESS", 10, 1),
+    "LOGIN_LIMIT_OVERALL": ("PARLEY_LOGIN_LIMIT_OVERALL", 100, 1),
+    "LOGIN_WINDOW_SECONDS": ("PARLEY_LOGIN_WINDOW_SECONDS", 900, 1),
+    "TRUST_PROXY": ("PARLEY_TRUST_PROXY", 0, 0),
+}
+"""LOGIN_*: at most so many failed logins per client address and in all, within the window.
+TRUST_PROXY: how many reverse proxies stand in front; their X-Forwarded-For and
+X-Forwarded-Proto are believed only when this is 1 or more."""
+YES, NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 class SettingsError(Exception):
@@ -61,7 +75,8 @@ def ensure_admin_password(path: Path | None = None) -> str | None:
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Flask config for `create_app`: explicit overrides, then the environment, then
-    the config file. Raises SettingsError when no admin password is configured."""
+    the config file. Raises SettingsError when no admin password is configured, or when a
+    setting from the environment is not a value it can take."""
     overrides = dict(overrides or {})
     file = read_config_file() if not overrides.get("IGNORE_CONFIG_FILE") else {}
     settings: dict[str, Any] = {
@@ -70,11 +85,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ADMIN_PASSWORD_HASH": file.get("admin_password_hash"),
         "TASKS_DIR": str(Path(__file__).resolve().parents[1] / "tasks"),
         "SESSION_HOURS": SESSION_HOURS,
+        "SESSION_COOKIE_SECURE": _flag_from_environment("PARLEY_SECURE_COOKIE"),
+        "CLOCK": time.time,  # tests pass a clock they move by hand
     }
-    if os.environ.get("PARLEY_ADMIN_PASSWORD"):
-        settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(os.environ["PARLEY_ADMIN_PASSWORD"])
-    if "ADMIN_PASSWORD" in overrides:
-        settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(overrides.pop("ADMIN_PASSWORD"))
+    for key, (variable, default, least) in NUMBERS_FROM_ENVIRONMENT.items():
+        settings[key] = _number_from_environment(variable, default, least)
+    password = overrides.pop("ADMIN_PASSWORD", None) or os.environ.get("PARLEY_ADMIN_PASSWORD")
+    if password:
+        settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(password)
     settings.update(overrides)
     if not settings["ADMIN_PASSWORD_HASH"]:
         raise SettingsError(
@@ -82,4 +100,40 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             f"to create one (its hash is kept in {config_path()})")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secrets.token_hex(32)  # sessions then end when the process does
+    known_password = password if password and "ADMIN_PASSWORD_HASH" not in overrides else None
+    settings["ADMIN_CREDENTIAL"] = credential_id(
+        known_password or settings["ADMIN_PASSWORD_HASH"], settings["SECRET_KEY"])
     return settings
+
+
+def credential_id(password_or_hash: str, secret_key: str) -> str:
+    """A name for the admin password that sessions are opened under: the same in every
+    process configured with the same password and session key, different once the password
+    changes, so that the change ends every session opened before it.
+
+    The hash cannot serve: each process hashes PARLEY_ADMIN_PASSWORD with a salt of its own.
+    scrypt salted with the session key, so that the name (kept in the store) is, like the
+    password's own hash, slow to test guesses against."""
+    derived = hashlib.scrypt(password_or_hash.encode(), salt=f"parley-credential:{secret_key}".encode(),
+                             n=2**14, r=8, p=1, dklen=32)
+    return derived.hex()
+
+
+def _number_from_environment(variable: str, default: int, least: int) -> int:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value: int | None = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < least:
+        raise SettingsError(f"{variable} must be a whole number of at least {least}, not {raw!r}")
+    return value
+
+
+def _flag_from_environment(variable: str) -> bool:
+    raw = os.environ.get(variable, "").strip().lower()
+    if raw not in YES + NO:
+        raise SettingsError(f"{variable} must be 1 (on) or 0 (off), not {raw!r}")
+    return raw in YES

@@ -4,17 +4,15 @@ is refused for a later retry and stored once when it comes back; the dashboard a
 an approve cut short never leaves the audit log claiming what the store does not hold."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from datastore import open_store
 from tests.faults.failing_store import FailingCommits
 from tests.support.builders import completed_conversation
 from tests.support.live_runner import LiveRunner, Worker
+from tests.webapp.conftest import PASSWORD, logged_in_client
 from webapp import create_app
 
-PASSWORD = "fault-test password"
 STORE_DOWN = "The database cannot answer right now. Try again in a moment."
 
 
@@ -88,12 +86,8 @@ def reviewer(store_url, tmp_path, monkeypatch):
     """A logged-in reviewer's client of a real webapp (not in testing mode: errors take the
     path they take in production)."""
     monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "webapp.json"))
-    app = create_app({"DATABASE_URL": store_url, "ADMIN_PASSWORD": PASSWORD, "SECRET_KEY": "fault-tests"})
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    assert client.post("/login", data={"password": PASSWORD, "csrf_token": client.csrf}).status_code == 302
-    return client
+    return logged_in_client(create_app({"DATABASE_URL": store_url, "ADMIN_PASSWORD": PASSWORD,
+                                        "SECRET_KEY": "fault-tests"}))
 
 
 @pytest.fixture

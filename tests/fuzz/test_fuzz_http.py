@@ -24,7 +24,7 @@ from runner.review import MAX_REASON_CHARS
 from tests.fuzz.conftest import FUZZ
 from tests.support.builders import Built, completed_conversation
 from tests.support.live_runner import LiveRunner
-from tests.webapp.conftest import PASSWORD, csrf_of
+from tests.webapp.conftest import PASSWORD, logged_in_client
 from webapp import create_app
 from webapp.review_pages import ACTIONS, MAX_BULK
 
@@ -58,11 +58,11 @@ def site(module_store_url, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PARLEY_CONFIG", str(tmp_path_factory.mktemp("config") / "webapp.json"))
         env.delenv("PARLEY_ADMIN_PASSWORD", raising=False)
-        # Not in testing mode: errors take the path they take in production.
-        app = create_app({"DATABASE_URL": module_store_url, "ADMIN_PASSWORD": PASSWORD, "SECRET_KEY": "fuzz"})
-    client = app.test_client()
-    client.csrf = csrf_of(client)
-    assert client.post("/login", data={"password": PASSWORD, "csrf_token": client.csrf}).status_code == 302
+        # Not in testing mode: errors take the path they take in production. The login fuzzing
+        # sends more wrong passwords than the throttle lets through (its own tests pin it).
+        app = create_app({"DATABASE_URL": module_store_url, "ADMIN_PASSWORD": PASSWORD, "SECRET_KEY": "fuzz",
+                          "LOGIN_LIMIT_PER_ADDRESS": 10**6, "LOGIN_LIMIT_OVERALL": 10**6})
+    client = logged_in_client(app)
     built = completed_conversation(app.extensions["parley"].handler, provider="local")
     started = client.post("/app/tasks/qa_data_collection/start",
                           headers={"X-CSRF-Token": client.csrf, "Accept": "application/json"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,7 +12,7 @@ import pytest
 
 from runner.server import RunnerServer
 from tests.support.live_runner import Worker, fetch
-from tests.webapp.conftest import PASSWORD
+from tests.webapp.conftest import CSRF_FIELD, PASSWORD
 
 
 class Browser:
@@ -22,9 +21,11 @@ class Browser:
     def __init__(self, base: str) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        login = self.get("/login")[1]
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.post("/login", {"password": PASSWORD, "csrf_token": self.csrf})
+        self.post("/login", {"password": PASSWORD, "csrf_token": self.form_token()})
+        self.csrf = self.form_token()  # logging in gives a new one
+
+    def form_token(self) -> str:
+        return CSRF_FIELD.search(self.get("/login")[1]).group(1)
 
     def get(self, path: str) -> tuple[int, str]:
         return self._open(urllib.request.Request(self.base + path))
