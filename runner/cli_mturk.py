@@ -84,7 +84,7 @@ def mturk_provider(args: argparse.Namespace, task: Task, options: RunOptions) ->
 def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, assume_yes: bool) -> None:
     """Earlier runs whose runner died still have HITs up: offer to expire them and bring
     their submitted work into the store."""
-    orphans = orphaned_runs(handler, "mturk", provider.is_sandbox)
+    orphans = orphaned_runs(handler, provider=provider.name, is_sandbox=provider.is_sandbox)
     if not orphans:
         return
     names = ", ".join(r["run_id"] for r in orphans)

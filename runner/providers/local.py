@@ -15,6 +15,7 @@ FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: local HITs do not expire by themselv
 class LocalProvider(Provider):
     name = "local"
     is_sandbox = False
+    needs_marketplace_cleanup = False
 
     def __init__(self) -> None:
         self.hit_ids: list[str] = []
