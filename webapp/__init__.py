@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
+from runner.orphans import end_orphaned_runs
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
 from webapp import formatting
 from webapp.auth import auth, require_login
@@ -39,6 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     handler = MTurkDataHandler(db_url=settings["DATABASE_URL"])
     hub = LiveHub(settings["SECRET_KEY"])
     app.extensions["parley"] = Services(handler, hub)
+    # Test runs this webapp ran in-process before it was killed, and local runs whose
+    # runner died, are ended now rather than shown as running forever.
+    for ended in end_orphaned_runs(handler, noticed_by="webapp"):
+        app.logger.warning("%s", ended)
 
     app.before_request(require_login)
     app.before_request(check_csrf)
