@@ -65,8 +65,8 @@ def killed_run(store_url, env, tmp_path) -> KilledRun:
 
 
 def dashboard_says_what_happened(browser: Browser, run_id: str, noticed_by: str, tests: bool = False) -> None:
-    [listed] = [r for r in browser.get_json(f"/index.json{'?tests=1' if tests else ''}")["runs"]
-                if r["run_id"] == run_id]
+    [listed] = browser.get_json(f"/index.json?status=interrupted{'&tests=1' if tests else ''}")["runs"]
+    assert listed["run_id"] == run_id
     assert listed["status"] == "interrupted" and listed["live"] == 0
     assert listed["interruption"]["noticed_by"] == noticed_by
     assert (listed["interruption"]["interrupted"], listed["interruption"]["expired"]) == (2, 0)
@@ -76,7 +76,7 @@ def dashboard_says_what_happened(browser: Browser, run_id: str, noticed_by: str,
     assert (run["assignments_by_status"], run["unreviewed"]) == ({"interrupted": 2}, 2)
     status, page = browser.get(f"/runs/{run_id}")
     assert status == 200 and listed["note"] in page
-    status, page = browser.get(f"/{'?tests=1' if tests else ''}")
+    status, page = browser.get(f"/?status=interrupted{'&tests=1' if tests else ''}")
     assert status == 200 and listed["note"] in page
 
 

@@ -17,7 +17,9 @@ def start(env):
     proc = subprocess.Popen([sys.executable, "server.py", "--port", "0"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
-    assert first.startswith("Parley is at http://127.0.0.1:"), first + proc.stderr.read()
+    if not first.startswith("Parley is at http://127.0.0.1:"):
+        proc.kill()  # before reading its stderr to the end
+        raise AssertionError(first + proc.stderr.read())
     url = first.split()[3].rstrip("/")
     return proc, url, proc.stdout.readline()
 
