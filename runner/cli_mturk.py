@@ -8,9 +8,8 @@ from typing import Any
 
 from datastore import MTurkDataHandler
 from datastore.money import to_cents, to_dollars
-from datastore.records import Record
 from runner.options import RunOptions
-from runner.providers import Provider, make_provider
+from runner.providers import make_provider, provider_for_run
 from runner.providers.mturk import HitSettings, MTurkProvider, estimate_cost_cents, hits_needed
 from runner.reconcile import orphaned_runs, reconcile_run
 from runner.review import ReviewRefused, ReviewService
@@ -102,12 +101,6 @@ def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, 
         handler.log_end_run(run["run_id"], "stopped")
         print(f"  {run['run_id']}: expired {done.expired_hits} HIT(s), recorded {done.submitted} "
               f"submitted assignment(s)", flush=True)
-
-
-def provider_for_run(handler: MTurkDataHandler, run: Record) -> Provider:
-    provider = make_provider(run["provider"], is_sandbox=bool(run["is_sandbox"]))
-    provider.bind(handler, run["run_id"], "")
-    return provider
 
 
 def hits_command(args: argparse.Namespace) -> int:

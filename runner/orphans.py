@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from datastore import MTurkDataHandler
-from runner.providers import Refused, provider_class
+from datastore.records import Record
+from runner.providers import Refused, provider_class, provider_for_run
 from runner.reconcile import orphaned_runs
 
 log = logging.getLogger("parley.runner")
@@ -44,8 +45,17 @@ def end_orphaned_runs(handler: MTurkDataHandler, *, noticed_by: str) -> list[End
             continue
         interruption = handler.log_interrupted_run(run["run_id"], noticed_by=noticed_by)
         if interruption is not None:
+            _release_hits(handler, run)
             ended.append(EndedRun(run["run_id"], interruption))
     return ended
+
+
+def _release_hits(handler: MTurkDataHandler, run: Record) -> None:
+    """The dead runner never released its run's HITs; its provider does it now."""
+    try:
+        provider_for_run(handler, run).cleanup()
+    except Refused as exc:
+        log.warning("the HITs of run %s could not be released: %s", run["run_id"], exc)
 
 
 def what_happened(interruption: dict[str, Any]) -> str:

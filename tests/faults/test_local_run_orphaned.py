@@ -74,6 +74,7 @@ def dashboard_says_what_happened(browser: Browser, run_id: str, noticed_by: str,
     run = browser.get_json(f"/runs/{run_id}.json")["run"]
     assert run["note"] == listed["note"]
     assert (run["assignments_by_status"], run["unreviewed"]) == ({"interrupted": 2}, 2)
+    assert run["hits_by_status"] == {"Disposed": 2}
     status, page = browser.get(f"/runs/{run_id}")
     assert status == 200 and listed["note"] in page
     status, page = browser.get(f"/?status=interrupted{'&tests=1' if tests else ''}")

@@ -73,6 +73,8 @@ def test_only_runs_whose_runner_is_gone_from_this_machine_and_holds_nothing_else
                       "died_testing": "interrupted", "finished": "completed"}
     in_task = {a["run_id"] for r in status for a in handler.get_assignments_for_run(r) if a["status"] == "in_task"}
     assert in_task == set(status) - {"died", "died_testing"}
+    released = {r for r in status if {h["hit_status"] for h in handler.get_hits_for_run(r)} == {"Disposed"}}
+    assert released == {"died", "died_testing"}  # the dead runner's links are closed too
     assert end_orphaned_runs(handler, noticed_by="webapp") == []
 
 
