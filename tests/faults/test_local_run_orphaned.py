@@ -15,7 +15,7 @@ import pytest
 
 from datastore import MTurkDataHandler
 from datastore.states import LIVE
-from runner.providers import make_provider
+from runner.providers import provider_for_run
 from runner.review import ReviewService
 from tests.faults.crowd import assignment_of, open_link
 from tests.faults.processes import PAIR_CHAT, REPO, Runner, Webapp
@@ -94,7 +94,7 @@ def test_the_next_runner_ends_a_killed_local_run_and_its_interrupted_work_can_be
     statuses = [handler.get_assignment_data(a)["status"] for a in killed_run.assignments]
     assert statuses == ["interrupted", "interrupted"] and not LIVE & set(statuses)
 
-    review = ReviewService(handler, lambda run: make_provider(run["provider"]))
+    review = ReviewService(handler, lambda run: provider_for_run(handler, run))
     alice, bob = killed_run.assignments
     assert review.approve(alice, actor="t").succeeded
     assert review.bonus(bob, "0.30", actor="t", reason="Cut short, not your fault").succeeded
