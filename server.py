@@ -15,7 +15,7 @@ from datastore import StoreUnavailable
 from datastore.engine import default_url, safe_url
 from runner.server import RunnerServer
 from webapp import create_app
-from webapp.settings import SettingsError, config_path, ensure_admin_password
+from webapp.settings import SettingsError, config_path, first_start_password
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url = args.db or default_url()
     try:
-        new_password = ensure_admin_password()
-        app = create_app({"DATABASE_URL": url})
+        # A first start's password is kept only once the server listens: a start that fails
+        # must not leave behind the hash of a password nobody was shown.
+        first_start = first_start_password()
+        config = {"CONFIG_FILE_DATA": first_start.config_file} if first_start else {}
+        app = create_app({"DATABASE_URL": url, **config})
         server = RunnerServer(app, args.host, args.port)
     except (SettingsError, StoreUnavailable) as exc:
         print(f"server.py: {exc}", file=sys.stderr)
@@ -44,16 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    if first_start:
+        try:
+            first_start.keep()
+        except OSError as exc:
+            server.stop()
+            print(f"server.py: cannot write the config file {first_start.path}: {exc.strerror}", file=sys.stderr)
+            return 2
     print(f"Parley is at {server.url}/  (store: {safe_url(url)})", flush=True)
-    if new_password:
-        print(f"First start: the admin password is  {new_password}\n"
+    if first_start:
+        print(f"First start: the admin password is  {first_start.password}\n"
               f"It is shown only now; its hash is kept in {config_path()}. "
               "Set PARLEY_ADMIN_PASSWORD to use another.", flush=True)
     elif os.environ.get("PARLEY_ADMIN_PASSWORD"):
         print("Log in with the password in PARLEY_ADMIN_PASSWORD.", flush=True)
     else:
         print(f"Log in with the admin password (its hash is in {config_path()}).", flush=True)
-    server.start()
     stop.wait()
     print("Stopping…", flush=True)
     for manager in app.extensions["parley"].test_runs():

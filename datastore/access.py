@@ -77,7 +77,9 @@ class StoreAccess:
 
     @staticmethod
     def _get_run(session: Session, run_id: str) -> Run:
-        run = session.get(Run, run_id)
+        """The run's row, locked until the transaction ends (on PostgreSQL; SQLite's write
+        transaction holds the whole store), so two processes ending it take turns."""
+        run = session.get(Run, run_id, with_for_update=True)
         if run is None:
             raise NotFound(f"there is no run {run_id!r}")
         return run

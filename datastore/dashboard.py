@@ -76,6 +76,7 @@ RUN_FIELDS: Sequence[Any] = (
     Run.end_time,
     Run.maximum.label("target"),
     Run.reward_cents,
+    Run.config,
 )
 
 
@@ -216,9 +217,14 @@ class RunMoney:
 
 
 def _run_dict(run: Row[Any], statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
+    """A run (RUN_FIELDS) as the dashboard shows it: not its config (the runner's flags), only
+    the `interruption` record a run whose runner died was ended with (else None)."""
     money = RunMoney(run.reward_cents, statuses, bonuses)
+    fields = run._asdict()
+    config = fields.pop("config") or {}
     return {
-        **run._asdict(),
+        **fields,
+        "interruption": config.get("interruption"),
         "conversations": conversations,
         "completed": _count_in(statuses, FINISHED_TASK),
         "failed": _count_in(statuses, FAILED),

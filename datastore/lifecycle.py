@@ -15,17 +15,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess
 from datastore.errors import IllegalTransition, InvalidValue
 from datastore.hot_path import check_holder
-from datastore.models import Run
+from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
 from datastore.models_review import OnboardingResult
 from datastore.money import to_cents
+from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, RunStatus
 from datastore.states import AssignmentStatus as S
-from datastore.states import RunStatus
 
 PROVIDERS = ("local", "mturk")
 
@@ -52,6 +52,19 @@ def _json_ready(value: Any, what: str) -> Any:
     except (TypeError, ValueError) as exc:
         raise InvalidValue(f"{what} cannot be stored as JSON: {exc}") from None
     return value
+
+
+def _last_activity(s: Session, run: Run) -> float:
+    """The last time anything of the run was written: its launch, an assignment's or a HIT's
+    change, a message."""
+    stamps = (
+        s.scalar(select(func.max(Assignment.updated)).where(Assignment.run_id == run.run_id)),
+        s.scalar(select(func.max(Hit.updated)).where(Hit.run_id == run.run_id)),
+        s.scalar(select(func.max(Message.created))
+                 .join(Conversation, Conversation.id == Message.conversation_pk)
+                 .where(Conversation.run_id == run.run_id)),
+    )
+    return max([run.launch_time, *(t for t in stamps if t is not None)])
 
 
 class LifecycleWriters(StoreAccess):
@@ -118,6 +131,38 @@ class LifecycleWriters(StoreAccess):
             run.status, run.end_time = status, time.time()
 
         self._write(write)
+
+    def log_interrupted_run(self, run_id: str, *, noticed_by: str) -> dict[str, Any] | None:
+        """End a run whose runner died: the run becomes `interrupted`, each live assignment
+        moves as WHEN_THE_RUNNER_DIED says (in the task: `interrupted`, kept for review;
+        not in a task yet: `expired`), and what happened is kept in the run's config under
+        "interruption": when the run last did anything (the runner died after that), when and
+        by what (`noticed_by`) it was noticed, and how many assignments were interrupted and
+        expired. Answers that record; None, writing nothing, when the run is not running any
+        more (another process noticed first, or it ended normally)."""
+
+        def write(s: Session) -> dict[str, Any] | None:
+            run = self._get_run(s, run_id)
+            if run.status != RunStatus.RUNNING:
+                return None
+            last_activity = _last_activity(s, run)
+            live = s.scalars(
+                select(Assignment).where(Assignment.run_id == run_id, Assignment.status.in_(LIVE))
+                .order_by(Assignment.assignment_id).with_for_update()
+            ).all()
+            for assignment in live:
+                self._move(assignment, WHEN_THE_RUNNER_DIED[S(assignment.status)])
+            interrupted = [a.assignment_id for a in live if a.status == S.INTERRUPTED]
+            for pairing in s.scalars(select(Pairing).where(Pairing.assignment_id.in_(interrupted))):
+                if pairing.task_start is not None and pairing.task_end is None:
+                    pairing.task_end = max(pairing.task_start, last_activity)
+            record = {"last_activity": last_activity, "noticed_at": time.time(), "noticed_by": noticed_by,
+                      "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
+            run.status, run.end_time = RunStatus.INTERRUPTED, record["noticed_at"]
+            run.config = {**(run.config or {}), "interruption": record}
+            return record
+
+        return self._write(write)
 
     def log_hit_status(self, mturk_hit_creation_response: dict[str, Any], run_id: str | None = None) -> None:
         """Create or update a HIT from MTurk's `create_hit`/`get_hit` answer (its 'HIT' part)."""

@@ -183,14 +183,14 @@ class Readers(StoreAccess):
         is_sandbox: bool | None = None,
         provider: str | None = None,
         include_tests: bool = True,
+        status: str | None = None,
     ) -> list[Record]:
         """Every run, newest first. Filters narrow it to sandbox or live, one provider,
-        or real runs only (`include_tests=False`)."""
+        real runs only (`include_tests=False`) or one status."""
         query = select(*RUN_COLUMNS).order_by(Run.launch_time.desc(), Run.run_id)
-        if is_sandbox is not None:
-            query = query.where(Run.is_sandbox == is_sandbox)
-        if provider is not None:
-            query = query.where(Run.provider == provider)
+        for column, value in ((Run.is_sandbox, is_sandbox), (Run.provider, provider), (Run.status, status)):
+            if value is not None:
+                query = query.where(column == value)
         if not include_tests:
             query = query.where(Run.is_test.is_(False))
         query = query.offset(start).limit(count)

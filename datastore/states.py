@@ -24,6 +24,8 @@ class AssignmentStatus(StrEnum):
     RETURNED = "returned"
     EXPIRED = "expired"
     ABANDONED = "abandoned"
+    INTERRUPTED = "interrupted"
+    """The runner died while the worker was in the task: what they did is kept for review."""
     SUBMITTED = "submitted"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -39,12 +41,15 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     S.ONBOARDING: frozenset({S.WAITING, *_LEAVING}),
     S.WAITING: frozenset({S.IN_TASK, *_LEAVING}),
     # A worker may submit on the marketplace while the runner is down (found by reconciliation).
-    S.IN_TASK: frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, *_LEAVING}),
+    S.IN_TASK: frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, S.INTERRUPTED, *_LEAVING}),
     S.COMPLETED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.ABANDONED}),
     S.PARTNER_DISCONNECT: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.ABANDONED}),
     # A worker who dropped out can still press submit on the marketplace page.
     S.DISCONNECT: frozenset({S.SUBMITTED}),
     S.TIMEOUT: frozenset({S.SUBMITTED}),
+    # The worker did real work until the runner died: the reviewer decides on it, and a
+    # marketplace may still report it submitted (reconciliation).
+    S.INTERRUPTED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED}),
     # Overriding a rejection is allowed (MTurk's OverrideRejection); the reverse never is.
     S.REJECTED: frozenset({S.APPROVED}),
@@ -59,15 +64,24 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
 # Helper groups, so callers never spell out lists of statuses themselves.
 LIVE = frozenset({S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK})
 """The runner holds an agent for the worker."""
-REVIEWABLE = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED})
+REVIEWABLE = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.INTERRUPTED, S.SUBMITTED})
 """Work that can be approved or rejected now."""
 REVIEWED = frozenset({S.APPROVED, S.REJECTED})
 FAILED = frozenset({S.DISCONNECT, S.TIMEOUT, S.RETURNED, S.EXPIRED, S.ABANDONED})
 """Counted as failed for the run: the worker did not finish."""
-FINISHED_TASK = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, *REVIEWED})
-"""Counted as complete for the run."""
+FINISHED_TASK = frozenset({*REVIEWABLE, *REVIEWED})
+"""Counted as complete for the run: like a partner's disconnect, an interrupted task ended
+from outside while the worker was still at it."""
 FINAL = frozenset(s for s, nxt in ASSIGNMENT_TRANSITIONS.items() if not nxt)
 """No further change is possible."""
+WHEN_THE_RUNNER_DIED: dict[AssignmentStatus, AssignmentStatus] = {
+    S.ACCEPTED: S.EXPIRED,
+    S.ONBOARDING: S.EXPIRED,
+    S.WAITING: S.EXPIRED,
+    S.IN_TASK: S.INTERRUPTED,
+}
+"""Where each live assignment goes when its run is found with its runner dead: a worker who
+had not reached the task yet did no task work and is let go; one in the task is kept for review."""
 
 
 def check_assignment_transition(assignment_id: str, current: str, new: str) -> None:
@@ -101,7 +115,10 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     STOPPED = "stopped"
+    """Ended by its operator (Ctrl-C, SIGTERM) or by the MTurk orphan cleanup."""
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """Its runner died (killed, crashed, the machine went down); the next start ended it."""
 
 
 class HitStatus(StrEnum):

@@ -26,6 +26,7 @@ from runner.cli_mturk import (
 )
 from runner.manager import TaskManager
 from runner.options import RunOptions
+from runner.orphans import end_orphaned_runs
 from runner.providers import Provider, Refused, make_provider
 from runner.server import RunnerServer, create_runner_app
 from runner.tasks import TaskError, available_tasks, load_task
@@ -115,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     task = load_task(args.task)
     handler = MTurkDataHandler(db_url=args.db)
+    for ended in end_orphaned_runs(handler, noticed_by="runner"):
+        print(ended, flush=True)
     if args.provider == "mturk":
         provider: Provider = mturk_provider(args, task, options)
         offer_orphan_cleanup(handler, provider, assume_yes=args.expire_orphans)

@@ -8,10 +8,9 @@ from typing import Any
 
 from datastore import MTurkDataHandler
 from datastore.money import to_cents, to_dollars
-from datastore.records import Record
 from datastore.states import ReviewOutcome
 from runner.options import RunOptions
-from runner.providers import Provider, make_provider
+from runner.providers import make_provider, provider_for_run
 from runner.providers.mturk import HitSettings, MTurkProvider, estimate_cost_cents, hits_needed
 from runner.reconcile import orphaned_runs, reconcile_run
 from runner.review import ReviewRefused, ReviewService
@@ -85,7 +84,7 @@ def mturk_provider(args: argparse.Namespace, task: Task, options: RunOptions) ->
 def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, assume_yes: bool) -> None:
     """Earlier runs whose runner died still have HITs up: offer to expire them and bring
     their submitted work into the store."""
-    orphans = orphaned_runs(handler, "mturk", provider.is_sandbox)
+    orphans = orphaned_runs(handler, provider=provider.name, is_sandbox=provider.is_sandbox)
     if not orphans:
         return
     names = ", ".join(r["run_id"] for r in orphans)
@@ -103,12 +102,6 @@ def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, 
         handler.log_end_run(run["run_id"], "stopped")
         print(f"  {run['run_id']}: expired {done.expired_hits} HIT(s), recorded {done.submitted} "
               f"submitted assignment(s)", flush=True)
-
-
-def provider_for_run(handler: MTurkDataHandler, run: Record) -> Provider:
-    provider = make_provider(run["provider"], is_sandbox=bool(run["is_sandbox"]))
-    provider.bind(handler, run["run_id"], "")
-    return provider
 
 
 def hits_command(args: argparse.Namespace) -> int:

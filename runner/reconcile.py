@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from datastore import IllegalTransition, MTurkDataHandler
 from datastore.records import Record
-from datastore.states import LIVE, AssignmentStatus
+from datastore.states import LIVE, AssignmentStatus, RunStatus
 
 if TYPE_CHECKING:
     from runner.providers.mturk import MTurkProvider
@@ -44,10 +44,12 @@ def runner_is_alive(run: Record) -> bool:
     return True
 
 
-def orphaned_runs(handler: MTurkDataHandler, provider: str, is_sandbox: bool) -> list[Record]:
-    """Runs still marked running whose runner process is gone."""
-    runs = handler.get_all_run_data(is_sandbox=is_sandbox, provider=provider)
-    return [r for r in runs if r["status"] == "running" and not runner_is_alive(r)]
+def orphaned_runs(handler: MTurkDataHandler, *, provider: str | None = None,
+                  is_sandbox: bool | None = None) -> list[Record]:
+    """Runs still marked running whose runner process is gone (of one provider, sandbox or
+    live, when those are given)."""
+    runs = handler.get_all_run_data(is_sandbox=is_sandbox, provider=provider, status=RunStatus.RUNNING)
+    return [r for r in runs if not runner_is_alive(r)]
 
 
 def reconcile_run(handler: MTurkDataHandler, provider: MTurkProvider, run_id: str, *,

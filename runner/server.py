@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 from typing import Any
 
@@ -26,7 +27,7 @@ from flask import (
 )
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
 from datastore import DatastoreError, InvalidValue
 from runner.manager import TaskManager
@@ -248,13 +249,30 @@ def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
     return app
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, as werkzeug would open it."""
+    family = select_address_family(host, port)
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(get_sockaddr(host, port, family))
+        listening.listen(BaseWSGIServer.request_queue_size)
+    except OSError:
+        listening.close()
+        raise
+    return listening
+
+
 class RunnerServer:
     """The app served by werkzeug in a background thread (development and tests;
     production can run the same app under gunicorn with threads)."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
-        self.port = self._server.server_port
+        """Listen now; a port that cannot be had raises OSError (werkzeug, left to bind it,
+        prints its own lines and exits the process instead)."""
+        with _listen(host, port) as listening:
+            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, fd=listening.fileno())
+        self.port = self._server.port
         self.host = host
         self._thread = threading.Thread(target=self._server.serve_forever, name="runner-http", daemon=True)
 

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
+from runner.orphans import end_orphaned_runs
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
 from webapp import formatting
 from webapp.auth import auth, require_login
@@ -45,6 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     handler = MTurkDataHandler(db_url=settings["DATABASE_URL"])
     hub = LiveHub(settings["SECRET_KEY"])
     app.extensions["parley"] = services = Services(handler, hub)
+    # Test runs this webapp ran in-process before it was killed, and local runs whose
+    # runner died, are ended now rather than shown as running forever.
+    for ended in end_orphaned_runs(handler, noticed_by="webapp"):
+        app.logger.warning("%s", ended)
     # A money or verdict action whose process died mid-call is finished before anyone can
     # act on its assignment again (it would otherwise be settled at that moment).
     for action in services.review.settle_interrupted():

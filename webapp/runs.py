@@ -7,6 +7,8 @@ from flask import Blueprint, abort, request
 
 from datastore import InvalidValue
 from datastore.dashboard import LIVE_REFRESH_SECONDS
+from datastore.states import RunStatus
+from runner.orphans import what_happened
 from webapp import charts, formatting
 from webapp.services import services
 from webapp.twins import page, respond
@@ -14,7 +16,7 @@ from webapp.twins import page, respond
 runs = Blueprint("runs", __name__)
 
 PAGE_SIZE = 50
-RUN_STATUSES = ("running", "completed", "stopped")
+RUN_STATUSES = tuple(RunStatus)
 
 
 def _limit() -> int:
@@ -49,7 +51,7 @@ def index() -> Any:
         listing = services().handler.list_runs(after=args.get("after") or None, limit=_limit(), **filters)
     except InvalidValue as exc:
         abort(400, description=str(exc))
-    data = {"runs": listing["items"], "next": listing["next"], "filters": filters}
+    data = {"runs": [_with_note(r) for r in listing["items"]], "next": listing["next"], "filters": filters}
     return respond("runs.html", data, tasks=services().handler.list_tasks_with_runs(),
                    statuses=RUN_STATUSES)
 
@@ -66,9 +68,15 @@ def run(run_id: str) -> Any:
             unreviewed_only=bool(_flag("unreviewed")))
     except InvalidValue as exc:
         abort(400, description=str(exc))
-    data = {"run": summary, "conversations": conversations["items"], "next": conversations["next"],
+    data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"],
             "payments": handler.payments_for_run(run_id)}
     return respond("run.html", data, charts=_charts(summary), refresh_seconds=LIVE_REFRESH_SECONDS)
+
+
+def _with_note(run: dict[str, Any]) -> dict[str, Any]:
+    """The run with `note`: what happened to it, in a sentence, when its runner died."""
+    interruption = run["interruption"]
+    return {**run, "note": what_happened(interruption) if interruption else None}
 
 
 def _charts(summary: dict[str, Any]) -> dict[str, Any]:

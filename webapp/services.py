@@ -9,7 +9,7 @@ from flask import abort, current_app
 from datastore import MTurkDataHandler
 from datastore.records import Record
 from runner.manager import TaskManager
-from runner.providers import Provider, make_provider
+from runner.providers import Provider, provider_for_run
 from runner.review import ReviewService
 from runner.server import LiveHub
 
@@ -29,9 +29,7 @@ class Services:
         manager = self.hub.get(run["run_id"])
         if manager is not None:
             return manager.provider
-        provider = make_provider(run["provider"], is_sandbox=bool(run["is_sandbox"]))
-        provider.bind(self.handler, run["run_id"], "")
-        return provider
+        return provider_for_run(self.handler, run)
 
     def run_or_404(self, run_id: str) -> Record:
         """The run, or a 404 page that says there is none."""

@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +59,33 @@ def write_config_file(data: dict[str, Any], path: Path | None = None) -> Path:
     return path
 
 
-def ensure_admin_password(path: Path | None = None) -> str | None:
-    """First start: when no password is set anywhere, make one, keep only its hash (and a
-    session key) in the config file, and answer it so it can be printed once. Otherwise None."""
+@dataclass(frozen=True)
+class FirstStartPassword:
+    """A password made on the first start and not kept yet. The webapp starts on `config_file`
+    (the config file as it will be: `create_app({"CONFIG_FILE_DATA": ...})`); `keep()` writes
+    it once the server listens, so a start that fails (a busy port) leaves no hash nobody saw."""
+
+    password: str
+    config_file: dict[str, Any]
+    path: Path
+
+    def keep(self) -> Path:
+        return write_config_file(self.config_file, self.path)
+
+
+def first_start_password(path: Path | None = None) -> FirstStartPassword | None:
+    """When no password is set anywhere: a new one, with the config file holding only its
+    hash (and a session key). Otherwise None."""
     if os.environ.get("PARLEY_ADMIN_PASSWORD"):
         return None
+    path = path or config_path()
     data = read_config_file(path)
     if data.get("admin_password_hash"):
         return None
     password = secrets.token_urlsafe(12)
     data["admin_password_hash"] = generate_password_hash(password)
     data.setdefault("secret_key", secrets.token_hex(32))
-    write_config_file(data, path)
-    return password
+    return FirstStartPassword(password, data, path)
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -78,7 +93,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     the config file. Raises SettingsError when no admin password is configured, or when a
     setting from the environment is not a value it can take."""
     overrides = dict(overrides or {})
-    file = read_config_file() if not overrides.get("IGNORE_CONFIG_FILE") else {}
+    file = overrides.pop("CONFIG_FILE_DATA", None) or (
+        read_config_file() if not overrides.get("IGNORE_CONFIG_FILE") else {})
     settings: dict[str, Any] = {
         "DATABASE_URL": os.environ.get("PARLEY_DATABASE_URL"),
         "SECRET_KEY": os.environ.get("PARLEY_SECRET_KEY") or file.get("secret_key"),

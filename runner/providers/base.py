@@ -3,7 +3,7 @@ marketplace it is talking to."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from datastore import MTurkDataHandler
 from datastore.records import Record
@@ -21,6 +21,11 @@ class OutcomeUnknown(Refused):
 class Provider(ABC):
     name: str
     is_sandbox: bool = False
+    needs_marketplace_cleanup: ClassVar[bool] = True
+    """True when a run's work may live on a marketplace too (HITs to expire, submissions to
+    read back), so a run whose runner died must be reconciled there before it is ended.
+    False: everything is in the store, and the next start of a runner or of the webapp ends
+    such a run by itself (runner/orphans.py)."""
 
     def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
         """Called once the run exists: where to record HITs and what URL workers open."""

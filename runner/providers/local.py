@@ -7,6 +7,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from datastore import MTurkDataHandler
 from datastore.records import Record
 from runner.providers.base import Provider, Refused
 
@@ -16,10 +17,17 @@ FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: local HITs do not expire by themselv
 class LocalProvider(Provider):
     name = "local"
     is_sandbox = False
+    needs_marketplace_cleanup = False
 
     def __init__(self) -> None:
         self.hit_ids: list[str] = []
         self.calls: list[dict[str, Any]] = []
+
+    def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
+        """Also take up the HITs the run already has (none for a new run), so a provider made
+        for an existing run can release them (`cleanup`)."""
+        super().bind(handler, run_id, base_url)
+        self.hit_ids = [hit["hit_id"] for hit in handler.get_hits_for_run(run_id)]
 
     def launch(self, count: int) -> list[str]:
         new = [f"local-{self.run_id}-{len(self.hit_ids) + n + 1}" for n in range(count)]

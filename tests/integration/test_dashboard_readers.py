@@ -162,6 +162,7 @@ def test_a_run_on_the_runs_page_carries_its_counts_and_what_it_paid_and_owes(han
         "run_id": reviewed_run.run_id, "taskname": "qa_data_collection", "provider": "mturk",
         "is_sandbox": False, "is_test": False, "status": "running", "launch_time": T0,
         "end_time": None, "target": 4, "reward_cents": 50,
+        "interruption": None,  # only a run whose runner died has one
         "conversations": 3,  # t_1, t_2, t_3; not W6's onboarding conversation
         "completed": 5,      # W1 approved, W2 rejected, W3 completed, W4 submitted, W9 partner_disconnect
         "failed": 2,         # W5 disconnect, W8 returned
@@ -169,6 +170,31 @@ def test_a_run_on_the_runs_page_carries_its_counts_and_what_it_paid_and_owes(han
         "cost_cents": 50 + 100,          # W1's reward and paid bonus
         "owed_cents": 3 * 50 + 5 + 25,   # W3, W4, W9 unreviewed; W2's and W3's unpaid bonuses
     }
+
+
+def test_a_run_whose_runner_died_says_how_it_ended_and_owes_its_interrupted_work(handler, reviewed_run, clock):
+    run_id, a = reviewed_run.run_id, reviewed_run.assignments
+    a["W10"] = assignment_in(handler, run_id, "W10", "W10", "in_task", conversation_id="t_4")
+    handler.log_message(run_id, "t_4", "Speaker", {"text": "still here"}, worker_id="W10",
+                        assignment_id=a["W10"], client_msg_id="m1")
+    clock.now = T0 + 5 * HOUR  # the runner died; the next start notices an hour later
+
+    handler.log_interrupted_run(run_id, noticed_by="webapp")
+
+    [run] = as_json(handler.list_runs())["items"]
+    assert (run["status"], run["end_time"]) == ("interrupted", T0 + 5 * HOUR)
+    assert run["interruption"] == {"last_activity": T0 + 4 * HOUR - 1, "noticed_at": T0 + 5 * HOUR,
+                                   "noticed_by": "webapp", "interrupted": 1, "expired": 2}
+    assert {key: run[key] for key in ("completed", "failed", "live", "owed_cents")} == {
+        "completed": 6,  # W10's interrupted task too, as a partner's disconnect is
+        "failed": 4,     # W6 and W7, let go before their task, as well as W5 and W8
+        "live": 0,
+        "owed_cents": 4 * 50 + 5 + 25,  # W10's reward is owed until someone rejects the work
+    }
+    summary = as_json(handler.run_summary(run_id))
+    assert (summary["unreviewed"], summary["assignments_by_status"]["interrupted"]) == (4, 1)
+    assert summary["interruption"] == run["interruption"]
+    assert "t_4" in [c["conversation_id"] for c in handler.list_conversations(run_id, unreviewed_only=True)["items"]]
 
 
 def test_payments_for_a_run_add_up_as_computed_by_hand(handler, reviewed_run):

@@ -75,6 +75,66 @@ def test_ending_a_run_records_how_and_when_it_ended_once(handler, run_id):
         handler.log_end_run("nope")
 
 
+@pytest.fixture
+def died_mid_conversation(handler):
+    """A local run whose runner died while W3 and W4 talked in t_2: W1 was waiting, W2 had
+    just accepted, and W5 had finished t_1 before."""
+    run_id = handler.log_new_run(2, "pair_chat", provider="local")
+    finished = accept(handler, run_id, "W5", 5)
+    handler.log_waiting("W5", finished)
+    handler.log_start_task("W5", finished, "t_1", agent_id="Alice")
+    handler.log_complete_assignment("W5", finished)
+    waiting, just_accepted = accept(handler, run_id, "W1", 1), accept(handler, run_id, "W2", 2)
+    handler.log_waiting("W1", waiting)
+    talking = {worker: accept(handler, run_id, worker, n) for n, worker in ((3, "W3"), (4, "W4"))}
+    for (worker, assignment_id), role in zip(talking.items(), ("Alice", "Bob")):
+        handler.log_waiting(worker, assignment_id)
+        handler.log_start_task(worker, assignment_id, "t_2", agent_id=role)
+    handler.log_message(run_id, "t_2", "Alice", {"text": "hello"}, worker_id="W3",
+                        assignment_id=talking["W3"], client_msg_id="c1")
+    return run_id, {"finished": finished, "waiting": waiting, "accepted": just_accepted, **talking}
+
+
+def test_a_run_whose_runner_died_ends_interrupted_and_keeps_the_task_work_for_review(handler, died_mid_conversation):
+    run_id, a = died_mid_conversation
+    last_message = handler.get_messages(run_id, "t_2")[-1]["timestamp"]
+
+    record = handler.log_interrupted_run(run_id, noticed_by="webapp")
+
+    assert record == {"last_activity": last_message, "noticed_at": record["noticed_at"], "noticed_by": "webapp",
+                      "interrupted": 2, "expired": 2}
+    run = handler.get_run_data(run_id)
+    assert (run["status"], run["end_time"]) == ("interrupted", record["noticed_at"])
+    assert run["config"]["interruption"] == record
+    status = {key: handler.get_assignment_data(assignment_id)["status"] for key, assignment_id in a.items()}
+    assert status == {"finished": "completed", "waiting": "expired", "accepted": "expired",
+                      "W3": "interrupted", "W4": "interrupted"}
+    for worker in ("W3", "W4"):  # the task ended when the run last did anything, not when it was noticed
+        assert handler.get_worker_assignment_pairing(worker, a[worker])["task_end"] == last_message
+    assert (run["completed"], run["failed"]) == (3, 2)
+
+
+def test_ending_an_interrupted_run_again_writes_nothing(handler, died_mid_conversation):
+    run_id, a = died_mid_conversation
+    handler.log_interrupted_run(run_id, noticed_by="runner")
+    before = handler.get_run_data(run_id), [handler.get_assignment_data(x) for x in a.values()]
+
+    assert handler.log_interrupted_run(run_id, noticed_by="webapp") is None
+
+    after = handler.get_run_data(run_id), [handler.get_assignment_data(x) for x in a.values()]
+    assert after == before
+
+
+def test_a_run_that_ended_is_never_marked_interrupted(handler, died_mid_conversation):
+    run_id, a = died_mid_conversation
+    handler.log_end_run(run_id, "stopped")
+    assert handler.log_interrupted_run(run_id, noticed_by="runner") is None
+    assert handler.get_run_data(run_id)["status"] == "stopped"
+    assert handler.get_assignment_data(a["W3"])["status"] == "in_task"
+    with pytest.raises(NotFound):
+        handler.log_interrupted_run("nope", noticed_by="runner")
+
+
 def test_hit_status_is_created_then_updated_from_mturk_answers(handler, run_id):
     expiration = datetime(2030, 1, 1, tzinfo=UTC)
     hit = {"HITId": "H1", "HITTypeId": "HT", "HITStatus": "Assignable", "Expiration": expiration,

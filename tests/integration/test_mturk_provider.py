@@ -17,6 +17,7 @@ import pytest
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
 from runner.providers.mturk import HitSettings, MTurkProvider, client_config
+from runner.reconcile import reconcile_run
 from runner.review import ReviewRefused, ReviewService
 from tests.fakes.mturk_server import DROP_CONNECTION, FakeMTurk
 from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
@@ -285,3 +286,24 @@ def test_a_unique_qualification_is_granted_to_each_worker_who_starts_and_keeps_t
     assert (qual["QualificationTypeId"], "AWORKERGUS") in fake.qualifications
     with pytest.raises(Exception, match="(?i)qualif"):
         fake.accept(run.provider.hit_ids[1], "AWORKERGUS")
+
+
+def test_an_interrupted_assignment_that_mturk_has_as_submitted_is_recorded_submitted_and_reviewed(
+        store_url, fake):
+    handler = MTurkDataHandler(db_url=store_url)
+    provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()),
+                             settings=settings("http://127.0.0.1:9"))
+    run_id = handler.log_new_run(1, "pair_chat", provider="mturk", is_sandbox=True, reward="0.50")
+    provider.bind(handler, run_id, "")
+    [hit_id] = provider.launch(1)
+    assignment_id = fake.accept(hit_id, "AWORKERHAL")
+    handler.log_worker_accept_assignment("AWORKERHAL", assignment_id, hit_id, run_id)
+    handler.log_waiting("AWORKERHAL", assignment_id)
+    handler.log_start_task("AWORKERHAL", assignment_id, "t_1", agent_id="Alice")
+    handler.log_interrupted_run(run_id, noticed_by="runner")  # the runner died mid-task...
+    fake.submit(assignment_id)  # ...and the worker submitted on MTurk all the same
+
+    assert reconcile_run(handler, provider, run_id).submitted == 1
+    assert handler.get_assignment_data(assignment_id)["status"] == "submitted"
+    assert ReviewService(handler, lambda _run: provider).approve(assignment_id, actor="t").succeeded
+    assert fake.assignments[assignment_id]["AssignmentStatus"] == "Approved"

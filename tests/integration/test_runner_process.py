@@ -4,6 +4,7 @@ SIGKILL right after sending it."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -165,3 +166,16 @@ def test_tasks_lists_the_six_example_tasks():
     assert result.stdout.split() == ["custom_frontend_demo", "dealnodeal", "model_evaluator",
                                      "multi_agent_dialog", "qa_data_collection",
                                      "qualification_flow_example"]
+
+
+def test_a_busy_port_exits_2_with_one_sentence_and_creates_no_run(store_url):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "runner", "run", PAIR_CHAT, "--port", str(port),
+                                 "--db", store_url], cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"python -m runner: error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []

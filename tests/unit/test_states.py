@@ -9,6 +9,7 @@ from datastore.states import (
     FINISHED_TASK,
     LIVE,
     REVIEWABLE,
+    WHEN_THE_RUNNER_DIED,
     AssignmentStatus,
     check_assignment_transition,
 )
@@ -31,6 +32,9 @@ def test_every_status_has_a_row_in_the_transition_table():
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.DISCONNECT, S.SUBMITTED],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.TIMEOUT],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.COMPLETED, S.ABANDONED],
+        [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.APPROVED],  # the runner died; paid anyway
+        [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.REJECTED, S.APPROVED],
+        [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.SUBMITTED, S.APPROVED],  # submitted on MTurk
     ],
 )
 def test_the_lifecycles_a_worker_can_go_through_are_allowed(path):
@@ -50,6 +54,9 @@ def test_the_lifecycles_a_worker_can_go_through_are_allowed(path):
         (S.RETURNED, S.SUBMITTED),
         (S.COMPLETED, S.IN_TASK),
         (S.DISCONNECT, S.APPROVED),
+        (S.WAITING, S.INTERRUPTED),
+        (S.INTERRUPTED, S.IN_TASK),
+        (S.INTERRUPTED, S.COMPLETED),
     ],
 )
 def test_illegal_transitions_raise_with_a_message_naming_both_statuses(current, new):
@@ -73,3 +80,11 @@ def test_helper_groups_partition_the_statuses_sensibly():
     assert REVIEWABLE <= FINISHED_TASK
     assert S.APPROVED in FINAL and S.REJECTED not in FINAL  # a rejection can be overridden
     assert all(not ASSIGNMENT_TRANSITIONS[s] for s in FINAL)
+
+
+def test_when_the_runner_died_every_live_assignment_ends_and_only_task_work_waits_for_review():
+    assert set(WHEN_THE_RUNNER_DIED) == LIVE
+    for before, after in WHEN_THE_RUNNER_DIED.items():
+        check_assignment_transition("A1", before, after)
+        assert after not in LIVE
+    assert {before for before, after in WHEN_THE_RUNNER_DIED.items() if after in REVIEWABLE} == {S.IN_TASK}

@@ -1,16 +1,14 @@
 """A real webapp over the per-test store, and clients logged in or not."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.support.reviewer import CSRF_FIELD
 from tests.support.store_probes import Clock
 from webapp import create_app
 
 PASSWORD = "correct horse battery staple"
 SECRET_KEY = "test-secret-key"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture

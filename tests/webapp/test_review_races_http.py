@@ -2,14 +2,10 @@
 together), against a provider with a marketplace's 50 ms round trip."""
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import re
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
-from urllib.parse import urlencode
 
 import pytest
 
@@ -17,34 +13,12 @@ from datastore import MTurkDataHandler
 from runner.server import RunnerServer
 from tests.support.builders import completed_conversation
 from tests.support.review_races import SlowProvider, dead_process, interrupt, rounds
+from tests.support.reviewer import Browser
 from tests.webapp.conftest import PASSWORD
 from webapp import create_app
 
 ROUNDS = 20
 AMOUNTS = ("1.00", "1.01", "1.02", "1.03", "1.04")
-
-
-class Reviewer:
-    """A logged-in browser session against a real server: cookies and the page's CSRF token."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        login = self.opener.open(f"{url}/login").read().decode()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-        self.opener.open(f"{url}/login", urlencode({"password": PASSWORD, "csrf_token": token}).encode())
-        page = self.opener.open(f"{url}/").read().decode()
-        self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-
-    def post(self, path: str, body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(
-            f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-CSRF-Token": self.csrf, "Accept": "application/json"})
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
 
 
 @pytest.fixture
@@ -54,13 +28,16 @@ def served(app):
     server.stop()
 
 
-def post_together(reviewer: Reviewer, posts: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+def post_together(reviewer: Browser, posts: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+    """POST each form at once, each from its own thread; answers (status, JSON body) in order."""
     barrier = threading.Barrier(len(posts))
     answers: list = [None] * len(posts)
 
     def send(n: int) -> None:
+        path, form = posts[n]
         barrier.wait()
-        answers[n] = reviewer.post(*posts[n])
+        status, body = reviewer.post(path, {**form, "csrf_token": reviewer.csrf}, accept="application/json")
+        answers[n] = (status, json.loads(body))
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(len(posts))]
     for thread in threads:
@@ -73,7 +50,7 @@ def post_together(reviewer: Reviewer, posts: list[tuple[str, dict]]) -> list[tup
 def test_concurrent_bonus_and_verdict_posts_reach_the_provider_once_each(app, handler, served):
     provider = SlowProvider()
     app.extensions["parley"].review.provider_for = lambda run: provider
-    reviewer = Reviewer(served)
+    reviewer = Browser(served, PASSWORD)
     for n, (run_id, paid, judged) in enumerate(rounds(handler, ROUNDS)):
         answers = post_together(reviewer, [
             *[(f"/assignments/{paid}/bonus", {"amount": amount, "reason": "Thanks"}) for amount in AMOUNTS],

@@ -1,8 +1,10 @@
-"""`python server.py`: --help, a first start that prints the password once, a later start
-that does not, a clean stop on SIGTERM, and a bad store refused with a sentence."""
+"""`python server.py`: --help, a first start that prints the password once (only once the
+server answers), a later start that does not, a first start that cannot start and so keeps no
+password, a clean stop on SIGTERM, and a bad store refused with a sentence."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +17,9 @@ def start(env):
     proc = subprocess.Popen([sys.executable, "server.py", "--port", "0"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
-    assert first.startswith("Parley is at http://127.0.0.1:"), first + proc.stderr.read()
+    if not first.startswith("Parley is at http://127.0.0.1:"):
+        proc.kill()  # before reading its stderr to the end
+        raise AssertionError(first + proc.stderr.read())
     url = first.split()[3].rstrip("/")
     return proc, url, proc.stdout.readline()
 
@@ -28,13 +32,12 @@ def test_help_exits_zero():
 
 def test_first_start_prints_a_password_once_and_keeps_only_its_hash(store_url, tmp_path):
     config = tmp_path / "parley" / "webapp.json"
-    env = {k: v for k, v in os.environ.items() if k != "PARLEY_ADMIN_PASSWORD"}
-    env.update(PARLEY_DATABASE_URL=store_url, PARLEY_CONFIG=str(config))
+    env = first_start_env(store_url, config)
     proc, url, second_line = start(env)
     try:
         assert second_line.startswith("First start: the admin password is")
         password = second_line.split()[-1]
-        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:  # it answers already
             assert json.loads(response.read()) == {"ok": True}
         stored = json.loads(config.read_text())
         assert password not in config.read_text() and stored["admin_password_hash"].startswith(("scrypt:", "pbkdf2:"))
@@ -48,6 +51,36 @@ def test_first_start_prints_a_password_once_and_keeps_only_its_hash(store_url, t
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def first_start_env(store_url, config):
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_ADMIN_PASSWORD"}
+    env.update(PARLEY_DATABASE_URL=store_url, PARLEY_CONFIG=str(config))
+    return env
+
+
+def test_a_first_start_on_a_busy_port_exits_2_and_keeps_no_password(store_url, tmp_path):
+    config = tmp_path / "parley" / "webapp.json"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run([sys.executable, "server.py", "--port", str(port)], cwd=REPO,
+                              env=first_start_env(store_url, config), capture_output=True, text=True, timeout=60)
+    assert busy.returncode == 2
+    assert busy.stderr.strip().splitlines() == [f"server.py: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert "password" not in busy.stdout
+    assert not config.exists()  # the next start makes a password and shows it
+
+
+def test_a_first_start_that_cannot_keep_the_password_exits_2_without_showing_it(store_url, tmp_path):
+    (tmp_path / "not_a_folder").write_text("")
+    config = tmp_path / "not_a_folder" / "webapp.json"
+    refused = subprocess.run([sys.executable, "server.py", "--port", "0"], cwd=REPO,
+                             env=first_start_env(store_url, config), capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"server.py: cannot write the config file {config}: ")
+    assert len(refused.stderr.strip().splitlines()) == 1 and "password" not in refused.stdout
 
 
 def test_a_bad_store_is_refused_with_one_sentence(tmp_path):

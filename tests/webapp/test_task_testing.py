@@ -2,49 +2,14 @@
 over the real websocket from the links the page gives, and find it on the run's page."""
 from __future__ import annotations
 
-import http.cookiejar
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 
 from runner.server import RunnerServer
 from tests.support.live_runner import Worker, fetch
-from tests.webapp.conftest import CSRF_FIELD, PASSWORD
-
-
-class Browser:
-    """A reviewer's browser over real HTTP: cookies, the login form, the CSRF token."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        self.post("/login", {"password": PASSWORD, "csrf_token": self.form_token()})
-        self.csrf = self.form_token()  # logging in gives a new one
-
-    def form_token(self) -> str:
-        return CSRF_FIELD.search(self.get("/login")[1]).group(1)
-
-    def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(self.base + path))
-
-    def get_json(self, path: str):
-        status, body = self.get(path)
-        assert status == 200, body
-        return json.loads(body)
-
-    def post(self, path: str, form: dict[str, str], accept: str = "text/html") -> tuple[int, str]:
-        data = urllib.parse.urlencode(form).encode()
-        return self._open(urllib.request.Request(self.base + path, data=data, headers={"Accept": accept}))
-
-    def _open(self, request):
-        try:
-            with self.opener.open(request, timeout=15) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+from tests.support.reviewer import Browser
+from tests.webapp.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -55,7 +20,7 @@ def served(app):
 
 
 def test_a_task_started_from_its_testing_page_runs_over_the_websocket_and_shows_up(served):
-    browser = Browser(served.url)
+    browser = Browser(served.url, PASSWORD)
     status, page = browser.get("/app/tasks/qa_data_collection")
     assert status == 200 and "Start a test run" in page
     status, body = browser.post("/app/tasks/qa_data_collection/start", {"csrf_token": browser.csrf},
@@ -93,7 +58,7 @@ def test_a_task_started_from_its_testing_page_runs_over_the_websocket_and_shows_
 
 
 def test_each_role_link_gets_its_own_role_whatever_order_they_open_in(served):
-    browser = Browser(served.url)
+    browser = Browser(served.url, PASSWORD)
     status, body = browser.post("/app/tasks/custom_frontend_demo/start", {"csrf_token": browser.csrf},
                                 accept="application/json")
     assert status == 201, body
