@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE
 from runner.live import LiveConversation, WorkerSession
 from runner.options import RunOptions
+from runner.processes import this_host
 from runner.protocol import WorkerIdentity
 from runner.providers.base import Provider, Refused
 from runner.review import ReviewService
@@ -42,7 +42,7 @@ FULL_TEXT = "This task has all the conversations it needs now. Thank you; please
 
 def runner_identity() -> dict[str, Any]:
     """Which process runs a run: lets a later runner tell a live run from an orphan."""
-    return {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+    return {"host": this_host(), "pid": os.getpid(), "started": time.time()}
 
 
 class TaskManager:

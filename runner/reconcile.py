@@ -3,14 +3,13 @@ assignment the marketplace has as submitted (or already approved or rejected), s
 worker handed in is missed while no runner was listening."""
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from datastore import IllegalTransition, MTurkDataHandler
 from datastore.records import Record
 from datastore.states import LIVE, AssignmentStatus, RunStatus
+from runner.processes import process_is_gone
 
 if TYPE_CHECKING:
     from runner.providers.mturk import MTurkProvider
@@ -33,15 +32,7 @@ def runner_is_alive(run: Record) -> bool:
     started elsewhere (or before runs recorded their runner) counts as alive: only its own
     machine can tell, and expiring a live run's HITs would strand its workers."""
     who = (run["config"] or {}).get("runner") or {}
-    if who.get("host") != socket.gethostname() or not isinstance(who.get("pid"), int):
-        return True
-    try:
-        os.kill(who["pid"], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return not process_is_gone(who.get("host"), who.get("pid"))
 
 
 def orphaned_runs(handler: MTurkDataHandler, *, provider: str | None = None,

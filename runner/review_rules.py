@@ -9,7 +9,6 @@ asked: answer that), or raises: `ReviewRefused` with a sentence for the reviewer
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ from datastore.states import (
     ReviewOutcome,
     ReviewSlot,
 )
+from runner.processes import process_is_gone, this_host
 
 LEASE_SECONDS = 600.0
 """A pending action whose process cannot be checked (it ran on another host) counts as
@@ -49,7 +49,7 @@ class Unsettled(Exception):
 
 def this_process() -> str:
     """The owner recorded on an action this process calls the provider for."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{this_host()}:{os.getpid()}"
 
 
 def abandon(token: str) -> None:
@@ -66,14 +66,8 @@ def interrupted(action: Record) -> bool:
     if action["token"] in _abandoned:
         return True
     host, _, pid = (action["owner"] or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+    if host == this_host() and pid.isdigit():
+        return process_is_gone(host, int(pid))
     return time.time() - action["created"] > LEASE_SECONDS
 
 
