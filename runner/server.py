@@ -7,11 +7,14 @@ process (`create_runner_app`) and the webapp's task testing serve workers the sa
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
+import socket
 import threading
+import time
 from typing import Any
 
 from flask import (
@@ -27,6 +30,8 @@ from flask import (
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import BaseWSGIServer, make_server
+from wsproto.connection import ConnectionState
+from wsproto.utilities import LocalProtocolError
 
 from datastore import DatastoreError, InvalidValue
 from runner.manager import TaskManager
@@ -45,7 +50,28 @@ log = logging.getLogger("parley.runner")
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
 IDLE_WAKE_SECONDS = 30
-SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES}
+CLOSE_WAIT_SECONDS = 2.0
+"""How long an ending socket waits for the page's side of the close before dropping it."""
+
+
+class ReaderThread(threading.Thread):
+    """simple-websocket's reader thread, which wakes the socket's receiver once more as it
+    ends. For a frame over the size limit the library sets its event before it marks the
+    socket closed; a receiver that woke in between would otherwise wait out its whole
+    timeout (IDLE_WAKE_SECONDS) before it saw the close."""
+
+    def __init__(self, target: Any, **kwargs: Any) -> None:
+        super().__init__(target=target, **kwargs)
+        self._websocket = target.__self__
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self._websocket.event.set()
+
+
+SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES, "thread_class": ReaderThread}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
        "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
 
@@ -170,6 +196,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
         finally:
             if session is not None:
                 session.detach(ws)
+            finish_socket(ws)
 
     def _greet(ws: Any) -> tuple[Any, Any]:
         raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
@@ -221,11 +248,51 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         session.send({"type": "error", "error": "hello was already received"})
 
 
+def finish_socket(ws: Any) -> None:
+    """End a worker's websocket so that the page gets its close frame (code and reason)
+    whatever it was doing. Send ours unless one went already (simple-websocket sends 1009
+    itself for a frame over its size limit, then stops reading); read what the page still
+    sends up to its own close frame, then tell it nothing more follows and read until it
+    closes the connection (all for at most CLOSE_WAIT_SECONDS); then shut the connection.
+    Closing with the rest of an oversized frame unread would reset the connection, and a reset
+    can destroy the close frame before the page reads it; a browser waits for the server to
+    close first; and nothing may follow our close frame (werkzeug writes its own response once
+    the app returns: after the shutdown it goes nowhere)."""
+    with contextlib.suppress(Exception):  # closed already, or the connection is gone
+        if ws.connected:
+            ws.close()
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    with contextlib.suppress(OSError, LocalProtocolError):
+        ws.thread.join(CLOSE_WAIT_SECONDS)  # simple-websocket's reader ends at the page's close
+        if not ws.thread.is_alive():
+            _read_until_the_page_closes(ws, deadline)
+    with contextlib.suppress(OSError):  # also wakes a reader still waiting on a silent page
+        ws.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read_until_the_page_closes(ws: Any, deadline: float) -> None:
+    """Read and drop the page's frames (the rest of an oversized one) up to its close frame,
+    then half-close and read until the page closes its side."""
+    half_closed = False
+    while (left := deadline - time.monotonic()) > 0:
+        if not half_closed and ws.ws.state is ConnectionState.CLOSED:
+            ws.sock.shutdown(socket.SHUT_WR)
+            half_closed = True
+        ws.sock.settimeout(left)
+        data = ws.sock.recv(65536)
+        if not data:
+            return
+        if not half_closed:
+            ws.ws.receive_data(data)
+            for _ in ws.ws.events():
+                pass
+
+
 def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
     """The runner process's own app: one run's chat pages and websocket, and /healthz."""
     app = Flask(__name__)
-    # Frames above this are cut off by the websocket library itself (the socket closes);
-    # frames between MAX_FRAME_BYTES and this get a readable error frame from us.
+    # Frames above this are cut off by the websocket library itself (the socket closes with
+    # 1009); frames between MAX_FRAME_BYTES and this get a readable error frame from us.
     app.config["SOCK_SERVER_OPTIONS"] = SOCK_OPTIONS
     hub = LiveHub(secret)
     hub.add(manager)

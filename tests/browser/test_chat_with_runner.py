@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import SCREENSHOTS, send
-from tests.support.live_runner import LiveRunner
+from tests.support.live_runner import LiveRunner, fetch
 
 
 @pytest.fixture
@@ -85,3 +85,27 @@ def test_a_page_whose_token_is_refused_says_so_and_stops_reconnecting(runner, op
     expect(notice).to_be_visible()
     config = json.loads(page.locator("#parley-config").text_content())
     assert config["token"] == "forged-token"
+
+
+SEND_ONE_FRAME = """async ([url, token, size]) => new Promise((resolve) => {
+  const ws = new WebSocket(url);
+  ws.onopen = () => {
+    ws.send(JSON.stringify({type: 'hello', token: token, last_seq: 0}));
+    ws.send(JSON.stringify({type: 'message', cid: 'big', act: {text: 'x', pad: 'y'.repeat(size)}}));
+  };
+  ws.onclose = (event) => resolve({code: event.code, reason: event.reason});
+})"""
+
+
+@pytest.mark.parametrize("size", [300_000, 2**20, 10 * 2**20], ids=["300KB", "1MiB", "10MiB"])
+def test_a_frame_over_the_socket_limit_is_closed_with_1009_and_a_reason_the_browser_sees(runner, new_page, size):
+    """What the browser itself reports, each of three times: the close frame arrived whole,
+    with its code and reason (a connection reset, or bytes after the close frame, would make
+    it 1006 with no reason), and nothing of the frame was stored."""
+    token = fetch(runner.link("W1")).config["token"]
+    page = new_page()
+    page.goto(runner.server.url + "/healthz")
+    ws_url = runner.server.url.replace("http", "ws", 1) + "/ws"
+    closes = [page.evaluate(SEND_ONE_FRAME, [ws_url, token, size]) for _ in range(3)]
+    assert closes == [{"code": 1009, "reason": "Message is too big"}] * 3
+    assert runner.handler.get_messages(runner.run_id, "t_1") == []
