@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.money import to_cents
+from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.cli_mturk import (
     add_admin_commands,
     add_mturk_arguments,
@@ -72,9 +73,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
+    add_budget_arguments(run)
     add_mturk_arguments(run)
     add_admin_commands(commands)
     return parser
+
+
+BUDGET_HELP = {
+    "messages_per_second": "messages a worker may send per second, sustained",
+    "message_burst": "messages a worker may send at once",
+    "messages_per_assignment": "messages a worker may send in one assignment",
+    "bytes_per_assignment": "bytes of messages a worker may send in one assignment",
+}
+
+
+def add_budget_arguments(run: argparse.ArgumentParser) -> None:
+    """The live channel's budget per worker; each flag wins over the task config's key."""
+    defaults = DEFAULT_BUDGET.as_config()
+    for key in BUDGET_KEYS:
+        default = defaults[key]
+        shown = f"{default:g}" if isinstance(default, float) else f"{default:,}"
+        run.add_argument(f"--{key.replace('_', '-')}", type=type(default), metavar="N",
+                         help=f"{BUDGET_HELP[key]} (default: the task config's {key}, else {shown})")
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -83,6 +103,10 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
     if args.disconnect_timeout <= 0:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    budget = {key: getattr(args, key) for key in BUDGET_KEYS}
+    for key, value in budget.items():
+        if value is not None and (problem := budget_problem(key, value)):
+            raise UsageError(f"--{key.replace('_', '-')} {problem}")
     to_cents(args.reward)
     return RunOptions(
         num_conversations=args.num_conversations, reward=args.reward,
@@ -92,6 +116,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
+        **budget,
     )
 
 

@@ -34,6 +34,7 @@ from wsproto.connection import ConnectionState
 from wsproto.utilities import LocalProtocolError
 
 from datastore import DatastoreError, InvalidValue
+from runner.budget import CUT_OFF_TEXT, OverBudget
 from runner.manager import TaskManager
 from runner.protocol import (
     MAX_FRAME_BYTES,
@@ -178,7 +179,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             session, manager = _greet(ws)
             if session is None:
                 return
-            while True:
+            while not session.cut_off:  # what a cut-off worker sent after that is not read
                 # The timeout only bounds a thread whose peer vanished without a close;
                 # short timeouts cost a wake-up per worker per timeout under load.
                 raw = ws.receive(timeout=IDLE_WAKE_SECONDS)
@@ -196,7 +197,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
         finally:
             if session is not None:
                 session.detach(ws)
-            finish_socket(ws)
+            # A worker cut off for flooding would only flood on while we waited for their close.
+            finish_socket(ws, wait_for_page=session is None or not session.cut_off)
 
     def _greet(ws: Any) -> tuple[Any, Any]:
         raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
@@ -211,6 +213,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             session = manager.session_for(who) if manager is not None else None
             if session is None:
                 raise ProtocolError("this task session is not active on this server")
+            if session.cut_off:
+                raise ProtocolError(CUT_OFF_TEXT)
         except ProtocolError as exc:
             ws.send(json.dumps({"type": "error", "error": str(exc), "fatal": True}))
             ws.close()
@@ -229,6 +233,10 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         assert frame.cid is not None and frame.act is not None
         try:
             message_id = manager.store_worker_message(session, frame.cid, frame.act)
+        except OverBudget as exc:
+            session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+            if exc.refusal.cut_off:
+                manager.cut_off(session, exc.refusal)
         except Refused as exc:
             session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
         except (DatastoreError, SQLAlchemyError) as exc:
@@ -248,12 +256,13 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         session.send({"type": "error", "error": "hello was already received"})
 
 
-def finish_socket(ws: Any) -> None:
+def finish_socket(ws: Any, wait_for_page: bool = True) -> None:
     """End a worker's websocket so that the page gets its close frame (code and reason)
     whatever it was doing. Send ours unless one went already (simple-websocket sends 1009
     itself for a frame over its size limit, then stops reading); read what the page still
     sends up to its own close frame, then tell it nothing more follows and read until it
-    closes the connection (all for at most CLOSE_WAIT_SECONDS); then shut the connection.
+    closes the connection (all for at most CLOSE_WAIT_SECONDS, or not at all unless
+    `wait_for_page`); then shut the connection.
     Closing with the rest of an oversized frame unread would reset the connection, and a reset
     can destroy the close frame before the page reads it; a browser waits for the server to
     close first; and nothing may follow our close frame (werkzeug writes its own response once
@@ -261,9 +270,10 @@ def finish_socket(ws: Any) -> None:
     with contextlib.suppress(Exception):  # closed already, or the connection is gone
         if ws.connected:
             ws.close()
-    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    wait = CLOSE_WAIT_SECONDS if wait_for_page else 0.0
+    deadline = time.monotonic() + wait
     with contextlib.suppress(OSError, LocalProtocolError):
-        ws.thread.join(CLOSE_WAIT_SECONDS)  # simple-websocket's reader ends at the page's close
+        ws.thread.join(wait)  # simple-websocket's reader ends at the page's close
         if not ws.thread.is_alive():
             _read_until_the_page_closes(ws, deadline)
     with contextlib.suppress(OSError):  # also wakes a reader still waiting on a silent page

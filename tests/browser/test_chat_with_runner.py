@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from runner.budget import COUNT_TEXT, CUT_OFF_TEXT, REFUSALS_BEFORE_CUT_OFF
 from tests.support.browser import SCREENSHOTS, send
 from tests.support.live_runner import LiveRunner, fetch
 
@@ -85,6 +86,50 @@ def test_a_page_whose_token_is_refused_says_so_and_stops_reconnecting(runner, op
     expect(notice).to_be_visible()
     config = json.loads(page.locator("#parley-config").text_content())
     assert config["token"] == "forged-token"
+
+
+def test_a_message_over_the_budget_is_marked_not_sent_with_the_reason_and_never_sent_again(store_url, open_page):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, messages_per_assignment=1)
+    try:
+        sent_frames: list[str] = []
+
+        def watch(page: Page) -> None:
+            page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent_frames.append(str(payload))))
+
+        alice = open_page(runner.link("W1"), watch)
+        open_page(runner.link("W2"))
+        expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
+        mine = alice.locator("#parley-messages .parley-row--self")
+        send(alice, "my one message")
+        expect(mine.nth(0)).to_have_attribute("data-status", "sent")
+        send(alice, "one message too many")
+        expect(mine.nth(1)).to_have_attribute("data-status", "failed")
+        expect(mine.nth(1).locator(".parley-row__status")).to_have_text(f"Not sent: {COUNT_TEXT}")
+
+        alice.reload()  # the page sends again whatever it holds unacknowledged
+        expect(alice.locator("#parley-connection")).to_have_attribute("data-status", "connected")
+        expect(mine.nth(1).locator(".parley-row__status")).to_have_text(f"Not sent: {COUNT_TEXT}")
+        alice.wait_for_timeout(1000)
+        assert sum("one message too many" in frame for frame in sent_frames) == 1
+        assert [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1")][2:] == ["my one message"]
+    finally:
+        runner.stop()
+
+
+def test_a_worker_who_keeps_sending_past_the_budget_is_told_the_task_ended(store_url, open_page):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, messages_per_assignment=1)
+    try:
+        alice = open_page(runner.link("W1"))
+        open_page(runner.link("W2"))
+        expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
+        send(alice, "my one message")
+        for n in range(REFUSALS_BEFORE_CUT_OFF):
+            send(alice, f"and another {n}")
+        expect(alice.locator("#parley-banner")).to_have_text(CUT_OFF_TEXT)
+        expect(alice.locator("#parley-connection")).to_have_attribute("data-status", "closed")
+        expect(alice.locator("#parley-input textarea")).to_be_disabled()
+    finally:
+        runner.stop()
 
 
 SEND_ONE_FRAME = """async ([url, token, size]) => new Promise((resolve) => {
