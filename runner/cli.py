@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import math
 import signal
 import sys
 import time
@@ -25,6 +26,7 @@ from runner.cli_mturk import (
     mturk_provider,
     offer_orphan_cleanup,
 )
+from runner.http_server import ServerLimits
 from runner.manager import TaskManager
 from runner.options import RunOptions
 from runner.providers import Provider, Refused, make_provider
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
     add_budget_arguments(run)
+    run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
+                     help="seconds a connection has to send its request headers "
+                          f"(default {ServerLimits.header_timeout:g})")
+    run.add_argument("--max-http-connections", type=int, default=ServerLimits.max_connections, metavar="N",
+                     help="connections the chat server serves at once, chat sockets included "
+                          f"(default {ServerLimits.max_connections})")
     add_mturk_arguments(run)
     add_admin_commands(commands)
     return parser
@@ -95,6 +103,14 @@ def add_budget_arguments(run: argparse.ArgumentParser) -> None:
         shown = f"{default:g}" if isinstance(default, float) else f"{default:,}"
         run.add_argument(f"--{key.replace('_', '-')}", type=type(default), metavar="N",
                          help=f"{BUDGET_HELP[key]} (default: the task config's {key}, else {shown})")
+
+
+def server_limits_from(args: argparse.Namespace) -> ServerLimits:
+    if not 0 < args.header_timeout < math.inf:
+        raise UsageError("--header-timeout must be a number of seconds more than 0")
+    if args.max_http_connections < 1:
+        raise UsageError("--max-http-connections must be 1 or more")
+    return ServerLimits(header_timeout=args.header_timeout, max_connections=args.max_http_connections)
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -138,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
+    limits = server_limits_from(args)
     task = load_task(args.task)
     handler = MTurkDataHandler(db_url=args.db)
     if args.provider == "mturk":
@@ -148,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     manager = TaskManager(task, handler, provider, options)
     app = create_runner_app(manager)
     try:
-        server = RunnerServer(app, args.host, args.port)
+        server = RunnerServer(app, args.host, args.port, limits)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     manager.base_url = args.public_url or server.url

@@ -29,12 +29,12 @@ from flask import (
 )
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.serving import BaseWSGIServer, make_server
 from wsproto.connection import ConnectionState
 from wsproto.utilities import LocalProtocolError
 
 from datastore import DatastoreError, InvalidValue
 from runner.budget import CUT_OFF_TEXT, OverBudget
+from runner.http_server import GatedWSGIServer, ServerLimits
 from runner.manager import TaskManager
 from runner.protocol import (
     MAX_FRAME_BYTES,
@@ -326,11 +326,12 @@ def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
 
 
 class RunnerServer:
-    """The app served by werkzeug in a background thread (development and tests;
-    production can run the same app under gunicorn with threads)."""
+    """The app served by werkzeug in a background thread, behind runner.http_server's gate
+    (development and tests; production can run the same app under gunicorn with threads)."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0,
+                 limits: ServerLimits | None = None) -> None:
+        self._server = GatedWSGIServer(host, port, app, limits or ServerLimits())
         self.port = self._server.server_port
         self.host = host
         self._thread = threading.Thread(target=self._server.serve_forever, name="runner-http", daemon=True)

@@ -153,6 +153,11 @@ def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, pro
     (["run", "tests/support/tasks/pair_chat", "--bytes-per-assignment", "0"],
      "--bytes-per-assignment must be a whole number, 1 or more"),
     (["run", "tests/support/tasks/pair_chat", "--message-burst", "2.5"], "argument --message-burst: invalid int value"),
+    (["run", "tests/support/tasks/pair_chat", "--header-timeout", "0"],
+     "--header-timeout must be a number of seconds more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--header-timeout", "inf"],
+     "--header-timeout must be a number of seconds more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--max-http-connections", "0"], "--max-http-connections must be 1 or more"),
     (["run"], "the following arguments are required: task"),
     (["launch"], "invalid choice: 'launch'"),
 ])
