@@ -17,13 +17,18 @@ from urllib.parse import urlsplit
 import pytest
 import simple_websocket
 
+from runner.http_server import ServerLimits
 from tests.faults.crowd import open_link
 from tests.faults.processes import PAIR_CHAT, Runner
 
-PATIENCE = 15.0
-"""How long a test's client waits for the runner to act: far past the timeouts it sets, so a
-runner that never acts fails the test rather than passing it slowly."""
+PATIENCE = 5.0
+"""How long a test's client waits for the runner to act: well past the --header-timeout of 1 s
+the tests set, and short of the default (10 s), so a runner that never acts, or ignores the
+flag, fails the test rather than passing it slowly."""
 HALF_A_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+assert PATIENCE < ServerLimits.header_timeout
 
 
 @pytest.fixture
