@@ -7,14 +7,11 @@ process (`create_runner_app`) and the webapp's task testing serve workers the sa
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import secrets
-import socket
 import threading
-import time
 from typing import Any
 
 from flask import (
@@ -29,15 +26,13 @@ from flask import (
 )
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
-from wsproto.connection import ConnectionState
-from wsproto.utilities import LocalProtocolError
 
 from datastore import DatastoreError, InvalidValue
 from runner.budget import CUT_OFF_TEXT, OverBudget
 from runner.http_server import GatedWSGIServer, ServerLimits
+from runner.live_socket import SOCK_OPTIONS, finish_socket
 from runner.manager import TaskManager
 from runner.protocol import (
-    MAX_FRAME_BYTES,
     ClientFrame,
     ProtocolError,
     TokenSigner,
@@ -51,28 +46,8 @@ log = logging.getLogger("parley.runner")
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
 IDLE_WAKE_SECONDS = 30
-CLOSE_WAIT_SECONDS = 2.0
-"""How long an ending socket waits for the page's side of the close before dropping it."""
 
 
-class ReaderThread(threading.Thread):
-    """simple-websocket's reader thread, which wakes the socket's receiver once more as it
-    ends. For a frame over the size limit the library sets its event before it marks the
-    socket closed; a receiver that woke in between would otherwise wait out its whole
-    timeout (IDLE_WAKE_SECONDS) before it saw the close."""
-
-    def __init__(self, target: Any, **kwargs: Any) -> None:
-        super().__init__(target=target, **kwargs)
-        self._websocket = target.__self__
-
-    def run(self) -> None:
-        try:
-            super().run()
-        finally:
-            self._websocket.event.set()
-
-
-SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES, "thread_class": ReaderThread}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
        "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
 
@@ -254,48 +229,6 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         manager.worker_left(session, "returned")
     else:
         session.send({"type": "error", "error": "hello was already received"})
-
-
-def finish_socket(ws: Any, wait_for_page: bool = True) -> None:
-    """End a worker's websocket so that the page gets its close frame (code and reason)
-    whatever it was doing. Send ours unless one went already (simple-websocket sends 1009
-    itself for a frame over its size limit, then stops reading); read what the page still
-    sends up to its own close frame, then tell it nothing more follows and read until it
-    closes the connection (all for at most CLOSE_WAIT_SECONDS, or not at all unless
-    `wait_for_page`); then shut the connection.
-    Closing with the rest of an oversized frame unread would reset the connection, and a reset
-    can destroy the close frame before the page reads it; a browser waits for the server to
-    close first; and nothing may follow our close frame (werkzeug writes its own response once
-    the app returns: after the shutdown it goes nowhere)."""
-    with contextlib.suppress(Exception):  # closed already, or the connection is gone
-        if ws.connected:
-            ws.close()
-    wait = CLOSE_WAIT_SECONDS if wait_for_page else 0.0
-    deadline = time.monotonic() + wait
-    with contextlib.suppress(OSError, LocalProtocolError):
-        ws.thread.join(wait)  # simple-websocket's reader ends at the page's close
-        if not ws.thread.is_alive():
-            _read_until_the_page_closes(ws, deadline)
-    with contextlib.suppress(OSError):  # also wakes a reader still waiting on a silent page
-        ws.sock.shutdown(socket.SHUT_RDWR)
-
-
-def _read_until_the_page_closes(ws: Any, deadline: float) -> None:
-    """Read and drop the page's frames (the rest of an oversized one) up to its close frame,
-    then half-close and read until the page closes its side."""
-    half_closed = False
-    while (left := deadline - time.monotonic()) > 0:
-        if not half_closed and ws.ws.state is ConnectionState.CLOSED:
-            ws.sock.shutdown(socket.SHUT_WR)
-            half_closed = True
-        ws.sock.settimeout(left)
-        data = ws.sock.recv(65536)
-        if not data:
-            return
-        if not half_closed:
-            ws.ws.receive_data(data)
-            for _ in ws.ws.events():
-                pass
 
 
 def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
