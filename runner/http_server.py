@@ -11,12 +11,12 @@ browser's does) goes straight through whatever a crowd of slow ones is doing.
 
 Once its headers are in, a connection is served on a thread of its own, up to
 `max_connections` at once (chat sockets included); one more is answered 503. A request's
-body and response must keep moving (no gap longer than `header_timeout`); an upgraded chat
-socket has no such limit, since the live channel's heartbeats tell a live page from a gone one.
+body and response must keep moving (no gap longer than `header_timeout`); a chat socket, once
+upgraded, has no such limit (runner/live_socket.py lifts it).
 
 Built from socketserver's own hooks (`process_request`, `process_request_thread`,
-`server_close`) and http.server's (`setup`, `parse_request`); what the gate knows of HTTP is
-where the headers end.
+`server_close`) and http.server's (`setup`); what the gate knows of HTTP is where the headers
+end.
 """
 from __future__ import annotations
 
@@ -230,14 +230,6 @@ class GatedRequestHandler(WSGIRequestHandler):
         super().setup()
         self.rfile = io.BufferedReader(_HeadFirst(self.server.take_head(self.connection), self.rfile))
         self.connection.settimeout(self.server.limits.header_timeout)
-
-    def parse_request(self) -> bool:
-        parsed = super().parse_request()
-        if parsed and self.headers.get("Upgrade", "").lower() == "websocket":
-            # A chat socket lives as long as its page; its reader blocks for as long as the
-            # page is quiet, and the live channel's heartbeats judge silence instead.
-            self.connection.settimeout(None)
-        return parsed
 
 
 class GatedWSGIServer(ThreadedWSGIServer):

@@ -47,14 +47,18 @@ class _HeldBackSocket:
 
 
 class ReaderThread(threading.Thread):
-    """simple-websocket's reader thread for one socket: it reads through `_HeldBackSocket`,
-    and it wakes the socket's receiver once more as it ends. For a frame over the size limit
-    the library sets its event before it marks the socket closed; a receiver that woke in
-    between would otherwise wait out its whole timeout before it saw the close."""
+    """simple-websocket's reader thread for one socket, made once the handshake is done: it
+    reads through `_HeldBackSocket` with no timeout (a chat socket lives as long as its page,
+    quiet or not; the live channel's heartbeats judge silence, and the HTTP server's timeouts
+    are for requests), and it wakes the socket's receiver once more as it ends. For a frame
+    over the size limit the library sets its event before it marks the socket closed; a
+    receiver that woke in between would otherwise wait out its whole timeout before it saw
+    the close."""
 
     def __init__(self, target: Any, **kwargs: Any) -> None:
         super().__init__(target=target, **kwargs)
         self._websocket = websocket = target.__self__  # the library's own `_thread` method
+        websocket.sock.settimeout(None)
         websocket.sock = _HeldBackSocket(websocket.sock, websocket)
 
     def run(self) -> None:

@@ -1,7 +1,8 @@
-"""The runner's HTTP server against slow and greedy clients, as `python -m runner run` serves
-it: headers must arrive within --header-timeout however slowly they trickle, a chat socket is
-not held to that once it is open, a crowd of slow clients does not keep /healthz or a worker
-waiting, and --max-http-connections bounds what is served at once."""
+"""The runner's HTTP server against slow and greedy clients, mostly as `python -m runner run`
+serves it: headers must arrive within --header-timeout however slowly they trickle, a body may
+not stall longer, a chat socket is not held to that once it is open, a crowd of slow clients
+does not keep /healthz or a worker waiting, and --max-http-connections bounds what is served
+at once."""
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import simple_websocket
+from flask import Flask, request
 
 from runner.http_server import ServerLimits
+from runner.server import RunnerServer
 from tests.faults.crowd import open_link
 from tests.faults.processes import PAIR_CHAT, Runner
 
@@ -161,3 +164,16 @@ def test_a_request_whose_headers_run_past_32_KiB_is_answered_431(runner_with):
     with connect(runner) as sock:
         sock.sendall(HALF_A_REQUEST + b"X-Padding: " + b"a" * 40_000 + b"\r\n\r\n")
         assert read_until_closed(sock).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+
+
+def test_a_request_whose_body_stalls_is_dropped_after_the_header_timeout():
+    app = Flask(__name__)
+    app.post("/echo")(lambda: request.get_data())
+    server = RunnerServer(app, limits=ServerLimits(header_timeout=1.0)).start()
+    try:
+        address = urlsplit(server.url)
+        with socket.create_connection((address.hostname, address.port), timeout=PATIENCE) as sock:
+            sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"a" * 10)
+            read_until_closed(sock)  # a server that waited for the other 90 bytes would fail at PATIENCE
+    finally:
+        server.stop()
