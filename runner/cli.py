@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import math
 import signal
 import sys
 import time
@@ -16,6 +17,7 @@ from typing import NoReturn
 
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.money import to_cents
+from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.cli_mturk import (
     add_admin_commands,
     add_mturk_arguments,
@@ -24,6 +26,7 @@ from runner.cli_mturk import (
     mturk_provider,
     offer_orphan_cleanup,
 )
+from runner.http_server import ServerLimits
 from runner.manager import TaskManager
 from runner.options import RunOptions
 from runner.orphans import end_orphaned_runs
@@ -73,9 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
+    add_budget_arguments(run)
+    run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
+                     help="seconds a connection has to send its request headers "
+                          f"(default {ServerLimits.header_timeout:g})")
+    run.add_argument("--max-http-connections", type=int, default=ServerLimits.max_connections, metavar="N",
+                     help="connections the chat server serves at once, chat sockets included "
+                          f"(default {ServerLimits.max_connections})")
     add_mturk_arguments(run)
     add_admin_commands(commands)
     return parser
+
+
+BUDGET_HELP = {
+    "messages_per_second": "messages a worker may send per second, sustained",
+    "message_burst": "messages a worker may send at once",
+    "messages_per_assignment": "messages a worker may send in one assignment",
+    "bytes_per_assignment": "bytes of messages a worker may send in one assignment",
+}
+
+
+def add_budget_arguments(run: argparse.ArgumentParser) -> None:
+    """The live channel's budget per worker; each flag wins over the task config's key."""
+    defaults = DEFAULT_BUDGET.as_config()
+    for key in BUDGET_KEYS:
+        default = defaults[key]
+        shown = f"{default:g}" if isinstance(default, float) else f"{default:,}"
+        run.add_argument(f"--{key.replace('_', '-')}", type=type(default), metavar="N",
+                         help=f"{BUDGET_HELP[key]} (default: the task config's {key}, else {shown})")
+
+
+def server_limits_from(args: argparse.Namespace) -> ServerLimits:
+    if not 0 < args.header_timeout < math.inf:
+        raise UsageError("--header-timeout must be a number of seconds more than 0")
+    if args.max_http_connections < 1:
+        raise UsageError("--max-http-connections must be 1 or more")
+    return ServerLimits(header_timeout=args.header_timeout, max_connections=args.max_http_connections)
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -84,6 +120,10 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
     if args.disconnect_timeout <= 0:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    budget = {key: getattr(args, key) for key in BUDGET_KEYS}
+    for key, value in budget.items():
+        if value is not None and (problem := budget_problem(key, value)):
+            raise UsageError(f"--{key.replace('_', '-')} {problem}")
     to_cents(args.reward)
     return RunOptions(
         num_conversations=args.num_conversations, reward=args.reward,
@@ -93,6 +133,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
+        **budget,
     )
 
 
@@ -114,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
+    limits = server_limits_from(args)
     task = load_task(args.task)
     handler = MTurkDataHandler(db_url=args.db)
     for ended in end_orphaned_runs(handler, noticed_by="runner"):
@@ -126,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     manager = TaskManager(task, handler, provider, options)
     app = create_runner_app(manager)
     try:
-        server = RunnerServer(app, args.host, args.port)
+        server = RunnerServer(app, args.host, args.port, limits)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     manager.base_url = args.public_url or server.url

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runner.agents import Act, Agent
+from runner.budget import MessageMeter
 from runner.protocol import WorkerIdentity, encode
 from runner.worlds import (
     DISCONNECT_MESSAGE,
@@ -74,9 +75,13 @@ class LiveConversation:
 class WorkerSession:
     """Everything the runner holds for one accepted assignment."""
 
-    def __init__(self, who: WorkerIdentity, hit_id: str) -> None:
+    def __init__(self, who: WorkerIdentity, hit_id: str, meter: MessageMeter) -> None:
         self.who = who
         self.hit_id = hit_id
+        self.meter = meter
+        """What the worker has sent of the run's budget."""
+        self.cut_off = False
+        """Set when the runner ended the task for sending past the budget: no socket is let in again."""
         self.accepted_at = time.time()
         self.state = "accepted"
         self.state_text = ""
@@ -152,10 +157,11 @@ class WorkerSession:
             agent_id = self.agent.id if self.conversation else None
             self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id})
 
-    def close(self) -> None:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close the page's socket (with a websocket close code and reason, if given)."""
         with self._lock:
             if self._ws is not None:
-                _close_quietly(self._ws)
+                _close_quietly(self._ws, code, reason)
                 self._ws = None
 
     # The agent's side --------------------------------------------------------------------
@@ -219,6 +225,6 @@ class HumanAgent(Agent):
         return dict(PARTNER_DISCONNECT_MESSAGE)
 
 
-def _close_quietly(ws: Any) -> None:
+def _close_quietly(ws: Any, code: int | None = None, reason: str | None = None) -> None:
     with contextlib.suppress(Exception):  # already closed
-        ws.close()
+        ws.close(code, reason)

@@ -14,10 +14,11 @@ from typing import Any
 
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE
+from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import LiveConversation, WorkerSession
 from runner.options import RunOptions
 from runner.processes import this_host
-from runner.protocol import WorkerIdentity
+from runner.protocol import WorkerIdentity, encode
 from runner.providers.base import Provider, Refused
 from runner.review import ReviewService
 from runner.tasks import Task
@@ -38,6 +39,8 @@ DONE_TEXT = "The conversation is over. Press Done to submit your work."
 PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
                      "Your work so far is saved: press Done to submit it.")
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
+POLICY_VIOLATION = 1008
+"""The websocket close code for a page cut off for what it sent (RFC 6455, 7.4.1)."""
 
 
 def runner_identity() -> dict[str, Any]:
@@ -50,6 +53,8 @@ class TaskManager:
                  options: RunOptions, *, base_url: str = "http://127.0.0.1") -> None:
         self.task, self.handler, self.provider, self.options = task, handler, provider, options
         self.base_url = base_url
+        self.budget = budget_for(task.config, options.as_config())
+        """What each worker may send: the flags' values, else the task config's."""
         self.review = ReviewService(handler, lambda run: provider)
         self.run_id = ""
         self.sessions: dict[str, WorkerSession] = {}
@@ -74,7 +79,8 @@ class TaskManager:
             self.options.num_conversations, self.task.name, provider=self.provider.name,
             is_sandbox=self.provider.is_sandbox, is_test=self.options.is_test,
             reward=self.options.reward,
-            config={"task_dir": str(self.task.path), "runner": runner_identity(), **self.options.as_config()},
+            config={"task_dir": str(self.task.path), "runner": runner_identity(), **self.options.as_config(),
+                    **self.budget.as_config()},
         )
         self.provider.bind(self.handler, self.run_id, self.base_url)
         self.provider.launch(self.provider.hits_for(self.options.num_conversations,
@@ -149,7 +155,7 @@ class TaskManager:
         with self._lock:
             self._check_worker_may_start(worker_id)
             who = WorkerIdentity(self.run_id, assignment_id, worker_id)
-            session = WorkerSession(who, hit_id)
+            session = WorkerSession(who, hit_id, MessageMeter(self.budget))
             session.preferred_role = preferred_role if preferred_role in self.task.agent_ids else None
             session.agent.on_timeout = lambda s: self.worker_left(s, "timeout")
             try:
@@ -361,23 +367,43 @@ class TaskManager:
 
     def store_worker_message(self, session: WorkerSession, cid: str, act: dict[str, Any]) -> int:
         """Store a worker's message, hand it to their agent, answer the stored row's id.
-        Raises Refused when the worker cannot talk now; DatastoreError / DB errors propagate
-        so the socket can ask the page to retry."""
+        Raises Refused when the worker cannot talk now, OverBudget when the message is past
+        the run's budget; DatastoreError / DB errors propagate so the socket can ask the page
+        to retry."""
         conversation = session.conversation
         if conversation is None or session.state not in ("onboarding", "in_task") or session.left:
             raise Refused("you cannot send messages right now")
         clean = {"id": session.agent.id, "text": act.get("text", ""), "episode_done": False}
         if "task_data" in act:
             clean["task_data"] = act["task_data"]
-        logged = self.handler.log_message(
-            self.run_id, conversation.conversation_id, session.agent.id, clean,
-            worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-            turn_index=conversation.next_turn())
+        size = len(encode(clean).encode())
+        refusal = session.meter.charge(size)
+        if refusal is not None:
+            raise OverBudget(refusal)
+        try:
+            logged = self.handler.log_message(
+                self.run_id, conversation.conversation_id, session.agent.id, clean,
+                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
+                turn_index=conversation.next_turn())
+        except Exception:
+            session.meter.refund(size)
+            raise
         if logged.created:
             clean["message_id"] = cid
             conversation.mark_stored(cid)
             session.deliver_to_agent(clean)
+        else:
+            session.meter.refund(size)
         return logged.id
+
+    def cut_off(self, session: WorkerSession, refusal: Refusal) -> None:
+        """The worker kept sending past the run's budget: end their assignment as a
+        disconnect, say why in their pairing's notes, and close their socket for good."""
+        session.cut_off = True
+        note = (f"disconnected by the runner: kept sending messages past the budget of "
+                f"{self.budget.describe(refusal.part)}")
+        self.worker_left(session, "disconnect", text=CUT_OFF_TEXT, note=note)
+        session.close(POLICY_VIOLATION, "over the message budget")
 
     def worker_done(self, session: WorkerSession) -> None:
         if session.state not in ("done", "partner_disconnect"):
@@ -387,22 +413,26 @@ class TaskManager:
         session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
         self._hit_done(session)
 
-    def worker_left(self, session: WorkerSession, kind: str) -> None:
-        """The worker disconnected, returned the task or timed out: record it, wake the
-        world, and let their partners' worlds end."""
+    def worker_left(self, session: WorkerSession, kind: str, *, text: str | None = None,
+                    note: str | None = None) -> None:
+        """The worker disconnected, returned the task or timed out: record it (with `note`
+        in their pairing's notes, if given), tell their page (`text`, or what `kind` says),
+        wake the world, and let their partners' worlds end."""
         with self._lock:
             if session.left or session.state not in LIVE:
                 return
             session.left = kind
             if session in self._pool:
                 self._pool.remove(session)
+        if note is not None:
+            self._write(self.handler.log_worker_note, session.worker_id, session.assignment_id, note)
         if kind == "returned":
             self._write(self.handler.log_return_assignment, session.worker_id, session.assignment_id)
         else:
             self._write(self.handler.log_disconnect_assignment, session.worker_id,
                         session.assignment_id, None, kind)
         self._add_working_time(session)
-        session.set_state(kind, LEFT_TEXT[kind])
+        session.set_state(kind, text or LEFT_TEXT[kind])
         self._hit_done(session)
         conversation = session.conversation
         if conversation is not None and conversation.conversation_id.startswith("t_"):

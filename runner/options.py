@@ -31,6 +31,11 @@ class RunOptions:
     """Seconds of silence (no socket, no heartbeat) before a worker counts as disconnected."""
     heartbeat_seconds: float = 5.0
     is_test: bool = False
+    messages_per_second: float | None = None
+    """The live channel's budget per worker (runner/budget.py); None: the task config's value."""
+    message_burst: int | None = None
+    messages_per_assignment: int | None = None
+    bytes_per_assignment: int | None = None
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)

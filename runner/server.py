@@ -27,12 +27,14 @@ from flask import (
 )
 from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.serving import BaseWSGIServer, get_sockaddr, make_server, select_address_family
+from werkzeug.serving import BaseWSGIServer, get_sockaddr, select_address_family
 
 from datastore import DatastoreError, InvalidValue
+from runner.budget import CUT_OFF_TEXT, OverBudget
+from runner.http_server import GatedWSGIServer, ServerLimits
+from runner.live_socket import SOCK_OPTIONS, finish_socket
 from runner.manager import TaskManager
 from runner.protocol import (
-    MAX_FRAME_BYTES,
     ClientFrame,
     ProtocolError,
     TokenSigner,
@@ -46,7 +48,8 @@ log = logging.getLogger("parley.runner")
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
 IDLE_WAKE_SECONDS = 30
-SOCK_OPTIONS = {"max_message_size": 4 * MAX_FRAME_BYTES}
+
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
        "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
 
@@ -153,7 +156,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             session, manager = _greet(ws)
             if session is None:
                 return
-            while True:
+            while not session.cut_off:  # what a cut-off worker sent after that is not read
                 # The timeout only bounds a thread whose peer vanished without a close;
                 # short timeouts cost a wake-up per worker per timeout under load.
                 raw = ws.receive(timeout=IDLE_WAKE_SECONDS)
@@ -171,6 +174,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
         finally:
             if session is not None:
                 session.detach(ws)
+            # A worker cut off for flooding would only flood on while we waited for their close.
+            finish_socket(ws, wait_for_page=session is None or not session.cut_off)
 
     def _greet(ws: Any) -> tuple[Any, Any]:
         raw = ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
@@ -185,6 +190,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             session = manager.session_for(who) if manager is not None else None
             if session is None:
                 raise ProtocolError("this task session is not active on this server")
+            if session.cut_off:
+                raise ProtocolError(CUT_OFF_TEXT)
         except ProtocolError as exc:
             ws.send(json.dumps({"type": "error", "error": str(exc), "fatal": True}))
             ws.close()
@@ -203,6 +210,10 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         assert frame.cid is not None and frame.act is not None
         try:
             message_id = manager.store_worker_message(session, frame.cid, frame.act)
+        except OverBudget as exc:
+            session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+            if exc.refusal.cut_off:
+                manager.cut_off(session, exc.refusal)
         except Refused as exc:
             session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
         except (DatastoreError, SQLAlchemyError) as exc:
@@ -225,8 +236,8 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
 def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:
     """The runner process's own app: one run's chat pages and websocket, and /healthz."""
     app = Flask(__name__)
-    # Frames above this are cut off by the websocket library itself (the socket closes);
-    # frames between MAX_FRAME_BYTES and this get a readable error frame from us.
+    # Frames above this are cut off by the websocket library itself (the socket closes with
+    # 1009); frames between MAX_FRAME_BYTES and this get a readable error frame from us.
     app.config["SOCK_SERVER_OPTIONS"] = SOCK_OPTIONS
     hub = LiveHub(secret)
     hub.add(manager)
@@ -264,14 +275,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class RunnerServer:
-    """The app served by werkzeug in a background thread (development and tests;
-    production can run the same app under gunicorn with threads)."""
+    """The app served by werkzeug in a background thread, behind runner.http_server's gate
+    (development and tests; production can run the same app under gunicorn with threads)."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0,
+                 limits: ServerLimits | None = None) -> None:
         """Listen now; a port that cannot be had raises OSError (werkzeug, left to bind it,
         prints its own lines and exits the process instead)."""
         with _listen(host, port) as listening:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, fd=listening.fileno())
+            self._server = GatedWSGIServer(host, port, app, limits or ServerLimits(), fd=listening.fileno())
         self.port = self._server.port
         self.host = host
         self._thread = threading.Thread(target=self._server.serve_forever, name="runner-http", daemon=True)

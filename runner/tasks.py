@@ -3,7 +3,9 @@
 - `task_config.py` with a `task_config` dict (HIT title, description, keywords, the task
   description HTML shown to workers, `agent_ids`: the roles of the humans in one
   conversation, in pairing order; `blocking_qualifications`: names of soft-block
-  qualifications the task grants itself, whose holders the runner refuses),
+  qualifications the task grants itself, whose holders the runner refuses; the live
+  channel's budget per worker, `messages_per_second`, `message_burst`,
+  `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py),
 - `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
 """
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 
@@ -31,6 +35,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "assignment_duration_in_seconds": 3600,
     "lifetime_in_seconds": 3 * 24 * 3600,
     "frame_height": 0,
+    **DEFAULT_BUDGET.as_config(),
 }
 
 
@@ -79,6 +84,9 @@ def load_task(name_or_path: str | Path) -> Task:
     config = {**DEFAULT_CONFIG, **getattr(config_module, "task_config", {})}
     if not config["agent_ids"] or len(set(config["agent_ids"])) != len(config["agent_ids"]):
         raise TaskError(f"task {path.name}: agent_ids must be a list of distinct role names")
+    for key in BUDGET_KEYS:
+        if problem := budget_problem(key, config[key]):
+            raise TaskError(f"task {path.name}: {key} {problem}")
     worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")
     if not hasattr(worlds, "TaskWorld"):
         raise TaskError(f"task {path.name}: worlds.py defines no TaskWorld")

@@ -35,6 +35,10 @@
   };
   var SYSTEM_SENDERS = ['System', 'MTurk System', 'Parley'];
   var MAX_TEXT_CHARS = 20000;
+  // runner/protocol.py's MAX_FRAME_BYTES, which the server counts in characters: a longer
+  // frame is refused, or past four times that the socket is closed, and a page that sent it
+  // again after every reconnect would never get on.
+  var MAX_FRAME_CHARS = 65536;
   var BACKOFF_MIN_MS = 500;
   var BACKOFF_MAX_MS = 5000;
 
@@ -677,6 +681,10 @@
       return false;
     }
     var cid = randomId();
+    if (JSON.stringify({type: 'message', cid: cid, act: act}).length > MAX_FRAME_CHARS) {
+      this.ui.notice('That message is too large to send.');
+      return false;
+    }
     var entry = {kind: 'self', cid: cid, act: act, status: 'pending'};
     this.log.push(entry);
     this.unacked.push({cid: cid, act: act});

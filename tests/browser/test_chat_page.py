@@ -280,6 +280,19 @@ def test_an_error_without_retry_is_shown_under_the_message_and_not_resent(server
     assert len(server.frames("message")) == 1
 
 
+def test_a_message_too_large_for_the_socket_is_not_sent_and_the_page_says_so(server, open_chat):
+    """A custom component could hand the page more task_data than a frame may carry; sent, it
+    would be refused, or close the socket and be sent again after every reconnect."""
+    page = open_chat(server)
+    sent = page.evaluate("Parley.sendMessage({text: 'my answer', task_data: {blob: 'y'.repeat(70000)}})")
+    assert sent is False
+    expect(page.locator("#parley-notice")).to_contain_text("That message is too large to send.")
+    send(page, "a message of ordinary size")
+    server.wait_for_frames("message", act={"text": "a message of ordinary size"})
+    assert [f["act"]["text"] for f in server.frames("message")] == ["a message of ordinary size"]
+    expect(self_rows(page)).to_have_count(1)
+
+
 def test_an_error_with_retry_is_sent_again_until_acknowledged(server, open_chat):
     def busy_once(server: FakeLiveServer, session: Session, conn: Connection, frame: dict) -> None:
         if len(server.frames("message")) == 1:

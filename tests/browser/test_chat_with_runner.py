@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from runner.budget import COUNT_TEXT, CUT_OFF_TEXT, REFUSALS_BEFORE_CUT_OFF
 from tests.support.browser import SCREENSHOTS, send
-from tests.support.live_runner import LiveRunner
+from tests.support.live_runner import LiveRunner, fetch
 
 
 @pytest.fixture
@@ -85,3 +86,71 @@ def test_a_page_whose_token_is_refused_says_so_and_stops_reconnecting(runner, op
     expect(notice).to_be_visible()
     config = json.loads(page.locator("#parley-config").text_content())
     assert config["token"] == "forged-token"
+
+
+def test_a_message_over_the_budget_is_marked_not_sent_with_the_reason_and_never_sent_again(store_url, open_page):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, messages_per_assignment=1)
+    try:
+        sent_frames: list[str] = []
+
+        def watch(page: Page) -> None:
+            page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent_frames.append(str(payload))))
+
+        alice = open_page(runner.link("W1"), watch)
+        open_page(runner.link("W2"))
+        expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
+        mine = alice.locator("#parley-messages .parley-row--self")
+        send(alice, "my one message")
+        expect(mine.nth(0)).to_have_attribute("data-status", "sent")
+        send(alice, "one message too many")
+        expect(mine.nth(1)).to_have_attribute("data-status", "failed")
+        expect(mine.nth(1).locator(".parley-row__status")).to_have_text(f"Not sent: {COUNT_TEXT}")
+
+        alice.reload()  # the page sends again whatever it holds unacknowledged
+        expect(alice.locator("#parley-connection")).to_have_attribute("data-status", "connected")
+        expect(mine.nth(1).locator(".parley-row__status")).to_have_text(f"Not sent: {COUNT_TEXT}")
+        alice.wait_for_timeout(1000)
+        assert sum("one message too many" in frame for frame in sent_frames) == 1
+        assert [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1")][2:] == ["my one message"]
+    finally:
+        runner.stop()
+
+
+def test_a_worker_who_keeps_sending_past_the_budget_is_told_the_task_ended(store_url, open_page):
+    runner = LiveRunner(store_url, "pair_chat", num_conversations=1, messages_per_assignment=1)
+    try:
+        alice = open_page(runner.link("W1"))
+        open_page(runner.link("W2"))
+        expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
+        send(alice, "my one message")
+        for n in range(REFUSALS_BEFORE_CUT_OFF):
+            send(alice, f"and another {n}")
+        expect(alice.locator("#parley-banner")).to_have_text(CUT_OFF_TEXT)
+        expect(alice.locator("#parley-connection")).to_have_attribute("data-status", "closed")
+        expect(alice.locator("#parley-input textarea")).to_be_disabled()
+    finally:
+        runner.stop()
+
+
+SEND_ONE_FRAME = """async ([url, token, size]) => new Promise((resolve) => {
+  const ws = new WebSocket(url);
+  ws.onopen = () => {
+    ws.send(JSON.stringify({type: 'hello', token: token, last_seq: 0}));
+    ws.send(JSON.stringify({type: 'message', cid: 'big', act: {text: 'x', pad: 'y'.repeat(size)}}));
+  };
+  ws.onclose = (event) => resolve({code: event.code, reason: event.reason});
+})"""
+
+
+@pytest.mark.parametrize("size", [300_000, 2**20, 10 * 2**20], ids=["300KB", "1MiB", "10MiB"])
+def test_a_frame_over_the_socket_limit_is_closed_with_1009_and_a_reason_the_browser_sees(runner, new_page, size):
+    """What the browser itself reports, each of three times: the close frame arrived whole,
+    with its code and reason (a connection reset, or bytes after the close frame, would make
+    it 1006 with no reason), and nothing of the frame was stored."""
+    token = fetch(runner.link("W1")).config["token"]
+    page = new_page()
+    page.goto(runner.server.url + "/healthz")
+    ws_url = runner.server.url.replace("http", "ws", 1) + "/ws"
+    closes = [page.evaluate(SEND_ONE_FRAME, [ws_url, token, size]) for _ in range(3)]
+    assert closes == [{"code": 1009, "reason": "Message is too big"}] * 3
+    assert runner.handler.get_messages(runner.run_id, "t_1") == []

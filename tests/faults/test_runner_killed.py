@@ -27,7 +27,7 @@ from datastore.states import ASSIGNMENT_TRANSITIONS, FINAL, AssignmentStatus
 from tests.fakes.mturk_server import FakeMTurk
 from tests.faults.crowd import acks_of, assignment_of, in_parallel, open_link, pairs_by_conversation
 from tests.faults.processes import PAIR_CHAT, REPO, Runner
-from tests.support.live_runner import Worker, chat_pair_to_the_end
+from tests.support.live_runner import UNMETERED_FLAGS, Worker, chat_pair_to_the_end
 
 WORKERS = 100
 CONVERSATIONS = WORKERS // 2
@@ -116,7 +116,7 @@ def test_a_runner_killed_mid_stream_keeps_every_acked_message_once_and_the_next_
         store_url, fake, env, tmp_path):
     started = time.monotonic()
     runner = Runner(tmp_path, env, *mturk_args(store_url, "-nc", str(CONVERSATIONS), "-r", "0.50",
-                                              "--max-connections", "0"))
+                                              "--max-connections", "0", *UNMETERED_FLAGS))
     workers: list[Worker] = []
     try:
         hits = sorted(h for h, hit in fake.hits.items() if hit["RequesterAnnotation"] == runner.run_id)

@@ -30,7 +30,7 @@ from runner.protocol import (
 )
 from runner.server import SOCK_OPTIONS
 from tests.fuzz.conftest import FUZZ
-from tests.support.live_runner import LiveRunner, Worker
+from tests.support.live_runner import UNMETERED, LiveRunner, Worker
 
 SECRET = "test-secret"  # what LiveRunner signs its workers' tokens with
 SENTINEL = "sentinel"
@@ -274,7 +274,7 @@ class Chat:
 
 @pytest.fixture(scope="module")
 def chat(module_store_url):
-    runner = LiveRunner(module_store_url, "pair_chat", num_conversations=1, disconnect_timeout=600.0)
+    runner = LiveRunner(module_store_url, "pair_chat", num_conversations=1, disconnect_timeout=600.0, **UNMETERED)
     workers = {"alice": runner.join("W1"), "bob": runner.join("W2")}
     # No heartbeat thread: its sends would interleave with ours on the same socket; the long
     # disconnect timeout keeps a worker who is not being fuzzed from being taken for gone.

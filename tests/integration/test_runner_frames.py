@@ -1,5 +1,6 @@
 """Frames a browser should never send, and tokens it was never given: each is refused with
 an error frame, nothing is written, and the worker's honest frames still work after."""
+import contextlib
 import json
 
 import pytest
@@ -80,12 +81,16 @@ def test_a_bad_frame_gets_an_error_and_changes_nothing(runner, paired, frame, ex
     assert "x" not in bob.texts()
 
 
-def test_a_frame_beyond_the_socket_limit_closes_the_socket_and_the_page_can_come_back(runner, paired):
+@pytest.mark.parametrize("size", [300_000, 2**20, 10 * 2**20], ids=["300KB", "1MiB", "10MiB"])
+def test_a_frame_beyond_the_socket_limit_is_closed_with_1009_and_a_reason_and_the_page_can_come_back(
+        runner, paired, size):
     alice, bob = paired
     before = stored_texts(runner)
-    alice.send_frame(json.dumps({"type": "message", "cid": "big", "act": {"text": "x" * (5 * MAX_FRAME_BYTES)}}))
+    with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):  # the close may come first
+        alice.send_frame(json.dumps({"type": "message", "cid": "big", "act": {"text": "x", "pad": "y" * size}}))
     alice._reader.join(timeout=10)
     assert not alice._reader.is_alive(), "the server kept a socket open after a frame over its limit"
+    assert (alice.ws.close_reason, alice.ws.close_message) == (1009, "Message is too big")
     assert stored_texts(runner) == before
     alice.connect()
     alice.say("back again")

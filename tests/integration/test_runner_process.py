@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from datastore import MTurkDataHandler
-from tests.support.live_runner import Worker, chat_pair_to_the_end, fetch
+from tests.support.live_runner import UNMETERED_FLAGS, Worker, chat_pair_to_the_end, fetch
 
 REPO = Path(__file__).resolve().parents[2]
 PAIR_CHAT = "tests/support/tasks/pair_chat"
@@ -91,7 +91,7 @@ def test_sigterm_stops_the_run_expires_its_hits_and_exits_1(store_url, processes
 
 
 def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, processes):
-    runner = processes(store_url, PAIR_CHAT, "-nc", "1")
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1", *UNMETERED_FLAGS)  # 200 messages at once
     alice, bob = runner.join(0), runner.join(1)
     alice.wait_state("in_task")
     bob.wait_state("in_task")
@@ -144,6 +144,21 @@ def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, pro
     (["bonus", "--assignment", "nope", "--amount", "1", "--reason", "x"], "there is no assignment 'nope'"),
     (["hits", "list", "--run", "nope"], "there is no run 'nope'"),
     (["run", "tests/support/tasks/pair_chat", "--disconnect-timeout", "0"], "--disconnect-timeout must be more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--messages-per-second", "0"],
+     "--messages-per-second must be a number more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--messages-per-second", "nan"],
+     "--messages-per-second must be a number more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--message-burst", "0"], "--message-burst must be a whole number, 1 or more"),
+    (["run", "tests/support/tasks/pair_chat", "--messages-per-assignment", "-5"],
+     "--messages-per-assignment must be a whole number, 1 or more"),
+    (["run", "tests/support/tasks/pair_chat", "--bytes-per-assignment", "0"],
+     "--bytes-per-assignment must be a whole number, 1 or more"),
+    (["run", "tests/support/tasks/pair_chat", "--message-burst", "2.5"], "argument --message-burst: invalid int value"),
+    (["run", "tests/support/tasks/pair_chat", "--header-timeout", "0"],
+     "--header-timeout must be a number of seconds more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--header-timeout", "inf"],
+     "--header-timeout must be a number of seconds more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--max-http-connections", "0"], "--max-http-connections must be 1 or more"),
     (["run"], "the following arguments are required: task"),
     (["launch"], "invalid choice: 'launch'"),
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import threading
 import time
 import urllib.error
@@ -25,6 +26,12 @@ from runner.server import RunnerServer, create_runner_app
 from runner.tasks import load_task
 
 TEST_TASKS = Path(__file__).resolve().parent / "tasks"
+UNMETERED = {"messages_per_second": 1e6, "message_burst": 10**6, "messages_per_assignment": 10**6,
+             "bytes_per_assignment": 2**40}
+"""A budget no test's workers reach, for tests whose workers send faster and more than people
+can (the fuzzer, streams into a runner about to be killed); tests/integration/test_runner_budgets.py
+tests the budget itself."""
+UNMETERED_FLAGS = [arg for key, value in UNMETERED.items() for arg in (f"--{key.replace('_', '-')}", str(value))]
 CONFIG = re.compile(r'<script id="parley-config" type="application/json">(.*?)</script>', re.S)
 
 
@@ -176,6 +183,16 @@ class Worker:
         with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
             self.ws.close()
         self._reader.join(timeout=5)
+
+
+def task_with_config(folder: Path, **config: Any) -> Path:
+    """A copy of the test task pair_chat in `folder`, named budgeted_chat, with `config`
+    added to its task_config."""
+    task = folder / "budgeted_chat"
+    shutil.copytree(TEST_TASKS / "pair_chat", task)
+    with open(task / "task_config.py", "a") as file:
+        file.write(f"\ntask_config.update({config!r})\n")
+    return task
 
 
 def page_url(runner: LiveRunner, **params: str) -> str:

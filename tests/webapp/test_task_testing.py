@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from runner.budget import COUNT_TEXT
 from runner.server import RunnerServer
-from tests.support.live_runner import Worker, fetch
+from tests.support.live_runner import Worker, fetch, task_with_config
 from tests.support.reviewer import Browser
 from tests.webapp.conftest import PASSWORD
 
@@ -72,6 +73,27 @@ def test_each_role_link_gets_its_own_role_whatever_order_they_open_in(served):
             assert worker.wait_state("in_task")["agent_id"] == role
     finally:
         for worker in workers.values():
+            worker.close()
+
+
+def test_a_test_run_holds_its_workers_to_the_budget_in_the_task_config(app, served, tmp_path):
+    app.config["TASKS_DIR"] = str(task_with_config(tmp_path, messages_per_assignment=1).parent)
+    browser = Browser(served.url, PASSWORD)
+    status, body = browser.post("/app/tasks/budgeted_chat/start", {"csrf_token": browser.csrf},
+                                accept="application/json")
+    assert status == 201, body
+    workers = [Worker(served.url, fetch(link["url"]).config) for link in json.loads(body)["links"]]
+    try:
+        for worker in workers:
+            worker.wait_state("in_task")
+        alice = workers[0]
+        alice.say("the one message this task allows", cid="c1")
+        alice.say("one too many", cid="c2")
+        answers = [alice.wait_for(lambda f, c=cid: f.get("cid") == c) for cid in ("c1", "c2")]
+        assert [a["type"] for a in answers] == ["ack", "error"]
+        assert answers[1]["error"] == COUNT_TEXT
+    finally:
+        for worker in workers:
             worker.close()
 
 

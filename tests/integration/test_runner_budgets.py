@@ -1,0 +1,314 @@
+"""The live channel's budget per worker: a message past the rate, the count or the bytes a
+run allows gets an error frame the worker can read and is stored nowhere; a worker who keeps
+sending past it is disconnected and the store says why; and one worker's flood leaves another
+worker's round trips as they were."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from statistics import quantiles
+
+import pytest
+
+from datastore import MTurkDataHandler
+from runner.budget import (
+    BYTES_TEXT,
+    COUNT_TEXT,
+    CUT_OFF_TEXT,
+    RATE_TEXT,
+    REFUSALS_BEFORE_CUT_OFF,
+)
+from runner.live_socket import READ_AHEAD_FRAMES
+from tests.faults.crowd import open_link
+from tests.faults.processes import PAIR_CHAT, REPO, Runner
+from tests.support.live_runner import UNMETERED, LiveRunner, Worker, task_with_config
+
+
+@pytest.fixture
+def runners(store_url):
+    started: list[LiveRunner] = []
+
+    def start(task: str | Path = "pair_chat", num_conversations: int = 1, **options) -> LiveRunner:
+        started.append(LiveRunner(store_url, str(task), num_conversations=num_conversations, **options))
+        return started[-1]
+
+    yield start
+    for runner in started:
+        runner.stop()
+
+
+def paired(runner: LiveRunner) -> tuple[Worker, Worker]:
+    alice, bob = runner.join("W1"), runner.join("W2")
+    for worker in (alice, bob):
+        worker.wait_state("in_task")
+    return alice, bob
+
+
+def answer(worker: Worker, cid: str) -> dict:
+    """The server's ack or error for message `cid`."""
+    return worker.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
+
+
+def send(worker: Worker, text: str, cid: str) -> dict:
+    worker.say(text, cid=cid)
+    return answer(worker, cid)
+
+
+def stored_from(runner: LiveRunner, worker: Worker) -> list[str]:
+    assignment = worker.config["submit"]["assignment_id"]
+    return [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1")
+            if m["assignment_id"] == assignment]
+
+
+def test_a_worker_over_the_message_rate_gets_an_error_frame_and_nothing_is_stored(runners):
+    runner = runners(message_burst=3, messages_per_second=0.001)
+    alice, bob = paired(runner)
+    for n in range(3):
+        assert send(alice, f"quick {n}", f"q{n}")["type"] == "ack"
+    refused = send(alice, "one too many", "q3")
+    assert refused == {"type": "error", "cid": "q3", "error": RATE_TEXT}
+    assert stored_from(runner, alice) == ["quick 0", "quick 1", "quick 2"]
+    bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "quick 0")
+    assert "one too many" not in bob.texts()
+
+
+def test_the_rate_refills_so_a_worker_who_slows_down_is_let_through_again(runners):
+    runner = runners(message_burst=1, messages_per_second=2)
+    alice, _ = paired(runner)
+    alice.say("first", cid="r1", wait_ack=False)
+    alice.say("second at once", cid="r2", wait_ack=False)
+    assert answer(alice, "r1")["type"] == "ack"
+    assert answer(alice, "r2")["error"] == RATE_TEXT
+    time.sleep(0.6)  # the bucket gains a message every half second
+    assert send(alice, "third, later", "r3")["type"] == "ack"
+    assert stored_from(runner, alice) == ["first", "third, later"]
+
+
+def test_a_worker_over_the_messages_per_assignment_gets_an_error_frame_and_nothing_is_stored(runners):
+    runner = runners(messages_per_assignment=2)
+    alice, _ = paired(runner)
+    assert [send(alice, f"m{n}", f"m{n}")["type"] for n in range(2)] == ["ack", "ack"]
+    assert send(alice, "m2", "m2") == {"type": "error", "cid": "m2", "error": COUNT_TEXT}
+    assert stored_from(runner, alice) == ["m0", "m1"]
+
+
+def test_a_worker_over_the_bytes_per_assignment_gets_an_error_frame_and_nothing_is_stored(runners):
+    # A stored act is {"id":"Alice","text":"...","episode_done":false}: 45 bytes and the text.
+    runner = runners(bytes_per_assignment=340)
+    alice, _ = paired(runner)
+    assert send(alice, "a" * 100, "b1")["type"] == "ack"
+    assert send(alice, "é" * 50, "b2")["type"] == "ack"  # 100 bytes of UTF-8: 290 in all
+    assert send(alice, "c" * 20, "b3") == {"type": "error", "cid": "b3", "error": BYTES_TEXT}  # 355
+    assert send(alice, "ok", "b4")["type"] == "ack"  # 337
+    assert stored_from(runner, alice) == ["a" * 100, "é" * 50, "ok"]
+
+
+def test_a_message_sent_again_after_a_reconnect_is_not_charged_twice(runners):
+    runner = runners(messages_per_assignment=2)
+    alice, _ = paired(runner)
+    first = send(alice, "once", "c1")
+    assert send(alice, "once", "c1") == first  # the page re-sends what it saw no ack for
+    assert send(alice, "twice", "c2")["type"] == "ack"
+    assert stored_from(runner, alice) == ["once", "twice"]
+
+
+def test_a_worker_who_keeps_going_past_the_budget_is_disconnected_and_the_store_says_why(runners):
+    runner = runners(messages_per_assignment=1)
+    alice, bob = paired(runner)
+    assert send(alice, "the only one", "k0")["type"] == "ack"
+    for n in range(1, REFUSALS_BEFORE_CUT_OFF):
+        assert send(alice, f"again {n}", f"k{n}")["error"] == COUNT_TEXT
+    assignment = alice.config["submit"]["assignment_id"]
+    assert runner.handler.get_assignment_data(assignment)["status"] == "in_task"  # told nine times
+    last = send(alice, "and again", "k-last")
+    assert last["error"] == COUNT_TEXT
+    assert alice.wait_state("disconnect")["text"] == CUT_OFF_TEXT
+    alice._reader.join(timeout=10)
+    assert not alice._reader.is_alive(), "the runner kept the socket of a worker it cut off"
+    assert (alice.ws.close_reason, alice.ws.close_message) == (1008, "over the message budget")
+
+    assert runner.handler.get_assignment_data(assignment)["status"] == "disconnect"
+    notes = runner.handler.get_worker_assignment_pairing("W1", assignment)["notes"]
+    assert notes == ("disconnected by the runner: kept sending messages past the budget of "
+                     "1 messages per assignment\n")
+    assert stored_from(runner, alice) == ["the only one"]
+    bob.wait_state("partner_disconnect")
+
+    again = Worker(runner.server.url, alice.config, last_seq=alice.last_seq)  # the page comes back
+    runner.workers.append(again)
+    refusal = again.wait_for(lambda f: f["type"] == "error")
+    assert refusal == {"type": "error", "error": CUT_OFF_TEXT, "fatal": True}
+
+
+def test_a_worker_who_slows_down_when_told_is_not_cut_off(runners):
+    runner = runners(message_burst=1, messages_per_second=4)
+    alice, _ = paired(runner)
+    for round_ in range(3):
+        cids = [f"s{round_}-{n}" for n in range(REFUSALS_BEFORE_CUT_OFF)]
+        for cid in cids:  # one goes through, nine are refused
+            alice.say(cid, cid=cid, wait_ack=False)
+        assert [answer(alice, c)["type"] for c in cids].count("error") == REFUSALS_BEFORE_CUT_OFF - 1
+        time.sleep(0.3)  # the worker waits, as the error frame asks
+    assert send(alice, "still here", "s-end")["type"] == "ack"
+    assert runner.handler.get_assignment_data(alice.config["submit"]["assignment_id"])["status"] == "in_task"
+
+
+EACH_PART = pytest.mark.parametrize(("key", "value", "texts", "refusal"), [
+    ("messages_per_second", 0.001, ["m"] * 20, RATE_TEXT),  # the default burst of 20, then none
+    ("message_burst", 2, ["m"] * 2, RATE_TEXT),
+    ("messages_per_assignment", 3, ["m"] * 3, COUNT_TEXT),
+    ("bytes_per_assignment", 100, ["x" * 50], BYTES_TEXT),
+])
+"""Each part of the budget set on its own, the messages it lets through at once, and the
+refusal of one more."""
+
+
+def assert_let_through_then_refused(alice: Worker, texts: list[str], refusal: str) -> None:
+    for n, text in enumerate(texts):
+        alice.say(text, cid=f"t{n}", wait_ack=False)
+    alice.say("one more", cid="over", wait_ack=False)
+    assert [answer(alice, f"t{n}")["type"] for n in range(len(texts))] == ["ack"] * len(texts)
+    assert answer(alice, "over")["error"] == refusal
+
+
+@EACH_PART
+def test_each_budget_key_of_the_task_config_limits_its_runs(runners, tmp_path, key, value, texts, refusal):
+    runner = runners(task_with_config(tmp_path, **{key: value}))
+    alice, _ = paired(runner)
+    assert_let_through_then_refused(alice, texts, refusal)
+    assert runner.handler.get_run_data(runner.run_id)["config"][key] == value
+
+
+@EACH_PART
+def test_each_budget_flag_of_runner_run_limits_the_run(store_url, tmp_path, key, value, texts, refusal):
+    runner = Runner(tmp_path, os.environ.copy(), PAIR_CHAT, "--db", store_url, f"--{key.replace('_', '-')}", str(value))
+    workers = [open_link(runner.url, link) for link in runner.links(2)]
+    try:
+        for worker in workers:
+            worker.wait_state("in_task")
+        assert_let_through_then_refused(workers[0], texts, refusal)
+        assert MTurkDataHandler(db_url=store_url).get_run_data(runner.run_id)["config"][key] == value
+    finally:
+        for worker in workers:
+            worker.close()
+        runner.stop()
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("messages_per_second", 0, "must be a number more than 0"),
+    ("messages_per_second", "10", "must be a number more than 0"),
+    ("message_burst", 1.5, "must be a whole number, 1 or more"),
+    ("messages_per_assignment", -1, "must be a whole number, 1 or more"),
+    ("bytes_per_assignment", True, "must be a whole number, 1 or more"),
+])
+def test_a_task_config_with_a_bad_budget_is_refused_with_one_sentence_and_exit_2(store_url, tmp_path, key, value,
+                                                                                  problem):
+    task = task_with_config(tmp_path, **{key: value})
+    result = subprocess.run([sys.executable, "-m", "runner", "run", str(task), "--db", store_url],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"python -m runner: error: task budgeted_chat: {key} {problem}"
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
+
+
+def test_a_budget_given_to_the_run_wins_over_the_task_config(runners, tmp_path):
+    runner = runners(task_with_config(tmp_path, messages_per_assignment=1),
+                     messages_per_assignment=3)
+    alice, _ = paired(runner)
+    assert [send(alice, f"m{n}", f"m{n}")["type"] for n in range(4)] == ["ack", "ack", "ack", "error"]
+    assert runner.handler.get_run_data(runner.run_id)["config"]["messages_per_assignment"] == 3
+
+
+BLOCK = 800
+"""Round trips per block (about 10 s): a calm block, a block during which a worker floods,
+then another calm one, so a shared machine that slows down or speeds up meanwhile weighs on
+both kinds alike. p99 of the flooded block is then its eighth slowest, which the moment the
+flood takes to be cut off (a few round trips) cannot decide alone, and a flood that lasts
+decides."""
+
+
+def round_trips(worker: Worker, label: str, count: int = BLOCK) -> list[float]:
+    """Seconds from sending each of `count` messages to its ack, one at a time."""
+    seconds = []
+    for n in range(count):
+        cid = f"{label}-{n}"
+        started = time.perf_counter()
+        worker.say(f"{label} {n}", cid=cid, wait_ack=False)
+        reply = answer(worker, cid)
+        assert reply["type"] == "ack", reply
+        seconds.append(time.perf_counter() - started)
+        time.sleep(0.01)  # under 100 a second: within the run's rate
+    return seconds
+
+
+def p99(seconds: list[float]) -> float:
+    return quantiles(seconds, n=100)[98]
+
+
+def start_flood(runner: Runner, worker: Worker) -> subprocess.Popen[str]:
+    """The worker's page taken over by a process of its own, which floods (tests/support/flooder.py)."""
+    return subprocess.Popen([sys.executable, "-m", "tests.support.flooder",
+                             runner.url.replace("http", "ws", 1) + "/ws", worker.config["token"]],
+                            cwd=REPO, stdout=subprocess.PIPE, text=True)
+
+
+def test_a_flood_leaves_another_workers_round_trip_p99_within_twice_its_unloaded_value(store_url, tmp_path):
+    # The runner, the flooder and the measuring worker in a process of their own, as they
+    # would be: none of them pays for the others' Python.
+    budget = {"messages_per_second": 100.0, "message_burst": 3, "messages_per_assignment": 10_000,
+              "bytes_per_assignment": 256 * 1024}
+    flags = [arg for key, value in budget.items() for arg in (f"--{key.replace('_', '-')}", str(value))]
+    runner = Runner(tmp_path, os.environ.copy(), PAIR_CHAT, "-nc", "2", "--disconnect-timeout", "60",
+                    "--db", store_url, *flags)
+    workers = [open_link(runner.url, link) for link in runner.links(4)]
+    flooder, partner, carol, _ = workers  # paired in the order they came: 1 with 2, 3 with 4
+    try:
+        for worker in workers:
+            worker.wait_state("in_task")
+        calm = round_trips(carol, "calm")
+        flood = start_flood(runner, flooder)
+        partner.wait_for(lambda f: f["type"] == "message" and f["act"]["text"].endswith("x" * 100))
+        flooded = round_trips(carol, "flood")
+        report = json.loads(flood.communicate(timeout=60)[0])
+        calm += round_trips(carol, "calm-again")
+    finally:
+        for worker in workers:
+            worker.close()
+        runner.stop()
+
+    assert report["answer_on_return"] == {"type": "error", "error": CUT_OFF_TEXT, "fatal": True}
+    handler = MTurkDataHandler(db_url=store_url)
+    stored = [m for m in handler.get_messages(runner.run_id, "t_1") if m["text"].endswith("x" * 100)]
+    assert sum(len(json.dumps(m["text"])) for m in stored) <= budget["bytes_per_assignment"]
+    assert report["sent"] > len(stored)
+    assert handler.get_assignment_data(flooder.config["submit"]["assignment_id"])["status"] == "disconnect"
+    quiet, busy = p99(calm), p99(flooded)
+    print(f"carol's round trip p99: {quiet * 1000:.1f} ms calm, {busy * 1000:.1f} ms while flooded "
+          f"({report['sent']} flood frames sent, {len(stored)} stored)")
+    assert busy <= 2 * quiet, f"p99 {busy * 1000:.1f} ms while flooded, {quiet * 1000:.1f} ms without"
+
+
+def test_a_page_that_sends_faster_than_the_runner_handles_its_frames_is_held_back_not_buffered(runners):
+    """The runner reads a socket no further than READ_AHEAD_FRAMES ahead of the frames it has
+    handled (and what its last read of 4 KiB brought): the rest waits in the page's own TCP
+    buffers, not in the runner's memory."""
+    runner = runners(**UNMETERED)  # every frame is stored: a write each, slower than the page
+    alice, _ = paired(runner)
+    session = runner.manager.sessions[alice.config["submit"]["assignment_id"]]
+    padding = "p" * 4000  # a frame a read: what a read brings is one frame, or two
+    sender = threading.Thread(target=lambda: [alice.say(f"{n} {padding}", cid=f"f{n}", wait_ack=False)
+                                              for n in range(500)])
+    sender.start()
+    queued = []
+    while sender.is_alive():
+        queued.append(len(session._ws.input_buffer))  # simple-websocket's frames parsed, not yet handled
+        time.sleep(0.001)
+    sender.join()
+    answer(alice, "f499")
+    assert max(queued) <= READ_AHEAD_FRAMES + 2
+    assert len(stored_from(runner, alice)) == 500

@@ -1,0 +1,51 @@
+"""A worker's page gone rogue, as its own process (so its sending costs the runner's process
+nothing but what the runner itself does with the frames): it says hello, sends unique messages
+of TEXT_CHARS characters as fast as its socket takes them until the runner closes the socket,
+then opens the socket again once, as a reloaded page would, and prints as JSON how many
+messages it sent and the runner's first answer to the new socket.
+
+    python -m tests.support.flooder WS_URL TOKEN
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+
+import simple_websocket
+
+TEXT_CHARS = 15_000
+
+
+def flood(ws_url: str, token: str) -> int:
+    ws = simple_websocket.Client(ws_url)
+    ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 0}))
+    padding = "x" * TEXT_CHARS
+    sent = 0
+    try:
+        while True:
+            ws.send(json.dumps({"type": "message", "cid": f"flood{sent}", "act": {"text": f"{sent} {padding}"}}))
+            sent += 1
+    except (simple_websocket.ConnectionClosed, OSError):
+        return sent
+
+
+def come_back(ws_url: str, token: str) -> dict:
+    ws = simple_websocket.Client(ws_url)
+    ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 0}))
+    try:
+        return json.loads(ws.receive(timeout=10))
+    finally:
+        with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):  # the runner closed it
+            ws.close()
+
+
+def main(argv: list[str]) -> int:
+    ws_url, token = argv
+    sent = flood(ws_url, token)
+    print(json.dumps({"sent": sent, "answer_on_return": come_back(ws_url, token)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
