@@ -23,7 +23,7 @@ import requests
 from tests.faults.crowd import acks_of, assignment_of, in_parallel, open_link, pairs_by_conversation
 from tests.faults.processes import PAIR_CHAT, Runner, Webapp
 from tests.support.builders import accept
-from tests.support.live_runner import Worker
+from tests.support.live_runner import UNMETERED_FLAGS, Worker
 from tests.support.store_load import Slot, client_msg_id, run_processes, soak_process
 
 FAULT_SECONDS = float(os.environ.get("PARLEY_FAULT_SECONDS", "120"))
@@ -121,7 +121,7 @@ def test_a_runner_a_webapp_and_a_script_share_one_store_without_a_lock_error_or_
     env = {**os.environ, "PARLEY_ADMIN_PASSWORD": PASSWORD, "PARLEY_CONFIG": str(tmp_path / "webapp.json")}
     script_run = handler.log_new_run(2, "analysis_script", provider="local")
     slots = script_slots(handler, script_run)
-    runner = Runner(tmp_path, env, PAIR_CHAT, "-nc", str(PAIRS), "--db", store_url)
+    runner = Runner(tmp_path, env, PAIR_CHAT, "-nc", str(PAIRS), "--db", store_url, *UNMETERED_FLAGS)
     webapp = Webapp(tmp_path, env, "--db", store_url)
     run_id = runner.run_id
     workers: list[Worker] = []
