@@ -56,6 +56,7 @@ chromium:
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test-sqlite: $(VENV)/.dev
 	env -u PARLEY_DATABASE_URL $(PY) -m pytest

@@ -8,6 +8,7 @@ retries after a crash or a double click harmless.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from datastore.money import to_cents
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, RunStatus
 from datastore.states import AssignmentStatus as S
 
-PROVIDERS = ("local", "mturk")
+PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+"""A provider's name as the crowd layer registers it; the store keeps whatever name it is given."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,12 @@ class LifecycleWriters(StoreAccess):
         config: dict[str, Any] | None = None,
     ) -> str:
         """Record a new run and return its id (generated from the task name if not given)."""
-        if provider not in PROVIDERS:
-            raise InvalidValue(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+        if not isinstance(provider, str) or not PROVIDER_NAME.fullmatch(provider):
+            raise InvalidValue(f"a provider's name is a short lower-case word, not {provider!r}")
         if not isinstance(target_hits, int) or target_hits < 0:
             raise InvalidValue("the number of conversations must be a whole number, 0 or more")
         if not taskname:
             raise InvalidValue("a run needs a task name")
-        if provider == "local" and is_sandbox:
-            raise InvalidValue("a local run has no sandbox; is_sandbox is for the mturk provider")
         run_id = run_id or self.run_id or f"{taskname}_{int(time.time())}_{secrets.token_hex(3)}"
         reward_cents = to_cents(reward)
         _json_ready(config, "the run's config")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from runner.providers.base import Refused
+from crowd.base import Refused
 
 REFUSALS_BEFORE_CUT_OFF = 10
 """Over-budget messages in a row (with none stored between them) that end a worker's task:

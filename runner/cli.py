@@ -15,22 +15,17 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn
 
+from crowd import registry
+from crowd.base import CommandHandler, Launch, Refused
+from crowd.options import RunOptions
+from crowd.orphans import end_orphaned_runs
+from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, MTurkDataHandler
-from datastore.money import to_cents
+from datastore.money import to_cents, to_dollars
+from datastore.states import ReviewOutcome
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
-from runner.cli_mturk import (
-    add_admin_commands,
-    add_mturk_arguments,
-    bonus_command,
-    hits_command,
-    mturk_provider,
-    offer_orphan_cleanup,
-)
 from runner.http_server import ServerLimits
 from runner.manager import TaskManager
-from runner.options import RunOptions
-from runner.orphans import end_orphaned_runs
-from runner.providers import Provider, Refused, make_provider
 from runner.server import RunnerServer, create_runner_app
 from runner.tasks import TaskError, available_tasks, load_task
 from runner.usage import UsageError
@@ -43,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
+    """The parser, and the handlers of the commands the providers add."""
     parser = _Parser(prog=PROG, description="Run Parley tasks.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("tasks", help="list the tasks in tasks/")
@@ -51,11 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("task", help="a folder under tasks/, or a path to a task folder")
     run.add_argument("-nc", "--num-conversations", type=int, default=1, help="conversations to collect")
     run.add_argument("-r", "--reward", default="0", help="reward per assignment, in dollars")
-    run.add_argument("--provider", choices=("local", "mturk"), default="local")
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--sandbox", dest="live", action="store_false", help="MTurk's sandbox (default)")
-    where.add_argument("--live", dest="live", action="store_true", help="MTurk's live marketplace")
-    run.set_defaults(live=False)  # --sandbox's store_false would otherwise make live the default
+    run.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT)
     run.add_argument("--host", default="127.0.0.1", help="address the chat server listens on")
     run.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     run.add_argument("--db", metavar="URL", help="store URL (default PARLEY_DATABASE_URL or ./data/parley.db)")
@@ -69,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="workers live at once (default 30; 0: unlimited)")
     run.add_argument("--max-time", type=int, default=0, metavar="SECONDS",
                      help="seconds a worker may work on this task per day (0: unlimited)")
-    run.add_argument("--max-time-qual", metavar="NAME", help="qualification for the max-time soft block (MTurk)")
+    run.add_argument("--max-time-qual", metavar="NAME", help="qualification granted to a worker who reaches --max-time")
     run.add_argument("--block-qualification", metavar="NAME", help="soft-block qualification (onboarding failures)")
     run.add_argument("--disconnect-qualification", metavar="NAME", help="soft-block qualification for disconnects")
     run.add_argument("--hard-block", action="store_true", help="hard-block workers who hit the disconnect cap")
@@ -83,9 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-http-connections", type=int, default=ServerLimits.max_connections, metavar="N",
                      help="connections the chat server serves at once, chat sockets included "
                           f"(default {ServerLimits.max_connections})")
-    add_mturk_arguments(run)
-    add_admin_commands(commands)
-    return parser
+    provider_commands: dict[str, CommandHandler] = {}
+    for entry in registry.entries():
+        if entry.add_run_arguments is not None:
+            entry.add_run_arguments(run)
+        if entry.add_commands is not None:
+            provider_commands.update(entry.add_commands(commands))
+    bonus = commands.add_parser("bonus", help="pay a bonus for an assignment (once)")
+    bonus.add_argument("--assignment", required=True)
+    bonus.add_argument("--amount", required=True, metavar="DOLLARS")
+    bonus.add_argument("--reason", required=True)
+    bonus.add_argument("--db", metavar="URL")
+    return parser, provider_commands
 
 
 BUDGET_HELP = {
@@ -139,12 +140,13 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser, provider_commands = build_parser()
+        args = parser.parse_args(argv)
         if args.command == "tasks":
             print("\n".join(available_tasks()))
             return 0
-        if args.command == "hits":
-            return hits_command(args)
+        if args.command in provider_commands:
+            return provider_commands[args.command](args)
         if args.command == "bonus":
             return bonus_command(args)
         return run(args)
@@ -160,11 +162,7 @@ def run(args: argparse.Namespace) -> int:
     handler = MTurkDataHandler(db_url=args.db)
     for ended in end_orphaned_runs(handler, noticed_by="runner"):
         print(ended, flush=True)
-    if args.provider == "mturk":
-        provider: Provider = mturk_provider(args, task, options)
-        offer_orphan_cleanup(handler, provider, assume_yes=args.expire_orphans)
-    else:
-        provider = make_provider(args.provider)
+    provider = registry.provider_for_launch(args.provider, Launch(args, task, options, handler))
     manager = TaskManager(task, handler, provider, options)
     app = create_runner_app(manager)
     try:
@@ -225,3 +223,25 @@ class ProgressReport:
         elif line != self.last or final:
             logging.getLogger("parley.runner").info(line)
         self.last = line
+
+
+def bonus_command(args: argparse.Namespace) -> int:
+    handler = MTurkDataHandler(db_url=args.db)
+    review = ReviewService(handler, lambda run: registry.provider_for_run(handler, run))
+    try:
+        result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
+    except ReviewRefused as exc:
+        raise UsageError(str(exc)) from None
+    row = result.action
+    if result.repeated:
+        print(f"This bonus was already {row['outcome']} (review action {row['id']}); nothing was paid now.")
+    elif result.succeeded:
+        print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']} for {args.assignment}.")
+    elif result.outcome == ReviewOutcome.UNKNOWN:
+        print(f"The marketplace did not answer ({row['error']}); the bonus may or may not be paid. Run the "
+              "same command again later: Parley asks the marketplace before paying anything.", file=sys.stderr)
+        return 1
+    else:
+        print(f"The bonus failed: {row['error']}", file=sys.stderr)
+        return 1
+    return 0

@@ -12,15 +12,15 @@ import threading
 import time
 from typing import Any
 
+from crowd.base import Provider, Refused
+from crowd.options import RunOptions
+from crowd.processes import this_host
+from crowd.review import ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import LiveConversation, WorkerSession
-from runner.options import RunOptions
-from runner.processes import this_host
 from runner.protocol import WorkerIdentity, encode
-from runner.providers.base import Provider, Refused
-from runner.review import ReviewService
 from runner.tasks import Task
 
 log = logging.getLogger("parley.runner")

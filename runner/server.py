@@ -29,6 +29,7 @@ from flask_sock import ConnectionClosed, Sock
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.serving import BaseWSGIServer, get_sockaddr, select_address_family
 
+from crowd.base import Refused
 from datastore import DatastoreError, InvalidValue
 from runner.budget import CUT_OFF_TEXT, OverBudget
 from runner.http_server import GatedWSGIServer, ServerLimits
@@ -41,7 +42,6 @@ from runner.protocol import (
     WorkerIdentity,
     parse_client_frame,
 )
-from runner.providers.base import Refused
 
 log = logging.getLogger("parley.runner")
 
@@ -50,8 +50,15 @@ HELLO_TIMEOUT_SECONDS = 10
 IDLE_WAKE_SECONDS = 30
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
-       "connect-src 'self'; form-action 'self' https://*.mturk.com; frame-ancestors *")
+def content_security_policy(form_action_sources: tuple[str, ...] = ()) -> str:
+    """The worker pages' CSP; the page may post its submission only to itself and to the
+    hosts the run's provider names (`Provider.form_action_sources`)."""
+    form_action = " ".join(("'self'", *form_action_sources))
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+            f"connect-src 'self'; form-action {form_action}; frame-ancestors *")
+
+
+CSP = content_security_policy()
 
 
 def script_json(value: Any) -> str:
@@ -133,13 +140,14 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "state": session.state,
             "agent_id": session.agent.id if session.conversation else None,
             "heartbeat_seconds": manager.options.beat_seconds,
-            "submit": {"kind": "local" if manager.provider.submits_on_done() else "mturk",
-                       "turk_submit_to": request.args.get("turkSubmitTo"), "assignment_id": assignment_id},
+            "assignment_id": assignment_id,
+            "submit": manager.provider.page_submit(request.args, assignment_id),
         }
         custom_js_url = url_for("live.custom_js", run_id=run_id) if task.custom_js else None
         response = make_response(render_template("live/chat.html", title=title,
                                                  config_json=script_json(config), custom_js_url=custom_js_url))
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            manager.provider.form_action_sources)
         return response
 
     @live.get("/task/<run_id>/custom.js")

@@ -10,8 +10,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from crowd import registry
+from crowd.orphans import end_orphaned_runs
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
-from runner.orphans import end_orphaned_runs
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
 from webapp import formatting
 from webapp.auth import auth, require_login
@@ -57,7 +58,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(require_login)
     app.before_request(check_csrf)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "fmt": formatting, "url_with": url_with})
+    app.context_processor(lambda: {"csrf_token": csrf_token, "fmt": formatting, "url_with": url_with,
+                                   "provider_names": registry.names()})
     app.jinja_env.tests["image_url"] = formatting.is_image_url
     for blueprint in (health, auth, runs, review, workers, payments, monitor, testing):
         app.register_blueprint(blueprint)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import time
 
+from crowd import registry
+from crowd.base import Refused
 from datastore.money import to_dollars
 
 
@@ -41,3 +43,12 @@ def is_image_url(value: object) -> bool:
     """A string we show as an image: an http(s) URL of an image file, nothing else
     (never javascript: or data: URLs a worker could have typed)."""
     return isinstance(value, str) and bool(IMAGE_URL.match(value))
+
+
+def where(provider: str, is_sandbox: bool) -> str:
+    """Where a run ran: its provider, and sandbox or live where the provider has both."""
+    try:
+        has_sandbox = registry.entry(provider).has_sandbox
+    except Refused:  # a run of a provider this Parley does not have
+        has_sandbox = False
+    return f"{provider} · {'sandbox' if is_sandbox else 'live'}" if has_sandbox else provider

@@ -5,8 +5,8 @@ from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, url_for
 
-from runner.providers import Refused
-from runner.review import ReviewRefused
+from crowd.base import Refused
+from crowd.review import ReviewRefused
 from webapp.services import services
 from webapp.twins import page, respond, wants_json
 

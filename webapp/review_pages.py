@@ -9,10 +9,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
+from crowd.base import Refused
+from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
 from datastore.states import ReviewOutcome
-from runner.providers import Refused
-from runner.review import ReviewRefused, ReviewResult
 from webapp.redirects import same_site_path
 from webapp.services import services
 from webapp.twins import page, respond, wants_json

@@ -5,10 +5,10 @@ from typing import Any
 
 from flask import Blueprint, abort, request
 
+from crowd.orphans import what_happened
 from datastore import InvalidValue
 from datastore.dashboard import LIVE_REFRESH_SECONDS
 from datastore.states import RunStatus
-from runner.orphans import what_happened
 from webapp import charts, formatting
 from webapp.services import services
 from webapp.twins import page, respond

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from flask import abort, current_app
 
+from crowd.base import Provider
+from crowd.registry import provider_for_run
+from crowd.review import ReviewService
 from datastore import MTurkDataHandler
 from datastore.records import Record
 from runner.manager import TaskManager
-from runner.providers import Provider, provider_for_run
-from runner.review import ReviewService
 from runner.server import LiveHub
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 
+from crowd import registry
+from crowd.options import RunOptions
 from runner.manager import TaskManager
-from runner.options import RunOptions
-from runner.providers import LocalProvider
 from runner.tasks import Task, TaskError, available_tasks, load_task
 from webapp.services import services
 from webapp.twins import page, respond
@@ -37,7 +37,6 @@ def _load(task_name: str) -> Task:
 def _links(manager: TaskManager) -> list[dict[str, str]]:
     """One link per role of the task's first conversation, each its own test worker."""
     provider = manager.provider
-    assert isinstance(provider, LocalProvider)
     roles = manager.task.agent_ids
     links = []
     for n, (hit_id, role) in enumerate(zip(provider.hit_ids, roles), 1):
@@ -70,7 +69,7 @@ def task(task_name: str) -> Any:
 def start(task_name: str) -> Any:
     loaded = _load(task_name)
     svc = services()
-    manager = TaskManager(loaded, svc.handler, LocalProvider(),
+    manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
                           RunOptions(num_conversations=1, is_test=True, max_connections=0,
                                      disconnect_timeout=120.0),
                           base_url=request.host_url)

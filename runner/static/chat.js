@@ -701,16 +701,16 @@
     this.sendControl({type: 'done'});
     this.ui.renderInput();
     var submit = this.config.submit || {};
-    if (submit.kind === 'mturk') {
+    if (submit.kind === 'form') {
       this.ui.banner('Submitting your work…', 'info');
-      this.whenDelivered(this.submitToMturk.bind(this), 3000);
+      this.whenDelivered(this.submitForm.bind(this), 3000);
     } else {
       this.setState('submitted', null);
     }
   };
 
   /** Run `then` once queued frames have left the browser (or after `limitMs` regardless:
-   * the worker's submission to MTurk must not wait on our server). */
+   * the worker's submission to the marketplace must not wait on our server). */
   Client.prototype.whenDelivered = function (then, limitMs) {
     var self = this;
     var started = Date.now();
@@ -724,17 +724,19 @@
     })();
   };
 
-  Client.prototype.submitToMturk = function () {
+  /** Post the marketplace's submission form: `submit.action` with `submit.fields`, both
+   * from the run's provider (the page config). */
+  Client.prototype.submitForm = function () {
     var submit = this.config.submit || {};
-    var base = String(submit.turk_submit_to || '').replace(/\/+$/, '');
-    var form = h('form', {method: 'POST', action: base + '/mturk/externalSubmit', class: 'parley-hidden'},
-      h('input', {type: 'hidden', name: 'assignmentId', value: submit.assignment_id || ''}),
-      // MTurk refuses a submission that carries nothing but the assignment id.
-      h('input', {type: 'hidden', name: 'parley_done', value: 'true'}));
-    if (!form.getAttribute('action')) {
+    if (!submit.action) {
       this.ui.notice('This page does not know where to submit your work. Please contact the requester.');
       return;
     }
+    var fields = submit.fields || {};
+    var form = h('form', {method: 'POST', action: submit.action, class: 'parley-hidden'},
+      Object.keys(fields).map(function (name) {
+        return h('input', {type: 'hidden', name: name, value: String(fields[name])});
+      }));
     document.body.appendChild(form);
     form.submit();
   };
@@ -824,7 +826,7 @@
   Page.prototype.renderActions = function () {
     var client = this.client;
     var submit = this.config.submit || {};
-    var canReturn = submit.kind !== 'mturk' && !client.doneSent &&
+    var canReturn = submit.kind !== 'form' && !client.doneSent &&
       DONE_STATES.concat(FINAL_STATES).indexOf(client.state) === -1;
     this.slots.actions.replaceChildren.apply(this.slots.actions, canReturn ? [
       h('button', {type: 'button', class: 'parley-link', onclick: function () { client.giveBack(); }}, 'Return task')

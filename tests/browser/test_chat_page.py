@@ -191,11 +191,12 @@ def test_partner_disconnect_shows_its_text_and_the_done_button_which_submits(ser
     expect(page.locator("#parley-done")).to_be_hidden()
 
 
-def test_done_on_mturk_posts_the_assignment_to_external_submit(serve, open_chat):
-    server = serve(submit={"kind": "mturk", "turk_submit_to": None, "assignment_id": "ASSIGN-1"})
-    server.submit["turk_submit_to"] = server.url("/turk")
+def test_done_with_a_form_submit_posts_the_providers_fields_to_its_action(serve, open_chat):
+    server = serve(submit={"kind": "form", "action": None,
+                           "fields": {"assignmentId": "ASSIGN-1", "parley_done": "true"}})
+    server.submit["action"] = server.url("/turk/mturk/externalSubmit")
     page = open_chat(server)
-    expect(page.locator(".parley-actions")).to_have_text("")  # MTurk workers return on MTurk
+    expect(page.locator(".parley-actions")).to_have_text("")  # marketplace workers return on the marketplace
 
     server.push_state("tok-worker", "done", "All done, thank you!")
     with page.expect_navigation():

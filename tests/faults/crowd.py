@@ -26,7 +26,7 @@ def open_link(base_url: str, link: str) -> Worker:
 
 
 def assignment_of(worker: Worker) -> str:
-    return worker.config["submit"]["assignment_id"]
+    return worker.config["assignment_id"]
 
 
 def pairs_by_conversation(handler: MTurkDataHandler, run_id: str,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from crowd.registry import provider_for_run
+from crowd.review import ReviewService
 from datastore import MTurkDataHandler
 from datastore.states import LIVE
-from runner.providers import provider_for_run
-from runner.review import ReviewService
 from tests.faults.crowd import assignment_of, open_link
 from tests.faults.processes import PAIR_CHAT, REPO, Runner, Webapp
 from tests.support.live_runner import Worker, fetch

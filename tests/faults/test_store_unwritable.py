@@ -67,7 +67,7 @@ def test_a_message_the_store_cannot_write_gets_a_retry_error_and_is_stored_once_
     again = send_and_wait_for_answer(alice, "m1", "hello")  # and a duplicate after a reconnect
     assert (again["type"], again["id"]) == ("ack", ack["id"])
     stored = [m for m in live.handler.get_messages(live.run_id, "t_1") if m.get("message_id") == "m1"]
-    assert [(m["text"], m["assignment_id"]) for m in stored] == [("hello", alice.config["submit"]["assignment_id"])]
+    assert [(m["text"], m["assignment_id"]) for m in stored] == [("hello", alice.config["assignment_id"])]
 
     bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "hello")
     bob.say("hi")

@@ -265,7 +265,7 @@ class Chat:
     serial: int = 0
 
     def assignment(self, name: str) -> str:
-        return self.workers[name].config["submit"]["assignment_id"]
+        return self.workers[name].config["assignment_id"]
 
     def next_cid(self, suffix: str) -> str:
         self.serial += 1

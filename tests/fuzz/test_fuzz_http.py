@@ -19,8 +19,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from crowd.review import MAX_REASON_CHARS
 from datastore.money import MAX_CENTS
-from runner.review import MAX_REASON_CHARS
 from tests.fuzz.conftest import FUZZ
 from tests.support.builders import Built, completed_conversation
 from tests.support.live_runner import LiveRunner

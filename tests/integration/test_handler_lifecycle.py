@@ -44,8 +44,7 @@ def test_new_run_takes_an_explicit_id_or_the_handlers_default(store_url):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"provider": "heroku"}, "provider must be one of"),
-        ({"provider": "local", "is_sandbox": True}, "local run has no sandbox"),
+        ({"provider": "Not A Name"}, "short lower-case word"),
         ({"reward": "-1"}, "negative"),
         ({"config": {"f": object()}}, "cannot be stored as JSON"),
     ],

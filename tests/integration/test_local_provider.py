@@ -1,8 +1,9 @@
 """The local provider: HITs are links, recorded in the store like a marketplace's."""
 import pytest
 
-from runner.providers import LocalProvider, make_provider
-from runner.providers.base import Refused
+from crowd import registry
+from crowd.base import Refused
+from crowd.local.provider import LocalProvider
 
 
 @pytest.fixture
@@ -52,7 +53,8 @@ def test_money_and_block_calls_move_nothing_but_answer_what_they_would_have_done
     assert provider.submits_on_done()
 
 
-def test_make_provider_knows_local_and_mturk_and_names_them_for_anything_else():
-    assert isinstance(make_provider("local", is_sandbox=True), LocalProvider)
+def test_the_registry_knows_local_and_mturk_and_names_them_for_anything_else():
+    assert registry.provider_class("local") is LocalProvider
+    assert isinstance(registry.provider_class("local").for_review(is_sandbox=True), LocalProvider)
     with pytest.raises(Refused, match="there is no 'crowdflower' provider \\(there are: local, mturk\\)"):
-        make_provider("crowdflower", is_sandbox=True)
+        registry.provider_class("crowdflower")

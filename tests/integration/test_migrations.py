@@ -468,8 +468,8 @@ def test_an_empty_store_downgrades_to_base_and_upgrades_back_to_the_models_schem
 
 
 def test_the_money_guard_migration_gives_every_bonus_and_verdict_already_done_its_guard(store_url):
-    from runner.providers import LocalProvider
-    from runner.review import ReviewRefused, ReviewService
+    from crowd.local.provider import LocalProvider
+    from crowd.review import ReviewRefused, ReviewService
     from tests.support.builders import completed_conversation
 
     handler = MTurkDataHandler(db_url=store_url)

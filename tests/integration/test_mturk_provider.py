@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from crowd.mturk.provider import HitSettings, MTurkProvider, client_config
+from crowd.mturk.reconcile import reconcile_run
+from crowd.review import ReviewRefused, ReviewService
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
-from runner.providers.mturk import HitSettings, MTurkProvider, client_config
-from runner.reconcile import reconcile_run
-from runner.review import ReviewRefused, ReviewService
 from tests.fakes.mturk_server import DROP_CONNECTION, FakeMTurk
 from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
 
@@ -52,8 +52,9 @@ def work(run: LiveRunner, fake: FakeMTurk, worker_id: str, hit_id: str) -> tuple
     query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
                        "turkSubmitTo": "https://workersandbox.mturk.com"})
     worker = run.open(f"{run.server.url}/task/{run.run_id}?{query}")
-    assert worker.config["submit"] == {"kind": "mturk", "turk_submit_to": "https://workersandbox.mturk.com",
-                                       "assignment_id": assignment_id}
+    assert worker.config["submit"] == {"kind": "form",
+                                       "action": "https://workersandbox.mturk.com/mturk/externalSubmit",
+                                       "fields": {"assignmentId": assignment_id, "parley_done": "true"}}
     return assignment_id, worker
 
 

@@ -7,8 +7,8 @@ import os
 import boto3
 import pytest
 
+from crowd.mturk.provider import SANDBOX_ENDPOINT, HitSettings, MTurkProvider
 from datastore import MTurkDataHandler
-from runner.providers.mturk import SANDBOX_ENDPOINT, HitSettings, MTurkProvider
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("PARLEY_MTURK_SANDBOX_TESTS") != "1" or boto3.session.Session().get_credentials() is None,

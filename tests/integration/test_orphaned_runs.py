@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from crowd.orphans import end_orphaned_runs
 from datastore import MTurkDataHandler
 from runner.manager import runner_identity
-from runner.orphans import end_orphaned_runs
 from tests.support.builders import accept
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ SWEEP = """
 import json, sys, time
 from pathlib import Path
 from datastore import MTurkDataHandler
-from runner.orphans import end_orphaned_runs
+from crowd.orphans import end_orphaned_runs
 handler = MTurkDataHandler(db_url=sys.argv[1])
 go = Path(sys.argv[2])
 while not go.exists():

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from crowd.local.provider import LocalProvider
+from crowd.review import ReviewRefused, ReviewResult, ReviewService
+from crowd.review_rules import this_process
 from datastore import MTurkDataHandler
 from datastore.states import ReviewOutcome
-from runner.providers import LocalProvider
-from runner.review import ReviewRefused, ReviewResult, ReviewService
-from runner.review_rules import this_process
 from tests.support.builders import completed_conversation
 from tests.support.review_races import SlowProvider, dead_process, interrupt, rounds
 
@@ -170,7 +170,7 @@ def test_the_start_up_sweep_settles_interrupted_actions_and_leaves_live_ones_alo
 
 
 def test_an_unknown_action_stays_unknown_while_the_provider_cannot_be_asked(handler):
-    from runner.providers.base import Refused
+    from crowd.base import Refused
 
     built = completed_conversation(handler, provider="local")
     a1 = built.assignments[0]

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from runner.providers import LocalProvider
-from runner.providers.base import Refused
-from runner.review import ReviewRefused, ReviewService, request_token
+from crowd.base import Refused
+from crowd.local.provider import LocalProvider
+from crowd.review import ReviewRefused, ReviewService, request_token
 from tests.support.builders import completed_conversation
 
 

@@ -60,7 +60,7 @@ def send(worker: Worker, text: str, cid: str) -> dict:
 
 
 def stored_from(runner: LiveRunner, worker: Worker) -> list[str]:
-    assignment = worker.config["submit"]["assignment_id"]
+    assignment = worker.config["assignment_id"]
     return [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1")
             if m["assignment_id"] == assignment]
 
@@ -123,7 +123,7 @@ def test_a_worker_who_keeps_going_past_the_budget_is_disconnected_and_the_store_
     assert send(alice, "the only one", "k0")["type"] == "ack"
     for n in range(1, REFUSALS_BEFORE_CUT_OFF):
         assert send(alice, f"again {n}", f"k{n}")["error"] == COUNT_TEXT
-    assignment = alice.config["submit"]["assignment_id"]
+    assignment = alice.config["assignment_id"]
     assert runner.handler.get_assignment_data(assignment)["status"] == "in_task"  # told nine times
     last = send(alice, "and again", "k-last")
     assert last["error"] == COUNT_TEXT
@@ -155,7 +155,7 @@ def test_a_worker_who_slows_down_when_told_is_not_cut_off(runners):
         assert [answer(alice, c)["type"] for c in cids].count("error") == REFUSALS_BEFORE_CUT_OFF - 1
         time.sleep(0.3)  # the worker waits, as the error frame asks
     assert send(alice, "still here", "s-end")["type"] == "ack"
-    assert runner.handler.get_assignment_data(alice.config["submit"]["assignment_id"])["status"] == "in_task"
+    assert runner.handler.get_assignment_data(alice.config["assignment_id"])["status"] == "in_task"
 
 
 EACH_PART = pytest.mark.parametrize(("key", "value", "texts", "refusal"), [
@@ -286,7 +286,7 @@ def test_a_flood_leaves_another_workers_round_trip_p99_within_twice_its_unloaded
     stored = [m for m in handler.get_messages(runner.run_id, "t_1") if m["text"].endswith("x" * 100)]
     assert sum(len(json.dumps(m["text"])) for m in stored) <= budget["bytes_per_assignment"]
     assert report["sent"] > len(stored)
-    assert handler.get_assignment_data(flooder.config["submit"]["assignment_id"])["status"] == "disconnect"
+    assert handler.get_assignment_data(flooder.config["assignment_id"])["status"] == "disconnect"
     quiet, busy = p99(calm), p99(flooded)
     print(f"carol's round trip p99: {quiet * 1000:.1f} ms calm, {busy * 1000:.1f} ms while flooded "
           f"({report['sent']} flood frames sent, {len(stored)} stored)")
@@ -299,7 +299,7 @@ def test_a_page_that_sends_faster_than_the_runner_handles_its_frames_is_held_bac
     buffers, not in the runner's memory."""
     runner = runners(**UNMETERED)  # every frame is stored: a write each, slower than the page
     alice, _ = paired(runner)
-    session = runner.manager.sessions[alice.config["submit"]["assignment_id"]]
+    session = runner.manager.sessions[alice.config["assignment_id"]]
     padding = "p" * 4000  # a frame a read: what a read brings is one frame, or two
     sender = threading.Thread(target=lambda: [alice.say(f"{n} {padding}", cid=f"f{n}", wait_ack=False)
                                               for n in range(500)])

@@ -122,7 +122,7 @@ class FakeLiveServer:
         self.partner_id = partner_id
         self.reply = reply
         self.agent_id_in_page = agent_id_in_page
-        self.submit = submit or {"kind": "local", "turk_submit_to": None, "assignment_id": "A-local"}
+        self.submit = submit or {"kind": "done"}
         self.heartbeat_seconds = heartbeat_seconds
         self.custom_js = custom_js
         self.in_task_text = in_task_text

@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 
 import simple_websocket
 
+from crowd.base import Provider
+from crowd.local.provider import LocalProvider
+from crowd.options import RunOptions
 from datastore import MTurkDataHandler
 from runner.manager import TaskManager
-from runner.options import RunOptions
-from runner.providers import LocalProvider, Provider
 from runner.server import RunnerServer, create_runner_app
 from runner.tasks import load_task
 

@@ -10,10 +10,10 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from crowd.local.provider import LocalProvider
+from crowd.review_rules import this_process
 from datastore import MTurkDataHandler
 from datastore.records import Record
-from runner.providers import LocalProvider
-from runner.review_rules import this_process
 from tests.support.builders import completed_conversation
 
 ROUND_TRIP_SECONDS = 0.05

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from crowd import review_rules
+from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.review_rules import ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.ledger import Admit
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
-from runner import review_rules
-from runner.providers.base import OutcomeUnknown, Provider, Refused
-from runner.review_rules import ReviewRefused, Unsettled, this_process
 
 __all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "request_token"]
 

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 
+from crowd.processes import process_is_gone, this_host
 from datastore.ledger import Admit
 from datastore.money import to_dollars
 from datastore.records import Record
@@ -23,7 +24,6 @@ from datastore.states import (
     ReviewOutcome,
     ReviewSlot,
 )
-from runner.processes import process_is_gone, this_host
 
 LEASE_SECONDS = 600.0
 """A pending action whose process cannot be checked (it ran on another host) counts as

@@ -7,9 +7,9 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from crowd.base import Provider, Refused
 from datastore import MTurkDataHandler
 from datastore.records import Record
-from runner.providers.base import Provider, Refused
 
 FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: local HITs do not expire by themselves
 
@@ -18,6 +18,10 @@ class LocalProvider(Provider):
     name = "local"
     is_sandbox = False
     needs_marketplace_cleanup = False
+
+    @classmethod
+    def for_review(cls, *, is_sandbox: bool) -> Provider:
+        return cls()  # no marketplace, so no sandbox
 
     def __init__(self) -> None:
         self.hit_ids: list[str] = []

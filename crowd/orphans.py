@@ -4,7 +4,7 @@ A run still marked running whose runner process is gone from this machine (see
 `runner_is_alive`) was interrupted: killed, crashed, or its machine went down. When its
 provider keeps nothing outside the store, the next start ends it at once, as `interrupted`,
 and says what happened (`what_happened`). Runs on a marketplace wait for their provider's
-own cleanup, which reconciles with the marketplace first (MTurk: `--expire-orphans`).
+own cleanup, which reconciles with the marketplace first.
 """
 from __future__ import annotations
 
@@ -13,12 +13,30 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from crowd.base import Refused
+from crowd.processes import process_is_gone
+from crowd.registry import provider_class, provider_for_run
 from datastore import MTurkDataHandler
 from datastore.records import Record
-from runner.providers import Refused, provider_class, provider_for_run
-from runner.reconcile import orphaned_runs
+from datastore.states import RunStatus
 
 log = logging.getLogger("parley.runner")
+
+
+def runner_is_alive(run: Record) -> bool:
+    """False only when the run's runner was on this machine and its process is gone. A run
+    started elsewhere (or before runs recorded their runner) counts as alive: only its own
+    machine can tell, and expiring a live run's HITs would strand its workers."""
+    who = (run["config"] or {}).get("runner") or {}
+    return not process_is_gone(who.get("host"), who.get("pid"))
+
+
+def orphaned_runs(handler: MTurkDataHandler, *, provider: str | None = None,
+                  is_sandbox: bool | None = None) -> list[Record]:
+    """Runs still marked running whose runner process is gone (of one provider, sandbox or
+    live, when those are given)."""
+    runs = handler.get_all_run_data(is_sandbox=is_sandbox, provider=provider, status=RunStatus.RUNNING)
+    return [r for r in runs if not runner_is_alive(r)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,10 +26,10 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.mturk.reconcile import reconcile_run
 from datastore.money import to_dollars
 from datastore.records import Record
-from runner.providers.base import OutcomeUnknown, Provider, Refused
-from runner.reconcile import reconcile_run
 
 log = logging.getLogger("parley.mturk")
 
@@ -100,6 +101,7 @@ def client_config() -> Config:
 
 class MTurkProvider(Provider):
     name = "mturk"
+    form_action_sources = ("https://*.mturk.com",)
 
     def __init__(self, *, is_sandbox: bool = True, client: Any = None,
                  settings: HitSettings | None = None, endpoint_url: str | None = None) -> None:
@@ -225,6 +227,13 @@ class MTurkProvider(Provider):
             return
         if assignment.get("WorkerId") != worker_id or assignment.get("HITId") != hit_id:
             raise Refused("this assignment belongs to another worker or HIT")
+
+    def page_submit(self, query: Mapping[str, str], assignment_id: str) -> dict[str, Any]:
+        """The page posts MTurk's external-submit form to the host MTurk named in the page
+        URL (`turkSubmitTo`); MTurk refuses a submission carrying only the assignment id."""
+        base = (query.get("turkSubmitTo") or "").rstrip("/")
+        return {"kind": "form", "action": f"{base}/mturk/externalSubmit" if base else "",
+                "fields": {"assignmentId": assignment_id, "parley_done": "true"}}
 
     def worker_started(self, worker_id: str) -> None:
         """Grant the run's unique qualification, so the worker cannot take this task again."""

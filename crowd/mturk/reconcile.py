@@ -4,17 +4,23 @@ worker handed in is missed while no runner was listening."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from datastore import IllegalTransition, MTurkDataHandler
-from datastore.records import Record
-from datastore.states import LIVE, AssignmentStatus, RunStatus
-from runner.processes import process_is_gone
-
-if TYPE_CHECKING:
-    from runner.providers.mturk import MTurkProvider
+from datastore.states import LIVE, AssignmentStatus
 
 OPEN_HIT_STATUSES = ("Assignable", "Unassignable", "Reviewable")
+
+
+class MarketplaceHits(Protocol):
+    """What reconciling asks of the provider (the MTurk provider has it), so this module
+    and the provider do not import each other."""
+
+    def expire_hits(self, hit_ids: list[str]) -> None: ...
+
+    def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]: ...
+
+    def refresh_hit(self, hit_id: str) -> None: ...
 
 
 @dataclass
@@ -27,23 +33,7 @@ class Reconciled:
     unknown_to_store: int = 0
 
 
-def runner_is_alive(run: Record) -> bool:
-    """False only when the run's runner was on this machine and its process is gone. A run
-    started elsewhere (or before runs recorded their runner) counts as alive: only its own
-    machine can tell, and expiring a live run's HITs would strand its workers."""
-    who = (run["config"] or {}).get("runner") or {}
-    return not process_is_gone(who.get("host"), who.get("pid"))
-
-
-def orphaned_runs(handler: MTurkDataHandler, *, provider: str | None = None,
-                  is_sandbox: bool | None = None) -> list[Record]:
-    """Runs still marked running whose runner process is gone (of one provider, sandbox or
-    live, when those are given)."""
-    runs = handler.get_all_run_data(is_sandbox=is_sandbox, provider=provider, status=RunStatus.RUNNING)
-    return [r for r in runs if not runner_is_alive(r)]
-
-
-def reconcile_run(handler: MTurkDataHandler, provider: MTurkProvider, run_id: str, *,
+def reconcile_run(handler: MTurkDataHandler, provider: MarketplaceHits, run_id: str, *,
                   expire: bool = True, only_hits: set[str] | None = None) -> Reconciled:
     """Expire the run's open HITs and record what MTurk has for each of them (or only for
     `only_hits`: two MTurk calls per HIT, so a poll asks about the HITs it waits on)."""

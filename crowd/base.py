@@ -1,0 +1,164 @@
+"""The interface every crowd provider implements, so the manager never knows which
+marketplace it is talking to, and the entry each provider's package registers
+(`crowd/registry.py`) so the CLI, the chat page and the dashboard never name one."""
+from __future__ import annotations
+
+import argparse
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from datastore import MTurkDataHandler
+from datastore.records import Record
+
+
+class Refused(Exception):
+    """The provider will not let this worker (or this call) through; the message is for people."""
+
+
+class OutcomeUnknown(Refused):
+    """The call may have acted before its answer was lost (a timeout after sending, a dropped
+    connection, a server error): for money and verdicts, ask `review_outcome` before any retry."""
+
+
+class Provider(ABC):
+    name: str
+    hit_ids: list[str]
+    """The HITs this provider made or took up for its run."""
+    is_sandbox: bool = False
+    needs_marketplace_cleanup: ClassVar[bool] = True
+    """True when a run's work may live on a marketplace too (HITs to expire, submissions to
+    read back), so a run whose runner died must be reconciled there before it is ended.
+    False: everything is in the store, and the next start of a runner or of the webapp ends
+    such a run by itself (crowd/orphans.py)."""
+    form_action_sources: ClassVar[tuple[str, ...]] = ()
+    """Hosts the worker's page may post its submission form to (the page's CSP)."""
+
+    def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
+        """Called once the run exists: where to record HITs and what URL workers open."""
+        self.handler, self.run_id, self.base_url = handler, run_id, base_url.rstrip("/")
+
+    @abstractmethod
+    def launch(self, count: int) -> list[str]:
+        """Create `count` HITs for the run (recording each in the store); answer their ids."""
+
+    def hits_for(self, conversations: int, humans: int) -> int:
+        """HITs a run of `conversations` conversations of `humans` workers launches."""
+        return conversations * humans
+
+    def worker_started(self, worker_id: str) -> None:
+        """A worker was let in (a marketplace may grant a qualification now)."""
+        return None
+
+    def assignment_ended(self, hit_id: str) -> None:
+        """A worker is done with a HIT, one way or another (room to launch another)."""
+        return None
+
+    def worker_links(self) -> list[str]:
+        """Links a person can open to work (a provider with no marketplace); empty for a
+        marketplace, whose workers come through it."""
+        return []
+
+    def link(self, hit_id: str, worker_id: str, assignment_id: str | None = None) -> str:
+        """The link a person opens to work on `hit_id` as `worker_id` (a provider with no
+        marketplace: the dashboard's task testing)."""
+        raise Refused(f"the {self.name} provider's workers come through its marketplace, not by links")
+
+    @abstractmethod
+    def check_assignment(self, hit_id: str, assignment_id: str, worker_id: str) -> None:
+        """Raise Refused unless this worker really holds this assignment of this run's HIT."""
+
+    def submits_on_done(self) -> bool:
+        """True when pressing done on the chat page is the submission (no marketplace form)."""
+        return False
+
+    def page_submit(self, query: Mapping[str, str], assignment_id: str) -> dict[str, Any]:
+        """What the worker's page does once they are done, from the page URL's `query`:
+        `{"kind": "done"}` (pressing done is the submission), or `{"kind": "form",
+        "action": URL, "fields": {...}}` (the page posts a form to the marketplace)."""
+        return {"kind": "done"}
+
+    @classmethod
+    def for_review(cls, *, is_sandbox: bool) -> Provider:
+        """A provider of this kind for an existing run (review calls, cleanup): no launch
+        settings needed."""
+        return cls(is_sandbox=is_sandbox)  # type: ignore[call-arg]
+
+    @abstractmethod
+    def approve(self, assignment_id: str, *, feedback: str | None = None,
+                override_rejection: bool = False) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
+              token: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def review_outcome(self, action: Record) -> bool:
+        """Whether the approve, reject or bonus of this audit-log row took effect on the
+        marketplace (asked when its call's answer was lost). Raises Refused when the
+        marketplace cannot be asked now."""
+
+    @abstractmethod
+    def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def expire_hits(self, hit_ids: list[str]) -> None: ...
+
+    @abstractmethod
+    def cleanup(self) -> None:
+        """Release whatever the run still holds on the marketplace (called at the end)."""
+
+
+class TaskInfo(Protocol):
+    """What a provider reads of a task to launch it (runner/tasks.py's Task has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def config(self) -> dict[str, Any]: ...
+
+    @property
+    def humans_per_conversation(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything a provider's `from_args` gets to make the provider of a new run."""
+    args: argparse.Namespace
+    task: TaskInfo
+    options: Any
+    """The run's `crowd.options.RunOptions`."""
+    handler: MTurkDataHandler
+
+
+CommandHandler = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    """What a provider's package tells the registry about itself (its `ENTRY`)."""
+    name: str
+    label: str
+    """For people: "the local provider", "Amazon Mechanical Turk"."""
+    load: Callable[[], type[Provider]]
+    """The provider's class, imported only when used (a marketplace's client can be heavy)."""
+    has_sandbox: bool = False
+    """Runs are either sandbox (test) or live; the dashboard says which."""
+    ids: Mapping[str, str] = field(default_factory=lambda: {
+        "hit": "HIT", "assignment": "assignment", "worker": "worker"})
+    """What the store's hit, assignment and worker ids are called on this marketplace."""
+    add_run_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    """Adds this provider's own flags to `python -m runner run`."""
+    from_args: Callable[[Launch], Provider] | None = None
+    """Makes the provider of a new run from the parsed flags; raises Refused with a
+    sentence for flags it cannot take. None: the class is made with no arguments."""
+    add_commands: Callable[[Any], dict[str, CommandHandler]] | None = None
+    """Adds this provider's own `python -m runner` commands; answers their handlers."""

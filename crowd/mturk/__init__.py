@@ -1,0 +1,59 @@
+"""The `mturk` provider: Amazon Mechanical Turk through boto3 (sandbox unless `--live`).
+
+This module stays light: boto3 is imported only when a run or command uses MTurk.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from crowd.base import CommandHandler, Launch, Provider, ProviderEntry
+
+
+def _load() -> type[Provider]:
+    from crowd.mturk.provider import MTurkProvider
+
+    return MTurkProvider
+
+
+def add_run_arguments(run: argparse.ArgumentParser) -> None:
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--sandbox", dest="live", action="store_false", help="MTurk's sandbox (default)")
+    where.add_argument("--live", dest="live", action="store_true", help="MTurk's live marketplace")
+    run.set_defaults(live=False)  # --sandbox's store_false would otherwise make live the default
+    run.add_argument("--public-url", metavar="URL",
+                     help="the address workers reach this runner at (MTurk; https for --live)")
+    run.add_argument("--budget", metavar="DOLLARS",
+                     help="refuse a launch whose rewards and fees would cost more (required with --live)")
+    run.add_argument("--expire-orphans", action="store_true",
+                     help="expire the HITs of earlier runs whose runner died, without asking")
+
+
+def from_args(launch: Launch) -> Provider:
+    from crowd.mturk.cli import mturk_provider
+
+    return mturk_provider(launch)
+
+
+def add_commands(commands: Any) -> dict[str, CommandHandler]:
+    hits = commands.add_parser("hits", help="list, expire or delete a run's MTurk HITs")
+    hits.add_argument("action", choices=("list", "expire", "delete"))
+    which = hits.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", metavar="RUN_ID")
+    which.add_argument("--all", action="store_true", help="every MTurk run (sandbox, or live with --live)")
+    hits.add_argument("--live", action="store_true", help="the live marketplace's runs (default: sandbox)")
+    hits.add_argument("--db", metavar="URL")
+
+    def hits_command(args: argparse.Namespace) -> int:
+        from crowd.mturk.cli import hits_command
+
+        return hits_command(args)
+
+    return {"hits": hits_command}
+
+
+ENTRY = ProviderEntry(
+    name="mturk", label="Amazon Mechanical Turk", load=_load, has_sandbox=True,
+    ids={"hit": "HIT", "assignment": "assignment", "worker": "worker"},
+    add_run_arguments=add_run_arguments, from_args=from_args, add_commands=add_commands,
+)
