@@ -57,6 +57,7 @@ chromium:
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test-sqlite: $(VENV)/.dev
 	env -u PARLEY_DATABASE_URL $(PY) -m pytest

@@ -210,7 +210,7 @@ class ReviewService:
     # What every action shares ------------------------------------------------------------
 
     def _do(self, action: str, *, actor: str, run_id: str, worker_id: str, reason: str, key: list[Any],
-            call: Callable[[str], dict[str, Any]], record: Callable[[], None]) -> ReviewResult:
+            call: Callable[[str], dict[str, Any]], record: Callable[[], object]) -> ReviewResult:
         """A block: logged and idempotent, but not guarded by an assignment's slot (blocking
         twice is harmless on every marketplace), so a call that fails in any way is failed."""
         token = request_token(action, run_id, None, worker_id, reason, *key)
@@ -220,12 +220,13 @@ class ReviewService:
             return ReviewResult(row, repeated=True)
         return self._call(row, lambda: call(token), effect=record, unanswered=ReviewOutcome.FAILED)
 
-    def _call(self, row: Record, call: Callable[[], dict[str, Any]], *, effect: Callable[[], None],
+    def _call(self, row: Record, call: Callable[[], dict[str, Any]], *, effect: Callable[[], object],
               unanswered: str) -> ReviewResult:
         """Call the provider for the audit row `row` and finish it: failed when the provider
         refused, `unanswered` when the call may have acted but no answer came, succeeded
         once the effect is stored. Never leaves the row pending while this process lives."""
         token, response = row["token"], None
+        outcome: str
         try:
             response = call()
             outcome, error = ReviewOutcome.SUCCEEDED, None

@@ -109,7 +109,7 @@ def bonus(cents: int, reason: str) -> Admit:
         paid = holders.get(ReviewSlot.BONUS)
         if (same := _in_flight(assignment, paid, ReviewAction.BONUS, same_bonus)) is not None:
             return same
-        if _holds(paid, ReviewAction.BONUS):
+        if paid is not None and _holds(paid, ReviewAction.BONUS):
             if same_bonus(paid):
                 return paid
             raise ReviewRefused(f"assignment {aid} was already paid a bonus of "

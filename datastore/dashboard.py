@@ -22,8 +22,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
-    Select,
     and_,
     func,
     literal,
@@ -39,6 +37,7 @@ from datastore.access import StoreAccess
 from datastore.errors import InvalidValue
 from datastore.models import Assignment, Conversation, Hit, Pairing, Run, Worker
 from datastore.models_review import Block, Qualification, WorkingTime
+from datastore.query_types import AnyRow, AnySelect
 from datastore.readers import MESSAGE_COUNT, WORKER_COLUMNS, workers_by_conversation
 from datastore.states import FAILED, FINISHED_TASK, LIVE, REVIEWABLE, RunStatus
 from datastore.states import AssignmentStatus as S
@@ -125,8 +124,8 @@ def _page_size(limit: int) -> int:
 
 
 def _page(
-    rows: Sequence[Row[Any]], limit: int, cursor_of: Callable[[Row[Any]], str]
-) -> tuple[Sequence[Row[Any]], str | None]:
+    rows: Sequence[AnyRow], limit: int, cursor_of: Callable[[AnyRow], str]
+) -> tuple[Sequence[AnyRow], str | None]:
     """Split the `limit + 1` rows a page query fetched into the page and the next page's
     cursor, None when this page is the last: no page link ever leads to an empty page."""
     if len(rows) > limit:
@@ -216,7 +215,7 @@ class RunMoney:
         return self.base_owed + self.bonuses.unpaid
 
 
-def _run_dict(run: Row[Any], statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
+def _run_dict(run: AnyRow, statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
     """A run (RUN_FIELDS) as the dashboard shows it: not its config (the runner's flags), only
     the `interruption` record a run whose runner died was ended with (else None)."""
     money = RunMoney(run.reward_cents, statuses, bonuses)
@@ -234,7 +233,7 @@ def _run_dict(run: Row[Any], statuses: Counter[str], conversations: int, bonuses
     }
 
 
-def _run_dicts(s: Session, runs: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+def _run_dicts(s: Session, runs: Sequence[AnyRow]) -> list[dict[str, Any]]:
     """Run rows (RUN_FIELDS) with their counts and money: three grouped queries for the lot."""
     if not runs:
         return []
@@ -279,7 +278,7 @@ def _clamp(bucket: Any, buckets: int) -> int:
     return min(max(int(bucket), 0), buckets - 1)
 
 
-def _run_work(run_id: str) -> Select[Any]:
+def _run_work(run_id: str) -> AnySelect:
     """A run's assignments with their pairings, read from two covering indexes: the
     pairing must be of the same run, which lets the join use (run_id, assignment_id, ...)."""
     return (
@@ -319,7 +318,7 @@ def _durations(s: Session, run_id: str, low: float | None, high: float | None, n
 
 
 def _outcomes_by_hour(
-    s: Session, run: Row[Any]
+    s: Session, run: AnyRow
 ) -> tuple[dict[tuple[int, bool], int], float | None, float | None, int]:
     """{(hour of the run's life, failed): assignments} of the run's finished and failed
     assignments; and, from the same pass, the shortest and longest finished task and how many
@@ -352,7 +351,7 @@ def _outcomes_by_hour(
     return dict(by_hour), low, high, timed
 
 
-def _outcomes_over_time(run: Row[Any], by_hour: Mapping[tuple[int, bool], int], now: float) -> list[dict[str, Any]]:
+def _outcomes_over_time(run: AnyRow, by_hour: Mapping[tuple[int, bool], int], now: float) -> list[dict[str, Any]]:
     """Assignments finished and failed per hour of the run's life (to its end, or `now`), the
     hours widened to keep at most MAX_TIMELINE_BUCKETS buckets."""
     start = run.launch_time
@@ -386,7 +385,7 @@ class RunFingerprint:
         return max(stamps, default=-math.inf)
 
 
-def _fingerprint(s: Session, run: Row[Any]) -> RunFingerprint:
+def _fingerprint(s: Session, run: AnyRow) -> RunFingerprint:
     run_id = run.run_id
     return RunFingerprint(
         run.status,
@@ -414,7 +413,7 @@ class RunTotals:
         return Counter(self.statuses)
 
 
-def _run_totals(s: Session, run: Row[Any], as_of: float) -> RunTotals:
+def _run_totals(s: Session, run: AnyRow, as_of: float) -> RunTotals:
     run_id = run.run_id
     by_hour, low, high, timed = _outcomes_by_hour(s, run)
     return RunTotals(
@@ -460,7 +459,7 @@ class RunTotalsCache:
         self._lock = threading.Lock()
         self._counting = [threading.Lock() for _ in range(size)]
 
-    def totals(self, s: Session, run: Row[Any]) -> RunTotals:
+    def totals(self, s: Session, run: AnyRow) -> RunTotals:
         """The run's totals, counted in `s` unless the ones kept still serve."""
         now = time.time()  # before the fingerprint: the totals are at least this recent
         fingerprint = _fingerprint(s, run)
@@ -520,8 +519,8 @@ def _has_work_to_review(run_id: str) -> ColumnElement[bool]:
 
 
 def _with_work_to_review(
-    s: Session, run_id: str, query: Select[Any], after_pk: int | None, limit: int
-) -> Sequence[Row[Any]]:
+    s: Session, run_id: str, query: AnySelect, after_pk: int | None, limit: int
+) -> Sequence[AnyRow]:
     """The first `limit` rows of `query` (the run's task conversations after `after_pk`, in
     `list_conversations` order) with work to review. Checking conversations one by one stops
     as soon as it has found them, which is quick while work to review is common, and reads

@@ -202,9 +202,10 @@ class WriteSlot:
                 yield conn
             return
         with self._lock:
-            conn = self._kept
-            if conn is None or conn.closed or conn.invalidated:
-                conn = self._kept = self._engine.connect()
+            kept = self._kept
+            if kept is None or kept.closed or kept.invalidated:
+                kept = self._kept = self._engine.connect()
+            conn = kept
             try:
                 yield conn
             except BaseException:
@@ -233,7 +234,8 @@ def _fit_for_next_write(conn: Connection) -> bool:
     ended; a pooled connection would be rolled back on its return to the pool)."""
     if conn.closed or conn.invalidated or conn.in_transaction():
         return False
-    return not conn.connection.driver_connection.in_transaction
+    driver = conn.connection.driver_connection
+    return driver is not None and not driver.in_transaction
 
 
 def write_slot(engine: Engine) -> WriteSlot:

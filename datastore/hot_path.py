@@ -11,15 +11,16 @@ an assignment must belong to the worker named, a HIT to the run named.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from datastore.errors import InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
 from datastore.models_review import Block, WorkingTime
+from datastore.query_types import AnyRow
 from datastore.states import AssignmentStatus as S
 from datastore.states import transition_needed
 
@@ -90,7 +91,7 @@ class HotPath:
         ))
         self.add_assignment = insert(a)
         self.add_pairing = insert(p)
-        self.add_worker = _insert_unless_exists(dialect, Worker.__table__, "worker_id")
+        self.add_worker = _insert_unless_exists(dialect, cast(Table, Worker.__table__), "worker_id")
         self.conversation_pk = select(c.c.id).where(
             c.c.run_id == bindparam("run_id"), c.c.conversation_id == bindparam("c_id"))
         self.add_conversation = _insert_unless_exists(
@@ -146,7 +147,7 @@ class HotPath:
     # One worker's assignment ---------------------------------------------------------------
 
     def assignment_of(self, conn: Connection, assignment_id: str, worker_id: str | None,
-                      *, for_update: bool = True) -> Row[Any]:
+                      *, for_update: bool = True) -> AnyRow:
         """(run_id, worker_id, hit_id, status) of the assignment, held by `worker_id` if given."""
         query = self.assignment_for_update if for_update else self.assignment
         row = conn.execute(query, {"a_id": assignment_id}).first()
@@ -156,7 +157,7 @@ class HotPath:
         return row
 
     def move(self, conn: Connection, assignment_id: str, worker_id: str | None, status: str,
-             now: float, **columns: Any) -> Row[Any] | None:
+             now: float, **columns: Any) -> AnyRow | None:
         """Move the assignment to `status` (with `columns` set alongside) as the state machine
         allows: the row as it was before, or None when it already had `status`."""
         row = self.assignment_of(conn, assignment_id, worker_id)

@@ -156,9 +156,10 @@ class LifecycleWriters(StoreAccess):
             for pairing in s.scalars(select(Pairing).where(Pairing.assignment_id.in_(interrupted))):
                 if pairing.task_start is not None and pairing.task_end is None:
                     pairing.task_end = max(pairing.task_start, last_activity)
-            record = {"last_activity": last_activity, "noticed_at": time.time(), "noticed_by": noticed_by,
+            noticed_at = time.time()
+            record = {"last_activity": last_activity, "noticed_at": noticed_at, "noticed_by": noticed_by,
                       "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
-            run.status, run.end_time = RunStatus.INTERRUPTED, record["noticed_at"]
+            run.status, run.end_time = RunStatus.INTERRUPTED, noticed_at
             run.config = {**(run.config or {}), "interruption": record}
             return record
 

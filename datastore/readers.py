@@ -11,11 +11,12 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, first_record, records
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
+from datastore.query_types import AnySelect
 from datastore.records import Record
 from datastore.states import FAILED, FINISHED_TASK
 from datastore.states import AssignmentStatus as S
@@ -138,7 +139,7 @@ def workers_by_conversation(
     return workers
 
 
-def _pairings(*where: ColumnElement[bool]) -> Select[Any]:
+def _pairings(*where: ColumnElement[bool]) -> AnySelect:
     return (
         select(*PAIRING_COLUMNS)
         .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get, records
@@ -19,6 +19,7 @@ from datastore.models_review import (
     WorkerQualification,
     WorkingTime,
 )
+from datastore.query_types import AnySelect
 from datastore.records import Record
 from datastore.states import BlockKind
 
@@ -27,7 +28,7 @@ def utc_day(at: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if at is None else at, UTC).strftime("%Y-%m-%d")
 
 
-def qualifications_held(worker_id: str) -> Select[Any]:
+def qualifications_held(worker_id: str) -> AnySelect:
     """The qualifications a worker holds, by name: name, is_sandbox, provider_qual_id, value, granted."""
     return (
         select(Qualification.name, Qualification.is_sandbox, Qualification.provider_qual_id,
@@ -170,7 +171,7 @@ class WorkerAdmin(StoreAccess):
                        Block.is_sandbox == is_sandbox, Block.revoked.is_(None))
                 .values(revoked=time.time())
             )
-            return int(result.rowcount or 0)
+            return int(cast(CursorResult[Any], result).rowcount or 0)
 
         return self._write(write)
 

@@ -39,7 +39,7 @@ class BotAgent(Agent):
     def act(self, timeout: float | None = None) -> Act:
         answer = self._respond(self._unanswered)
         self._unanswered = []
-        act = {"text": answer} if isinstance(answer, str) else dict(answer)
+        act: Act = {"text": answer} if isinstance(answer, str) else dict(answer)
         act["id"] = self.id
         act.setdefault("episode_done", False)
         return act

@@ -65,8 +65,9 @@ def budget_problem(key: str, value: Any) -> str | None:
 def budget_for(task_config: Mapping[str, Any], overrides: Mapping[str, Any]) -> MessageBudget:
     """The run's budget: each part from `overrides` (the flags) unless None, else from the
     task's config (which holds the defaults for what the task does not set)."""
-    return MessageBudget(**{key: overrides.get(key) if overrides.get(key) is not None
-                            else task_config[key] for key in BUDGET_KEYS})
+    chosen: dict[str, Any] = {key: overrides.get(key) if overrides.get(key) is not None
+                              else task_config[key] for key in BUDGET_KEYS}
+    return MessageBudget(**chosen)
 
 
 RATE_TEXT = "You are sending messages too quickly. Please wait a moment, then send this one again."

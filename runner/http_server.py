@@ -200,7 +200,7 @@ class HeaderGate:
 class _HeadFirst(io.RawIOBase):
     """A request as its handler reads it: what the gate read already, then the socket."""
 
-    def __init__(self, head: bytes, rest: io.BufferedReader) -> None:
+    def __init__(self, head: bytes, rest: io.BufferedIOBase) -> None:
         super().__init__()
         self._head = memoryview(head)
         self._rest = rest

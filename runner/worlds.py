@@ -43,7 +43,7 @@ def system_message(text: str, **task_data: Any) -> Act:
 
 def is_leave(act: Act | None) -> bool:
     """True for any of the leave messages (a copy counts too)."""
-    return bool(act) and act.get("id") == "SYSTEM" and act.get("leave") in LEAVE_KINDS
+    return act is not None and act.get("id") == "SYSTEM" and act.get("leave") in LEAVE_KINDS
 
 
 class World:

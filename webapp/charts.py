@@ -25,7 +25,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, str
     parts.append(Markup('<text class="chart__label" x="{x}" y="{y}">{n}</text>').format(x=2, y=PAD - 10, n=top))
     for i, label in enumerate(labels):
         x = PAD + i * slot + (slot - bar) / 2
-        y = base
+        y: float = base
         for name, css, values in series:
             height = (HEIGHT - 2 * PAD) * values[i] / top
             if height <= 0:

@@ -27,7 +27,8 @@ def pay_approved_bonuses(run_id: str) -> Any:
     payment goes through the review service, so running it twice pays nothing twice."""
     svc = services()
     svc.run_or_404(run_id)
-    unpaid = svc.handler.payments_for_run(run_id)["unpaid_bonuses"]
+    payments = svc.handler.payments_for_run(run_id)
+    unpaid = payments["unpaid_bonuses"] if payments is not None else []
     paid, problems = 0, []
     for bonus in unpaid:
         if bonus["status"] != "approved":

@@ -142,7 +142,7 @@ def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:
     if kind == "hard":
         return svc.review.hard_block(assignment["worker_id"], run_id=assignment["run_id"],
                                      actor="reviewer", reason=reason)
-    run = svc.handler.get_run_data(assignment["run_id"])
+    run = svc.run_or_404(assignment["run_id"])
     qualification = (run["config"] or {}).get("block_qualification") or f"parley_{run['taskname']}_block"
     return svc.review.soft_block(assignment["worker_id"], run_id=assignment["run_id"], actor="reviewer",
                                  reason=reason, qualification_name=qualification)

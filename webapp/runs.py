@@ -44,7 +44,7 @@ def index() -> Any:
     status = args.get("status") or None
     if status is not None and status not in RUN_STATUSES:
         abort(400, description=f"status must be one of {', '.join(RUN_STATUSES)}")
-    filters = {"task": args.get("task") or None, "provider": args.get("provider") or None,
+    filters: dict[str, Any] = {"task": args.get("task") or None, "provider": args.get("provider") or None,
                "status": status, "is_sandbox": _flag("sandbox"),
                "include_tests": bool(_flag("tests"))}
     try:

@@ -57,6 +57,7 @@ def _record(handler: MTurkDataHandler, run_id: str, hit_id: str, mturk: dict, re
         handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, run_id)
         result.unknown_to_store += 1
         ours = handler.get_assignment_data(assignment_id)
+        assert ours is not None  # just recorded
     status = ours["status"]
     if status in LIVE and status != AssignmentStatus.IN_TASK:
         # Handed in on MTurk while our runner had them waiting: they left us, then submitted.
