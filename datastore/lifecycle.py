@@ -25,7 +25,7 @@ from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
 from datastore.models_review import OnboardingResult
 from datastore.money import to_cents
-from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, RunStatus
+from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
 PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -42,7 +42,7 @@ class LoggedMessage:
 
 
 def _epoch(value: Any) -> float:
-    """MTurk answers with datetimes; the local provider with epoch seconds."""
+    """A marketplace's answer may hold a datetime; Parley's own callers give epoch seconds."""
     if isinstance(value, datetime):
         return value.timestamp()
     return float(value)
@@ -166,22 +166,27 @@ class LifecycleWriters(StoreAccess):
         return self._write(write)
 
     def log_hit_status(self, mturk_hit_creation_response: dict[str, Any], run_id: str | None = None) -> None:
-        """Create or update a HIT from MTurk's `create_hit`/`get_hit` answer (its 'HIT' part)."""
-        run_id = self._run_id(run_id)
+        """Create or update a HIT from a `create_hit`/`get_hit` answer's 'HIT' part (ParlAI's
+        signature, kept for its scripts; providers call `log_hit`)."""
         try:
             hit = mturk_hit_creation_response["HIT"]
-            hit_id = hit["HITId"]
-            values = dict(
-                hit_status=hit["HITStatus"],
-                expiration=_epoch(hit["Expiration"]),
-                hit_type_id=hit.get("HITTypeId"),
-                assignments_pending=int(hit.get("NumberOfAssignmentsPending", 0)),
-                assignments_available=int(hit.get("NumberOfAssignmentsAvailable", 0)),
-                assignments_complete=int(hit.get("NumberOfAssignmentsCompleted", 0)),
-            )
+            hit_id, status, expiration = hit["HITId"], hit["HITStatus"], _epoch(hit["Expiration"])
+            counts = [int(hit.get(f"NumberOfAssignments{n}", 0)) for n in ("Available", "Pending", "Completed")]
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidValue(f"not a HIT description from MTurk: missing or bad {exc}") from None
+            raise InvalidValue(f"not a HIT description: missing or bad {exc}") from None
+        self.log_hit(hit_id, status, expiration=expiration, available=counts[0], pending=counts[1],
+                     completed=counts[2], hit_type_id=hit.get("HITTypeId"), run_id=run_id)
 
+    def log_hit(self, hit_id: str, status: str, *, expiration: float, available: int, pending: int = 0,
+                completed: int = 0, hit_type_id: str | None = None, run_id: str | None = None) -> None:
+        """Create or update one of the run's HITs (a unit of work on the provider: a HIT, a
+        study's place, a local link). `status` is one of `HitStatus`."""
+        run_id = self._run_id(run_id)
+        if status not in set(HitStatus):
+            raise InvalidValue(f"a HIT's status is one of {', '.join(HitStatus)}, not {status!r}")
+        values = dict(hit_status=status, expiration=float(expiration), hit_type_id=hit_type_id,
+                      assignments_pending=int(pending), assignments_available=int(available),
+                      assignments_complete=int(completed))
         now = time.time()
         self._write_rows(lambda conn: self._hot.record_hit(conn, run_id, hit_id, values, now))
 

@@ -122,7 +122,8 @@ class RunStatus(StrEnum):
 
 
 class HitStatus(StrEnum):
-    """MTurk's own HIT statuses, kept as MTurk spells them."""
+    """A HIT's status in the store: ParlAI's vocabulary (spelled as ParlAI's first
+    marketplace spells it); each provider maps its own states onto these."""
 
     ASSIGNABLE = "Assignable"
     UNASSIGNABLE = "Unassignable"

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from crowd.base import Provider, Refused
 from datastore import MTurkDataHandler
 from datastore.records import Record
+from datastore.states import HitStatus
 
 FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: local HITs do not expire by themselves
 
@@ -36,7 +37,7 @@ class LocalProvider(Provider):
     def launch(self, count: int) -> list[str]:
         new = [f"local-{self.run_id}-{len(self.hit_ids) + n + 1}" for n in range(count)]
         for hit_id in new:
-            self._record_hit(hit_id, "Assignable", FAR_FUTURE)
+            self._record_hit(hit_id, HitStatus.ASSIGNABLE, FAR_FUTURE)
         self.hit_ids.extend(new)
         return new
 
@@ -82,18 +83,15 @@ class LocalProvider(Provider):
         for hit_id in hit_ids:
             if hit_id not in self.hit_ids:
                 raise Refused(f"HIT {hit_id!r} is not one of this run's")
-            self._record_hit(hit_id, "Disposed", time.time())
+            self._record_hit(hit_id, HitStatus.DISPOSED, time.time())
         self._did("expire", hit_ids=list(hit_ids))
 
     def cleanup(self) -> None:
         self.expire_hits(self.hit_ids)
 
     def _record_hit(self, hit_id: str, status: str, expiration: float) -> None:
-        self.handler.log_hit_status(
-            {"HIT": {"HITId": hit_id, "HITStatus": status, "Expiration": expiration,
-                     "NumberOfAssignmentsAvailable": 1 if status == "Assignable" else 0}},
-            self.run_id,
-        )
+        self.handler.log_hit(hit_id, status, expiration=expiration,
+                             available=1 if status == HitStatus.ASSIGNABLE else 0, run_id=self.run_id)
 
     def _did(self, action: str, **details: Any) -> dict[str, Any]:
         answer = {"provider": "local", "action": action, "ok": True, **details}

@@ -162,6 +162,17 @@ def test_hit_status_refuses_malformed_answers_and_foreign_runs(handler, run_id):
     assert handler.get_hit_data("H2") is None and handler.get_hit_data("H4") is None
 
 
+
+def test_log_hit_records_a_hit_in_the_stores_own_words_and_refuses_an_unknown_status(handler, run_id):
+    handler.log_hit("N1", "Assignable", expiration=5.0, available=1, run_id=run_id)
+    handler.log_hit("N1", "Disposed", expiration=6.0, available=0, completed=1, run_id=run_id)
+    hit = handler.get_hit_data("N1")
+    assert (hit["hit_status"], hit["expiration"], hit["assignments_available"], hit["assignments_complete"]) == (
+        "Disposed", 6.0, 0, 1)
+    with pytest.raises(InvalidValue, match="a HIT's status is one of Assignable, .*not 'Gone'"):
+        handler.log_hit("N2", "Gone", expiration=1.0, available=0, run_id=run_id)
+    assert handler.get_hit_data("N2") is None
+
 # Accept, onboarding, pairing ----------------------------------------------------------------
 
 def test_accepting_creates_worker_assignment_and_pairing(handler, run_id):
