@@ -147,7 +147,7 @@ class ProviderEntry:
     """What a provider's package tells the registry about itself (its `ENTRY`)."""
     name: str
     label: str
-    """For people: "the local provider", "Amazon Mechanical Turk"."""
+    """The provider's name for people (the registry's entries show theirs)."""
     load: Callable[[], type[Provider]]
     """The provider's class, imported only when used (a marketplace's client can be heavy)."""
     has_sandbox: bool = False

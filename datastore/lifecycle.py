@@ -307,7 +307,7 @@ class LifecycleWriters(StoreAccess):
         self._end_task(worker_id, assignment_id, S.ABANDONED)
 
     def log_submit_assignment(self, worker_id: str, assignment_id: str) -> None:
-        """The worker pressed submit (MTurk's externalSubmit, or the local page's button)."""
+        """The worker submitted (on the marketplace's form, or with the chat page's done button)."""
         self._set_status(worker_id, assignment_id, S.SUBMITTED)
 
     def log_approve_assignment(self, assignment_id: str) -> None:

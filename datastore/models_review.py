@@ -36,7 +36,7 @@ class OnboardingResult(Base):
 
 
 class Qualification(Base):
-    """A named qualification; `provider_qual_id` is MTurk's QualificationTypeId once created."""
+    """A named qualification; `provider_qual_id` is the marketplace's own id for it once created."""
 
     __tablename__ = "qualifications"
 

@@ -1,4 +1,4 @@
-"""Money as integer cents: parsing what people and MTurk write ("1.5", 1.50, "$2") exactly."""
+"""Money as integer cents: parsing what people and marketplaces write ("1.5", 1.50, "$2") exactly."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation, Overflow
@@ -35,5 +35,5 @@ def to_cents(amount: int | float | str | Decimal) -> int:
 
 
 def to_dollars(cents: int) -> str:
-    """Cents → the string MTurk expects ("1.50")."""
+    """Cents → dollars as marketplaces take them ("1.50")."""
     return f"{cents // 100}.{cents % 100:02d}"

@@ -51,7 +51,7 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     # marketplace may still report it submitted (reconciliation).
     S.INTERRUPTED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED}),
-    # Overriding a rejection is allowed (MTurk's OverrideRejection); the reverse never is.
+    # Overriding a rejection is allowed (when the reviewer asks to); the reverse never is.
     S.REJECTED: frozenset({S.APPROVED}),
     S.RETURNED: frozenset(),
     # A worker the runner sent away (run full, onboarding failed) still holds the assignment
@@ -115,7 +115,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     STOPPED = "stopped"
-    """Ended by its operator (Ctrl-C, SIGTERM) or by the MTurk orphan cleanup."""
+    """Ended by its operator (Ctrl-C, SIGTERM) or by a provider's cleanup after its runner died."""
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     """Its runner died (killed, crashed, the machine went down); the next start ended it."""

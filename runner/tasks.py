@@ -30,7 +30,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "preview_description": None,
     "agent_ids": ["Worker"],
     "blocking_qualifications": [],
-    # MTurk only: boto3 QualificationRequirements, and how long a worker and a HIT have.
+    # For marketplaces: their own qualification requirements (passed on as given), and how
+    # long a worker and a HIT have.
     "qualification_requirements": [],
     "assignment_duration_in_seconds": 3600,
     "lifetime_in_seconds": 3 * 24 * 3600,

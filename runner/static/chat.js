@@ -632,7 +632,7 @@
       // not hold): say so and stop reconnecting.
       this.fatal = true;
       this.ui.notice('This page cannot connect to its task (' + message + '). ' +
-                     'If you accepted it on Mechanical Turk, please return it there.', true);
+                     'If you accepted it on a crowd marketplace, please return it there.', true);
       return;
     }
     if (typeof frame.cid !== 'string') {
