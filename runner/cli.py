@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from crowd import registry
 from crowd.base import CommandHandler, Launch, Refused
-from crowd.options import RunOptions
+from crowd.options import DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, MTurkDataHandler
@@ -68,6 +68,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
+    run.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
+                     help="seconds a worker waits for a partner before the run releases them, paid "
+                          f"(default {DEFAULT_MAX_WAIT:g}; 0: wait forever)")
+    run.add_argument("--waiting-bonus", metavar="DOLLARS",
+                     help="bonus paid to a released worker once they submit (default: the wait at "
+                          f"${FAIR_HOURLY_CENTS / 100:.2f}/hour, rounded up to the cent; 0: none)")
     add_budget_arguments(run)
     run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
                      help="seconds a connection has to send its request headers "
@@ -121,6 +127,13 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
     if args.disconnect_timeout <= 0:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    if not 0 <= args.max_wait < math.inf:
+        raise UsageError("--max-wait must be a number of seconds, 0 (wait forever) or more")
+    if args.waiting_bonus is not None:
+        try:
+            to_cents(args.waiting_bonus)
+        except DatastoreError as exc:
+            raise UsageError(f"--waiting-bonus: {exc}") from None
     budget = {key: getattr(args, key) for key in BUDGET_KEYS}
     for key, value in budget.items():
         if value is not None and (problem := budget_problem(key, value)):
@@ -134,7 +147,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
-        **budget,
+        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, **budget,
     )
 
 

@@ -30,6 +30,7 @@ from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.mturk.reconcile import reconcile_run
 from datastore.money import to_dollars
 from datastore.records import Record
+from datastore.states import AssignmentStatus
 
 log = logging.getLogger("parley.mturk")
 
@@ -339,8 +340,9 @@ class MTurkProvider(Provider):
             reconcile_run(self.handler, self, self.run_id, expire=False, only_hits=waiting)
 
     def _awaiting_submission(self) -> set[str]:
-        """HITs whose worker finished the chat but has not submitted on MTurk yet."""
-        finished = ("completed", "partner_disconnect")
+        """HITs whose worker finished the chat (or was released from waiting) but has not
+        submitted on MTurk yet."""
+        finished = (AssignmentStatus.COMPLETED, AssignmentStatus.PARTNER_DISCONNECT, AssignmentStatus.RELEASED)
         return {a["hit_id"] for a in self.handler.get_assignments_for_run(self.run_id) if a["status"] in finished}
 
     def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]:
