@@ -96,6 +96,11 @@ class Provider(ABC):
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
               token: str) -> dict[str, Any]: ...
 
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        """Pay a worker who has no assignment in the store (a compensation), once per
+        `token`. Raises Refused when this marketplace has nothing to pay it through."""
+        raise Refused(f"the {self.name} provider cannot pay a worker outside an assignment")
+
     @abstractmethod
     def review_outcome(self, action: Record) -> bool:
         """Whether the approve, reject or bonus of this audit-log row took effect on the

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from crowd import review_rules
+from crowd import registry, review_rules
 from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.review_rules import ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
@@ -57,15 +57,24 @@ class ReviewResult:
         return self.outcome == ReviewOutcome.SUCCEEDED
 
 
+MAX_TOKEN_CHARS = 64  # MTurk's limit on a UniqueRequestToken
+
 ProviderFor = Callable[[Record], Provider]
+ProviderNamed = Callable[[str, bool], Provider]
+"""The provider called `name` (on its sandbox or not), for actions on a worker no run is for."""
 ProviderCall = Callable[[Provider, Record, str], dict[str, Any]]
 """Calls the provider for an assignment (its row) with the request's token."""
 
 
 class ReviewService:
-    def __init__(self, handler: MTurkDataHandler, provider_for: ProviderFor) -> None:
-        """`provider_for(run)` answers the provider that runs `run` (a `get_run_data` row)."""
+    def __init__(self, handler: MTurkDataHandler, provider_for: ProviderFor,
+                 provider_named: ProviderNamed | None = None) -> None:
+        """`provider_for(run)` answers the provider that runs `run` (a `get_run_data` row);
+        `provider_named(name, is_sandbox)` the provider of a worker action no run is for
+        (default: the registry's)."""
         self.handler, self.provider_for = handler, provider_for
+        self.provider_named = provider_named or (
+            lambda name, is_sandbox: registry.provider_for_worker(handler, name, is_sandbox=is_sandbox))
 
     # Assignment actions: guarded by the assignment's slots -----------------------------
 
@@ -206,6 +215,45 @@ class ReviewService:
             record=lambda: self.handler.log_block(worker_id, BlockKind.HARD, run["is_sandbox"],
                                                   reason=reason, run_id=run_id),
         )
+
+    def compensate(self, worker_id: str, amount: int | float | str, *, provider_name: str, is_sandbox: bool,
+                   actor: str, reason: str, token: str | None = None) -> ReviewResult:
+        """Pay `amount` dollars to a worker whom no assignment in the store is for (someone
+        whose work was lost, or who was sent away unfairly). Once per request: its token is
+        `token` if given, else derived from the worker, amount, reason and marketplace, and
+        the same request again answers the first. The audit row is written (and its token
+        taken, which the database keeps unique) before the provider is called, so of two
+        identical requests at the same moment only one pays."""
+        worker_id = (worker_id or "").strip()
+        if not worker_id:
+            raise ReviewRefused("a compensation needs the worker's id")
+        try:
+            cents = to_cents(amount)
+        except DatastoreError as exc:
+            raise ReviewRefused(str(exc)) from None
+        if cents == 0:
+            raise ReviewRefused("a compensation must be more than $0.00")
+        reason = _reason(reason, required=True, what="a compensation needs a reason the worker will see")
+        if token is not None and not 0 < len(token.strip()) <= MAX_TOKEN_CHARS:
+            raise ReviewRefused(f"a token must be 1 to {MAX_TOKEN_CHARS} characters")
+        action = ReviewAction.COMPENSATE
+        key = (request_token(action, "token", token.strip()) if token is not None
+               else request_token(action, provider_name, bool(is_sandbox), worker_id, reason, cents))
+        try:
+            provider = self.provider_named(provider_name, bool(is_sandbox))
+        except Refused as exc:
+            raise ReviewRefused(str(exc)) from None
+        row, created = self.handler.begin_review_action(
+            key, action, actor=actor, worker_id=worker_id, reason=reason, amount=to_dollars(cents),
+            owner=this_process())
+        if not created:
+            if (row["worker_id"], row["amount_cents"], row["reason"]) != (worker_id, cents, reason):
+                raise ReviewRefused(f"token {token!r} was used for another compensation "
+                                    f"(${to_dollars(row['amount_cents'])} to {row['worker_id']}); "
+                                    "nothing was paid now")
+            return ReviewResult(row, repeated=True)
+        return self._call(row, lambda: provider.compensate(worker_id, amount_cents=cents, reason=reason, token=key),
+                          effect=lambda: None, unanswered=ReviewOutcome.UNKNOWN)
 
     # What every action shares ------------------------------------------------------------
 

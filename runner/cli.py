@@ -87,10 +87,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
             entry.add_run_arguments(run)
         if entry.add_commands is not None:
             provider_commands.update(entry.add_commands(commands))
-    bonus = commands.add_parser("bonus", help="pay a bonus for an assignment (once)")
-    bonus.add_argument("--assignment", required=True)
+    bonus = commands.add_parser("bonus", help="pay a bonus for an assignment, or compensate a worker (once)")
+    whom = bonus.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--assignment", help="the assignment the bonus is for")
+    whom.add_argument("--worker", help="a worker no assignment in the store is for (a compensation)")
     bonus.add_argument("--amount", required=True, metavar="DOLLARS")
     bonus.add_argument("--reason", required=True)
+    bonus.add_argument("--provider", choices=registry.names(),
+                       help="with --worker: the marketplace to pay on (default: the one of the worker's "
+                            "latest run in the store)")
+    bonus.add_argument("--live", action="store_true", help="with --worker: the live marketplace (default: sandbox)")
+    bonus.add_argument("--token", help="with --worker: this request's idempotency token (default: one derived "
+                                       "from the worker, amount and reason)")
     bonus.add_argument("--db", metavar="URL")
     return parser, provider_commands
 
@@ -241,15 +249,30 @@ class ProgressReport:
 def bonus_command(args: argparse.Namespace) -> int:
     handler = MTurkDataHandler(db_url=args.db)
     review = ReviewService(handler, lambda run: registry.provider_for_run(handler, run))
+    if args.assignment is not None:
+        for flag in ("provider", "token"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag} goes with --worker only: an assignment's bonus is paid by its run's "
+                                 "provider under a token derived from the request")
+        if args.live:
+            raise UsageError("--live goes with --worker only: an assignment's bonus is paid where its run was")
     try:
-        result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
+        if args.assignment is not None:
+            result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
+        else:
+            provider = args.provider or _latest_provider(handler, args.worker)
+            if args.live and not registry.entry(provider).has_sandbox:
+                raise UsageError(f"--live: {registry.entry(provider).label} has no sandbox, so no live marketplace")
+            result = review.compensate(args.worker, args.amount, provider_name=provider, is_sandbox=not args.live,
+                                       actor="cli", reason=args.reason, token=args.token)
     except ReviewRefused as exc:
         raise UsageError(str(exc)) from None
     row = result.action
     if result.repeated:
         print(f"This bonus was already {row['outcome']} (review action {row['id']}); nothing was paid now.")
     elif result.succeeded:
-        print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']} for {args.assignment}.")
+        print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']}"
+              f"{f' for {args.assignment}' if args.assignment else ''}.")
     elif result.outcome == ReviewOutcome.UNKNOWN:
         print(f"The marketplace did not answer ({row['error']}); the bonus may or may not be paid. Run the "
               "same command again later: Parley asks the marketplace before paying anything.", file=sys.stderr)
@@ -258,3 +281,13 @@ def bonus_command(args: argparse.Namespace) -> int:
         print(f"The bonus failed: {row['error']}", file=sys.stderr)
         return 1
     return 0
+
+
+def _latest_provider(handler: MTurkDataHandler, worker_id: str) -> str:
+    """The provider of the worker's latest run in the store, for a compensation that names none."""
+    assignments = handler.get_all_assignments_for_worker(worker_id)
+    run = handler.get_run_data(assignments[-1]["run_id"]) if assignments else None
+    if run is None:
+        raise UsageError(f"worker {worker_id} has no run in this store; name the marketplace to pay on with "
+                         f"--provider ({', '.join(registry.names())})")
+    return str(run["provider"])

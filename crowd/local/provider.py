@@ -67,6 +67,9 @@ class LocalProvider(Provider):
         return self._did("bonus", worker_id=worker_id, assignment_id=assignment_id,
                          amount_cents=amount_cents, token=token)
 
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        return self._did("compensate", worker_id=worker_id, amount_cents=amount_cents, token=token)
+
     def review_outcome(self, action: Record) -> bool:
         """Nothing happens on a marketplace here: what the audit log does not show as done
         was not done."""

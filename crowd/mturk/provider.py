@@ -32,6 +32,9 @@ from datastore.money import to_dollars
 from datastore.records import Record
 from datastore.states import AssignmentStatus
 
+BONUSABLE = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
+"""Where an assignment must be, in the store, for MTurk to pay a bonus through it."""
+
 log = logging.getLogger("parley.mturk")
 
 SANDBOX_ENDPOINT = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
@@ -281,6 +284,30 @@ class MTurkProvider(Provider):
                 raise
             return {"provider": "mturk", "action": "bonus", "token": token[:64], "already_sent": True}
         return {"provider": "mturk", "action": "bonus", "token": token[:64], "amount": to_dollars(amount_cents)}
+
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        """SendBonus needs an assignment: pay through one the worker submitted to us before."""
+        assignment_id = self._bonusable_assignment(worker_id)
+        if assignment_id is None:
+            where = "sandbox" if self.is_sandbox else "live marketplace"
+            raise Refused(f"worker {worker_id} has no submitted assignment with this requester on MTurk's "
+                          f"{where}, and MTurk pays a bonus only through one; nothing was paid")
+        paid = self.bonus(worker_id, assignment_id, amount_cents=amount_cents, reason=reason, token=token)
+        return {**paid, "action": "compensate", "assignment_id": assignment_id}
+
+    def _bonusable_assignment(self, worker_id: str) -> str | None:
+        """One of the worker's assignments MTurk has as submitted, approved or rejected: the
+        store's first (no calls), then every HIT of this requester on the marketplace."""
+        for assignment in self.handler.get_all_assignments_for_worker(worker_id):
+            run = self.handler.get_run_data(assignment["run_id"])
+            if (run is not None and run["provider"] == self.name and bool(run["is_sandbox"]) == self.is_sandbox
+                    and assignment["status"] in BONUSABLE):
+                return str(assignment["assignment_id"])
+        for hit in self.pages("list_hits", "HITs"):
+            for found in self.submitted_assignments(hit["HITId"]):
+                if found["WorkerId"] == worker_id:
+                    return str(found["AssignmentId"])
+        return None
 
     def review_outcome(self, action: Record) -> bool:
         """Ask MTurk: the assignment's status for a verdict, its bonus payments for a bonus."""
