@@ -255,6 +255,69 @@ class ReviewService:
         return self._call(row, lambda: provider.compensate(worker_id, amount_cents=cents, reason=reason, token=key),
                           effect=lambda: None, unanswered=ReviewOutcome.UNKNOWN)
 
+    def notify(self, worker_ids: list[str], subject: str, message: str, *, actor: str, run_id: str | None = None,
+               provider_name: str | None = None, is_sandbox: bool = False) -> list[ReviewResult]:
+        """Send a message to workers on the marketplace of run `run_id` (or of the provider
+        called `provider_name`). One audit row per worker, written before the provider is
+        called under a token derived from the worker, subject, message and run, so the same
+        message to the same worker within a run is sent once however often it is asked.
+        Answers each worker's result, in the order given."""
+        subject, message = (subject or "").strip(), (message or "").strip()
+        workers = list(dict.fromkeys(w.strip() for w in worker_ids if w and w.strip()))
+        if not workers:
+            raise ReviewRefused("a message needs at least one worker")
+        if not subject or not message:
+            raise ReviewRefused("a message needs a subject and a text")
+        where: list[Any]
+        if run_id is not None:
+            run = self._run(run_id)
+            provider, where = self.provider_for(run), [run_id]
+        elif provider_name is not None:
+            try:
+                provider = self.provider_named(provider_name, bool(is_sandbox))
+            except Refused as exc:
+                raise ReviewRefused(str(exc)) from None
+            where = [provider_name, bool(is_sandbox)]
+        else:
+            raise ReviewRefused("a message needs a run, or the marketplace to send it on")
+        for what, text, limit in (("subject", subject, provider.max_subject_chars),
+                                  ("message", message, provider.max_message_chars)):
+            if len(text) > limit:
+                raise ReviewRefused(f"the {what} is {len(text):,} characters; {provider.name} sends at most "
+                                    f"{limit:,}")
+        action = ReviewAction.NOTIFY
+        results: dict[str, ReviewResult] = {}
+        to_send: list[Record] = []
+        for worker_id in workers:
+            row, created = self.handler.begin_review_action(
+                request_token(action, *where, worker_id, subject, message), action, actor=actor,
+                worker_id=worker_id, run_id=run_id, reason=f"{subject}\n\n{message}", owner=this_process())
+            if created:
+                to_send.append(row)
+            else:
+                results[worker_id] = ReviewResult(row, repeated=True)
+        for start in range(0, len(to_send), provider.max_notified):
+            batch = to_send[start:start + provider.max_notified]
+            for row in self._send(provider, batch, subject, message):
+                results[row["worker_id"]] = ReviewResult(row, repeated=False)
+        return [results[w] for w in workers]
+
+    def _send(self, provider: Provider, rows: list[Record], subject: str, message: str) -> list[Record]:
+        """One notify call for these workers' audit rows, and each row finished by its answer."""
+        try:
+            failed = provider.notify([r["worker_id"] for r in rows], subject, message)
+            answer = {r["worker_id"]: (ReviewOutcome.FAILED, failed[r["worker_id"]]) if r["worker_id"] in failed
+                      else (ReviewOutcome.SUCCEEDED, None) for r in rows}
+        except OutcomeUnknown as exc:
+            answer = {r["worker_id"]: (ReviewOutcome.UNKNOWN, str(exc)) for r in rows}
+        except Refused as exc:
+            answer = {r["worker_id"]: (ReviewOutcome.FAILED, str(exc)) for r in rows}
+        except Exception as exc:
+            log.exception("notify: the provider call raised")
+            answer = {r["worker_id"]: (ReviewOutcome.UNKNOWN, f"{type(exc).__name__}: {exc}") for r in rows}
+        return [self._finish(r["token"], outcome, error=error) for r in rows
+                for outcome, error in [answer[r["worker_id"]]]]
+
     # What every action shares ------------------------------------------------------------
 
     def _do(self, action: str, *, actor: str, run_id: str, worker_id: str, reason: str, key: list[Any],

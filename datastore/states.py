@@ -143,6 +143,8 @@ class ReviewAction(StrEnum):
     SOFT_BLOCK = "soft_block"
     HARD_BLOCK = "hard_block"
     UNBLOCK = "unblock"
+    NOTIFY = "notify"
+    """A message to a worker (MTurk: an email through NotifyWorkers)."""
     COMPENSATE = "compensate"
     """A bonus to a worker that no assignment in the store is for (paid on the marketplace
     through one of their earlier assignments with this requester)."""

@@ -22,6 +22,7 @@ from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
+from datastore.records import Record
 from datastore.states import ReviewOutcome
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.http_server import ServerLimits
@@ -100,6 +101,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     bonus.add_argument("--token", help="with --worker: this request's idempotency token (default: one derived "
                                        "from the worker, amount and reason)")
     bonus.add_argument("--db", metavar="URL")
+    notify = commands.add_parser("notify", help="send a message to workers (once per run and message)")
+    notify.add_argument("--worker", action="append", required=True, dest="workers", metavar="W",
+                        help="a worker to message (repeat for more)")
+    notify.add_argument("--subject", required=True)
+    notify.add_argument("--message", required=True)
+    notify.add_argument("--run", metavar="RUN_ID", help="the run the message is about: sent on its marketplace "
+                                                         "(default: the marketplace of each worker's latest run)")
+    notify.add_argument("--provider", choices=registry.names(), help="without --run: the marketplace to send on")
+    notify.add_argument("--live", action="store_true", help="with --provider: the live marketplace (default: sandbox)")
+    notify.add_argument("--db", metavar="URL")
     return parser, provider_commands
 
 
@@ -170,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return provider_commands[args.command](args)
         if args.command == "bonus":
             return bonus_command(args)
+        if args.command == "notify":
+            return notify_command(args)
         return run(args)
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -260,7 +273,7 @@ def bonus_command(args: argparse.Namespace) -> int:
         if args.assignment is not None:
             result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
         else:
-            provider = args.provider or _latest_provider(handler, args.worker)
+            provider = args.provider or str(_latest_run(handler, args.worker)["provider"])
             if args.live and not registry.entry(provider).has_sandbox:
                 raise UsageError(f"--live: {registry.entry(provider).label} has no sandbox, so no live marketplace")
             result = review.compensate(args.worker, args.amount, provider_name=provider, is_sandbox=not args.live,
@@ -283,11 +296,41 @@ def bonus_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _latest_provider(handler: MTurkDataHandler, worker_id: str) -> str:
-    """The provider of the worker's latest run in the store, for a compensation that names none."""
+def _latest_run(handler: MTurkDataHandler, worker_id: str) -> Record:
+    """The worker's latest run in the store, for a compensation or message that names none."""
     assignments = handler.get_all_assignments_for_worker(worker_id)
     run = handler.get_run_data(assignments[-1]["run_id"]) if assignments else None
     if run is None:
-        raise UsageError(f"worker {worker_id} has no run in this store; name the marketplace to pay on with "
+        raise UsageError(f"worker {worker_id} has no run in this store; name the marketplace with "
                          f"--provider ({', '.join(registry.names())})")
-    return str(run["provider"])
+    return run
+
+
+def notify_command(args: argparse.Namespace) -> int:
+    handler = MTurkDataHandler(db_url=args.db)
+    review = ReviewService(handler, lambda run: registry.provider_for_run(handler, run))
+    if args.run is not None and (args.provider is not None or args.live):
+        raise UsageError("--provider and --live go without --run: a run's messages go on its own marketplace")
+    if args.live and args.provider is None:
+        raise UsageError("--live goes with --provider: without it, each message goes where the worker's run was")
+    if args.live and not registry.entry(args.provider).has_sandbox:
+        raise UsageError(f"--live: {registry.entry(args.provider).label} has no sandbox, so no live marketplace")
+    try:
+        if args.run is not None or args.provider is not None:
+            results = review.notify(args.workers, args.subject, args.message, actor="cli", run_id=args.run,
+                                    provider_name=args.provider, is_sandbox=not args.live)
+        else:  # each worker's message is about their latest run, on its marketplace
+            results = [result for worker in dict.fromkeys(args.workers) for result in review.notify(
+                [worker], args.subject, args.message, actor="cli", run_id=str(_latest_run(handler, worker)["run_id"]))]
+    except ReviewRefused as exc:
+        raise UsageError(str(exc)) from None
+    for result in results:
+        row = result.action
+        if result.repeated:
+            print(f"{row['worker_id']}: this message was already {row['outcome']} (review action {row['id']}); "
+                  "not sent again.")
+        elif result.succeeded:
+            print(f"{row['worker_id']}: sent.")
+        else:
+            print(f"{row['worker_id']}: not sent ({row['outcome']}): {row['error']}", file=sys.stderr)
+    return 0 if all(r.succeeded for r in results) else 1

@@ -105,6 +105,8 @@ def client_config() -> Config:
 
 class MTurkProvider(Provider):
     name = "mturk"
+    # NotifyWorkers: a subject of up to 200 characters, a message of up to 4,096, 100 workers a call.
+    max_subject_chars, max_message_chars, max_notified = 200, 4096, 100
     form_action_sources = ("https://*.mturk.com",)
 
     def __init__(self, *, is_sandbox: bool = True, client: Any = None,
@@ -387,9 +389,17 @@ class MTurkProvider(Provider):
             if not token:
                 return found
 
-    def notify(self, worker_ids: list[str], subject: str, message: str) -> None:
-        for start in range(0, len(worker_ids), 100):
-            self.call("notify_workers", Subject=subject, MessageText=message, WorkerIds=worker_ids[start:start + 100])
+    def notify(self, worker_ids: list[str], subject: str, message: str) -> dict[str, str]:
+        """NotifyWorkers, 100 workers a call. MTurk emails only workers whose work this
+        requester approved or rejected, and answers the others as failures, not as an error."""
+        failed = {}
+        for start in range(0, len(worker_ids), self.max_notified):
+            answer = self.call("notify_workers", Subject=subject, MessageText=message,
+                               WorkerIds=worker_ids[start:start + self.max_notified])
+            for failure in answer.get("NotifyWorkersFailureStatuses", []):
+                failed[failure["WorkerId"]] = (f"MTurk did not send it: {failure.get('NotifyWorkersFailureMessage')} "
+                                               f"({failure.get('NotifyWorkersFailureCode')})")
+        return failed
 
 
 def _sentence(operation: str, exc: ClientError) -> str:

@@ -101,7 +101,7 @@ def test_the_bonus_command_compensates_a_worker_once(store_url, capsys):
 
 
 @pytest.mark.parametrize(("flags", "sentence"), [
-    (["--worker", "W-NEW"], "worker W-NEW has no run in this store; name the marketplace to pay on with --provider"),
+    (["--worker", "W-NEW"], "worker W-NEW has no run in this store; name the marketplace with --provider"),
     (["--worker", "W", "--provider", "local", "--live"], "--live: the local provider (no marketplace) has no sandbox"),
     (["--assignment", "A1", "--provider", "local"], "--provider goes with --worker only"),
     (["--assignment", "A1", "--token", "t"], "--token goes with --worker only"),
