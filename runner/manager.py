@@ -442,12 +442,12 @@ class TaskManager:
             self.released.append(session)
         self._write(self.handler.log_release_assignment, session.worker_id, session.assignment_id)
         self._add_working_time(session)
-        session.set_state("released", RELEASED_TEXT)
         self._hit_done(session)
         try:
             self.provider.launch(1)
         except Refused as exc:
             log.warning("no HIT could be launched in place of released %s: %s", session.assignment_id, exc)
+        session.set_state("released", RELEASED_TEXT)
 
     def _pay_waiting_bonus(self, session: WorkerSession) -> None:
         """Pay a released worker's waiting bonus through the review service: idempotent (the

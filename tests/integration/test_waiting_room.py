@@ -4,10 +4,13 @@ import time
 
 import pytest
 
+from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.options import RunOptions
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
 from runner.manager import RELEASED_TEXT
+from tests.fakes.mturk_server import FakeMTurk
+from tests.integration.test_mturk_provider import PAIR_CHAT, settings, work
 from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
 
 
@@ -110,3 +113,28 @@ def test_bad_waiting_flags_are_refused_with_a_sentence_and_nothing_runs(store_ur
     assert runner_main(["run", "tests/support/tasks/pair_chat", "--db", store_url, *flags]) == 2
     assert sentence in capsys.readouterr().err
     assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
+
+
+def test_on_mturk_a_released_worker_is_paid_the_waiting_bonus_once_their_submission_is_read_back(store_url):
+    with FakeMTurk() as fake:
+        provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()),
+                                 settings=settings("http://127.0.0.1", submit_grace_seconds=5))
+        runner = LiveRunner(store_url, str(PAIR_CHAT), provider=provider, num_conversations=1, reward="0.50",
+                            max_wait=1.0, waiting_bonus="0.30")
+        try:
+            hits_before = len(provider.hit_ids)
+            assignment, lone = work(runner, fake, "AWORKERLONE", provider.hit_ids[0])
+            lone.wait_state("released", timeout=10)
+            assert len(provider.hit_ids) == hits_before + 1  # its HIT replaced, so the run can still fill
+            lone.send_frame({"type": "done"})
+            lone.wait_state("submitted")
+            assert fake.bonuses == []  # MTurk pays bonuses only on submitted work: not yet
+            fake.submit(assignment, {"done": "yes"})  # the page's externalSubmit form, on MTurk
+            runner.manager.shutdown()
+            assert runner.manager.wait(15)
+            assert [(b["WorkerId"], b["AssignmentId"], b["BonusAmount"]) for b in fake.bonuses] == [
+                ("AWORKERLONE", assignment, "0.30")]
+            [paid] = bonuses(runner, assignment)
+            assert (paid["outcome"], paid["amount_cents"]) == ("succeeded", 30)
+        finally:
+            runner.stop()
