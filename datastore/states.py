@@ -144,7 +144,7 @@ class ReviewAction(StrEnum):
     HARD_BLOCK = "hard_block"
     UNBLOCK = "unblock"
     NOTIFY = "notify"
-    """A message to a worker (MTurk: an email through NotifyWorkers)."""
+    """A message to a worker, sent through their marketplace."""
     COMPENSATE = "compensate"
     """A bonus to a worker that no assignment in the store is for (paid on the marketplace
     through one of their earlier assignments with this requester)."""
