@@ -32,6 +32,11 @@ class Provider(ABC):
     read back), so a run whose runner died must be reconciled there before it is ended.
     False: everything is in the store, and the next start of a runner or of the webapp ends
     such a run by itself (crowd/orphans.py)."""
+    max_subject_chars: ClassVar[int] = 200
+    max_message_chars: ClassVar[int] = 4096
+    """The longest subject and message `notify` takes (a marketplace sets its own)."""
+    max_notified: ClassVar[int] = 100
+    """The most workers one `notify` call takes."""
     form_action_sources: ClassVar[tuple[str, ...]] = ()
     """Hosts the worker's page may post its submission form to (the page's CSP)."""
 
@@ -95,6 +100,16 @@ class Provider(ABC):
     @abstractmethod
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
               token: str) -> dict[str, Any]: ...
+
+    def notify(self, worker_ids: list[str], subject: str, message: str) -> dict[str, str]:
+        """Send a message to each worker (at most `max_notified` at once); answers why, for
+        each worker it could not be sent to. Raises Refused when nothing was sent."""
+        raise Refused(f"the {self.name} provider cannot send messages to workers")
+
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        """Pay a worker who has no assignment in the store (a compensation), once per
+        `token`. Raises Refused when this marketplace has nothing to pay it through."""
+        raise Refused(f"the {self.name} provider cannot pay a worker outside an assignment")
 
     @abstractmethod
     def review_outcome(self, action: Record) -> bool:

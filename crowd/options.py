@@ -1,8 +1,16 @@
 """A run's settings: the flags of `python -m runner run`, kept on the run in the store."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from datastore.money import to_cents, to_dollars
+
+DEFAULT_MAX_WAIT = 300.0
+"""Seconds a worker waits for a partner before the run lets them go (0: forever)."""
+FAIR_HOURLY_CENTS = 725
+"""The default waiting bonus pays the wait at this rate: $7.25 an hour, the US federal minimum wage."""
 
 
 @dataclass
@@ -36,9 +44,23 @@ class RunOptions:
     message_burst: int | None = None
     messages_per_assignment: int | None = None
     bytes_per_assignment: int | None = None
+    max_wait: float = DEFAULT_MAX_WAIT
+    """Seconds a worker may wait for a partner before being released (0: wait forever)."""
+    waiting_bonus: str | None = None
+    """Dollars paid to a released worker once they submit; None: the wait at FAIR_HOURLY_CENTS."""
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def waiting_bonus_cents(self) -> int:
+        """What a released worker is paid on top of the reward, in cents (0: nothing)."""
+        if self.waiting_bonus is not None:
+            return to_cents(self.waiting_bonus)
+        return math.ceil(self.max_wait * FAIR_HOURLY_CENTS / 3600)
+
+    def waiting_bonus_dollars(self) -> str:
+        return to_dollars(self.waiting_bonus_cents)
 
     @property
     def beat_seconds(self) -> float:

@@ -64,3 +64,11 @@ def provider_for_run(handler: MTurkDataHandler, run: Record) -> Provider:
     provider = provider_class(run["provider"]).for_review(is_sandbox=bool(run["is_sandbox"]))
     provider.bind(handler, run["run_id"], "")
     return provider
+
+
+def provider_for_worker(handler: MTurkDataHandler, name: str, *, is_sandbox: bool) -> Provider:
+    """A provider called `name` for actions on a worker that no run is for (a compensation,
+    a message): review calls only, bound to no run."""
+    provider = provider_class(name).for_review(is_sandbox=is_sandbox)
+    provider.bind(handler, "", "")
+    return provider

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from crowd import review_rules
+from crowd import registry, review_rules
 from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.review_rules import ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
@@ -57,15 +57,24 @@ class ReviewResult:
         return self.outcome == ReviewOutcome.SUCCEEDED
 
 
+MAX_TOKEN_CHARS = 64  # MTurk's limit on a UniqueRequestToken
+
 ProviderFor = Callable[[Record], Provider]
+ProviderNamed = Callable[[str, bool], Provider]
+"""The provider called `name` (on its sandbox or not), for actions on a worker no run is for."""
 ProviderCall = Callable[[Provider, Record, str], dict[str, Any]]
 """Calls the provider for an assignment (its row) with the request's token."""
 
 
 class ReviewService:
-    def __init__(self, handler: MTurkDataHandler, provider_for: ProviderFor) -> None:
-        """`provider_for(run)` answers the provider that runs `run` (a `get_run_data` row)."""
+    def __init__(self, handler: MTurkDataHandler, provider_for: ProviderFor,
+                 provider_named: ProviderNamed | None = None) -> None:
+        """`provider_for(run)` answers the provider that runs `run` (a `get_run_data` row);
+        `provider_named(name, is_sandbox)` the provider of a worker action no run is for
+        (default: the registry's)."""
         self.handler, self.provider_for = handler, provider_for
+        self.provider_named = provider_named or (
+            lambda name, is_sandbox: registry.provider_for_worker(handler, name, is_sandbox=is_sandbox))
 
     # Assignment actions: guarded by the assignment's slots -----------------------------
 
@@ -206,6 +215,108 @@ class ReviewService:
             record=lambda: self.handler.log_block(worker_id, BlockKind.HARD, run["is_sandbox"],
                                                   reason=reason, run_id=run_id),
         )
+
+    def compensate(self, worker_id: str, amount: int | float | str, *, provider_name: str, is_sandbox: bool,
+                   actor: str, reason: str, token: str | None = None) -> ReviewResult:
+        """Pay `amount` dollars to a worker whom no assignment in the store is for (someone
+        whose work was lost, or who was sent away unfairly). Once per request: its token is
+        `token` if given, else derived from the worker, amount, reason and marketplace, and
+        the same request again answers the first. The audit row is written (and its token
+        taken, which the database keeps unique) before the provider is called, so of two
+        identical requests at the same moment only one pays."""
+        worker_id = (worker_id or "").strip()
+        if not worker_id:
+            raise ReviewRefused("a compensation needs the worker's id")
+        try:
+            cents = to_cents(amount)
+        except DatastoreError as exc:
+            raise ReviewRefused(str(exc)) from None
+        if cents == 0:
+            raise ReviewRefused("a compensation must be more than $0.00")
+        reason = _reason(reason, required=True, what="a compensation needs a reason the worker will see")
+        if token is not None and not 0 < len(token.strip()) <= MAX_TOKEN_CHARS:
+            raise ReviewRefused(f"a token must be 1 to {MAX_TOKEN_CHARS} characters")
+        action = ReviewAction.COMPENSATE
+        key = (request_token(action, "token", token.strip()) if token is not None
+               else request_token(action, provider_name, bool(is_sandbox), worker_id, reason, cents))
+        try:
+            provider = self.provider_named(provider_name, bool(is_sandbox))
+        except Refused as exc:
+            raise ReviewRefused(str(exc)) from None
+        row, created = self.handler.begin_review_action(
+            key, action, actor=actor, worker_id=worker_id, reason=reason, amount=to_dollars(cents),
+            owner=this_process())
+        if not created:
+            if (row["worker_id"], row["amount_cents"], row["reason"]) != (worker_id, cents, reason):
+                raise ReviewRefused(f"token {token!r} was used for another compensation "
+                                    f"(${to_dollars(row['amount_cents'])} to {row['worker_id']}); "
+                                    "nothing was paid now")
+            return ReviewResult(row, repeated=True)
+        return self._call(row, lambda: provider.compensate(worker_id, amount_cents=cents, reason=reason, token=key),
+                          effect=lambda: None, unanswered=ReviewOutcome.UNKNOWN)
+
+    def notify(self, worker_ids: list[str], subject: str, message: str, *, actor: str, run_id: str | None = None,
+               provider_name: str | None = None, is_sandbox: bool = False) -> list[ReviewResult]:
+        """Send a message to workers on the marketplace of run `run_id` (or of the provider
+        called `provider_name`). One audit row per worker, written before the provider is
+        called under a token derived from the worker, subject, message and run, so the same
+        message to the same worker within a run is sent once however often it is asked.
+        Answers each worker's result, in the order given."""
+        subject, message = (subject or "").strip(), (message or "").strip()
+        workers = list(dict.fromkeys(w.strip() for w in worker_ids if w and w.strip()))
+        if not workers:
+            raise ReviewRefused("a message needs at least one worker")
+        if not subject or not message:
+            raise ReviewRefused("a message needs a subject and a text")
+        where: list[Any]
+        if run_id is not None:
+            run = self._run(run_id)
+            provider, where = self.provider_for(run), [run_id]
+        elif provider_name is not None:
+            try:
+                provider = self.provider_named(provider_name, bool(is_sandbox))
+            except Refused as exc:
+                raise ReviewRefused(str(exc)) from None
+            where = [provider_name, bool(is_sandbox)]
+        else:
+            raise ReviewRefused("a message needs a run, or the marketplace to send it on")
+        for what, text, limit in (("subject", subject, provider.max_subject_chars),
+                                  ("message", message, provider.max_message_chars)):
+            if len(text) > limit:
+                raise ReviewRefused(f"the {what} is {len(text):,} characters; {provider.name} sends at most "
+                                    f"{limit:,}")
+        action = ReviewAction.NOTIFY
+        results: dict[str, ReviewResult] = {}
+        to_send: list[Record] = []
+        for worker_id in workers:
+            row, created = self.handler.begin_review_action(
+                request_token(action, *where, worker_id, subject, message), action, actor=actor,
+                worker_id=worker_id, run_id=run_id, reason=f"{subject}\n\n{message}", owner=this_process())
+            if created:
+                to_send.append(row)
+            else:
+                results[worker_id] = ReviewResult(row, repeated=True)
+        for start in range(0, len(to_send), provider.max_notified):
+            batch = to_send[start:start + provider.max_notified]
+            for row in self._send(provider, batch, subject, message):
+                results[row["worker_id"]] = ReviewResult(row, repeated=False)
+        return [results[w] for w in workers]
+
+    def _send(self, provider: Provider, rows: list[Record], subject: str, message: str) -> list[Record]:
+        """One notify call for these workers' audit rows, and each row finished by its answer."""
+        try:
+            failed = provider.notify([r["worker_id"] for r in rows], subject, message)
+            answer = {r["worker_id"]: (ReviewOutcome.FAILED, failed[r["worker_id"]]) if r["worker_id"] in failed
+                      else (ReviewOutcome.SUCCEEDED, None) for r in rows}
+        except OutcomeUnknown as exc:
+            answer = {r["worker_id"]: (ReviewOutcome.UNKNOWN, str(exc)) for r in rows}
+        except Refused as exc:
+            answer = {r["worker_id"]: (ReviewOutcome.FAILED, str(exc)) for r in rows}
+        except Exception as exc:
+            log.exception("notify: the provider call raised")
+            answer = {r["worker_id"]: (ReviewOutcome.UNKNOWN, f"{type(exc).__name__}: {exc}") for r in rows}
+        return [self._finish(r["token"], outcome, error=error) for r in rows
+                for outcome, error in [answer[r["worker_id"]]]]
 
     # What every action shares ------------------------------------------------------------
 

@@ -303,6 +303,10 @@ class LifecycleWriters(StoreAccess):
     def log_expire_assignment(self, worker_id: str, assignment_id: str) -> None:
         self._end_task(worker_id, assignment_id, S.EXPIRED)
 
+    def log_release_assignment(self, worker_id: str, assignment_id: str) -> None:
+        """Nobody was paired with this waiting worker in time: the run let them go."""
+        self._end_task(worker_id, assignment_id, S.RELEASED)
+
     def log_abandon_assignment(self, worker_id: str, assignment_id: str) -> None:
         self._end_task(worker_id, assignment_id, S.ABANDONED)
 

@@ -26,6 +26,9 @@ class AssignmentStatus(StrEnum):
     ABANDONED = "abandoned"
     INTERRUPTED = "interrupted"
     """The runner died while the worker was in the task: what they did is kept for review."""
+    RELEASED = "released"
+    """Nobody was paired with the worker within the run's --max-wait: the run let them go.
+    Their wait is work to pay for (the reward, and the run's waiting bonus once submitted)."""
     SUBMITTED = "submitted"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -39,7 +42,7 @@ _LEAVING = {S.DISCONNECT, S.TIMEOUT, S.RETURNED, S.EXPIRED, S.ABANDONED}
 ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     S.ACCEPTED: frozenset({S.ONBOARDING, S.WAITING, *_LEAVING}),
     S.ONBOARDING: frozenset({S.WAITING, *_LEAVING}),
-    S.WAITING: frozenset({S.IN_TASK, *_LEAVING}),
+    S.WAITING: frozenset({S.IN_TASK, S.RELEASED, *_LEAVING}),
     # A worker may submit on the marketplace while the runner is down (found by reconciliation).
     S.IN_TASK: frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.SUBMITTED, S.INTERRUPTED, *_LEAVING}),
     S.COMPLETED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.ABANDONED}),
@@ -50,6 +53,8 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     # The worker did real work until the runner died: the reviewer decides on it, and a
     # marketplace may still report it submitted (reconciliation).
     S.INTERRUPTED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED}),
+    # A released worker submits their waited time like finished work, and it is reviewed so.
+    S.RELEASED: frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED}),
     S.SUBMITTED: frozenset({S.APPROVED, S.REJECTED}),
     # Overriding a rejection is allowed (when the reviewer asks to); the reverse never is.
     S.REJECTED: frozenset({S.APPROVED}),
@@ -64,7 +69,7 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
 # Helper groups, so callers never spell out lists of statuses themselves.
 LIVE = frozenset({S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK})
 """The runner holds an agent for the worker."""
-REVIEWABLE = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.INTERRUPTED, S.SUBMITTED})
+REVIEWABLE = frozenset({S.COMPLETED, S.PARTNER_DISCONNECT, S.INTERRUPTED, S.RELEASED, S.SUBMITTED})
 """Work that can be approved or rejected now."""
 REVIEWED = frozenset({S.APPROVED, S.REJECTED})
 FAILED = frozenset({S.DISCONNECT, S.TIMEOUT, S.RETURNED, S.EXPIRED, S.ABANDONED})
@@ -139,6 +144,11 @@ class ReviewAction(StrEnum):
     SOFT_BLOCK = "soft_block"
     HARD_BLOCK = "hard_block"
     UNBLOCK = "unblock"
+    NOTIFY = "notify"
+    """A message to a worker, sent through their marketplace."""
+    COMPENSATE = "compensate"
+    """A bonus to a worker that no assignment in the store is for (paid on the marketplace
+    through one of their earlier assignments with this requester)."""
 
 
 class ReviewOutcome(StrEnum):

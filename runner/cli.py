@@ -17,11 +17,12 @@ from typing import NoReturn
 
 from crowd import registry
 from crowd.base import CommandHandler, Launch, Refused
-from crowd.options import RunOptions
+from crowd.options import DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
+from datastore.records import Record
 from datastore.states import ReviewOutcome
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.http_server import ServerLimits
@@ -68,6 +69,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
+    run.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
+                     help="seconds a worker waits for a partner before the run releases them, paid "
+                          f"(default {DEFAULT_MAX_WAIT:g}; 0: wait forever)")
+    run.add_argument("--waiting-bonus", metavar="DOLLARS",
+                     help="bonus paid to a released worker once they submit (default: the wait at "
+                          f"${FAIR_HOURLY_CENTS / 100:.2f}/hour, rounded up to the cent; 0: none)")
     add_budget_arguments(run)
     run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
                      help="seconds a connection has to send its request headers "
@@ -81,11 +88,29 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
             entry.add_run_arguments(run)
         if entry.add_commands is not None:
             provider_commands.update(entry.add_commands(commands))
-    bonus = commands.add_parser("bonus", help="pay a bonus for an assignment (once)")
-    bonus.add_argument("--assignment", required=True)
+    bonus = commands.add_parser("bonus", help="pay a bonus for an assignment, or compensate a worker (once)")
+    whom = bonus.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--assignment", help="the assignment the bonus is for")
+    whom.add_argument("--worker", help="a worker no assignment in the store is for (a compensation)")
     bonus.add_argument("--amount", required=True, metavar="DOLLARS")
     bonus.add_argument("--reason", required=True)
+    bonus.add_argument("--provider", choices=registry.names(),
+                       help="with --worker: the marketplace to pay on (default: the one of the worker's "
+                            "latest run in the store)")
+    bonus.add_argument("--live", action="store_true", help="with --worker: the live marketplace (default: sandbox)")
+    bonus.add_argument("--token", help="with --worker: this request's idempotency token (default: one derived "
+                                       "from the worker, amount and reason)")
     bonus.add_argument("--db", metavar="URL")
+    notify = commands.add_parser("notify", help="send a message to workers (once per run and message)")
+    notify.add_argument("--worker", action="append", required=True, dest="workers", metavar="W",
+                        help="a worker to message (repeat for more)")
+    notify.add_argument("--subject", required=True)
+    notify.add_argument("--message", required=True)
+    notify.add_argument("--run", metavar="RUN_ID", help="the run the message is about: sent on its marketplace "
+                                                         "(default: the marketplace of each worker's latest run)")
+    notify.add_argument("--provider", choices=registry.names(), help="without --run: the marketplace to send on")
+    notify.add_argument("--live", action="store_true", help="with --provider: the live marketplace (default: sandbox)")
+    notify.add_argument("--db", metavar="URL")
     return parser, provider_commands
 
 
@@ -121,6 +146,13 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
     if args.disconnect_timeout <= 0:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    if not 0 <= args.max_wait < math.inf:
+        raise UsageError("--max-wait must be a number of seconds, 0 (wait forever) or more")
+    if args.waiting_bonus is not None:
+        try:
+            to_cents(args.waiting_bonus)
+        except DatastoreError as exc:
+            raise UsageError(f"--waiting-bonus: {exc}") from None
     budget = {key: getattr(args, key) for key in BUDGET_KEYS}
     for key, value in budget.items():
         if value is not None and (problem := budget_problem(key, value)):
@@ -134,7 +166,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
-        **budget,
+        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, **budget,
     )
 
 
@@ -149,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return provider_commands[args.command](args)
         if args.command == "bonus":
             return bonus_command(args)
+        if args.command == "notify":
+            return notify_command(args)
         return run(args)
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -228,15 +262,30 @@ class ProgressReport:
 def bonus_command(args: argparse.Namespace) -> int:
     handler = MTurkDataHandler(db_url=args.db)
     review = ReviewService(handler, lambda run: registry.provider_for_run(handler, run))
+    if args.assignment is not None:
+        for flag in ("provider", "token"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag} goes with --worker only: an assignment's bonus is paid by its run's "
+                                 "provider under a token derived from the request")
+        if args.live:
+            raise UsageError("--live goes with --worker only: an assignment's bonus is paid where its run was")
     try:
-        result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
+        if args.assignment is not None:
+            result = review.bonus(args.assignment, args.amount, actor="cli", reason=args.reason)
+        else:
+            provider = args.provider or str(_latest_run(handler, args.worker)["provider"])
+            if args.live and not registry.entry(provider).has_sandbox:
+                raise UsageError(f"--live: {registry.entry(provider).label} has no sandbox, so no live marketplace")
+            result = review.compensate(args.worker, args.amount, provider_name=provider, is_sandbox=not args.live,
+                                       actor="cli", reason=args.reason, token=args.token)
     except ReviewRefused as exc:
         raise UsageError(str(exc)) from None
     row = result.action
     if result.repeated:
         print(f"This bonus was already {row['outcome']} (review action {row['id']}); nothing was paid now.")
     elif result.succeeded:
-        print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']} for {args.assignment}.")
+        print(f"Paid ${to_dollars(row['amount_cents'])} to {row['worker_id']}"
+              f"{f' for {args.assignment}' if args.assignment else ''}.")
     elif result.outcome == ReviewOutcome.UNKNOWN:
         print(f"The marketplace did not answer ({row['error']}); the bonus may or may not be paid. Run the "
               "same command again later: Parley asks the marketplace before paying anything.", file=sys.stderr)
@@ -245,3 +294,43 @@ def bonus_command(args: argparse.Namespace) -> int:
         print(f"The bonus failed: {row['error']}", file=sys.stderr)
         return 1
     return 0
+
+
+def _latest_run(handler: MTurkDataHandler, worker_id: str) -> Record:
+    """The worker's latest run in the store, for a compensation or message that names none."""
+    assignments = handler.get_all_assignments_for_worker(worker_id)
+    run = handler.get_run_data(assignments[-1]["run_id"]) if assignments else None
+    if run is None:
+        raise UsageError(f"worker {worker_id} has no run in this store; name the marketplace with "
+                         f"--provider ({', '.join(registry.names())})")
+    return run
+
+
+def notify_command(args: argparse.Namespace) -> int:
+    handler = MTurkDataHandler(db_url=args.db)
+    review = ReviewService(handler, lambda run: registry.provider_for_run(handler, run))
+    if args.run is not None and (args.provider is not None or args.live):
+        raise UsageError("--provider and --live go without --run: a run's messages go on its own marketplace")
+    if args.live and args.provider is None:
+        raise UsageError("--live goes with --provider: without it, each message goes where the worker's run was")
+    if args.live and not registry.entry(args.provider).has_sandbox:
+        raise UsageError(f"--live: {registry.entry(args.provider).label} has no sandbox, so no live marketplace")
+    try:
+        if args.run is not None or args.provider is not None:
+            results = review.notify(args.workers, args.subject, args.message, actor="cli", run_id=args.run,
+                                    provider_name=args.provider, is_sandbox=not args.live)
+        else:  # each worker's message is about their latest run, on its marketplace
+            results = [result for worker in dict.fromkeys(args.workers) for result in review.notify(
+                [worker], args.subject, args.message, actor="cli", run_id=str(_latest_run(handler, worker)["run_id"]))]
+    except ReviewRefused as exc:
+        raise UsageError(str(exc)) from None
+    for result in results:
+        row = result.action
+        if result.repeated:
+            print(f"{row['worker_id']}: this message was already {row['outcome']} (review action {row['id']}); "
+                  "not sent again.")
+        elif result.succeeded:
+            print(f"{row['worker_id']}: sent.")
+        else:
+            print(f"{row['worker_id']}: not sent ({row['outcome']}): {row['error']}", file=sys.stderr)
+    return 0 if all(r.succeeded for r in results) else 1

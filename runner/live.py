@@ -91,6 +91,8 @@ class WorkerSession:
         self.preferred_role: str | None = None
         self.agent = HumanAgent(self)
         self.last_seen = time.monotonic()
+        self.waiting_since = time.monotonic()
+        """When the worker entered the waiting pool (--max-wait counts from here)."""
         self.last_sent = time.monotonic()
         """When a frame last went to the page: a page that heard nothing for a while gets a heartbeat."""
         self._ws: Any = None

@@ -17,7 +17,7 @@ from crowd.options import RunOptions
 from crowd.processes import this_host
 from crowd.review import ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE
+from datastore.states import LIVE, AssignmentStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
@@ -38,7 +38,11 @@ LEFT_TEXT = {
 DONE_TEXT = "The conversation is over. Press Done to submit your work."
 PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
                      "Your work so far is saved: press Done to submit it.")
+RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any longer. "
+                 "Press Done to submit this task; you will be paid for your time.")
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
+SUBMITTABLE = ("done", "partner_disconnect", "released")
+"""Page states in which pressing Done submits the worker's assignment."""
 POLICY_VIOLATION = 1008
 """The websocket close code for a page cut off for what it sent (RFC 6455, 7.4.1)."""
 
@@ -66,6 +70,8 @@ class TaskManager:
         """Set by shutdown(): the end of the run waits for nobody."""
         self._lock = threading.RLock()
         self._pool: list[WorkerSession] = []
+        self.released: list[WorkerSession] = []
+        """Workers let go after waiting --max-wait for a partner, in the order they were."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -117,6 +123,8 @@ class TaskManager:
                 self.provider.cleanup()
             except Refused as exc:
                 log.warning("cleanup on the provider failed: %s", exc)
+            if not self.provider.submits_on_done():
+                self._pay_submitted_waiting_bonuses()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
         finally:
@@ -135,7 +143,7 @@ class TaskManager:
 
     def _may_still_submit(self, session: WorkerSession) -> bool:
         away = time.monotonic() - session.last_seen
-        return session.state in ("done", "partner_disconnect") and (
+        return session.state in SUBMITTABLE and (
             session.connected or away < self.options.disconnect_timeout)
 
     # Accepting a worker ----------------------------------------------------------------
@@ -262,6 +270,7 @@ class TaskManager:
             if session.left or self._closing.is_set():
                 return
             session.set_state("waiting", "Waiting for a partner to join…")
+            session.waiting_since = time.monotonic()
             self._pool.append(session)
         self._try_pairing()
 
@@ -406,12 +415,66 @@ class TaskManager:
         session.close(POLICY_VIOLATION, "over the message budget")
 
     def worker_done(self, session: WorkerSession) -> None:
-        if session.state not in ("done", "partner_disconnect"):
+        if session.state not in SUBMITTABLE:
             raise Refused("the task is not over yet")
+        released = session.state == "released"
         if self.provider.submits_on_done():
             self._write(self.handler.log_submit_assignment, session.worker_id, session.assignment_id)
+            if released:
+                self._pay_waiting_bonus(session)
         session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
+        if not released:  # a released worker's HIT was given back when they were released
+            self._hit_done(session)
+
+    # Releasing a worker nobody was paired with -------------------------------------------
+
+    def _release_if_waited_too_long(self, session: WorkerSession, now: float) -> None:
+        """Let a worker go who has waited --max-wait for a partner: their page says so and
+        lets them submit, their HIT is replaced so the run can still fill its conversations,
+        and once they submit they are paid the waiting bonus."""
+        max_wait = self.options.max_wait
+        if not max_wait or session.state != "waiting" or now - session.waiting_since < max_wait:
+            return
+        with self._lock:
+            if session.left or session not in self._pool or self._closing.is_set():
+                return  # paired, gone or the run is ending: not ours to release
+            self._pool.remove(session)
+            self.released.append(session)
+        self._write(self.handler.log_release_assignment, session.worker_id, session.assignment_id)
+        self._add_working_time(session)
         self._hit_done(session)
+        try:
+            self.provider.launch(1)
+        except Refused as exc:
+            log.warning("no HIT could be launched in place of released %s: %s", session.assignment_id, exc)
+        session.set_state("released", RELEASED_TEXT)
+
+    def _pay_waiting_bonus(self, session: WorkerSession) -> None:
+        """Pay a released worker's waiting bonus through the review service: idempotent (the
+        same bonus asked again answers the first) and audited like every other payment."""
+        cents = self.options.waiting_bonus_cents
+        if not cents:
+            return
+        minutes = max(1, round(self.options.max_wait / 60))
+        reason = (f"Thank you for waiting {minutes} minute{'s' if minutes != 1 else ''} for a partner "
+                  "who did not come.")
+        try:
+            result = self.review.bonus(session.assignment_id, self.options.waiting_bonus_dollars(),
+                                       actor="runner", reason=reason)
+        except Exception:
+            log.exception("the waiting bonus of %s could not be paid", session.assignment_id)
+            return
+        if not result.succeeded:
+            log.warning("the waiting bonus of %s is %s: %s", session.assignment_id, result.outcome,
+                        result.action["error"])
+
+    def _pay_submitted_waiting_bonuses(self) -> None:
+        """At the end of a run on a marketplace, where a released worker submits on the
+        marketplace's page: pay those whose submission the provider's cleanup recorded."""
+        for session in list(self.released):
+            assignment = self.handler.get_assignment_data(session.assignment_id)
+            if assignment is not None and assignment["status"] == AssignmentStatus.SUBMITTED:
+                self._pay_waiting_bonus(session)
 
     def worker_left(self, session: WorkerSession, kind: str, *, text: str | None = None,
                     note: str | None = None) -> None:
@@ -452,6 +515,7 @@ class TaskManager:
             for session in list(self.sessions.values()):
                 if session.state not in LIVE or session.left:
                     continue
+                self._release_if_waited_too_long(session, now)
                 if now - session.last_seen > self.options.disconnect_timeout:
                     self.worker_left(session, "disconnect")
                 elif now - session.last_sent >= self.options.beat_seconds:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
+from crowd.base import Refused
+from crowd.review import ReviewRefused
 from datastore import InvalidValue
+from datastore.states import ReviewAction, ReviewOutcome
 from webapp.services import services
-from webapp.twins import page, respond
+from webapp.twins import page, respond, wants_json
 
 workers = Blueprint("workers", __name__)
 
@@ -20,4 +23,39 @@ def worker(worker_id: str) -> Any:
         abort(400, description=str(exc))
     if summary is None:
         abort(404, description=f"There is no worker {worker_id!r}.")
-    return respond("worker.html", {"worker": summary})
+    messages = [a.as_dict() for a in services().handler.get_review_actions(worker_id=worker_id)
+                if a["action"] == ReviewAction.NOTIFY]
+    return respond("worker.html", {"worker": summary, "messages": messages})
+
+
+@workers.post("/workers/<worker_id>/notify.json", endpoint="notify_json")
+@workers.post("/workers/<worker_id>/notify")
+def notify(worker_id: str) -> Any:
+    """Message the worker about one of their runs, through the review service: the same
+    message about the same run is sent once, and every send is in the audit log."""
+    svc = services()
+    if svc.handler.get_worker_data(worker_id) is None:
+        abort(404, description=f"There is no worker {worker_id!r}.")
+    form = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    if not isinstance(form, dict):
+        abort(400, description="the request body must be a JSON object")
+    run_id = str(form.get("run_id") or "")
+    try:
+        if run_id not in {a["run_id"] for a in svc.handler.get_all_assignments_for_worker(worker_id)}:
+            raise ReviewRefused(f"worker {worker_id} has no assignment in run {run_id!r}; choose one of their runs")
+        [result] = svc.review.notify([worker_id], str(form.get("subject") or ""), str(form.get("message") or ""),
+                                     actor="reviewer", run_id=run_id)
+    except (ReviewRefused, Refused) as exc:
+        answer, status = {"ok": False, "message": str(exc)}, 400
+    else:
+        row = result.action
+        sent = result.outcome == ReviewOutcome.SUCCEEDED
+        message = ("this message was already sent" if result.repeated and sent else
+                   "sent" if sent else f"not sent ({result.outcome}): {row['error']}")
+        answer = {"ok": sent, "repeated": result.repeated, "outcome": result.outcome, "message": message,
+                  "review_action_id": row["id"]}
+        status = 200 if sent else 502
+    if wants_json() or request.is_json:
+        return jsonify(answer), status
+    flash(f"Message to {worker_id}: {answer['message']}", "ok" if answer["ok"] else "error")
+    return redirect(url_for("workers.worker", worker_id=worker_id), code=303)

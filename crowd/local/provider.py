@@ -68,6 +68,14 @@ class LocalProvider(Provider):
         return self._did("bonus", worker_id=worker_id, assignment_id=assignment_id,
                          amount_cents=amount_cents, token=token)
 
+    def notify(self, worker_ids: list[str], subject: str, message: str) -> dict[str, str]:
+        """No marketplace to email through: the message is recorded (the audit log keeps it)."""
+        self._did("notify", worker_ids=list(worker_ids), subject=subject)
+        return {}
+
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        return self._did("compensate", worker_id=worker_id, amount_cents=amount_cents, token=token)
+
     def review_outcome(self, action: Record) -> bool:
         """Nothing happens on a marketplace here: what the audit log does not show as done
         was not done."""

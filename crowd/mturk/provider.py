@@ -30,6 +30,10 @@ from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.mturk.reconcile import reconcile_run
 from datastore.money import to_dollars
 from datastore.records import Record
+from datastore.states import AssignmentStatus
+
+BONUSABLE = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
+"""Where an assignment must be, in the store, for MTurk to pay a bonus through it."""
 
 log = logging.getLogger("parley.mturk")
 
@@ -101,6 +105,8 @@ def client_config() -> Config:
 
 class MTurkProvider(Provider):
     name = "mturk"
+    # NotifyWorkers: a subject of up to 200 characters, a message of up to 4,096, 100 workers a call.
+    max_subject_chars, max_message_chars, max_notified = 200, 4096, 100
     form_action_sources = ("https://*.mturk.com",)
 
     def __init__(self, *, is_sandbox: bool = True, client: Any = None,
@@ -281,6 +287,30 @@ class MTurkProvider(Provider):
             return {"provider": "mturk", "action": "bonus", "token": token[:64], "already_sent": True}
         return {"provider": "mturk", "action": "bonus", "token": token[:64], "amount": to_dollars(amount_cents)}
 
+    def compensate(self, worker_id: str, *, amount_cents: int, reason: str, token: str) -> dict[str, Any]:
+        """SendBonus needs an assignment: pay through one the worker submitted to us before."""
+        assignment_id = self._bonusable_assignment(worker_id)
+        if assignment_id is None:
+            where = "sandbox" if self.is_sandbox else "live marketplace"
+            raise Refused(f"worker {worker_id} has no submitted assignment with this requester on MTurk's "
+                          f"{where}, and MTurk pays a bonus only through one; nothing was paid")
+        paid = self.bonus(worker_id, assignment_id, amount_cents=amount_cents, reason=reason, token=token)
+        return {**paid, "action": "compensate", "assignment_id": assignment_id}
+
+    def _bonusable_assignment(self, worker_id: str) -> str | None:
+        """One of the worker's assignments MTurk has as submitted, approved or rejected: the
+        store's first (no calls), then every HIT of this requester on the marketplace."""
+        for assignment in self.handler.get_all_assignments_for_worker(worker_id):
+            run = self.handler.get_run_data(assignment["run_id"])
+            if (run is not None and run["provider"] == self.name and bool(run["is_sandbox"]) == self.is_sandbox
+                    and assignment["status"] in BONUSABLE):
+                return str(assignment["assignment_id"])
+        for hit in self.pages("list_hits", "HITs"):
+            for found in self.submitted_assignments(hit["HITId"]):
+                if found["WorkerId"] == worker_id:
+                    return str(found["AssignmentId"])
+        return None
+
     def review_outcome(self, action: Record) -> bool:
         """Ask MTurk: the assignment's status for a verdict, its bonus payments for a bonus."""
         assignment_id = action["assignment_id"]
@@ -339,8 +369,9 @@ class MTurkProvider(Provider):
             reconcile_run(self.handler, self, self.run_id, expire=False, only_hits=waiting)
 
     def _awaiting_submission(self) -> set[str]:
-        """HITs whose worker finished the chat but has not submitted on MTurk yet."""
-        finished = ("completed", "partner_disconnect")
+        """HITs whose worker finished the chat (or was released from waiting) but has not
+        submitted on MTurk yet."""
+        finished = (AssignmentStatus.COMPLETED, AssignmentStatus.PARTNER_DISCONNECT, AssignmentStatus.RELEASED)
         return {a["hit_id"] for a in self.handler.get_assignments_for_run(self.run_id) if a["status"] in finished}
 
     def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]:
@@ -358,9 +389,17 @@ class MTurkProvider(Provider):
             if not token:
                 return found
 
-    def notify(self, worker_ids: list[str], subject: str, message: str) -> None:
-        for start in range(0, len(worker_ids), 100):
-            self.call("notify_workers", Subject=subject, MessageText=message, WorkerIds=worker_ids[start:start + 100])
+    def notify(self, worker_ids: list[str], subject: str, message: str) -> dict[str, str]:
+        """NotifyWorkers, 100 workers a call. MTurk emails only workers whose work this
+        requester approved or rejected, and answers the others as failures, not as an error."""
+        failed = {}
+        for start in range(0, len(worker_ids), self.max_notified):
+            answer = self.call("notify_workers", Subject=subject, MessageText=message,
+                               WorkerIds=worker_ids[start:start + self.max_notified])
+            for failure in answer.get("NotifyWorkersFailureStatuses", []):
+                failed[failure["WorkerId"]] = (f"MTurk did not send it: {failure.get('NotifyWorkersFailureMessage')} "
+                                               f"({failure.get('NotifyWorkersFailureCode')})")
+        return failed
 
 
 def _sentence(operation: str, exc: ClientError) -> str:

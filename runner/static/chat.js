@@ -9,7 +9,7 @@
   'use strict';
 
   var INPUT_STATES = ['onboarding', 'in_task'];
-  var DONE_STATES = ['done', 'partner_disconnect'];
+  var DONE_STATES = ['done', 'partner_disconnect', 'released'];
   // After these the server has nothing more for this tab: stop reconnecting once our own
   // frames are delivered.
   var FINAL_STATES = ['returned', 'disconnect', 'timeout', 'expired', 'submitted'];
@@ -21,6 +21,7 @@
     in_task: '',
     done: 'The conversation is over. Press Done to submit your work.',
     partner_disconnect: 'Your partner left the conversation. Press Done to submit your work.',
+    released: 'Nobody else joined in time. Press Done to submit this task; you will be paid for your time.',
     disconnect: 'You were disconnected from this task for too long.',
     timeout: 'This task timed out.',
     returned: 'You returned this task.',
@@ -30,7 +31,7 @@
   var STATE_TONE = {
     connecting: 'info', accepted: 'info', onboarding: 'info', waiting: 'info', in_task: 'info',
     done: 'success', submitted: 'success',
-    partner_disconnect: 'warning', timeout: 'warning', expired: 'warning',
+    partner_disconnect: 'warning', released: 'warning', timeout: 'warning', expired: 'warning',
     disconnect: 'error', returned: 'neutral'
   };
   var SYSTEM_SENDERS = ['System', 'MTurk System', 'Parley'];

@@ -35,6 +35,8 @@ def test_every_status_has_a_row_in_the_transition_table():
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.APPROVED],  # the runner died; paid anyway
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.REJECTED, S.APPROVED],
         [S.ACCEPTED, S.WAITING, S.IN_TASK, S.INTERRUPTED, S.SUBMITTED, S.APPROVED],  # submitted on MTurk
+        [S.ACCEPTED, S.WAITING, S.RELEASED, S.SUBMITTED, S.APPROVED],  # nobody came: paid for the wait
+        [S.ACCEPTED, S.WAITING, S.RELEASED, S.REJECTED],
     ],
 )
 def test_the_lifecycles_a_worker_can_go_through_are_allowed(path):
@@ -55,6 +57,8 @@ def test_the_lifecycles_a_worker_can_go_through_are_allowed(path):
         (S.COMPLETED, S.IN_TASK),
         (S.DISCONNECT, S.APPROVED),
         (S.WAITING, S.INTERRUPTED),
+        (S.IN_TASK, S.RELEASED),
+        (S.RELEASED, S.IN_TASK),
         (S.INTERRUPTED, S.IN_TASK),
         (S.INTERRUPTED, S.COMPLETED),
     ],
