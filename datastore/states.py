@@ -138,6 +138,8 @@ class ReviewAction(StrEnum):
     SOFT_BLOCK = "soft_block"
     HARD_BLOCK = "hard_block"
     UNBLOCK = "unblock"
+    GRANT_QUALIFICATION = "grant_qualification"
+    REVOKE_QUALIFICATION = "revoke_qualification"
 
 
 class ReviewOutcome(StrEnum):
