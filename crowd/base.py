@@ -121,6 +121,14 @@ class Provider(ABC):
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...
 
     @abstractmethod
+    def grant_qualification(self, worker_id: str, *, qualification_name: str, value: int,
+                            reason: str) -> dict[str, Any]:
+        """Give the worker `qualification_name` with `value` (granting again sets the value)."""
+
+    @abstractmethod
+    def revoke_qualification(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]: ...
 
     @abstractmethod

@@ -32,7 +32,7 @@ from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
 
-__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "request_token"]
+__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason", "request_token"]
 
 log = logging.getLogger("parley.review")
 
@@ -90,7 +90,7 @@ class ReviewService:
 
     def reject(self, assignment_id: str, *, actor: str, reason: str) -> ReviewResult:
         """Reject with `reason`, which the worker is shown."""
-        reason = _reason(reason, required=True, what="a rejection needs a reason the worker will see")
+        reason = rejection_reason(reason)
         return self._guarded(
             ReviewAction.REJECT, assignment_id, actor=actor, reason=reason, key=[],
             admit=review_rules.verdict(ReviewAction.REJECT),
@@ -100,13 +100,7 @@ class ReviewService:
     def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str) -> ReviewResult:
         """Pay `amount` dollars for this assignment. One bonus per assignment: the same bonus
         asked again answers the first payment; a different one is refused."""
-        try:
-            cents = to_cents(amount)
-        except DatastoreError as exc:
-            raise ReviewRefused(str(exc)) from None
-        if cents == 0:
-            raise ReviewRefused("a bonus must be more than $0.00")
-        reason = _reason(reason, required=True, what="a bonus needs a reason the worker will see")
+        cents, reason = bonus_request(amount, reason)
         return self._guarded(
             ReviewAction.BONUS, assignment_id, actor=actor, reason=reason, key=[cents], amount_cents=cents,
             admit=review_rules.bonus(cents, reason),
@@ -201,6 +195,47 @@ class ReviewService:
                                                   reason=reason, run_id=run_id,
                                                   qualification_name=qualification_name),
         )
+
+    def grant_qualification(self, worker_id: str, name: str, value: int = 1, *, run_id: str, actor: str,
+                            reason: str) -> ReviewResult:
+        """Give the worker the qualification `name` with `value`, on the run's marketplace and
+        in the store. The same grant asked again (from any run) answers the first one until the
+        qualification is revoked; only then does a grant call the provider again."""
+        run, name, reason = self._qualification_request(run_id, name, reason, what="a qualification grant")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ReviewRefused(f"a qualification's value is a whole number, not {value!r}")
+        provider = self.provider_for(run)
+        self.handler.ensure_qualification(name, run["is_sandbox"], description=f"granted by {run['taskname']}")
+        token = self._qualification_token(ReviewAction.GRANT_QUALIFICATION, worker_id, name, run, value)
+        return self._do(
+            ReviewAction.GRANT_QUALIFICATION, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason,
+            key=[], token=token,
+            call=lambda token: {**provider.grant_qualification(worker_id, qualification_name=name, value=value,
+                                                               reason=reason), **_about(name, run)},
+            record=lambda: self.handler.grant_qualification(worker_id, name, run["is_sandbox"], value),
+        )
+
+    def revoke_qualification(self, worker_id: str, name: str, *, run_id: str, actor: str,
+                             reason: str) -> ReviewResult:
+        """Take the qualification `name` from the worker; refused when the store says they do
+        not hold it. Idempotent like a grant: asked again, it answers the first revocation."""
+        run, name, reason = self._qualification_request(run_id, name, reason, what="revoking a qualification")
+        token = self._qualification_token(ReviewAction.REVOKE_QUALIFICATION, worker_id, name, run)
+        held = any(q["name"] == name and bool(q["is_sandbox"]) == bool(run["is_sandbox"])
+                   for q in self.handler.get_worker_qualifications(worker_id))
+        if not held and self.handler.get_review_action(token) is None:
+            raise ReviewRefused(f"{worker_id} does not hold the qualification {name!r}")
+        provider = self.provider_for(run)
+        return self._do(
+            ReviewAction.REVOKE_QUALIFICATION, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason,
+            key=[], token=token,
+            call=lambda token: {**provider.revoke_qualification(worker_id, qualification_name=name,
+                                                                reason=reason), **_about(name, run)},
+            record=lambda: self._revoke_stored(worker_id, name, run),
+        )
+
+    def _revoke_stored(self, worker_id: str, name: str, run: Record) -> None:
+        self.handler.revoke_qualification(worker_id, name, run["is_sandbox"])
 
     def hard_block(self, worker_id: str, *, run_id: str, actor: str, reason: str) -> ReviewResult:
         """Block the worker from every task of this requester (MTurk's create_worker_block)."""
@@ -321,10 +356,13 @@ class ReviewService:
     # What every action shares ------------------------------------------------------------
 
     def _do(self, action: str, *, actor: str, run_id: str, worker_id: str, reason: str, key: list[Any],
-            call: Callable[[str], dict[str, Any]], record: Callable[[], object]) -> ReviewResult:
-        """A block: logged and idempotent, but not guarded by an assignment's slot (blocking
-        twice is harmless on every marketplace), so a call that fails in any way is failed."""
-        token = request_token(action, run_id, None, worker_id, reason, *key)
+            call: Callable[[str], dict[str, Any]], record: Callable[[], object],
+            token: str | None = None) -> ReviewResult:
+        """A block or a qualification: logged and idempotent, but not guarded by an
+        assignment's slot (doing it twice is harmless on every marketplace), so a call that
+        fails in any way is failed. The token is the request's (run, worker, reason, `key`)
+        unless one is given."""
+        token = token or request_token(action, run_id, None, worker_id, reason, *key)
         row, created = self.handler.begin_review_action(token, action, actor=actor, worker_id=worker_id,
                                                         run_id=run_id, reason=reason, owner=this_process())
         if not created:  # an identical request did it, or is doing it
@@ -405,6 +443,23 @@ class ReviewService:
         raise ReviewRefused(f"{worker_id} already has this {action.replace('_', ' ')} "
                             "(done outside Parley's review, so there is no earlier result to show)")
 
+    def _qualification_request(self, run_id: str, name: str, reason: str, *, what: str) -> tuple[Record, str, str]:
+        run = self._run(run_id)
+        name = (name or "").strip()
+        if not name:
+            raise ReviewRefused(f"{what} needs the qualification's name")
+        return run, name, _reason(reason, required=True, what=f"{what} needs a reason")
+
+    def _qualification_token(self, action: str, worker_id: str, name: str, run: Record, *key: Any) -> str:
+        """The same change of one qualification is one request, whichever run or reason asks
+        for it, until the opposite change succeeds (a grant after a revocation is new)."""
+        opposite = (ReviewAction.REVOKE_QUALIFICATION if action == ReviewAction.GRANT_QUALIFICATION
+                    else ReviewAction.GRANT_QUALIFICATION)
+        undone = sum(1 for r in self.handler.get_review_actions(worker_id=worker_id)
+                     if r["action"] == opposite and r["outcome"] == ReviewOutcome.SUCCEEDED
+                     and (r["provider_response"] or {}).get("qualification") == _about(name, run)["qualification"])
+        return request_token(action, worker_id, name, bool(run["is_sandbox"]), undone, *key)
+
     # Lookups ---------------------------------------------------------------------------
 
     def _assignment(self, assignment_id: str) -> tuple[Record, Record]:
@@ -441,6 +496,22 @@ def request_token(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
+def rejection_reason(reason: str) -> str:
+    """The reason of a rejection, checked (raises ReviewRefused with a sentence)."""
+    return _reason(reason, required=True, what="a rejection needs a reason the worker will see")
+
+
+def bonus_request(amount: int | float | str, reason: str) -> tuple[int, str]:
+    """A bonus's amount in cents and its reason, checked (raises ReviewRefused with a sentence)."""
+    try:
+        cents = to_cents(amount)
+    except DatastoreError as exc:
+        raise ReviewRefused(str(exc)) from None
+    if cents == 0:
+        raise ReviewRefused("a bonus must be more than $0.00")
+    return cents, _reason(reason, required=True, what="a bonus needs a reason the worker will see")
+
+
 def _reason(text: str, *, required: bool, what: str = "") -> str:
     text = (text or "").strip()
     if required and not text:
@@ -448,6 +519,12 @@ def _reason(text: str, *, required: bool, what: str = "") -> str:
     if len(text) > MAX_REASON_CHARS:
         raise ReviewRefused(f"the reason is {len(text)} characters; at most {MAX_REASON_CHARS} are allowed")
     return text
+
+
+def _about(name: str, run: Record) -> dict[str, Any]:
+    """What the audit row of a qualification change keeps of which qualification it was (the
+    row has no column for it), whatever the provider answers."""
+    return {"qualification": f"{name}{' (sandbox)' if run['is_sandbox'] else ''}"}
 
 
 def _jsonable(response: Any) -> dict[str, Any]:

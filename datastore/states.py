@@ -149,6 +149,8 @@ class ReviewAction(StrEnum):
     COMPENSATE = "compensate"
     """A bonus to a worker that no assignment in the store is for (paid on the marketplace
     through one of their earlier assignments with this requester)."""
+    GRANT_QUALIFICATION = "grant_qualification"
+    REVOKE_QUALIFICATION = "revoke_qualification"
 
 
 class ReviewOutcome(StrEnum):

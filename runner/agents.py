@@ -6,7 +6,11 @@ with what its worker types, or with a leave message when the worker goes away.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crowd.context import WorkerContext
+    from crowd.review import ReviewResult
 
 Act = dict[str, Any]
 
@@ -21,6 +25,40 @@ class Agent:
 
     def act(self, timeout: float | None = None) -> Act:
         raise NotImplementedError
+
+
+class WorkerActions:
+    """ParlAI's agent methods for acting on a human's worker, through the task context
+    (`crowd/context.py`: audited, idempotent, and verdicts and bonuses asked during the
+    conversation are carried out once the worker's task ends, answering None)."""
+
+    context: WorkerContext | None = None
+    """Set by the runner when the agent joins a run."""
+
+    def approve_work(self, feedback: str | None = None) -> ReviewResult | None:
+        return self._context().approve_work(feedback)
+
+    def reject_work(self, reason: str) -> ReviewResult | None:
+        return self._context().reject_work(reason)
+
+    def pay_bonus(self, amount: int | float | str, reason: str) -> ReviewResult | None:
+        return self._context().pay_bonus(amount, reason)
+
+    def soft_block_worker(self, reason: str) -> ReviewResult:
+        return self._context().soft_block(reason)
+
+    soft_block = soft_block_worker
+
+    def grant_qualification(self, name: str, value: int = 1, reason: str = "granted by the task") -> ReviewResult:
+        return self._context().grant_qualification(name, value, reason)
+
+    def send_message(self, text: str) -> None:
+        self._context().send_message(text)
+
+    def _context(self) -> WorkerContext:
+        if self.context is None:
+            raise RuntimeError("this agent is not part of a run, so it cannot act on its worker")
+        return self.context
 
 
 class BotAgent(Agent):

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runner.agents import Act, Agent
+from runner.agents import Act, Agent, WorkerActions
 from runner.budget import MessageMeter
 from runner.protocol import WorkerIdentity, encode
 from runner.worlds import (
@@ -190,8 +190,9 @@ class WorkerSession:
                 return item
 
 
-class HumanAgent(Agent):
-    """A worker in a world. `act()` answers what they type, or a leave message."""
+class HumanAgent(WorkerActions, Agent):
+    """A worker in a world. `act()` answers what they type, or a leave message; the
+    `WorkerActions` methods act on the worker through the run's task context."""
 
     def __init__(self, session: WorkerSession) -> None:
         super().__init__("Worker")

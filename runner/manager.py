@@ -13,15 +13,17 @@ import time
 from typing import Any
 
 from crowd.base import Provider, Refused
+from crowd.context import TaskContext
 from crowd.options import RunOptions
 from crowd.processes import this_host
-from crowd.review import ReviewService
+from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
+from runner.worlds import system_message
 
 log = logging.getLogger("parley.runner")
 
@@ -61,6 +63,8 @@ class TaskManager:
         """What each worker may send: the flags' values, else the task config's."""
         self.review = ReviewService(handler, lambda run: provider)
         self.run_id = ""
+        self.context: TaskContext | None = None
+        """What worlds may do to their workers (made once the run exists)."""
         self.sessions: dict[str, WorkerSession] = {}
         self.finished = threading.Event()
         """Set once the run has ended and its end is in the store (what `wait()` waits for)."""
@@ -89,6 +93,8 @@ class TaskManager:
                     **self.budget.as_config()},
         )
         self.provider.bind(self.handler, self.run_id, self.base_url)
+        self.context = TaskContext(self.review, self.handler, self.run_id, self.provider.is_sandbox,
+                                   self.block_qualification)
         self.provider.launch(self.provider.hits_for(self.options.num_conversations,
                                                     self.task.humans_per_conversation))
         self._spawn(self._monitor, "monitor")
@@ -166,6 +172,8 @@ class TaskManager:
             session = WorkerSession(who, hit_id, MessageMeter(self.budget))
             session.preferred_role = preferred_role if preferred_role in self.task.agent_ids else None
             session.agent.on_timeout = lambda s: self.worker_left(s, "timeout")
+            session.agent.context = self._task_context().worker(
+                worker_id, assignment_id, lambda text: session.agent.observe(system_message(text)))
             try:
                 self.handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, self.run_id)
             except DatastoreError as exc:
@@ -250,6 +258,7 @@ class TaskManager:
         session.conversation = None
         if passed is False:
             self._soft_block(session.worker_id, "did not pass the onboarding")
+            self._work_ended(session)
             self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
             session.left = "expired"
             self._add_working_time(session)
@@ -330,6 +339,7 @@ class TaskManager:
                         if self.options.auto_approve_delay is not None else None)
         for session in sessions:
             self._end_task_for(session, conversation, approve_time)
+            self._work_ended(session)
         if world is not None:
             try:
                 world.shutdown()
@@ -538,10 +548,22 @@ class TaskManager:
         return sum(1 for s in list(self.sessions.values()) if s.connected and not s.left)
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
+        """What a world is made with: never the store, only the task context."""
         return {"task_dir": str(self.task.path), "run_id": self.run_id,
-                "conversation_id": conversation_id, "handler": self.handler,
+                "conversation_id": conversation_id, "context": self._task_context(),
                 "is_sandbox": self.provider.is_sandbox, "provider": self.provider.name,
                 "task_config": self.task.config}
+
+    def _task_context(self) -> TaskContext:
+        if self.context is None:
+            raise Refused("this run has not started")
+        return self.context
+
+    @staticmethod
+    def _work_ended(session: WorkerSession) -> None:
+        """Carry out the verdicts and bonuses a world asked for while the worker worked."""
+        if session.agent.context is not None:
+            session.agent.context.work_ended()
 
     def _hit_done(self, session: WorkerSession) -> None:
         try:
@@ -550,7 +572,17 @@ class TaskManager:
             log.warning("the provider could not act on the end of HIT %s: %s", session.hit_id, exc)
 
     def _add_working_time(self, session: WorkerSession) -> None:
-        self._write(self.handler.add_working_time, session.worker_id, time.time() - session.accepted_at)
+        """Count the worker's time today; one who reaches `--max-time` is granted
+        `--max-time-qual` (through the review service, once), which the marketplace's HITs
+        of the run require them not to hold."""
+        total = self.handler.add_working_time(session.worker_id, time.time() - session.accepted_at)
+        options = self.options
+        if options.max_time and options.max_time_qual and total >= options.max_time:
+            try:
+                self.review.grant_qualification(session.worker_id, options.max_time_qual, 1, run_id=self.run_id,
+                                                actor="runner", reason="reached today's time limit (--max-time)")
+            except ReviewRefused as exc:
+                log.warning("could not grant %s to %s: %s", options.max_time_qual, session.worker_id, exc)
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

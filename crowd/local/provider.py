@@ -84,6 +84,13 @@ class LocalProvider(Provider):
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
         return self._did("soft_block", worker_id=worker_id, qualification=qualification_name)
 
+    def grant_qualification(self, worker_id: str, *, qualification_name: str, value: int,
+                            reason: str) -> dict[str, Any]:
+        return self._did("grant_qualification", worker_id=worker_id, qualification=qualification_name, value=value)
+
+    def revoke_qualification(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
+        return self._did("revoke_qualification", worker_id=worker_id, qualification=qualification_name)
+
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]:
         return self._did("hard_block", worker_id=worker_id)
 

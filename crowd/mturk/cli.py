@@ -36,7 +36,8 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
         frame_height=int(config["frame_height"]),
         qualification_requirements=list(config["qualification_requirements"]),
         block_qualification=options.block_qualification or f"parley_{task.name}_block",
-        unique_qual_name=options.unique_qual_name, max_open_hits=options.max_connections)
+        unique_qual_name=options.unique_qual_name, max_time_qual=options.max_time_qual,
+        max_open_hits=options.max_connections)
     hits = hits_needed(options.num_conversations, task.humans_per_conversation)
     estimate = estimate_cost_cents(settings, hits)
     print(f"Cost estimate: ${to_dollars(estimate)} for {hits} HIT(s) at ${to_dollars(settings.reward_cents)} "

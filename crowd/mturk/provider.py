@@ -67,6 +67,8 @@ class HitSettings:
     qualification_requirements: list[dict[str, Any]] = field(default_factory=list)
     block_qualification: str | None = None
     unique_qual_name: str | None = None
+    max_time_qual: str | None = None
+    """Granted to a worker who reaches the run's daily `--max-time`: the HITs require its absence."""
     max_open_hits: int = 0
     """HITs open at once (`--max-connections`); 0 means all at once."""
     submit_grace_seconds: float = 30.0
@@ -197,7 +199,7 @@ class MTurkProvider(Provider):
     def _requirements(self) -> list[dict[str, Any]]:
         settings = self._settings()
         requirements = [dict(r) for r in settings.qualification_requirements]
-        for name in (settings.block_qualification, settings.unique_qual_name):
+        for name in (settings.block_qualification, settings.unique_qual_name, settings.max_time_qual):
             if name:
                 requirements.append({"QualificationTypeId": self.qualification_id(name),
                                      "Comparator": "DoesNotExist", "ActionsGuarded": "DiscoverPreviewAndAccept"})
@@ -326,6 +328,21 @@ class MTurkProvider(Provider):
         self.call("associate_qualification_with_worker", QualificationTypeId=qualification_id,
                   WorkerId=worker_id, IntegerValue=1, SendNotification=False)
         return {"provider": "mturk", "action": "soft_block", "qualification_id": qualification_id}
+
+    def grant_qualification(self, worker_id: str, *, qualification_name: str, value: int,
+                            reason: str) -> dict[str, Any]:
+        """AssociateQualificationWithWorker without telling the worker (as a block does)."""
+        qualification_id = self.qualification_id(qualification_name)
+        self.call("associate_qualification_with_worker", QualificationTypeId=qualification_id,
+                  WorkerId=worker_id, IntegerValue=value, SendNotification=False)
+        return {"provider": "mturk", "action": "grant_qualification", "qualification_id": qualification_id,
+                "value": value}
+
+    def revoke_qualification(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]:
+        qualification_id = self.qualification_id(qualification_name)
+        self.call("disassociate_qualification_from_worker", QualificationTypeId=qualification_id,
+                  WorkerId=worker_id, Reason=reason)
+        return {"provider": "mturk", "action": "revoke_qualification", "qualification_id": qualification_id}
 
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]:
         self.call("create_worker_block", WorkerId=worker_id, Reason=reason)

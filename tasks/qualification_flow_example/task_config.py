@@ -12,6 +12,4 @@ for example <code>42</code>.</p>
 HITs of this task; if not, you will not be able to take it again.</p>
 """,
     "agent_ids": ["Worker"],
-    # The runner refuses workers with an active block through these (see worlds.py).
-    "blocking_qualifications": ["qualification_flow_example_failed"],
 }

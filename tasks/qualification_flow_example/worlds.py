@@ -1,10 +1,11 @@
 """Qualification flow: a worker's first assignment of this task is a test of additions with
 known answers; later assignments are real ones with random sums.
 
-"First" is remembered through the store: a worker who finishes the test is granted
-TESTED_QUALIFICATION, and one who fails it is also soft-blocked from the task through
-FAILED_QUALIFICATION. Without a handler in opt the world cannot remember, so every
-assignment is a test and nothing is granted.
+"First" is remembered through the task context (`opt["context"]`): a worker who finishes
+the test is granted TESTED_QUALIFICATION, and one who fails it is also soft-blocked from the
+task, both through the review service, so the marketplace sees them and the audit log says
+why. Without a context in opt the world cannot remember, so every assignment is a test and
+nothing is granted.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from runner.worlds import system_message as system
 
 TURN_TIMEOUT_SECONDS = 5 * 60
 TESTED_QUALIFICATION = "qualification_flow_example_tested"
-FAILED_QUALIFICATION = "qualification_flow_example_failed"
 TEST_PROBLEMS = [(3, 4), (12, 29), (45, 38)]
 REAL_PROBLEM_COUNT = 3
 NUMBER = re.compile(r"\s*[-+]?\d+\s*")
@@ -38,8 +38,7 @@ class TaskWorld(World):
     def __init__(self, opt: dict[str, Any], agents: list[Agent]) -> None:
         super().__init__(opt, agents)
         self.worker = agents[0]
-        self.handler = opt.get("handler")
-        self.is_sandbox = bool(opt.get("is_sandbox", False))
+        self.context = opt.get("context")
         self.is_test = not self._has_taken_test()
         self.problems = list(TEST_PROBLEMS) if self.is_test else real_problems(opt["conversation_id"])
         self.answers: list[str] = []
@@ -47,11 +46,7 @@ class TaskWorld(World):
         self.outcome: str | None = None
 
     def _has_taken_test(self) -> bool:
-        if self.handler is None:
-            return False
-        held = self.handler.get_worker_qualifications(self.worker.worker_id)
-        return any(q["name"] == TESTED_QUALIFICATION and bool(q["is_sandbox"]) == self.is_sandbox
-                   for q in held)
+        return self.context is not None and TESTED_QUALIFICATION in self.context.qualifications(self.worker.worker_id)
 
     def parley(self) -> None:
         a, b = self.problems[self.turn_index]
@@ -78,7 +73,7 @@ class TaskWorld(World):
 
     def _grade_test(self) -> None:
         self.passed = all(self.correct())
-        if self.handler is not None:
+        if self.context is not None:
             self._record_result()
         if self.passed:
             self.worker.observe(system(
@@ -90,23 +85,9 @@ class TaskWorld(World):
                 "You can still submit this one. Thank you for trying!"))
 
     def _record_result(self) -> None:
-        worker_id = self.worker.worker_id
-        self.handler.ensure_qualification(
-            TESTED_QUALIFICATION, self.is_sandbox,
-            description="Took the qualification_flow_example test.")
-        self.handler.grant_qualification(worker_id, TESTED_QUALIFICATION, self.is_sandbox)
-        if self.passed:
-            return
-        self.handler.ensure_qualification(
-            FAILED_QUALIFICATION, self.is_sandbox,
-            description="Failed the qualification_flow_example test; blocked from the task.")
-        # The worker holds the qualification (what a DoesNotExist requirement checks) and
-        # the block row says why, for the review pages.
-        self.handler.grant_qualification(worker_id, FAILED_QUALIFICATION, self.is_sandbox)
-        self.handler.log_block(
-            worker_id, "soft", self.is_sandbox,
-            reason="failed the qualification_flow_example test",
-            run_id=self.opt.get("run_id"), qualification_name=FAILED_QUALIFICATION)
+        self.worker.grant_qualification(TESTED_QUALIFICATION, reason="took the qualification_flow_example test")
+        if not self.passed:
+            self.worker.soft_block_worker("failed the qualification_flow_example test")
 
     def get_custom_task_data(self) -> dict[str, Any]:
         return {

@@ -402,9 +402,10 @@ def test_qualification_flow_a_failed_test_blocks_the_worker_from_the_next_assign
 
     [block] = h.get_blocks_for_worker("W9")
     assert block["kind"] == "soft" and block["run_id"] == runner.run_id
-    assert block["qualification_id"] == h.get_qualification(flow.FAILED_QUALIFICATION, False)["id"]
-    assert {q["name"] for q in h.get_worker_qualifications("W9")} == {
-        flow.TESTED_QUALIFICATION, flow.FAILED_QUALIFICATION}
+    assert block["qualification_id"] == h.get_qualification("parley_qualification_flow_example_block", False)["id"]
+    assert {q["name"] for q in h.get_worker_qualifications("W9")} == {flow.TESTED_QUALIFICATION}
+    assert [(r["action"], r["outcome"]) for r in h.get_review_actions(worker_id="W9")] == [
+        ("grant_qualification", "succeeded"), ("soft_block", "succeeded")]
 
     # The run still wants a conversation, but not from W9: their next link is refused.
     assert not runner.manager.finished.is_set()

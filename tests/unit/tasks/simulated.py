@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.agents import Act, Agent
+from crowd.context import TaskContext
+from runner.agents import Act, Agent, WorkerActions
 from runner.tasks import Task, load_task
 from runner.worlds import DISCONNECT_MESSAGE, World, is_leave
 
@@ -13,10 +14,11 @@ class ScriptExhausted(AssertionError):
     """The world asked a simulated worker to act more often than the test expected."""
 
 
-class SimulatedHuman(Agent):
+class SimulatedHuman(WorkerActions, Agent):
     """Answers `act()` with the next script entry: a string is the message text, a dict is
     merged into the act (e.g. `{'text': ..., 'task_data': {...}}`). From act number
-    `leave_at` on (0-based), answers `leave` instead, as a real worker's agent would."""
+    `leave_at` on (0-based), answers `leave` instead, as a real worker's agent would. Its
+    `WorkerActions` act through `context` when a test gives it one (`join`)."""
 
     def __init__(
         self,
@@ -51,6 +53,13 @@ class SimulatedHuman(Agent):
     @property
     def left(self) -> bool:
         return any(is_leave(act) for act in self.acts)
+
+    def join(self, context: TaskContext) -> SimulatedHuman:
+        """Take part in `context`'s run, as the runner's agents do: messages sent through the
+        context arrive as system messages."""
+        self.context = context.worker(self.worker_id, self.assignment_id,
+                                      lambda text: self.observe({"id": "System", "text": text}))
+        return self
 
     def texts(self) -> list[str]:
         """The text of everything this worker observed, in order."""

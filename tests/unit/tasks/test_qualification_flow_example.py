@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import pytest
 
+from crowd.context import TaskContext
+from crowd.local.provider import LocalProvider
+from crowd.review import ReviewService
+from datastore.states import ReviewAction, ReviewOutcome
 from runner.tasks import load_task
 from runner.worlds import DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE
 from tests.unit.tasks.simulated import SimulatedHuman, build_world, run_world
 
 TASK = "qualification_flow_example"
 worlds = load_task(TASK).worlds
-TESTED, FAILED = worlds.TESTED_QUALIFICATION, worlds.FAILED_QUALIFICATION
+TESTED = worlds.TESTED_QUALIFICATION
+BLOCK = f"parley_{TASK}_block"
 RIGHT = [str(a + b) for a, b in worlds.TEST_PROBLEMS]
 
 
@@ -18,10 +23,21 @@ def run_id(handler):
     return handler.log_new_run(5, TASK, provider="mturk", is_sandbox=True)
 
 
-def play(handler, run_id, script, *, worker_id="W1", conversation_id="conv_1", **human):
-    worker = SimulatedHuman("Worker", script, worker_id=worker_id, **human)
-    world = build_world(TASK, [worker], conversation_id=conversation_id,
-                        handler=handler, is_sandbox=True, run_id=run_id)
+@pytest.fixture
+def provider():
+    return LocalProvider()
+
+
+@pytest.fixture
+def context(handler, run_id, provider):
+    return TaskContext(ReviewService(handler, lambda run: provider), handler, run_id, True, BLOCK)
+
+
+def play(context, script, *, worker_id="W1", conversation_id="conv_1", **human):
+    worker = SimulatedHuman("Worker", script, worker_id=worker_id, assignment_id=f"A_{conversation_id}",
+                            **human).join(context)
+    world = build_world(TASK, [worker], conversation_id=conversation_id, context=context,
+                        is_sandbox=True, run_id=context.run_id)
     saved, parleys = run_world(world, [worker], max_parleys=len(script) + 1)
     return saved["custom_data"], worker, parleys
 
@@ -30,8 +46,8 @@ def held(handler, worker_id):
     return {(q["name"], bool(q["is_sandbox"])) for q in handler.get_worker_qualifications(worker_id)}
 
 
-def test_a_new_worker_gets_the_test_and_passing_it_grants_the_tested_qualification(handler, run_id):
-    data, worker, parleys = play(handler, run_id, RIGHT)
+def test_a_new_worker_gets_the_test_and_passing_it_grants_the_tested_qualification(handler, context):
+    data, worker, parleys = play(context, RIGHT)
 
     assert parleys == 3
     assert data == {"kind": "test", "problems": [list(p) for p in worlds.TEST_PROBLEMS],
@@ -43,26 +59,27 @@ def test_a_new_worker_gets_the_test_and_passing_it_grants_the_tested_qualificati
     assert "passed" in worker.texts()[-1]
 
 
-def test_failing_the_test_soft_blocks_the_worker_through_the_failed_qualification(handler, run_id):
-    data, worker, _ = play(handler, run_id, ["7", "41", "eighty-three"])
+def test_failing_the_test_ends_with_an_audited_soft_block_through_the_review_service(
+        handler, context, provider):
+    data, worker, _ = play(context, ["7", "41", "eighty-three"])
 
     assert data["correct"] == [True, True, False]
     assert data["passed"] is False
-    assert held(handler, "W1") == {(TESTED, True), (FAILED, True)}
+    assert held(handler, "W1") == {(TESTED, True)}
     [block] = handler.get_blocks_for_worker("W1")
     assert block["kind"] == "soft" and block["is_sandbox"]
-    assert block["qualification_id"] == handler.get_qualification(FAILED, True)["id"]
-    assert block["run_id"] == run_id and "failed" in block["reason"]
+    assert block["qualification_id"] == handler.get_qualification(BLOCK, True)["id"]
+    assert block["run_id"] == context.run_id and "failed" in block["reason"]
+    assert [(a["action"], a["outcome"], a["actor"]) for a in handler.get_review_actions(worker_id="W1")] == [
+        (ReviewAction.GRANT_QUALIFICATION, ReviewOutcome.SUCCEEDED, "world"),
+        (ReviewAction.SOFT_BLOCK, ReviewOutcome.SUCCEEDED, "world")]
+    assert [c["action"] for c in provider.calls] == ["grant_qualification", "soft_block"]
     assert "cannot take more HITs" in worker.texts()[-1]
 
 
-def test_the_runner_is_told_to_refuse_workers_blocked_through_the_failed_qualification():
-    assert FAILED in load_task(TASK).config["blocking_qualifications"]
-
-
-def test_a_worker_who_took_the_test_gets_real_random_sums_and_no_grading(handler, run_id):
-    play(handler, run_id, RIGHT, conversation_id="conv_1")
-    data, worker, _ = play(handler, run_id, ["1", "2", "3"], conversation_id="conv_2")
+def test_a_worker_who_took_the_test_gets_real_random_sums_and_no_grading(handler, context):
+    play(context, RIGHT, conversation_id="conv_1")
+    data, worker, _ = play(context, ["1", "2", "3"], conversation_id="conv_2")
 
     assert data["kind"] == "real"
     assert data["problems"] == [list(p) for p in worlds.real_problems("conv_2")]
@@ -79,10 +96,10 @@ def test_real_problems_are_seeded_by_conversation_id():
     assert all(1 <= n <= 99 for pair in worlds.real_problems("c_3") for n in pair)
 
 
-def test_a_test_taken_in_the_sandbox_does_not_count_on_the_live_marketplace(handler, run_id):
+def test_a_test_taken_in_the_sandbox_does_not_count_on_the_live_marketplace(handler, context):
     handler.ensure_qualification(TESTED, False)
     handler.grant_qualification("W2", TESTED, False)
-    data, _, _ = play(handler, run_id, RIGHT, worker_id="W2")
+    data, _, _ = play(context, RIGHT, worker_id="W2")
 
     assert data["kind"] == "test"
     assert held(handler, "W2") == {(TESTED, False), (TESTED, True)}
@@ -91,8 +108,8 @@ def test_a_test_taken_in_the_sandbox_does_not_count_on_the_live_marketplace(hand
 @pytest.mark.parametrize("leave", [DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE],
                          ids=lambda m: m["leave"])
 def test_leaving_half_way_through_the_test_records_nothing_so_the_next_hit_is_a_test(
-        handler, run_id, leave):
-    data, _, parleys = play(handler, run_id, ["7"], leave_at=1, leave=leave)
+        handler, context, leave):
+    data, _, parleys = play(context, ["7"], leave_at=1, leave=leave)
 
     assert parleys == 2
     assert data["outcome"] == leave["leave"]
@@ -101,7 +118,7 @@ def test_leaving_half_way_through_the_test_records_nothing_so_the_next_hit_is_a_
     assert handler.get_blocks_for_worker("W1") == []
 
 
-def test_without_a_handler_every_assignment_is_a_test_and_nothing_is_recorded():
+def test_without_a_context_every_assignment_is_a_test_and_nothing_is_recorded():
     worker = SimulatedHuman("Worker", ["0", "0", "0"])
     saved, _ = run_world(build_world(TASK, [worker]), [worker])
 
