@@ -90,6 +90,19 @@ def test_sigterm_stops_the_run_expires_its_hits_and_exits_1(store_url, processes
     assert handler.get_assignments_for_run(runner.run_id)[0]["status"] == "expired"
 
 
+def test_sigterm_with_workers_mid_task_leaves_them_interrupted_for_review(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1")
+    alice, bob = runner.join(0), runner.join(1)
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    runner.proc.send_signal(signal.SIGTERM)
+    code, _, _ = runner.finish()
+    assert code == 1
+    handler = MTurkDataHandler(db_url=store_url)
+    assert [a["status"] for a in handler.get_assignments_for_run(runner.run_id)] == ["interrupted"] * 2
+    assert alice.wait_state("done")["text"].startswith("This task was stopped before your conversation ended.")
+
+
 def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, processes):
     runner = processes(store_url, PAIR_CHAT, "-nc", "1", *UNMETERED_FLAGS)  # 200 messages at once
     alice, bob = runner.join(0), runner.join(1)
