@@ -65,6 +65,11 @@ class Provider(ABC):
         marketplace, whose workers come through it."""
         return []
 
+    def launch_summary(self) -> list[str]:
+        """Lines the runner prints once the run is launched: where people work on its HITs
+        (and, on a marketplace, where the requester watches them)."""
+        return [f"worker link: {link}" for link in self.worker_links()]
+
     def link(self, hit_id: str, worker_id: str, assignment_id: str | None = None) -> str:
         """The link a person opens to work on `hit_id` as `worker_id` (a provider with no
         marketplace: the dashboard's task testing)."""

@@ -307,6 +307,11 @@ class LifecycleWriters(StoreAccess):
         """Nobody was paired with this waiting worker in time: the run let them go."""
         self._end_task(worker_id, assignment_id, S.RELEASED)
 
+    def log_interrupt_assignment(self, worker_id: str, assignment_id: str) -> None:
+        """The run was stopped while the worker was in the task: what they did is kept for
+        review (`interrupted`), and the marketplace may still report it submitted."""
+        self._end_task(worker_id, assignment_id, S.INTERRUPTED)
+
     def log_abandon_assignment(self, worker_id: str, assignment_id: str) -> None:
         self._end_task(worker_id, assignment_id, S.ABANDONED)
 

@@ -20,7 +20,7 @@ from crowd.base import CommandHandler, Launch, Refused
 from crowd.options import DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
-from datastore import DatastoreError, MTurkDataHandler
+from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ReviewOutcome
@@ -32,6 +32,7 @@ from runner.tasks import TaskError, available_tasks, load_task
 from runner.usage import UsageError
 
 PROG = "python -m runner"
+MAX_PORT = 65535
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,6 +134,8 @@ def add_budget_arguments(run: argparse.ArgumentParser) -> None:
 
 
 def server_limits_from(args: argparse.Namespace) -> ServerLimits:
+    if not 0 <= args.port <= MAX_PORT:
+        raise UsageError(f"--port must be a port number from 0 (any free one) to {MAX_PORT}")
     if not 0 < args.header_timeout < math.inf:
         raise UsageError("--header-timeout must be a number of seconds more than 0")
     if args.max_http_connections < 1:
@@ -141,10 +144,12 @@ def server_limits_from(args: argparse.Namespace) -> ServerLimits:
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
-    for name in ("num_conversations", "allowed_conversations", "max_connections", "max_time"):
+    if args.num_conversations < 1:
+        raise UsageError("--num-conversations must be 1 or more: the conversations this run collects")
+    for name in ("allowed_conversations", "max_connections", "max_time"):
         if getattr(args, name) < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
-    if args.disconnect_timeout <= 0:
+    if not 0 < args.disconnect_timeout < math.inf:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
     if not 0 <= args.max_wait < math.inf:
         raise UsageError("--max-wait must be a number of seconds, 0 (wait forever) or more")
@@ -157,7 +162,10 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     for key, value in budget.items():
         if value is not None and (problem := budget_problem(key, value)):
             raise UsageError(f"--{key.replace('_', '-')} {problem}")
-    to_cents(args.reward)
+    try:
+        to_cents(args.reward)
+    except InvalidValue as exc:
+        raise UsageError(f"--reward: {exc}") from None
     return RunOptions(
         num_conversations=args.num_conversations, reward=args.reward,
         count_complete=args.count_complete, max_connections=args.max_connections,
@@ -212,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
     gc.freeze()
     print(f"Run {run_id}: {task.name}, {options.num_conversations} conversation(s), "
           f"provider {provider.name}. Chat server at {server.url}", flush=True)
-    for link in provider.worker_links():
-        print(f"  worker link: {link}", flush=True)
+    for line in provider.launch_summary():
+        print(f"  {line}", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:

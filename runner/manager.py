@@ -45,6 +45,8 @@ RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any lon
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
+STOPPED_TEXT = ("This task was stopped before your conversation ended. "
+                "Your work so far is saved: press Done to submit it.")
 POLICY_VIOLATION = 1008
 """The websocket close code for a page cut off for what it sent (RFC 6455, 7.4.1)."""
 
@@ -116,6 +118,7 @@ class TaskManager:
                 return
             self._closing.set()
             leftovers = [s for s in self.sessions.values() if s.state in ("accepted", "onboarding", "waiting")]
+            mid_task = [s for s in self.sessions.values() if s.state == "in_task" and not s.left]
             self._pool.clear()
         try:
             for session in leftovers:
@@ -123,6 +126,8 @@ class TaskManager:
                 session.left = "expired"
                 session.wake()
                 session.set_state("expired", FULL_TEXT)
+            for session in mid_task:  # only when stopped: a run that ends by itself has none
+                self._interrupt(session)
             if status == "completed":
                 self._wait_for_submissions()
             try:
@@ -135,6 +140,14 @@ class TaskManager:
             self._stop.set()
         finally:
             self.finished.set()
+
+    def _interrupt(self, session: WorkerSession) -> None:
+        """The run stops with this worker mid-task: their work so far is kept for review
+        (`interrupted`, as when a runner dies), and their page lets them submit it, which
+        the provider's cleanup, or a later reconcile, records."""
+        self._write(self.handler.log_interrupt_assignment, session.worker_id, session.assignment_id)
+        self._add_working_time(session)
+        session.set_state("done", STOPPED_TEXT)
 
     def _wait_for_submissions(self) -> None:
         """The last conversation has ended, but its workers press Done a moment later: a run

@@ -7,12 +7,20 @@ import argparse
 import sys
 
 from crowd.base import Launch, Refused
-from crowd.mturk.provider import HitSettings, MTurkProvider, estimate_cost_cents, hits_needed
+from crowd.mturk.provider import (
+    MIN_REWARD_CENTS,
+    HitSettings,
+    MTurkProvider,
+    estimate_cost_cents,
+    hits_needed,
+)
 from crowd.mturk.reconcile import reconcile_run
 from crowd.orphans import orphaned_runs
 from crowd.registry import provider_for_run
-from datastore import MTurkDataHandler
+from datastore import InvalidValue, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
+from datastore.records import Record
+from datastore.states import HitStatus
 
 
 def mturk_provider(launch: Launch) -> MTurkProvider:
@@ -26,6 +34,10 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
                          "workers' browsers reach this runner")
     if args.live and not public_url.startswith("https://"):
         raise Refused("--public-url must start with https:// for --live (MTurk shows tasks in an https frame)")
+    if to_cents(options.reward) < MIN_REWARD_CENTS:
+        raise Refused(f"--reward must be at least ${to_dollars(MIN_REWARD_CENTS)} on MTurk "
+                      f"(it was ${to_dollars(to_cents(options.reward))})")
+    budget_cents = _budget_cents(args.budget)
     config = task.config
     settings = HitSettings(
         title=config["hit_title"], description=config["hit_description"], keywords=config["hit_keywords"],
@@ -45,7 +57,7 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
     if args.live:
         if args.budget is None:
             raise Refused("--budget is required with --live: the most this run may cost, in dollars")
-        if estimate > to_cents(args.budget):
+        if budget_cents is not None and estimate > budget_cents:
             raise Refused(f"the estimate ${to_dollars(estimate)} is over the budget ${args.budget}; "
                              "nothing was launched")
     provider = MTurkProvider(is_sandbox=not args.live, settings=settings)
@@ -55,6 +67,15 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
                          f"${to_dollars(estimate)}; nothing was launched")
     offer_orphan_cleanup(launch.handler, provider, assume_yes=args.expire_orphans)
     return provider
+
+
+def _budget_cents(budget: str | None) -> int | None:
+    if budget is None:
+        return None
+    try:
+        return to_cents(budget)
+    except InvalidValue as exc:
+        raise Refused(f"--budget: {exc}") from None
 
 
 def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, assume_yes: bool) -> None:
@@ -89,6 +110,7 @@ def hits_command(args: argparse.Namespace) -> int:
         runs = [run]
     else:
         runs = handler.get_all_run_data(provider="mturk", is_sandbox=not args.live)
+    failed = False
     for run in runs:
         hits = handler.get_hits_for_run(run["run_id"])
         if args.action == "list":
@@ -104,9 +126,18 @@ def hits_command(args: argparse.Namespace) -> int:
             print(f"{run['run_id']}: expired {done.expired_hits} HIT(s); recorded {done.submitted} "
                   f"submitted assignment(s)")
         else:
-            problems = provider.delete_hits([h["hit_id"] for h in hits if h["hit_status"] not in ("Disposed",)])
-            for problem in problems:
-                print(f"  could not delete {problem}", file=sys.stderr)
-            if problems:
-                return 1
-    return 0
+            failed |= not _delete(provider, run["run_id"], hits)
+    return 1 if failed else 0
+
+
+def _delete(provider: MTurkProvider, run_id: str, hits: list[Record]) -> bool:
+    """Delete the run's HITs not yet deleted, saying how many; False if any could not be."""
+    left = [h["hit_id"] for h in hits if h["hit_status"] != HitStatus.DISPOSED]
+    if not left:
+        print(f"{run_id}: every HIT is already deleted; nothing to do")
+        return True
+    problems = provider.delete_hits(left)
+    print(f"{run_id}: deleted {len(left) - len(problems)} HIT(s)")
+    for problem in problems:
+        print(f"  could not delete {problem}", file=sys.stderr)
+    return not problems

@@ -21,16 +21,19 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     ConnectionError,
     HTTPClientError,
     NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
 )
 
 from crowd.base import OutcomeUnknown, Provider, Refused
-from crowd.mturk.reconcile import reconcile_run
+from crowd.mturk.reconcile import is_open, reconcile_run
 from datastore.money import to_dollars
 from datastore.records import Record
-from datastore.states import AssignmentStatus
+from datastore.states import AssignmentStatus, HitStatus
 
 BONUSABLE = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, AssignmentStatus.REJECTED)
 """Where an assignment must be, in the store, for MTurk to pay a bonus through it."""
@@ -39,7 +42,11 @@ log = logging.getLogger("parley.mturk")
 
 SANDBOX_ENDPOINT = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
 LIVE_ENDPOINT = "https://mturk-requester.us-east-1.amazonaws.com"
-SANDBOX_WORKER_SUBMIT = "https://workersandbox.mturk.com"
+WORKER_SITES = {True: "https://workersandbox.mturk.com", False: "https://worker.mturk.com"}
+"""Where workers find HITs, by is_sandbox: a HIT group's page is /mturk/preview?groupId=ID
+(the form AWS's own code samples print after CreateHIT)."""
+REQUESTER_SITES = {True: "https://requestersandbox.mturk.com", False: "https://requester.mturk.com"}
+"""The requester's website, by is_sandbox; its Manage tab lists the account's HITs."""
 THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 THROTTLE_ATTEMPTS = 6
 SERVER_FAULTS = frozenset({"ServiceFault", "ServiceUnavailable", "InternalFailure", "InternalServerError"})
@@ -49,6 +56,8 @@ FEE_RATE = Decimal("0.20")
 """MTurk's commission on rewards and bonuses for HITs with fewer than 10 assignments
 (Parley makes one assignment per HIT)."""
 LOCALE_QUALIFICATION = "00000000000000000071"
+MIN_REWARD_CENTS = 1
+"""MTurk's smallest Reward: CreateHITType refuses less than $0.01."""
 
 
 @dataclass
@@ -87,12 +96,22 @@ def hits_needed(conversations: int, humans: int) -> int:
     return conversations * humans * (2 if humans > 1 else 1)
 
 
+NO_CREDENTIALS = ("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                  "or AWS_PROFILE for a profile in ~/.aws/credentials")
+
+
 def make_client(is_sandbox: bool, endpoint_url: str | None = None) -> Any:
-    """A boto3 client for MTurk; credentials come from the standard AWS chain."""
-    session = boto3.session.Session()
-    if session.get_credentials() is None:
-        raise Refused("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                      "or AWS_PROFILE for a profile in ~/.aws/credentials")
+    """A boto3 client for MTurk; credentials come from the standard AWS chain. A chain that
+    cannot be read (AWS_PROFILE naming a missing profile, a malformed credentials or config
+    file, a profile with half its keys) is Refused with botocore's own sentence, which names
+    the profile or the file."""
+    try:
+        session = boto3.session.Session()
+        credentials = session.get_credentials()
+    except (ProfileNotFound, ConfigParseError, PartialCredentialsError) as exc:
+        raise Refused(f"the AWS credentials cannot be read: {exc}") from None
+    if credentials is None:
+        raise Refused(NO_CREDENTIALS)
     endpoint = endpoint_url or os.environ.get("PARLEY_MTURK_ENDPOINT") or (
         SANDBOX_ENDPOINT if is_sandbox else LIVE_ENDPOINT)
     return session.client("mturk", region_name="us-east-1", endpoint_url=endpoint, config=client_config())
@@ -121,6 +140,8 @@ class MTurkProvider(Provider):
         self._waiting_to_launch = 0
         self._qualification_ids: dict[str, str] = {}
         self._finished_hits: set[str] = set()
+        self._hit_groups: dict[str, str] = {}
+        """HIT id → its HIT group (what the worker's site shows HITs by)."""
 
     # Calls -----------------------------------------------------------------------------
 
@@ -139,8 +160,7 @@ class MTurkProvider(Provider):
                 kind = OutcomeUnknown if code in SERVER_FAULTS else Refused
                 raise kind(_sentence(operation, exc)) from None
             except NoCredentialsError:
-                raise Refused("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                              "or AWS_PROFILE for a profile in ~/.aws/credentials") from None
+                raise Refused(NO_CREDENTIALS) from None
             except ConnectionError as exc:  # never connected: the request was not sent
                 raise Refused(f"MTurk could not be reached ({operation}): {exc}") from None
             except HTTPClientError as exc:  # sent, and the answer was lost
@@ -183,7 +203,16 @@ class MTurkProvider(Provider):
         self.handler.log_hit_status(response, self.run_id)
         hit_id = response["HIT"]["HITId"]
         self.hit_ids.append(hit_id)
+        self._hit_groups[hit_id] = response["HIT"]["HITGroupId"]
         return hit_id
+
+    def launch_summary(self) -> list[str]:
+        """Each HIT launched so far with the page where workers find it, and where the
+        requester manages them on MTurk's own site."""
+        worker_site = WORKER_SITES[self.is_sandbox]
+        lines = [f"HIT {hit_id}: {worker_site}/mturk/preview?groupId={self._hit_groups[hit_id]}"
+                 for hit_id in self.hit_ids]
+        return [*lines, f"manage the HITs at {REQUESTER_SITES[self.is_sandbox]}/manage"]
 
     def _hit_type(self) -> str:
         if self._hit_type_id is None:
@@ -356,23 +385,33 @@ class MTurkProvider(Provider):
             self.call("update_expiration_for_hit", HITId=hit_id, ExpireAt=0)
             self.refresh_hit(hit_id)
 
-    def refresh_hit(self, hit_id: str) -> None:
-        """Record the HIT's status as MTurk has it now."""
-        known = self.handler.get_hit_data(hit_id)
-        self.handler.log_hit_status(self.call("get_hit", HITId=hit_id),
-                                    known["run_id"] if known is not None else self.run_id)
+    def refresh_hit(self, hit_id: str) -> dict[str, Any]:
+        """Record the HIT's status as MTurk has it now; answer MTurk's description of it."""
+        hit: dict[str, Any] = self.call("get_hit", HITId=hit_id)["HIT"]
+        self._record_hit(hit)
+        return hit
+
+    def _record_hit(self, hit: dict[str, Any]) -> None:
+        known = self.handler.get_hit_data(hit["HITId"])
+        self.handler.log_hit_status({"HIT": hit}, known["run_id"] if known is not None else self.run_id)
 
     def delete_hits(self, hit_ids: list[str]) -> list[str]:
-        """Delete what MTurk lets us delete (not HITs with work waiting for review); answer
-        the HITs that could not be deleted, with why."""
+        """Delete what MTurk lets us delete (not HITs with work waiting for review) and record
+        each as Disposed; answer the HITs that could not be deleted, with why. A HIT MTurk
+        has already disposed of (a repeat whose first answer was lost) is only recorded."""
         problems = []
         for hit_id in hit_ids:
             try:
-                if self.call("get_hit", HITId=hit_id)["HIT"]["HITStatus"] == "Assignable":
+                hit = self.refresh_hit(hit_id)
+                if hit["HITStatus"] == HitStatus.DISPOSED:
+                    continue
+                if is_open(hit):
                     self.expire_hits([hit_id])  # MTurk deletes only HITs nobody can take any more
                 self.call("delete_hit", HITId=hit_id)
             except Refused as exc:
                 problems.append(f"{hit_id}: {exc}")
+                continue
+            self._record_hit({**hit, "HITStatus": HitStatus.DISPOSED.value, "NumberOfAssignmentsAvailable": 0})
         return problems
 
     def cleanup(self) -> None:

@@ -3,13 +3,27 @@ assignment the marketplace has as submitted (or already approved or rejected), s
 worker handed in is missed while no runner was listening."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from datastore import IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus
+from datastore.states import LIVE, AssignmentStatus, HitStatus
 
-OPEN_HIT_STATUSES = ("Assignable", "Unassignable", "Reviewable")
+OPEN_HIT_STATUSES = (HitStatus.ASSIGNABLE, HitStatus.UNASSIGNABLE)
+"""A HIT in these may still be taken by a worker (Unassignable: someone holds it, and may
+hand it back). MTurk makes an expired HIT Reviewable, or Unassignable while a worker still
+holds it, and may show it Assignable for a while after its Expiration: so a HIT is open only
+when its Expiration is still ahead too (`is_open`)."""
+
+
+def is_open(hit: dict[str, Any], now: float | None = None) -> bool:
+    """Whether MTurk's description of a HIT (GetHIT's `HIT`) says workers can still take it."""
+    expiration = hit["Expiration"]
+    if isinstance(expiration, datetime):
+        expiration = expiration.timestamp()
+    return hit["HITStatus"] in OPEN_HIT_STATUSES and float(expiration) > (time.time() if now is None else now)
 
 
 class MarketplaceHits(Protocol):
@@ -20,7 +34,7 @@ class MarketplaceHits(Protocol):
 
     def submitted_assignments(self, hit_id: str) -> list[dict[str, Any]]: ...
 
-    def refresh_hit(self, hit_id: str) -> None: ...
+    def refresh_hit(self, hit_id: str) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -35,18 +49,23 @@ class Reconciled:
 
 def reconcile_run(handler: MTurkDataHandler, provider: MarketplaceHits, run_id: str, *,
                   expire: bool = True, only_hits: set[str] | None = None) -> Reconciled:
-    """Expire the run's open HITs and record what MTurk has for each of them (or only for
-    `only_hits`: two MTurk calls per HIT, so a poll asks about the HITs it waits on)."""
+    """Expire the run's HITs that are still open and record what MTurk has for each of them
+    (or only for `only_hits`: two MTurk calls per HIT, so a poll asks about the HITs it waits
+    on). Whether a HIT is open is asked of MTurk, not of the store, whose status may be older
+    than the HIT's own expiry; `expired_hits` counts only the HITs this call expired. Deleted
+    (Disposed) HITs are left alone: MTurk keeps nothing more of them to read."""
     result = Reconciled(run_id)
-    hits = [h for h in handler.get_hits_for_run(run_id) if only_hits is None or h["hit_id"] in only_hits]
-    if expire:
-        open_hits = [h["hit_id"] for h in hits if h["hit_status"] in OPEN_HIT_STATUSES]
-        provider.expire_hits(open_hits)
-        result.expired_hits = len(open_hits)
+    hits = [h for h in handler.get_hits_for_run(run_id)
+            if h["hit_status"] != HitStatus.DISPOSED and (only_hits is None or h["hit_id"] in only_hits)]
     for hit in hits:
-        for assignment in provider.submitted_assignments(hit["hit_id"]):
-            _record(handler, run_id, hit["hit_id"], assignment, result)
-        provider.refresh_hit(hit["hit_id"])
+        hit_id = hit["hit_id"]
+        if expire and is_open(provider.refresh_hit(hit_id)):
+            provider.expire_hits([hit_id])
+            result.expired_hits += 1
+        for assignment in provider.submitted_assignments(hit_id):
+            _record(handler, run_id, hit_id, assignment, result)
+        if not expire:
+            provider.refresh_hit(hit_id)
     return result
 
 

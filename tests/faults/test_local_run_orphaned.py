@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
@@ -18,7 +16,7 @@ from crowd.review import ReviewService
 from datastore import MTurkDataHandler
 from datastore.states import LIVE
 from tests.faults.crowd import assignment_of, open_link
-from tests.faults.processes import PAIR_CHAT, REPO, Runner, Webapp
+from tests.faults.processes import PAIR_CHAT, Runner, Webapp
 from tests.support.live_runner import Worker, fetch
 from tests.support.reviewer import Browser
 
@@ -83,9 +81,8 @@ def dashboard_says_what_happened(browser: Browser, run_id: str, noticed_by: str,
 
 def test_the_next_runner_ends_a_killed_local_run_and_its_interrupted_work_can_be_approved(
         killed_run, store_url, env, tmp_path):
-    next_runner = subprocess.run([sys.executable, "-m", "runner", "run", PAIR_CHAT, "-nc", "0", "--port", "0"],
-                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=90)
-    assert next_runner.returncode == 0, next_runner.stderr
+    next_runner = Runner(tmp_path, env, PAIR_CHAT, "-nc", "1", name="next-runner")
+    next_runner.stop()  # its own run is not the point: the dead one was ended before it launched
     assert f"Ended run {killed_run.run_id}. {NOTE}" in next_runner.stdout
 
     handler = MTurkDataHandler(db_url=store_url)

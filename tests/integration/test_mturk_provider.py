@@ -20,6 +20,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
 from tests.fakes.mturk_server import DROP_CONNECTION, FakeMTurk
+from tests.faults.processes import Runner
 from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
 
 REPO = Path(__file__).resolve().parents[2]
@@ -213,14 +214,14 @@ def test_missing_credentials_are_one_sentence(store_url, monkeypatch, capsys, tm
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code = runner_main(["run", str(PAIR_CHAT), "--provider", "mturk", "--public-url", "https://x.example",
-                        "--db", store_url])
+                        "-r", "0.50", "--db", store_url])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err == ("python -m runner: error: no AWS credentials found: set AWS_ACCESS_KEY_ID and "
                    "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE for a profile in ~/.aws/credentials")
 
 
-def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_url):
+def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_url, tmp_path):
     env = {**os.environ}
     first = subprocess.Popen(
         [sys.executable, "-m", "runner", "run", str(PAIR_CHAT), "-nc", "1", "-r", "0.50", "--provider", "mturk",
@@ -235,6 +236,11 @@ def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_ur
         run_id = re.match(r"Run (\S+):", lines[-1]).group(1)
         hits = [h for h, hit in aws_env.hits.items() if hit["RequesterAnnotation"] == run_id]
         assert len(hits) == 4
+        summary = [first.stdout.readline() for _ in range(5)]
+        [group] = {aws_env.hits[h]["HITGroupId"] for h in hits}
+        assert summary == [*(f"  HIT {h}: https://workersandbox.mturk.com/mturk/preview?groupId={group}\n"
+                             for h in sorted(hits, key=lambda h: aws_env.hits[h]["CreationTime"])),
+                           "  manage the HITs at https://requestersandbox.mturk.com/manage\n"]
         submitted = aws_env.accept(hits[0], "AWORKEREVE")
         aws_env.submit(submitted)
     finally:
@@ -243,12 +249,11 @@ def test_a_runner_killed_mid_run_is_cleaned_up_by_the_next_one(aws_env, store_ur
     handler = MTurkDataHandler(db_url=store_url)
     assert handler.get_run_data(run_id)["status"] == "running"  # nobody closed it
 
-    second = subprocess.run(
-        [sys.executable, "-m", "runner", "run", str(PAIR_CHAT), "-nc", "0", "--provider", "mturk",
-         "--public-url", "http://127.0.0.1:9", "--expire-orphans", "--db", store_url],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    assert second.returncode == 0, second.stderr
-    assert f"{run_id}: expired 4 HIT(s), recorded 1 submitted assignment(s)" in second.stdout
+    second = Runner(tmp_path, env, str(PAIR_CHAT), "-nc", "1", "-r", "0.50", "--provider", "mturk",
+                    "--public-url", "http://127.0.0.1:9", "--expire-orphans", "--db", store_url)
+    second.stop()  # its own run is not the point: the cleanup was done before it launched
+    # The HIT whose worker submitted was closed already (Reviewable): three were still open.
+    assert f"{run_id}: expired 3 HIT(s), recorded 1 submitted assignment(s)" in second.stdout
     assert handler.get_run_data(run_id)["status"] == "stopped"
     assert {aws_env.hits[h]["HITStatus"] for h in hits} <= {"Reviewable", "Unassignable"}
     assignment = handler.get_assignment_data(submitted)
@@ -277,6 +282,131 @@ def test_the_hits_and_bonus_commands_work_on_a_runs_hits(aws_env, mturk_run, sto
     ReviewService(run.handler, lambda _run: run.provider).approve(assignment, actor="t")
     assert runner_main(["hits", "delete", "--run", run.run_id, "--db", store_url]) == 0
     assert {aws_env.hits[h]["HITStatus"] for h in hits} == {"Disposed"}
+    assert capsys.readouterr().out == f"{run.run_id}: deleted 4 HIT(s)\n"
+
+
+def test_deleted_hits_are_recorded_disposed_and_deleting_again_does_nothing_and_succeeds(
+        aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    run.manager.shutdown()
+    delete = ["hits", "delete", "--run", run.run_id, "--db", store_url]
+    assert runner_main(delete) == 0
+    assert {h["hit_status"] for h in run.handler.get_hits_for_run(run.run_id)} == {"Disposed"}
+    assert capsys.readouterr().out == f"{run.run_id}: deleted 4 HIT(s)\n"
+    calls = len(aws_env.calls)
+
+    assert runner_main(delete) == 0
+    assert capsys.readouterr().out == f"{run.run_id}: every HIT is already deleted; nothing to do\n"
+    assert len(aws_env.calls) == calls  # nothing asked of MTurk
+
+
+def test_a_delete_whose_answer_was_lost_is_recorded_by_the_repeat_which_succeeds(
+        aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    run.manager.shutdown()
+    aws_env.fail_next("DeleteHIT", DROP_CONNECTION, after_effect=True)
+    delete = ["hits", "delete", "--run", run.run_id, "--db", store_url]
+    assert runner_main(delete) == 1
+    out, err = capsys.readouterr()
+    assert out == f"{run.run_id}: deleted 3 HIT(s)\n"
+    lost = re.match(r"  could not delete (\S+): MTurk did not answer delete_hit", err).group(1)
+    assert aws_env.hits[lost]["HITStatus"] == "Disposed"  # it acted; only the answer was lost
+    assert run.handler.get_hit_data(lost)["hit_status"] == "Reviewable"
+
+    assert runner_main(delete) == 0
+    assert capsys.readouterr().out == f"{run.run_id}: deleted 1 HIT(s)\n"
+    assert {h["hit_status"] for h in run.handler.get_hits_for_run(run.run_id)} == {"Disposed"}
+    assert len(aws_env.calls_of("DeleteHIT")) == 4  # the lost one was not sent again
+
+
+def test_hits_expire_skips_hits_already_expired_and_counts_only_what_it_expired(
+        aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    first, second, *rest = run.provider.hit_ids
+    client = aws_env.client()
+    for hit_id in (first, second):  # expired on MTurk behind the store's back: it still says Assignable
+        client.update_expiration_for_hit(HITId=hit_id, ExpireAt=0)
+    assert {run.handler.get_hit_data(h)["hit_status"] for h in (first, second)} == {"Assignable"}
+    expire = ["hits", "expire", "--run", run.run_id, "--db", store_url]
+    assert runner_main(expire) == 0
+    assert capsys.readouterr().out == f"{run.run_id}: expired 2 HIT(s); recorded 0 submitted assignment(s)\n"
+    assert sorted(c["HITId"] for c in aws_env.calls_of("UpdateExpirationForHIT")) == sorted([first, second, *rest])
+    assert {h["hit_status"] for h in run.handler.get_hits_for_run(run.run_id)} == {"Reviewable"}
+
+    assert runner_main(expire) == 0
+    assert capsys.readouterr().out == f"{run.run_id}: expired 0 HIT(s); recorded 0 submitted assignment(s)\n"
+    assert len(aws_env.calls_of("UpdateExpirationForHIT")) == 4
+
+
+def test_a_hit_a_worker_still_holds_after_it_expired_is_not_expired_again(aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    hit_id = run.provider.hit_ids[0]
+    aws_env.accept(hit_id, "AWORKERIDA")
+    run.provider.expire_hits(run.provider.hit_ids)
+    assert run.handler.get_hit_data(hit_id)["hit_status"] == "Unassignable"  # expired, with work pending
+    assert runner_main(["hits", "expire", "--run", run.run_id, "--db", store_url]) == 0
+    assert "expired 0 HIT(s)" in capsys.readouterr().out
+    assert len(aws_env.calls_of("UpdateExpirationForHIT")) == 4
+
+
+def test_the_launch_summary_gives_each_hit_with_its_workers_page_and_the_requesters_manage_page(mturk_run, fake):
+    run = mturk_run()
+    [group] = {fake.hits[h]["HITGroupId"] for h in run.provider.hit_ids}
+    assert run.provider.launch_summary() == [
+        *(f"HIT {h}: https://workersandbox.mturk.com/mturk/preview?groupId={group}" for h in run.provider.hit_ids),
+        "manage the HITs at https://requestersandbox.mturk.com/manage"]
+    run.provider.is_sandbox = False  # the live marketplace's own sites
+    assert run.provider.launch_summary()[0].startswith(f"HIT {run.provider.hit_ids[0]}: https://worker.mturk.com/")
+    assert run.provider.launch_summary()[-1] == "manage the HITs at https://requester.mturk.com/manage"
+
+
+def test_a_stopped_run_leaves_its_workers_mid_task_interrupted_and_what_they_submit_is_recorded(
+        aws_env, mturk_run, store_url, capsys):
+    run = mturk_run()
+    hits = run.provider.hit_ids
+    alice_assignment, alice = work(run, aws_env, "AWORKERJO", hits[0])
+    bob_assignment, bob = work(run, aws_env, "AWORKERKIM", hits[1])
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    run.manager.shutdown()
+    assert run.handler.get_run_data(run.run_id)["status"] == "stopped"
+    for assignment, page in ((alice_assignment, alice), (bob_assignment, bob)):
+        assert run.handler.get_assignment_data(assignment)["status"] == "interrupted"
+        page.wait_state("done")  # the page offers Done, which submits on MTurk
+
+    aws_env.submit(alice_assignment)  # she pressed Done after the runner stopped
+    assert runner_main(["hits", "expire", "--run", run.run_id, "--db", store_url]) == 0
+    assert "recorded 1 submitted assignment(s)" in capsys.readouterr().out
+    assert run.handler.get_assignment_data(alice_assignment)["status"] == "submitted"
+    assert run.handler.get_assignment_data(bob_assignment)["status"] == "interrupted"
+    assert ReviewService(run.handler, lambda _run: run.provider).approve(alice_assignment, actor="t").succeeded
+
+
+@pytest.mark.parametrize(("credentials", "config", "sentence"), [
+    (None, None, "The config profile (nobody) could not be found"),
+    ("[nobody\naws_access_key_id = AKIA\n", None, "Unable to parse config file"),
+    ("[nobody]\naws_access_key_id = AKIA\n", None,
+     "Partial credentials found in shared-credentials-file, missing: aws_secret_access_key"),
+    (None, "[profile nobody\nregion = us-east-1\n", "Unable to parse config file"),
+])
+def test_unreadable_aws_credentials_are_one_sentence_and_exit_2(
+        store_url, monkeypatch, capsys, tmp_path, credentials, config, sentence):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, text in (("AWS_SHARED_CREDENTIALS_FILE", credentials), ("AWS_CONFIG_FILE", config)):
+        path = tmp_path / name.lower()
+        if text is not None:
+            path.write_text(text)
+        monkeypatch.setenv(name, str(path))
+    monkeypatch.setenv("AWS_PROFILE", "nobody")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code = runner_main(["run", str(PAIR_CHAT), "--provider", "mturk", "--public-url", "https://x.example",
+                        "-r", "0.50", "--db", store_url])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert line.startswith("python -m runner: error: the AWS credentials cannot be read: ")
+    assert sentence in line
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
 
 
 def test_a_unique_qualification_is_granted_to_each_worker_who_starts_and_keeps_them_out(mturk_run, fake):

@@ -90,6 +90,19 @@ def test_sigterm_stops_the_run_expires_its_hits_and_exits_1(store_url, processes
     assert handler.get_assignments_for_run(runner.run_id)[0]["status"] == "expired"
 
 
+def test_sigterm_with_workers_mid_task_leaves_them_interrupted_for_review(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1")
+    alice, bob = runner.join(0), runner.join(1)
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    runner.proc.send_signal(signal.SIGTERM)
+    code, _, _ = runner.finish()
+    assert code == 1
+    handler = MTurkDataHandler(db_url=store_url)
+    assert [a["status"] for a in handler.get_assignments_for_run(runner.run_id)] == ["interrupted"] * 2
+    assert alice.wait_state("done")["text"].startswith("This task was stopped before your conversation ended.")
+
+
 def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, processes):
     runner = processes(store_url, PAIR_CHAT, "-nc", "1", *UNMETERED_FLAGS)  # 200 messages at once
     alice, bob = runner.join(0), runner.join(1)
@@ -132,11 +145,21 @@ def test_every_acked_message_survives_sigkill_right_after_its_ack(store_url, pro
 
 @pytest.mark.parametrize(("args", "sentence"), [
     (["run", "no_such_task"], "there is no task 'no_such_task'"),
-    (["run", "tests/support/tasks/pair_chat", "-nc", "-1"], "--num-conversations must be 0 or more"),
-    (["run", "tests/support/tasks/pair_chat", "-r", "ten"], "'ten' is not an amount of dollars"),
+    (["run", "tests/support/tasks/pair_chat", "-nc", "-1"], "--num-conversations must be 1 or more"),
+    (["run", "tests/support/tasks/pair_chat", "-nc", "0"], "--num-conversations must be 1 or more"),
+    (["run", "tests/support/tasks/pair_chat", "-r", "ten"], "--reward: 'ten' is not an amount of dollars"),
+    (["run", "tests/support/tasks/pair_chat", "-r", "-1"], "--reward: '-1' is negative"),
+    (["run", "tests/support/tasks/pair_chat", "--port", "-1"], "--port must be a port number from 0"),
+    (["run", "tests/support/tasks/pair_chat", "--port", "65536"], "--port must be a port number from 0"),
+    (["run", "tests/support/tasks/pair_chat", "--disconnect-timeout", "nan"], "--disconnect-timeout must be more than 0"),
+    (["run", "tests/support/tasks/pair_chat", "--disconnect-timeout", "inf"], "--disconnect-timeout must be more than 0"),
     (["run", "tests/support/tasks/pair_chat", "--provider", "mturk"], "--public-url is required with --provider mturk"),
-    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example"],
-     "--budget is required with --live"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--public-url", "https://x.example"],
+     "--reward must be at least $0.01 on MTurk (it was $0.00)"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example",
+      "-r", "1"], "--budget is required with --live"),
+    (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example",
+      "-r", "1", "--budget", "-5"], "--budget: '-5' is negative"),
     (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "http://x.example",
       "--budget", "5"], "--public-url must start with https:// for --live"),
     (["run", "tests/support/tasks/pair_chat", "--provider", "mturk", "--live", "--public-url", "https://x.example",
