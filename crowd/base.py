@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -32,6 +32,10 @@ class Provider(ABC):
     read back), so a run whose runner died must be reconciled there before it is ended.
     False: everything is in the store, and the next start of a runner or of the webapp ends
     such a run by itself (crowd/orphans.py)."""
+    approves_by_itself: ClassVar[bool] = False
+    """True when the marketplace approves work by itself once `--auto-approve-delay` has
+    passed (MTurk's AutoApprovalDelayInSeconds); False: Parley's sweep approves it
+    (crowd/auto_approve.py)."""
     form_action_sources: ClassVar[tuple[str, ...]] = ()
     """Hosts the worker's page may post its submission form to (the page's CSP)."""
 
@@ -107,6 +111,12 @@ class Provider(ABC):
 
     @abstractmethod
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def unblock(self, worker_id: str, *, qualification_names: Sequence[str], hard: bool,
+                reason: str) -> dict[str, Any]:
+        """Lift the soft blocks carried by `qualification_names` and, if `hard`, the hard
+        block. Lifting what is already lifted is not an error (a retry after a partial failure)."""
 
     @abstractmethod
     def expire_hits(self, hit_ids: list[str]) -> None: ...

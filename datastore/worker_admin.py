@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get, records
@@ -160,16 +160,19 @@ class WorkerAdmin(StoreAccess):
 
         return self._write(write)
 
-    def log_unblock(self, worker_id: str, kind: str, is_sandbox: bool) -> int:
-        """Lift the worker's active blocks of `kind`; answers how many were lifted."""
+    def log_unblock(self, worker_id: str, kind: str, is_sandbox: bool, *,
+                    qualification_name: str | None = None) -> int:
+        """Lift the worker's active blocks of `kind` (only those carried by
+        `qualification_name`, if given); answers how many were lifted."""
 
         def write(s: Session) -> int:
-            result = s.execute(
-                update(Block)
-                .where(Block.worker_id == worker_id, Block.kind == kind,
-                       Block.is_sandbox == is_sandbox, Block.revoked.is_(None))
-                .values(revoked=time.time())
-            )
+            lifted: list[ColumnElement[bool]] = [Block.worker_id == worker_id, Block.kind == kind,
+                                                 Block.is_sandbox == is_sandbox, Block.revoked.is_(None)]
+            if qualification_name is not None:
+                carrier = select(Qualification.id).where(
+                    Qualification.name == qualification_name, Qualification.is_sandbox == is_sandbox)
+                lifted.append(Block.qualification_id.in_(carrier.scalar_subquery()))
+            result = s.execute(update(Block).where(*lifted).values(revoked=time.time()))
             return int(result.rowcount or 0)
 
         return self._write(write)

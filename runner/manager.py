@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from crowd.base import Provider, Refused
-from crowd.options import RunOptions
+from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
@@ -209,7 +209,7 @@ class TaskManager:
 
     @property
     def block_qualification(self) -> str:
-        return self.options.block_qualification or f"parley_{self.task.name}_block"
+        return block_qualification_name(self.options.block_qualification, self.task.name)
 
     def session_for(self, who: WorkerIdentity) -> WorkerSession | None:
         session = self.sessions.get(who.assignment_id)

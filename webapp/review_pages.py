@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
 from crowd.base import Refused
+from crowd.options import block_qualification_name
 from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
 from datastore.states import ReviewOutcome
@@ -143,7 +144,7 @@ def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:
         return svc.review.hard_block(assignment["worker_id"], run_id=assignment["run_id"],
                                      actor="reviewer", reason=reason)
     run = svc.handler.get_run_data(assignment["run_id"])
-    qualification = (run["config"] or {}).get("block_qualification") or f"parley_{run['taskname']}_block"
+    qualification = block_qualification_name((run["config"] or {}).get("block_qualification"), run["taskname"])
     return svc.review.soft_block(assignment["worker_id"], run_id=assignment["run_id"], actor="reviewer",
                                  reason=reason, qualification_name=qualification)
 

@@ -42,6 +42,17 @@ def test_soft_and_hard_blocks_are_recorded_once_and_can_be_lifted(handler):
     assert len(handler.get_blocks_for_worker("W1", active_only=False)) == 2
 
 
+def test_lifting_a_soft_block_by_its_qualification_leaves_the_others(handler):
+    for name in ("parley_block", "parley_disconnects"):
+        handler.ensure_qualification(name, False)
+        handler.log_block("W1", "soft", False, reason="x", qualification_name=name)
+    assert handler.log_unblock("W1", "soft", False, qualification_name="parley_disconnects") == 1
+    assert handler.log_unblock("W1", "soft", False, qualification_name="parley_disconnects") == 0
+    assert handler.log_unblock("W1", "soft", False, qualification_name="never_made") == 0
+    [left] = handler.get_blocks_for_worker("W1")
+    assert left["qualification_id"] == handler.get_qualification("parley_block", False)["id"]
+
+
 def test_bad_blocks_are_refused(handler):
     with pytest.raises(InvalidValue, match="'soft' or 'hard'"):
         handler.log_block("W1", "medium", False)
