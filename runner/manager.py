@@ -13,9 +13,10 @@ import time
 from typing import Any
 
 from crowd.base import Provider, Refused
+from crowd.disconnects import enforce_disconnect_cap
 from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
-from crowd.review import ReviewService
+from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
@@ -257,6 +258,17 @@ class TaskManager:
         if not result.succeeded:
             log.warning("soft block of %s failed: %s", worker_id, result.action["error"])
 
+    def _enforce_disconnect_cap(self, worker_id: str) -> None:
+        try:
+            results = enforce_disconnect_cap(self.review, self.options, worker_id, self.run_id)
+        except (ReviewRefused, DatastoreError) as exc:
+            log.warning("the disconnect cap could not be applied to %s: %s", worker_id, exc)
+            return
+        for result in results:
+            if not result.succeeded:
+                log.warning("%s of %s at the disconnect cap: %s", result.action["action"], worker_id,
+                            result.action["error"])
+
     def _enter_waiting(self, session: WorkerSession) -> None:
         with self._lock:
             if session.left or self._closing.is_set():
@@ -433,6 +445,8 @@ class TaskManager:
                         session.assignment_id, None, kind)
         self._add_working_time(session)
         session.set_state(kind, text or LEFT_TEXT[kind])
+        if kind == "disconnect":
+            self._enforce_disconnect_cap(session.worker_id)
         self._hit_done(session)
         conversation = session.conversation
         if conversation is not None and conversation.conversation_id.startswith("t_"):

@@ -25,13 +25,15 @@ def fake():
 
 @pytest.fixture
 def mturk_run(store_url, fake):
-    """Starts runs of the test task pair_chat on the fake MTurk: `mturk_run(**hit_settings)`."""
+    """Starts runs of the test task pair_chat on the fake MTurk: `mturk_run(options={run
+    options}, **hit_settings)`."""
     runs = []
 
-    def start(**hit_settings) -> LiveRunner:
+    def start(options: dict | None = None, **hit_settings) -> LiveRunner:
         provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()),
                                  settings=settings("http://127.0.0.1", **hit_settings))
-        runs.append(LiveRunner(store_url, str(PAIR_CHAT), provider=provider, num_conversations=1, reward="0.50"))
+        runs.append(LiveRunner(store_url, str(PAIR_CHAT), provider=provider,
+                               **{"num_conversations": 1, "reward": "0.50", **(options or {})}))
         return runs[-1]
 
     yield start

@@ -4,6 +4,8 @@ worker block, `--unique` is a qualification granted to each worker who starts, a
 lifts them; the fake refuses the accept while the worker is kept out."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.fakes.mturk_server import ActionRefused
@@ -21,6 +23,26 @@ def kept_out_by(fake, name: str) -> dict:
 
 def audit(run, worker_id: str) -> list[tuple[str, str]]:
     return [(r["action"], r["outcome"]) for r in run.handler.get_review_actions(worker_id=worker_id)]
+
+
+def disconnects_on_mturk(run, fake, worker_id: str, hit_id: str) -> None:
+    """The worker accepts the HIT, opens it, and goes away: the runner hears nothing for
+    --disconnect-timeout and records a disconnect."""
+    assignment_id, worker = work(run, fake, worker_id, hit_id)
+    worker.wait_state("waiting")
+    worker.heartbeats = False
+    worker.close()
+    deadline = time.monotonic() + 15
+    while run.handler.get_assignment_data(assignment_id)["status"] != "disconnect":
+        assert time.monotonic() < deadline, "the runner never recorded the disconnect"
+        time.sleep(0.05)
+
+
+def wait_for_audit(run, worker_id: str, wanted: list[tuple[str, str]]) -> None:
+    deadline = time.monotonic() + 15
+    while audit(run, worker_id) != wanted:
+        assert time.monotonic() < deadline, audit(run, worker_id)
+        time.sleep(0.05)
 
 
 def test_a_soft_blocked_worker_cannot_accept_any_hit_of_the_task_until_unblocked(mturk_run, fake):
@@ -84,3 +106,28 @@ def test_with_unique_each_worker_who_starts_gets_the_runs_own_qualification_and_
     with pytest.raises(ActionRefused, match="qualification requirements"):
         fake.accept(run.provider.hit_ids[1], "AWORKERLEO")
     assert fake.accept(run.provider.hit_ids[1], "AWORKERMIA")  # others still can
+
+
+def test_a_worker_who_reaches_the_disconnect_cap_gets_the_disconnect_qualification_and_no_more_hits(
+        mturk_run, fake):
+    run = mturk_run(options={"disconnect_cap": 2, "disconnect_qualification": "parley_flaky",
+                             "disconnect_timeout": 1.0}, disconnect_qualification="parley_flaky")
+    disconnects_on_mturk(run, fake, "AWORKERNED", run.provider.hit_ids[0])
+    assert audit(run, "AWORKERNED") == []  # one disconnect: under the cap
+    disconnects_on_mturk(run, fake, "AWORKERNED", run.provider.hit_ids[1])
+    wait_for_audit(run, "AWORKERNED", [("soft_block", "succeeded")])
+    requirement = kept_out_by(fake, "parley_flaky")
+    assert all(requirement in hit["QualificationRequirements"] for hit in fake.hits.values())
+    assert fake.qualifications[(requirement["QualificationTypeId"], "AWORKERNED")]["Status"] == "Granted"
+    with pytest.raises(ActionRefused, match="qualification requirements"):
+        fake.accept(run.provider.hit_ids[2], "AWORKERNED")
+    assert [r["actor"] for r in run.handler.get_review_actions(worker_id="AWORKERNED")] == ["disconnect-cap"]
+
+
+def test_with_hard_block_a_worker_who_reaches_the_disconnect_cap_is_blocked_on_mturk(mturk_run, fake):
+    run = mturk_run(options={"disconnect_cap": 1, "hard_block": True, "disconnect_timeout": 1.0})
+    disconnects_on_mturk(run, fake, "AWORKEROLA", run.provider.hit_ids[0])
+    wait_for_audit(run, "AWORKEROLA", [("hard_block", "succeeded")])
+    assert "AWORKEROLA" in fake.blocks
+    with pytest.raises(ActionRefused, match="blocked"):
+        fake.accept(run.provider.hit_ids[1], "AWORKEROLA")

@@ -8,6 +8,7 @@ from crowd.base import Refused
 from crowd.local.provider import LocalProvider
 from crowd.review import ReviewRefused, ReviewService, request_token
 from tests.support.builders import completed_conversation
+from tests.support.review_races import at_once
 
 
 class CountingProvider(LocalProvider):
@@ -203,23 +204,6 @@ def test_a_provider_call_that_raises_is_recorded_unknown_and_settled_before_anyt
     assert retried.succeeded and not retried.repeated
     assert [(r["outcome"], r["error"]) for r in handler.get_review_actions(assignment_id=a1)] == [
         ("failed", "local was asked afterwards and had not done it"), ("succeeded", None)]
-
-
-def at_once(threads: int, call):
-    """`call()` from `threads` threads released together; answers their results."""
-    results, barrier = [], threading.Barrier(threads)
-
-    def run() -> None:
-        barrier.wait()
-        results.append(call())
-
-    started = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in started:
-        thread.start()
-    for thread in started:
-        thread.join()
-    assert len(results) == threads, "a call got an error instead of the first call's result"
-    return results
 
 
 def test_an_unblock_lifts_the_runs_blocks_once_even_when_asked_at_the_same_moment(handler, review, provider, built):
