@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from crowd import auto_approve
 from crowd.base import Provider, Refused
 from crowd.disconnects import enforce_disconnect_cap
 from crowd.options import RunOptions, block_qualification_name
@@ -87,6 +88,8 @@ class TaskManager:
         self.provider.launch(self.provider.hits_for(self.options.num_conversations,
                                                     self.task.humans_per_conversation))
         self._spawn(self._monitor, "monitor")
+        if self._sweeps_approvals:
+            self._spawn(self._auto_approve, "auto-approve")
         if self.options.num_conversations == 0:
             self._finish_run()
         return self.run_id
@@ -118,6 +121,8 @@ class TaskManager:
                 self.provider.cleanup()
             except Refused as exc:
                 log.warning("cleanup on the provider failed: %s", exc)
+            if self._sweeps_approvals:  # the last submissions may be due already
+                self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
         finally:
@@ -470,6 +475,21 @@ class TaskManager:
                     self.worker_left(session, "disconnect")
                 elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
+
+    @property
+    def _sweeps_approvals(self) -> bool:
+        """--auto-approve-delay with a provider that does not approve by itself: we do."""
+        return self.options.auto_approve_delay is not None and not self.provider.approves_by_itself
+
+    def _auto_approve(self) -> None:
+        while not self._stop.wait(auto_approve.SWEEP_SECONDS):
+            self._approve_due()
+
+    def _approve_due(self) -> None:
+        try:
+            auto_approve.approve_due(self.review, self.run_id)
+        except DatastoreError as exc:
+            log.warning("auto-approval failed this time: %s", exc)
 
     def progress(self) -> dict[str, int]:
         with self._lock:
