@@ -169,16 +169,26 @@ class TaskManager:
             except DatastoreError as exc:
                 raise Refused(str(exc)) from None
             self.sessions[assignment_id] = session
-        try:
-            self.provider.worker_started(worker_id)
-        except Refused as exc:
-            log.warning("the provider could not mark %s as started: %s", worker_id, exc)
+        self._record_started(worker_id)
         if self.task.has_onboarding:
             self._spawn(lambda: self._onboard(session), f"onboard-{assignment_id}")
         else:
             self._write(self.handler.log_waiting, worker_id, assignment_id)
             self._enter_waiting(session)
         return session
+
+    def _record_started(self, worker_id: str) -> None:
+        """The marketplace grants its qualifications (`--unique`); the store keeps
+        `--unique-qual-name` too, which is what keeps the worker out of the next run that
+        names it on a provider with no marketplace."""
+        name, sandbox = self.options.unique_qual_name, self.provider.is_sandbox
+        if name:
+            self.handler.ensure_qualification(name, sandbox, description="worked on a task that allows one each")
+            self.handler.grant_qualification(worker_id, name, sandbox)
+        try:
+            self.provider.worker_started(worker_id)
+        except Refused as exc:
+            log.warning("the provider could not mark %s as started: %s", worker_id, exc)
 
     def _check_worker_may_start(self, worker_id: str) -> None:
         options, sandbox = self.options, self.provider.is_sandbox
