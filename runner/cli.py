@@ -122,6 +122,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     for name in ("num_conversations", "allowed_conversations", "max_connections", "max_time"):
         if getattr(args, name) < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.auto_approve_delay is not None and args.auto_approve_delay < 0:
+        raise UsageError("--auto-approve-delay must be 0 or more seconds")
     if args.disconnect_timeout <= 0:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
     budget = {key: getattr(args, key) for key in BUDGET_KEYS}

@@ -460,8 +460,6 @@ class TaskManager:
                         session.assignment_id, None, kind)
         self._add_working_time(session)
         session.set_state(kind, text or LEFT_TEXT[kind])
-        if kind == "disconnect":
-            self._enforce_disconnect_cap(session.worker_id)
         self._hit_done(session)
         conversation = session.conversation
         if conversation is not None and conversation.conversation_id.startswith("t_"):
@@ -469,6 +467,8 @@ class TaskManager:
             for other in conversation.sessions:
                 other.wake()
         session.wake()
+        if kind == "disconnect":  # last: its calls to the marketplace must not hold up the partners
+            self._enforce_disconnect_cap(session.worker_id)
 
     # Background work -------------------------------------------------------------------
 

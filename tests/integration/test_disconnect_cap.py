@@ -81,8 +81,9 @@ def test_nobody_is_blocked_below_the_cap_or_without_consequences(handler, review
     (["--disconnect-cap", "-1", "--hard-block"], "--disconnect-cap must be 0 or more"),
     (["--disconnect-cap", "0", "--hard-block"], "which --disconnect-cap 0 turns off"),
     (["--disconnect-cap", "0", "--disconnect-qualification", "q"], "which --disconnect-cap 0 turns off"),
+    (["--auto-approve-delay", "-5"], "--auto-approve-delay must be 0 or more seconds"),
 ])
-def test_a_disconnect_cap_that_could_do_nothing_is_refused_with_a_sentence(store_url, handler, capsys,
+def test_a_disconnect_cap_or_auto_approval_that_could_do_nothing_is_refused_with_a_sentence(store_url, handler, capsys,
                                                                            flags, sentence):
     assert runner_main(["run", str(PAIR_CHAT), "-nc", "0", "--db", store_url, *flags]) == 2
     assert sentence in capsys.readouterr().err
