@@ -34,7 +34,7 @@ class Provider(ABC):
     such a run by itself (crowd/orphans.py)."""
     approves_by_itself: ClassVar[bool] = False
     """True when the marketplace approves work by itself once `--auto-approve-delay` has
-    passed (MTurk's AutoApprovalDelayInSeconds); False: Parley's sweep approves it
+    passed (its HITs carry the delay); False: Parley's sweep approves it
     (crowd/auto_approve.py)."""
     form_action_sources: ClassVar[tuple[str, ...]] = ()
     """Hosts the worker's page may post its submission form to (the page's CSP)."""
