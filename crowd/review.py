@@ -223,13 +223,10 @@ class ReviewService:
                 return ReviewResult(earlier[-1], repeated=True)
             raise ReviewRefused(f"{worker_id} has no block that keeps them out of run {run_id}; "
                                 "nothing was lifted")
-        provider, sandbox = self.provider_for(run), run["is_sandbox"]
+        provider = self.provider_for(run)
 
-        def record() -> None:
-            for name in names:
-                self.handler.log_unblock(worker_id, BlockKind.SOFT, sandbox, qualification_name=name)
-            if hard:
-                self.handler.log_unblock(worker_id, BlockKind.HARD, sandbox)
+        def record() -> None:  # all at once: a concurrent request sees every block lifted or none
+            self.handler.lift_blocks(worker_id, lifted)
 
         return self._do(
             ReviewAction.UNBLOCK, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason,

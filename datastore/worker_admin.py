@@ -3,10 +3,11 @@ qualifications, blocks and daily working time. (The audit log of review actions 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get, records
@@ -160,20 +161,32 @@ class WorkerAdmin(StoreAccess):
 
         return self._write(write)
 
-    def log_unblock(self, worker_id: str, kind: str, is_sandbox: bool, *,
-                    qualification_name: str | None = None) -> int:
-        """Lift the worker's active blocks of `kind` (only those carried by
-        `qualification_name`, if given); answers how many were lifted."""
+    def log_unblock(self, worker_id: str, kind: str, is_sandbox: bool) -> int:
+        """Lift the worker's active blocks of `kind`; answers how many were lifted."""
 
         def write(s: Session) -> int:
-            lifted: list[ColumnElement[bool]] = [Block.worker_id == worker_id, Block.kind == kind,
-                                                 Block.is_sandbox == is_sandbox, Block.revoked.is_(None)]
-            if qualification_name is not None:
-                carrier = select(Qualification.id).where(
-                    Qualification.name == qualification_name, Qualification.is_sandbox == is_sandbox)
-                lifted.append(Block.qualification_id.in_(carrier.scalar_subquery()))
-            result = s.execute(update(Block).where(*lifted).values(revoked=time.time()))
+            result = s.execute(
+                update(Block)
+                .where(Block.worker_id == worker_id, Block.kind == kind,
+                       Block.is_sandbox == is_sandbox, Block.revoked.is_(None))
+                .values(revoked=time.time())
+            )
             return int(result.rowcount or 0)
+
+        return self._write(write)
+
+    def lift_blocks(self, worker_id: str, block_ids: Sequence[int]) -> int:
+        """Lift these active blocks of the worker in one transaction, so a reader sees all of
+        them lifted or none (what an unblock decided to lift); answers how many were lifted."""
+
+        def write(s: Session) -> int:
+            lifted = s.scalars(
+                update(Block)
+                .where(Block.worker_id == worker_id, Block.id.in_(list(block_ids)), Block.revoked.is_(None))
+                .values(revoked=time.time())
+                .returning(Block.id)
+            )
+            return len(lifted.all())
 
         return self._write(write)
 
