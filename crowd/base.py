@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -37,6 +37,10 @@ class Provider(ABC):
     """The longest subject and message `notify` takes (a marketplace sets its own)."""
     max_notified: ClassVar[int] = 100
     """The most workers one `notify` call takes."""
+    approves_by_itself: ClassVar[bool] = False
+    """True when the marketplace approves work by itself once `--auto-approve-delay` has
+    passed (its HITs carry the delay); False: Parley's sweep approves it
+    (crowd/auto_approve.py)."""
     form_action_sources: ClassVar[tuple[str, ...]] = ()
     """Hosts the worker's page may post its submission form to (the page's CSP)."""
 
@@ -135,6 +139,12 @@ class Provider(ABC):
 
     @abstractmethod
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def unblock(self, worker_id: str, *, qualification_names: Sequence[str], hard: bool,
+                reason: str) -> dict[str, Any]:
+        """Lift the soft blocks carried by `qualification_names` and, if `hard`, the hard
+        block. Lifting what is already lifted is not an error (a retry after a partial failure)."""
 
     @abstractmethod
     def expire_hits(self, hit_ids: list[str]) -> None: ...

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -11,6 +12,32 @@ DEFAULT_MAX_WAIT = 300.0
 """Seconds a worker waits for a partner before the run lets them go (0: forever)."""
 FAIR_HOURLY_CENTS = 725
 """The default waiting bonus pays the wait at this rate: $7.25 an hour, the US federal minimum wage."""
+
+DEFAULT_DISCONNECT_CAP = 3
+"""Disconnects (across this store's runs) after which a worker meets the run's consequences
+(`--disconnect-qualification`, `--hard-block`), as ParlAI's disconnect limit."""
+
+
+def block_qualification_name(configured: str | None, taskname: str) -> str:
+    """The soft-block qualification of a task's runs: `--block-qualification`, else one per task."""
+    return configured or f"parley_{taskname}_block"
+
+
+def unique_qualification_name(configured: str | None, *, unique: bool, run_id: str) -> str | None:
+    """The qualification granted to each worker who starts, that keeps them from another HIT:
+    `--unique-qual-name` (shared by every run that names it), else with `--unique` one per run."""
+    if configured:
+        return configured
+    return f"parley_{run_id}_unique" if unique else None
+
+
+def run_block_qualifications(config: Mapping[str, Any], taskname: str) -> list[str]:
+    """The soft-block qualifications that keep a worker out of a run (`config`: its stored
+    flags): its block qualification and, if it has one, its disconnect qualification."""
+    names = [block_qualification_name(config.get("block_qualification"), taskname)]
+    if config.get("disconnect_qualification"):
+        names.append(config["disconnect_qualification"])
+    return names
 
 
 @dataclass
@@ -33,8 +60,13 @@ class RunOptions:
     block_qualification: str | None = None
     """Soft-block qualification for workers who fail onboarding (default: parley_<task>_block)."""
     disconnect_qualification: str | None = None
+    """Soft-block qualification granted to a worker who reaches the disconnect cap."""
     hard_block: bool = False
+    """Hard-block a worker who reaches the disconnect cap."""
+    disconnect_cap: int = DEFAULT_DISCONNECT_CAP
+    """Disconnects before the consequences above (0: none)."""
     auto_approve_delay: int | None = None
+    """Seconds after a worker finishes before their work is approved unless reviewed."""
     disconnect_timeout: float = 30.0
     """Seconds of silence (no socket, no heartbeat) before a worker counts as disconnected."""
     heartbeat_seconds: float = 5.0

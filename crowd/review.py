@@ -1,4 +1,4 @@
-"""The review service: the one way Parley approves, rejects, pays bonuses and blocks.
+"""The review service: the one way Parley approves, rejects, pays bonuses, blocks and unblocks.
 
 Each action (1) checks its inputs, (2) writes its intent to the audit log (`review_actions`)
 under an idempotency token derived from what is asked, (3) calls the run's provider with that
@@ -25,6 +25,7 @@ from typing import Any
 
 from crowd import registry, review_rules
 from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.options import run_block_qualifications
 from crowd.review_rules import ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.ledger import Admit
@@ -352,6 +353,48 @@ class ReviewService:
             answer = {r["worker_id"]: (ReviewOutcome.UNKNOWN, f"{type(exc).__name__}: {exc}") for r in rows}
         return [self._finish(r["token"], outcome, error=error) for r in rows
                 for outcome, error in [answer[r["worker_id"]]]]
+
+    def unblock(self, worker_id: str, *, run_id: str, actor: str, reason: str) -> ReviewResult:
+        """Lift the blocks that keep the worker out of this run: soft blocks on its block and
+        disconnect qualifications, and a hard block. One audited action: the same request
+        again, or at the same moment, lifts them once."""
+        run = self._run(run_id)
+        reason = _reason(reason, required=True, what="an unblock needs a reason")
+        names, hard, lifted = self._lifts(worker_id, run)
+        if not lifted:
+            earlier = [r for r in self.handler.get_review_actions(worker_id=worker_id)
+                       if r["action"] == ReviewAction.UNBLOCK and r["run_id"] == run_id
+                       and r["outcome"] == ReviewOutcome.SUCCEEDED]
+            if earlier:
+                return ReviewResult(earlier[-1], repeated=True)
+            raise ReviewRefused(f"{worker_id} has no block that keeps them out of run {run_id}; "
+                                "nothing was lifted")
+        provider = self.provider_for(run)
+
+        def record() -> None:  # all at once: a concurrent request sees every block lifted or none
+            self.handler.lift_blocks(worker_id, lifted)
+
+        return self._do(
+            ReviewAction.UNBLOCK, actor=actor, run_id=run_id, worker_id=worker_id, reason=reason,
+            key=sorted(lifted),
+            call=lambda token: provider.unblock(worker_id, qualification_names=names, hard=hard, reason=reason),
+            record=record,
+        )
+
+    def _lifts(self, worker_id: str, run: Record) -> tuple[list[str], bool, list[int]]:
+        """What an unblock from `run` lifts: the names of the soft-block qualifications the
+        worker is blocked by, whether they are hard-blocked, and those blocks' ids."""
+        sandbox = run["is_sandbox"]
+        active = [b for b in self.handler.get_blocks_for_worker(worker_id) if b["is_sandbox"] == sandbox]
+        names, lifted = [], []
+        for name in run_block_qualifications(run["config"] or {}, run["taskname"]):
+            qual = self.handler.get_qualification(name, sandbox)
+            ids = [b["id"] for b in active if qual is not None and b["qualification_id"] == qual["id"]]
+            if ids:
+                names.append(name)
+                lifted += ids
+        hard = [b["id"] for b in active if b["kind"] == BlockKind.HARD]
+        return names, bool(hard), lifted + hard
 
     # What every action shares ------------------------------------------------------------
 

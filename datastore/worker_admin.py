@@ -3,6 +3,7 @@ qualifications, blocks and daily working time. (The audit log of review actions 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -172,6 +173,21 @@ class WorkerAdmin(StoreAccess):
                 .values(revoked=time.time())
             )
             return int(cast(CursorResult[Any], result).rowcount or 0)
+
+        return self._write(write)
+
+    def lift_blocks(self, worker_id: str, block_ids: Sequence[int]) -> int:
+        """Lift these active blocks of the worker in one transaction, so a reader sees all of
+        them lifted or none (what an unblock decided to lift); answers how many were lifted."""
+
+        def write(s: Session) -> int:
+            lifted = s.scalars(
+                update(Block)
+                .where(Block.worker_id == worker_id, Block.id.in_(list(block_ids)), Block.revoked.is_(None))
+                .values(revoked=time.time())
+                .returning(Block.id)
+            )
+            return len(lifted.all())
 
         return self._write(write)
 

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from crowd import registry
 from crowd.base import CommandHandler, Launch, Refused
-from crowd.options import DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
+from crowd.options import DEFAULT_DISCONNECT_CAP, DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
@@ -67,6 +67,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--block-qualification", metavar="NAME", help="soft-block qualification (onboarding failures)")
     run.add_argument("--disconnect-qualification", metavar="NAME", help="soft-block qualification for disconnects")
     run.add_argument("--hard-block", action="store_true", help="hard-block workers who hit the disconnect cap")
+    run.add_argument("--disconnect-cap", type=int, metavar="N",
+                     help="disconnects (in any run of the store) after which --disconnect-qualification "
+                          f"and --hard-block act (default {DEFAULT_DISCONNECT_CAP}; 0: never)")
     run.add_argument("--auto-approve-delay", type=int, metavar="SECONDS", help="auto-approve after this long")
     run.add_argument("--disconnect-timeout", type=float, default=30.0, metavar="SECONDS",
                      help="silence before a worker counts as disconnected (default 30)")
@@ -149,6 +152,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     for name in ("allowed_conversations", "max_connections", "max_time"):
         if getattr(args, name) < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.auto_approve_delay is not None and args.auto_approve_delay < 0:
+        raise UsageError("--auto-approve-delay must be 0 or more seconds")
     if not 0 < args.disconnect_timeout < math.inf:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
     if not 0 <= args.max_wait < math.inf:
@@ -166,6 +171,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         to_cents(args.reward)
     except InvalidValue as exc:
         raise UsageError(f"--reward: {exc}") from None
+    disconnect_cap = disconnect_cap_from(args)
     return RunOptions(
         num_conversations=args.num_conversations, reward=args.reward,
         count_complete=args.count_complete, max_connections=args.max_connections,
@@ -173,9 +179,25 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         unique_qual_name=args.unique_qual_name, max_time=args.max_time,
         max_time_qual=args.max_time_qual, block_qualification=args.block_qualification,
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
+        disconnect_cap=disconnect_cap,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
         max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, **budget,
     )
+
+
+def disconnect_cap_from(args: argparse.Namespace) -> int:
+    """The cap, refusing one that could do nothing and consequences that could never happen."""
+    cap = args.disconnect_cap
+    consequences = bool(args.disconnect_qualification or args.hard_block)
+    if cap is not None and cap < 0:
+        raise UsageError("--disconnect-cap must be 0 or more")
+    if cap is not None and cap > 0 and not consequences:
+        raise UsageError("--disconnect-cap needs --disconnect-qualification NAME or --hard-block: "
+                         "what happens to a worker who reaches it")
+    if cap == 0 and consequences:
+        raise UsageError("--disconnect-qualification and --hard-block act at the disconnect cap, "
+                         "which --disconnect-cap 0 turns off")
+    return DEFAULT_DISCONNECT_CAP if cap is None else cap
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,9 +12,11 @@ import threading
 import time
 from typing import Any
 
+from crowd import auto_approve
 from crowd.base import Provider, Refused
 from crowd.context import TaskContext
-from crowd.options import RunOptions
+from crowd.disconnects import enforce_disconnect_cap
+from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
@@ -100,6 +102,8 @@ class TaskManager:
         self.provider.launch(self.provider.hits_for(self.options.num_conversations,
                                                     self.task.humans_per_conversation))
         self._spawn(self._monitor, "monitor")
+        if self._sweeps_approvals:
+            self._spawn(self._auto_approve, "auto-approve")
         if self.options.num_conversations == 0:
             self._finish_run()
         return self.run_id
@@ -136,6 +140,8 @@ class TaskManager:
                 log.warning("cleanup on the provider failed: %s", exc)
             if not self.provider.submits_on_done():
                 self._pay_submitted_waiting_bonuses()
+            if self._sweeps_approvals:  # the last submissions may be due already
+                self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
         finally:
@@ -192,16 +198,26 @@ class TaskManager:
             except DatastoreError as exc:
                 raise Refused(str(exc)) from None
             self.sessions[assignment_id] = session
-        try:
-            self.provider.worker_started(worker_id)
-        except Refused as exc:
-            log.warning("the provider could not mark %s as started: %s", worker_id, exc)
+        self._record_started(worker_id)
         if self.task.has_onboarding:
             self._spawn(lambda: self._onboard(session), f"onboard-{assignment_id}")
         else:
             self._write(self.handler.log_waiting, worker_id, assignment_id)
             self._enter_waiting(session)
         return session
+
+    def _record_started(self, worker_id: str) -> None:
+        """The marketplace grants its qualifications (`--unique`); the store keeps
+        `--unique-qual-name` too, which is what keeps the worker out of the next run that
+        names it on a provider with no marketplace."""
+        name, sandbox = self.options.unique_qual_name, self.provider.is_sandbox
+        if name:
+            self.handler.ensure_qualification(name, sandbox, description="worked on a task that allows one each")
+            self.handler.grant_qualification(worker_id, name, sandbox)
+        try:
+            self.provider.worker_started(worker_id)
+        except Refused as exc:
+            log.warning("the provider could not mark %s as started: %s", worker_id, exc)
 
     def _check_worker_may_start(self, worker_id: str) -> None:
         options, sandbox = self.options, self.provider.is_sandbox
@@ -238,7 +254,7 @@ class TaskManager:
 
     @property
     def block_qualification(self) -> str:
-        return self.options.block_qualification or f"parley_{self.task.name}_block"
+        return block_qualification_name(self.options.block_qualification, self.task.name)
 
     def session_for(self, who: WorkerIdentity) -> WorkerSession | None:
         session = self.sessions.get(who.assignment_id)
@@ -286,6 +302,17 @@ class TaskManager:
                                         qualification_name=self.block_qualification)
         if not result.succeeded:
             log.warning("soft block of %s failed: %s", worker_id, result.action["error"])
+
+    def _enforce_disconnect_cap(self, worker_id: str) -> None:
+        try:
+            results = enforce_disconnect_cap(self.review, self.options, worker_id, self.run_id)
+        except (ReviewRefused, DatastoreError) as exc:
+            log.warning("the disconnect cap could not be applied to %s: %s", worker_id, exc)
+            return
+        for result in results:
+            if not result.succeeded:
+                log.warning("%s of %s at the disconnect cap: %s", result.action["action"], worker_id,
+                            result.action["error"])
 
     def _enter_waiting(self, session: WorkerSession) -> None:
         with self._lock:
@@ -526,6 +553,8 @@ class TaskManager:
             for other in conversation.sessions:
                 other.wake()
         session.wake()
+        if kind == "disconnect":  # last: its calls to the marketplace must not hold up the partners
+            self._enforce_disconnect_cap(session.worker_id)
 
     # Background work -------------------------------------------------------------------
 
@@ -543,6 +572,21 @@ class TaskManager:
                     self.worker_left(session, "disconnect")
                 elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
+
+    @property
+    def _sweeps_approvals(self) -> bool:
+        """--auto-approve-delay with a provider that does not approve by itself: we do."""
+        return self.options.auto_approve_delay is not None and not self.provider.approves_by_itself
+
+    def _auto_approve(self) -> None:
+        while not self._stop.wait(auto_approve.SWEEP_SECONDS):
+            self._approve_due()
+
+    def _approve_due(self) -> None:
+        try:
+            auto_approve.approve_due(self.review, self.run_id)
+        except DatastoreError as exc:
+            log.warning("auto-approval failed this time: %s", exc)
 
     def progress(self) -> dict[str, int]:
         with self._lock:

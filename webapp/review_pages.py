@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
 from crowd.base import Refused
+from crowd.options import block_qualification_name
 from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
 from datastore.states import ReviewOutcome
@@ -19,7 +20,7 @@ from webapp.twins import page, respond, wants_json
 
 review = Blueprint("review", __name__)
 
-ACTIONS = ("approve", "reject", "bonus", "soft_block", "hard_block")
+ACTIONS = ("approve", "reject", "bonus", "soft_block", "hard_block", "unblock")
 MAX_BULK = 500
 
 
@@ -110,6 +111,7 @@ def _perform(action: str, assignment_id: str, form: dict[str, Any]) -> dict[str,
         "bonus": lambda: svc.review.bonus(assignment_id, str(form.get("amount") or ""), actor=actor, reason=reason),
         "soft_block": lambda: _block(assignment_id, "soft", reason),
         "hard_block": lambda: _block(assignment_id, "hard", reason),
+        "unblock": lambda: _unblock(assignment_id, reason),
     }
     try:
         result = calls[action]()
@@ -134,18 +136,28 @@ def _outcome_sentence(action: str, result: ReviewResult) -> str:
     return f"{what} was already done" if result.repeated else f"{what}: done"
 
 
-def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:
-    svc = services()
-    assignment = svc.handler.get_assignment_data(assignment_id)
+def _worker_and_run(assignment_id: str) -> tuple[str, str]:
+    """Blocks act on the assignment's worker, from its run."""
+    assignment = services().handler.get_assignment_data(assignment_id)
     if assignment is None:
         raise ReviewRefused(f"there is no assignment {assignment_id!r}")
+    return assignment["worker_id"], assignment["run_id"]
+
+
+def _unblock(assignment_id: str, reason: str) -> ReviewResult:
+    worker_id, run_id = _worker_and_run(assignment_id)
+    return services().review.unblock(worker_id, run_id=run_id, actor="reviewer", reason=reason)
+
+
+def _block(assignment_id: str, kind: str, reason: str) -> ReviewResult:
+    svc = services()
+    worker_id, run_id = _worker_and_run(assignment_id)
     if kind == "hard":
-        return svc.review.hard_block(assignment["worker_id"], run_id=assignment["run_id"],
-                                     actor="reviewer", reason=reason)
-    run = svc.run_or_404(assignment["run_id"])
-    qualification = (run["config"] or {}).get("block_qualification") or f"parley_{run['taskname']}_block"
-    return svc.review.soft_block(assignment["worker_id"], run_id=assignment["run_id"], actor="reviewer",
-                                 reason=reason, qualification_name=qualification)
+        return svc.review.hard_block(worker_id, run_id=run_id, actor="reviewer", reason=reason)
+    run = svc.run_or_404(run_id)
+    qualification = block_qualification_name((run["config"] or {}).get("block_qualification"), run["taskname"])
+    return svc.review.soft_block(worker_id, run_id=run_id, actor="reviewer", reason=reason,
+                                 qualification_name=qualification)
 
 
 def _answer(outcomes: list[dict[str, Any]]) -> Any:

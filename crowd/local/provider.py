@@ -4,6 +4,7 @@ records them in the audit log like any other provider's answers)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -93,6 +94,10 @@ class LocalProvider(Provider):
 
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]:
         return self._did("hard_block", worker_id=worker_id)
+
+    def unblock(self, worker_id: str, *, qualification_names: Sequence[str], hard: bool,
+                reason: str) -> dict[str, Any]:
+        return self._did("unblock", worker_id=worker_id, qualifications=list(qualification_names), hard=hard)
 
     def expire_hits(self, hit_ids: list[str]) -> None:
         for hit_id in hit_ids:

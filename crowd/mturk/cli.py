@@ -15,6 +15,7 @@ from crowd.mturk.provider import (
     hits_needed,
 )
 from crowd.mturk.reconcile import reconcile_run
+from crowd.options import block_qualification_name
 from crowd.orphans import orphaned_runs
 from crowd.registry import provider_for_run
 from datastore import InvalidValue, MTurkDataHandler
@@ -47,9 +48,9 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
         auto_approve_seconds=options.auto_approve_delay if options.auto_approve_delay is not None else 3 * 24 * 3600,
         frame_height=int(config["frame_height"]),
         qualification_requirements=list(config["qualification_requirements"]),
-        block_qualification=options.block_qualification or f"parley_{task.name}_block",
-        unique_qual_name=options.unique_qual_name, max_time_qual=options.max_time_qual,
-        max_open_hits=options.max_connections)
+        block_qualification=block_qualification_name(options.block_qualification, task.name),
+        unique_qual_name=options.unique_qual_name, unique=options.unique, max_time_qual=options.max_time_qual,
+        disconnect_qualification=options.disconnect_qualification, max_open_hits=options.max_connections)
     hits = hits_needed(options.num_conversations, task.humans_per_conversation)
     estimate = estimate_cost_cents(settings, hits)
     print(f"Cost estimate: ${to_dollars(estimate)} for {hits} HIT(s) at ${to_dollars(settings.reward_cents)} "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ from botocore.exceptions import (
 
 from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.mturk.reconcile import is_open, reconcile_run
+from crowd.options import unique_qualification_name
 from datastore.money import to_dollars
 from datastore.records import Record
 from datastore.states import AssignmentStatus, HitStatus
@@ -78,6 +79,9 @@ class HitSettings:
     unique_qual_name: str | None = None
     max_time_qual: str | None = None
     """Granted to a worker who reaches the run's daily `--max-time`: the HITs require its absence."""
+    unique: bool = False
+    """One HIT of the run per worker: with no `unique_qual_name`, a qualification of the run's own."""
+    disconnect_qualification: str | None = None
     max_open_hits: int = 0
     """HITs open at once (`--max-connections`); 0 means all at once."""
     submit_grace_seconds: float = 30.0
@@ -128,6 +132,7 @@ class MTurkProvider(Provider):
     name = "mturk"
     # NotifyWorkers: a subject of up to 200 characters, a message of up to 4,096, 100 workers a call.
     max_subject_chars, max_message_chars, max_notified = 200, 4096, 100
+    approves_by_itself = True
     form_action_sources = ("https://*.mturk.com",)
 
     def __init__(self, *, is_sandbox: bool = True, client: Any = None,
@@ -228,7 +233,10 @@ class MTurkProvider(Provider):
     def _requirements(self) -> list[dict[str, Any]]:
         settings = self._settings()
         requirements = [dict(r) for r in settings.qualification_requirements]
-        for name in (settings.block_qualification, settings.unique_qual_name, settings.max_time_qual):
+        # Workers holding any of these never see the HIT: blocked, already started one of
+        # the run's HITs, over the disconnect cap or over today's time (each granted when it happens).
+        for name in dict.fromkeys((settings.block_qualification, self._unique_qualification(),
+                                   settings.disconnect_qualification, settings.max_time_qual)):
             if name:
                 requirements.append({"QualificationTypeId": self.qualification_id(name),
                                      "Comparator": "DoesNotExist", "ActionsGuarded": "DiscoverPreviewAndAccept"})
@@ -274,10 +282,16 @@ class MTurkProvider(Provider):
 
     def worker_started(self, worker_id: str) -> None:
         """Grant the run's unique qualification, so the worker cannot take this task again."""
-        name = self.settings.unique_qual_name if self.settings else None
+        name = self._unique_qualification()
         if name:
             self.call("associate_qualification_with_worker", QualificationTypeId=self.qualification_id(name),
                       WorkerId=worker_id, IntegerValue=1, SendNotification=False)
+
+    def _unique_qualification(self) -> str | None:
+        if self.settings is None:
+            return None
+        return unique_qualification_name(self.settings.unique_qual_name, unique=self.settings.unique,
+                                         run_id=self.run_id)
 
     def qualification_id(self, name: str) -> str:
         """The id of our qualification `name`, created on first use."""
@@ -376,6 +390,32 @@ class MTurkProvider(Provider):
     def hard_block(self, worker_id: str, *, reason: str) -> dict[str, Any]:
         self.call("create_worker_block", WorkerId=worker_id, Reason=reason)
         return {"provider": "mturk", "action": "hard_block", "worker_id": worker_id}
+
+    def unblock(self, worker_id: str, *, qualification_names: Sequence[str], hard: bool,
+                reason: str) -> dict[str, Any]:
+        for name in qualification_names:
+            qualification_id = self.qualification_id(name)
+            try:
+                self.call("disassociate_qualification_from_worker", QualificationTypeId=qualification_id,
+                          WorkerId=worker_id, Reason=reason)
+            except OutcomeUnknown:
+                raise
+            except Refused:
+                if self._holds(qualification_id, worker_id):
+                    raise  # MTurk refuses to take away what the worker no longer holds: that is done
+        if hard:
+            self.call("delete_worker_block", WorkerId=worker_id, Reason=reason)
+        return {"provider": "mturk", "action": "unblock", "qualifications": list(qualification_names),
+                "hard": hard}
+
+    def _holds(self, qualification_id: str, worker_id: str) -> bool:
+        try:
+            score = self.call("get_qualification_score", QualificationTypeId=qualification_id, WorkerId=worker_id)
+        except OutcomeUnknown:
+            raise
+        except Refused:
+            return False
+        return bool(score["Qualification"].get("Status") == "Granted")
 
     # HITs ------------------------------------------------------------------------------
 

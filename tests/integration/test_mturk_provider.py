@@ -10,27 +10,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
-from crowd.mturk.provider import HitSettings, MTurkProvider, client_config
+from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.mturk.reconcile import reconcile_run
 from crowd.review import ReviewRefused, ReviewService
 from datastore import MTurkDataHandler
 from runner.cli import main as runner_main
-from tests.fakes.mturk_server import DROP_CONNECTION, FakeMTurk
+from tests.fakes.mturk_server import DROP_CONNECTION
 from tests.faults.processes import Runner
-from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
+from tests.support.live_runner import chat_pair_to_the_end
+from tests.support.mturk import PAIR_CHAT, settings, work
 
 REPO = Path(__file__).resolve().parents[2]
-PAIR_CHAT = REPO / "tests" / "support" / "tasks" / "pair_chat"
-
-
-@pytest.fixture
-def fake():
-    with FakeMTurk() as mturk:
-        yield mturk
 
 
 @pytest.fixture
@@ -39,39 +32,6 @@ def aws_env(fake, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
     monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
     return fake
-
-
-def settings(public_url: str, **overrides) -> HitSettings:
-    return HitSettings(**{"title": "Pair chat", "description": "Chat with a partner", "keywords": "chat",
-                          "reward_cents": 50, "public_url": public_url,
-                          "block_qualification": "parley_pair_chat_block", **overrides})
-
-
-def work(run: LiveRunner, fake: FakeMTurk, worker_id: str, hit_id: str) -> tuple[str, Worker]:
-    """A worker accepts the HIT on MTurk and opens it: the chat page in MTurk's frame."""
-    assignment_id = fake.accept(hit_id, worker_id)
-    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
-                       "turkSubmitTo": "https://workersandbox.mturk.com"})
-    worker = run.open(f"{run.server.url}/task/{run.run_id}?{query}")
-    assert worker.config["submit"] == {"kind": "form",
-                                       "action": "https://workersandbox.mturk.com/mturk/externalSubmit",
-                                       "fields": {"assignmentId": assignment_id, "parley_done": "true"}}
-    return assignment_id, worker
-
-
-@pytest.fixture
-def mturk_run(store_url, fake):
-    runs = []
-
-    def start(**hit_settings) -> LiveRunner:
-        provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()),
-                                 settings=settings("http://127.0.0.1", **hit_settings))
-        runs.append(LiveRunner(store_url, str(PAIR_CHAT), provider=provider, num_conversations=1, reward="0.50"))
-        return runs[-1]
-
-    yield start
-    for run in runs:
-        run.stop()
 
 
 def test_a_whole_run_launch_chat_submit_review_and_pay_leaves_mturk_and_the_store_agreeing(mturk_run, fake):

@@ -8,6 +8,7 @@ from crowd.base import Refused
 from crowd.local.provider import LocalProvider
 from crowd.review import ReviewRefused, ReviewService, request_token
 from tests.support.builders import completed_conversation
+from tests.support.review_races import at_once
 
 
 class CountingProvider(LocalProvider):
@@ -203,6 +204,34 @@ def test_a_provider_call_that_raises_is_recorded_unknown_and_settled_before_anyt
     assert retried.succeeded and not retried.repeated
     assert [(r["outcome"], r["error"]) for r in handler.get_review_actions(assignment_id=a1)] == [
         ("failed", "local was asked afterwards and had not done it"), ("succeeded", None)]
+
+
+def test_an_unblock_lifts_the_runs_blocks_once_even_when_asked_at_the_same_moment(handler, review, provider, built):
+    block = "parley_qa_data_collection_block"  # the task's default block qualification
+    review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam", qualification_name=block)
+    review.hard_block("W1", run_id=built.run_id, actor="alice", reason="spam")
+    results = at_once(8, lambda: review.unblock("W1", run_id=built.run_id, actor="alice", reason="appeal"))
+    assert len({r.action["id"] for r in results}) == 1 and sum(not r.repeated for r in results) == 1
+    assert [c for c in provider.calls if c["action"] == "unblock"] == [
+        {"provider": "local", "action": "unblock", "ok": True, "worker_id": "W1", "qualifications": [block],
+         "hard": True}]
+    assert handler.get_blocks_for_worker("W1") == []
+    [row] = [r for r in handler.get_review_actions(worker_id="W1") if r["action"] == "unblock"]
+    assert (row["actor"], row["reason"], row["outcome"]) == ("alice", "appeal", "succeeded")
+    blocked_again = review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam",
+                                      qualification_name=block)
+    assert not blocked_again.repeated
+    assert not review.unblock("W1", run_id=built.run_id, actor="alice", reason="appeal").repeated
+
+
+def test_an_unblock_of_a_worker_with_no_block_is_refused_and_changes_nothing(handler, review, provider, built):
+    review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam", qualification_name="other_task_block")
+    with pytest.raises(ReviewRefused, match="W1 has no block that keeps them out of run"):
+        review.unblock("W1", run_id=built.run_id, actor="alice", reason="appeal")
+    with pytest.raises(ReviewRefused, match="an unblock needs a reason"):
+        review.unblock("W1", run_id=built.run_id, actor="alice", reason=" ")
+    assert len(handler.get_blocks_for_worker("W1")) == 1
+    assert [c["action"] for c in provider.calls] == ["soft_block"]
 
 
 def test_blocks_are_logged_once_and_a_block_after_an_unblock_is_new(handler, review, provider, built):

@@ -47,6 +47,14 @@ def test_unique_also_holds_after_the_first_assignment_is_finished(start):
     refused(runner, "W1", "A2", "You have already worked on this task")
 
 
+def test_a_unique_qual_name_keeps_a_worker_out_of_the_next_run_that_names_it(start):
+    first = start(num_conversations=2, unique_qual_name="parley_once_ever")
+    first.join("W1", assignment_id="A1").wait_state("waiting")
+    second = start(num_conversations=2, unique_qual_name="parley_once_ever")
+    refused(second, "W1", "A2", "You have already done a task of this kind; each worker may do it only once.")
+    second.join("W2", assignment_id="A3").wait_state("waiting")
+
+
 def test_allowed_conversations_caps_the_tasks_one_worker_has_open(start):
     runner = start(num_conversations=3, allowed_conversations=1)
     runner.join("W1", assignment_id="A1").wait_state("waiting")

@@ -42,6 +42,19 @@ def test_soft_and_hard_blocks_are_recorded_once_and_can_be_lifted(handler):
     assert len(handler.get_blocks_for_worker("W1", active_only=False)) == 2
 
 
+def test_lifting_chosen_blocks_leaves_the_others_and_lifts_nothing_twice(handler):
+    for name in ("parley_block", "parley_disconnects"):
+        handler.ensure_qualification(name, False)
+    kept = handler.log_block("W1", "soft", False, reason="x", qualification_name="parley_block")
+    soft = handler.log_block("W1", "soft", False, reason="x", qualification_name="parley_disconnects")
+    hard = handler.log_block("W1", "hard", False, reason="x")
+    other = handler.log_block("W2", "hard", False, reason="x")
+    assert handler.lift_blocks("W1", [soft["id"], hard["id"], other["id"]]) == 2  # W2's is not W1's to lift
+    assert handler.lift_blocks("W1", [soft["id"], hard["id"]]) == 0
+    assert [b["id"] for b in handler.get_blocks_for_worker("W1")] == [kept["id"]]
+    assert [b["id"] for b in handler.get_blocks_for_worker("W2")] == [other["id"]]
+
+
 def test_bad_blocks_are_refused(handler):
     with pytest.raises(InvalidValue, match="'soft' or 'hard'"):
         handler.log_block("W1", "medium", False)

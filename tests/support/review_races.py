@@ -1,14 +1,15 @@
 """What the review race tests share: a provider with a marketplace's round trip (the local
 provider taking 50 ms per call, counting what reached it: races only show when the call takes
-time), and review actions left as a process killed mid-call leaves them."""
+time), review actions left as a process killed mid-call leaves them, and calls released
+together by a barrier."""
 from __future__ import annotations
 
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from crowd.local.provider import LocalProvider
 from crowd.review_rules import this_process
@@ -17,6 +18,7 @@ from datastore.records import Record
 from tests.support.builders import completed_conversation
 
 ROUND_TRIP_SECONDS = 0.05
+T = TypeVar("T")
 
 
 class SlowProvider(LocalProvider):
@@ -65,3 +67,21 @@ def rounds(handler: MTurkDataHandler, count: int) -> Iterator[tuple[str, str, st
                                        workers=(f"W{n}a", f"W{n}b"))
         run_id = built.run_id
         yield (run_id, *built.assignments)
+
+
+def at_once(threads: int, call: Callable[[], T]) -> list[T]:
+    """`call()` from `threads` threads released together by a barrier; answers their results."""
+    results: list[T] = []
+    barrier = threading.Barrier(threads)
+
+    def run() -> None:
+        barrier.wait()
+        results.append(call())
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    assert len(results) == threads, "a call got an error instead of the first call's result"
+    return results

@@ -109,6 +109,22 @@ def test_blocks_act_on_the_assignments_worker(client, handler, built):
     assert handler.get_qualification("parley_qa_data_collection_block", False) is not None
 
 
+def test_unblock_lifts_the_workers_blocks_from_the_run_once(client, handler, built):
+    a1 = built.assignments[0]
+    post(client, f"/assignments/{a1}/soft_block", reason="low effort")
+    post(client, f"/assignments/{a1}/hard_block", reason="abuse")
+    first = post(client, f"/assignments/{a1}/unblock", reason="appeal upheld")
+    again = post(client, f"/assignments/{a1}/unblock", reason="appeal upheld")
+    assert first.status_code == again.status_code == 200
+    assert (first.get_json()["results"][0]["repeated"], again.get_json()["results"][0]["repeated"]) == (False, True)
+    assert handler.get_blocks_for_worker(built.workers[0]) == []
+    unblocks = [r for r in handler.get_review_actions(worker_id=built.workers[0]) if r["action"] == "unblock"]
+    assert [(r["actor"], r["reason"], r["outcome"]) for r in unblocks] == [("reviewer", "appeal upheld", "succeeded")]
+    refused = post(client, f"/assignments/{built.assignments[1]}/unblock", reason="nothing to lift")
+    assert refused.status_code == 409
+    assert "has no block that keeps them out of run" in refused.get_json()["results"][0]["message"]
+
+
 def test_pay_all_approved_bonuses_pays_each_once(client, handler, built):
     a1, a2 = built.assignments
     w1, w2 = built.workers
