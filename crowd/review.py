@@ -37,7 +37,7 @@ __all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "r
 
 log = logging.getLogger("parley.review")
 
-MAX_REASON_CHARS = 1024  # MTurk's limit on RequesterFeedback and bonus reasons
+MAX_REASON_CHARS = 1024  # the tightest marketplace limit on feedback and bonus reasons
 SETTLE_ROUNDS = 3
 """Claims tried on one request, each after settling the slot's unknown holder."""
 
@@ -58,7 +58,7 @@ class ReviewResult:
         return self.outcome == ReviewOutcome.SUCCEEDED
 
 
-MAX_TOKEN_CHARS = 64  # MTurk's limit on a UniqueRequestToken
+MAX_TOKEN_CHARS = 64  # the tightest marketplace limit on an idempotency token
 
 ProviderFor = Callable[[Record], Provider]
 ProviderNamed = Callable[[str, bool], Provider]
@@ -239,7 +239,7 @@ class ReviewService:
         self.handler.revoke_qualification(worker_id, name, run["is_sandbox"])
 
     def hard_block(self, worker_id: str, *, run_id: str, actor: str, reason: str) -> ReviewResult:
-        """Block the worker from every task of this requester (MTurk's create_worker_block)."""
+        """Block the worker from every task of this requester (the marketplace's own block)."""
         run = self._run(run_id)
         reason = _reason(reason, required=True, what="a block needs a reason")
         if self._blocked(worker_id, "hard", run):
@@ -535,7 +535,7 @@ class ReviewService:
 
 def request_token(*parts: Any) -> str:
     """The idempotency token of a request: the same request always gives the same token.
-    64 hex characters, inside MTurk's UniqueRequestToken limit."""
+    64 hex characters, inside every marketplace's limit on an idempotency token."""
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 

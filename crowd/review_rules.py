@@ -73,7 +73,7 @@ def interrupted(action: Record) -> bool:
 
 def verdict(action: str, *, override_rejection: bool = False) -> Admit:
     """Approve or reject: one verdict per assignment; an approval may override a rejection
-    only when asked to (MTurk's OverrideRejection), and nothing overrides an approval."""
+    only when asked to (the reviewer overrides the rejection), and nothing overrides an approval."""
     def admit(assignment: Record, holders: dict[str, Record]) -> Record | None:
         held = holders.get(ReviewSlot.VERDICT)
         if (same := _in_flight(assignment, held, action)) is not None:
