@@ -18,14 +18,18 @@ from webapp import create_app
 from webapp.settings import SettingsError, config_path, first_start_password
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python server.py", description="Parley's reviewer webapp (development server).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 = any free port)")
     parser.add_argument("--db", default=None, metavar="URL",
                         help="database URL (default: PARLEY_DATABASE_URL, else sqlite:///data/parley.db)")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -398,3 +398,35 @@ def test_an_interrupted_assignment_that_mturk_has_as_submitted_is_recorded_submi
     assert handler.get_assignment_data(assignment_id)["status"] == "submitted"
     assert ReviewService(handler, lambda _run: provider).approve(assignment_id, actor="t").succeeded
     assert fake.assignments[assignment_id]["AssignmentStatus"] == "Approved"
+
+
+def test_hits_list_all_lists_every_sandbox_run_or_with_live_every_live_one(handler, store_url, capsys):
+    runs = {}
+    for name, sandbox in (("sandbox_a", True), ("sandbox_b", True), ("live_a", False)):
+        runs[name] = handler.log_new_run(1, name, provider="mturk", is_sandbox=sandbox)
+        handler.log_hit(f"H-{name}", "Assignable", expiration=1.0, available=1, run_id=runs[name])
+    handler.log_hit("H-local", "Assignable", expiration=1.0, available=1,
+                    run_id=handler.log_new_run(1, "local_a", provider="local"))
+
+    def listed(*flags):
+        assert runner_main(["hits", "list", "--all", *flags, "--db", store_url]) == 0
+        return sorted(line.split("\t")[0] for line in capsys.readouterr().out.splitlines())
+
+    assert listed() == ["H-sandbox_a", "H-sandbox_b"]
+    assert listed("--live") == ["H-live_a"]
+
+
+@pytest.mark.parametrize(("flags", "sandbox"), [
+    ([], True), (["--sandbox"], True), (["--live", "--budget", "10"], False)])
+def test_sandbox_and_live_choose_the_marketplace_a_run_launches_on(aws_env, handler, flags, sandbox):
+    from crowd import registry
+    from crowd.base import Launch
+    from runner.cli import build_parser, options_from
+    from runner.tasks import load_task
+
+    args = build_parser()[0].parse_args(["run", str(PAIR_CHAT), "--provider", "mturk", "-r", "0.50",
+                                         "--public-url", "https://collect.example.org", *flags])
+    provider = registry.provider_for_launch("mturk", Launch(args, load_task(PAIR_CHAT), options_from(args), handler))
+    assert provider.is_sandbox is sandbox
+    site = "https://requestersandbox.mturk.com" if sandbox else "https://requester.mturk.com"
+    assert provider.launch_summary()[-1] == f"manage the HITs at {site}/manage"

@@ -59,6 +59,16 @@ def processes():
         process.kill()
 
 
+def test_host_is_the_address_the_chat_server_listens_on_and_its_links_name(store_url, processes):
+    runner = processes(store_url, PAIR_CHAT, "-nc", "1", "--host", "127.0.0.2")
+    assert runner.url.startswith("http://127.0.0.2:")
+    assert all(link.startswith(runner.url + "/task/") for link in runner.links)
+    assert fetch(runner.url + "/healthz").status == 200
+    port = int(runner.url.rsplit(":", 1)[1])
+    with pytest.raises(OSError):  # not on the default address
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
 def test_a_run_from_the_command_line_collects_its_conversation_and_exits_0(store_url, processes):
     runner = processes(store_url, PAIR_CHAT, "-nc", "1", "-r", "0.50")
     alice, bob = runner.join(0), runner.join(1)
@@ -70,6 +80,7 @@ def test_a_run_from_the_command_line_collects_its_conversation_and_exits_0(store
     handler = MTurkDataHandler(db_url=store_url)
     run = handler.get_run_data(runner.run_id)
     assert (run["status"], run["taskname"], run["provider"]) == ("completed", "pair_chat", "local")
+    assert run["reward_cents"] == 50  # -r 0.50
     texts = [m["text"] for m in handler.get_full_conversation_data(runner.run_id, "t_1", False)["messages"]]
     assert texts == ["You are Alice.", "You are Bob.", "hello from the CLI run", "hi", "bye"]
     assert {h["hit_status"] for h in handler.get_hits_for_run(runner.run_id)} == {"Disposed"}

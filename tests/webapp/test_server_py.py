@@ -13,11 +13,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def start(env):
-    proc = subprocess.Popen([sys.executable, "server.py", "--port", "0"], cwd=REPO, env=env,
+def start(env, *flags, host="127.0.0.1"):
+    proc = subprocess.Popen([sys.executable, "server.py", "--port", "0", *flags], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
-    if not first.startswith("Parley is at http://127.0.0.1:"):
+    if not first.startswith(f"Parley is at http://{host}:"):
         proc.kill()  # before reading its stderr to the end
         raise AssertionError(first + proc.stderr.read())
     url = first.split()[3].rstrip("/")
@@ -51,6 +51,19 @@ def test_first_start_prints_a_password_once_and_keeps_only_its_hash(store_url, t
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def test_host_and_db_choose_the_address_and_the_store(store_url, tmp_path):
+    env = first_start_env("sqlite:///" + str(tmp_path / "not-this.db"), tmp_path / "webapp.json")
+    proc, url, _ = start(env, "--host", "127.0.0.2", "--db", store_url, host="127.0.0.2")
+    try:
+        assert url.startswith("http://127.0.0.2:")
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+            assert json.loads(response.read()) == {"ok": True}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert not (tmp_path / "not-this.db").exists()  # --db won over PARLEY_DATABASE_URL
 
 
 def first_start_env(store_url, config):
