@@ -145,6 +145,17 @@ class ReviewService:
         for action in self.handler.get_review_actions(outcomes=(ReviewOutcome.PENDING, ReviewOutcome.UNKNOWN)):
             if action["outcome"] == ReviewOutcome.PENDING and not review_rules.interrupted(action):
                 continue
+            if action["action"] == ReviewAction.COMPENSATE:
+                # Money with no assignment of ours to ask about: it stays unknown, never failed,
+                # because a failed request may be sent again and could pay twice. A person
+                # looks on the marketplace; a deliberate new payment takes a new --token.
+                if action["outcome"] == ReviewOutcome.PENDING:
+                    self._finish(action["token"], ReviewOutcome.UNKNOWN,
+                                 error="the process calling the provider stopped before it recorded the answer")
+                log.warning("compensation %s to %s may or may not have been paid; check the marketplace",
+                            action["token"], action["worker_id"])
+                left.append(action)
+                continue
             if action["action"] not in ACTION_SLOTS:  # a block: asking it again is harmless
                 self._finish(action["token"], ReviewOutcome.FAILED,
                              error="the process calling the provider stopped before it recorded the answer")

@@ -23,7 +23,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
-from datastore.states import ReviewOutcome
+from datastore.states import ReviewAction, ReviewOutcome
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.http_server import ServerLimits
 from runner.manager import TaskManager
@@ -311,6 +311,12 @@ def bonus_command(args: argparse.Namespace) -> int:
     except ReviewRefused as exc:
         raise UsageError(str(exc)) from None
     row = result.action
+    if row["action"] == ReviewAction.COMPENSATE and row["outcome"] == ReviewOutcome.UNKNOWN:
+        print(f"The marketplace did not answer this compensation (review action {row['id']}: {row['error']}), "
+              "so it may or may not be paid, and Parley will not send it again. Look at the worker's bonus "
+              "payments on the marketplace; to pay them after all, run the command with a new --token.",
+              file=sys.stderr)
+        return 1
     if result.repeated:
         print(f"This bonus was already {row['outcome']} (review action {row['id']}); nothing was paid now.")
     elif result.succeeded:

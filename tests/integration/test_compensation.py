@@ -8,13 +8,14 @@ import threading
 
 import pytest
 
+from crowd.base import OutcomeUnknown
 from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.review import ReviewRefused, ReviewService
 from runner.cli import main as runner_main
 from tests.fakes.mturk_server import FakeMTurk
 from tests.fakes.test_mturk_server import HIT
 from tests.support.builders import completed_conversation
-from tests.support.review_races import SlowProvider
+from tests.support.review_races import SlowProvider, dead_process
 
 REASON = "Your work was lost when our server failed; thank you for your patience."
 
@@ -40,6 +41,51 @@ def test_a_compensation_is_recorded_once_and_a_repeat_answers_the_first(handler,
     assert (row["amount_cents"], row["reason"], row["actor"], row["assignment_id"]) == (150, REASON, "t", None)
     other = review.compensate("W-LOST", "2.00", provider_name="local", is_sandbox=False, actor="t", reason=REASON)
     assert other.succeeded and len(provider.calls) == 2  # a different compensation is another payment
+
+
+class UnansweredProvider(SlowProvider):
+    """Its compensation leaves and no answer comes back: paid or not, nobody can tell."""
+
+    def compensate(self, worker_id, *, amount_cents, reason, token):
+        self.calls.append({"action": "compensate", "worker_id": worker_id, "token": token})
+        raise OutcomeUnknown("the connection dropped after the request was sent")
+
+
+@pytest.mark.parametrize("lost", ["answer", "process"])
+def test_a_compensation_that_may_have_paid_is_never_sent_again_not_even_after_the_start_up_sweep(
+        handler, store_url, capsys, lost):
+    provider = UnansweredProvider()
+    review = ReviewService(handler, lambda run: provider, lambda name, sandbox: provider)
+    if lost == "answer":
+        assert review.compensate("W-LOST", "1.50", provider_name="local", is_sandbox=False, actor="t",
+                                 reason=REASON).outcome == "unknown"
+    else:  # a process killed between writing the intent and hearing the answer
+        handler.begin_review_action("lost-token", "compensate", actor="t", worker_id="W-LOST", amount="1.50",
+                                    reason=REASON, owner=dead_process())
+    [left] = review.settle_interrupted()
+    assert (left["worker_id"], left["action"]) == ("W-LOST", "compensate")
+    [row] = compensations(handler, "W-LOST")
+    assert row["outcome"] == "unknown"  # not failed: a failed request may be sent again
+    if lost == "answer":
+        again = review.compensate("W-LOST", "1.50", provider_name="local", is_sandbox=False, actor="t",
+                                  reason=REASON)
+        assert again.repeated and again.outcome == "unknown"
+        assert len(provider.calls) == 1
+    assert len(compensations(handler, "W-LOST")) == 1
+
+
+def test_the_bonus_command_says_what_to_do_about_a_compensation_that_may_have_paid(store_url, handler, capsys,
+                                                                                   monkeypatch):
+    monkeypatch.setattr("crowd.local.provider.LocalProvider.compensate", UnansweredProvider.compensate)
+    monkeypatch.setattr("crowd.local.provider.LocalProvider.calls", [], raising=False)
+    args = ["bonus", "--worker", "W-LOST", "--amount", "1.50", "--reason", REASON, "--provider", "local",
+            "--db", store_url]
+    for _ in range(2):
+        assert runner_main(args) == 1
+        err = capsys.readouterr().err
+        assert "may or may not be paid, and Parley will not send it again" in err
+        assert "run the command with a new --token" in err
+    assert [r["outcome"] for r in compensations(handler, "W-LOST")] == ["unknown"]
 
 
 def test_an_explicit_token_makes_the_request_and_cannot_be_reused_for_another(handler, local):
