@@ -11,7 +11,7 @@ an assignment must belong to the worker named, a HIT to the run named.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,6 +31,7 @@ PAIRINGS: Table = Pairing.__table__  # type: ignore[assignment]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 WORKING_TIME: Table = WorkingTime.__table__  # type: ignore[assignment]
+WORKERS: Table = Worker.__table__  # type: ignore[assignment]
 BLOCKS: Table = Block.__table__  # type: ignore[assignment]
 
 
@@ -71,6 +72,11 @@ class HotPath:
         a, p, c, m, t = ASSIGNMENTS, PAIRINGS, CONVERSATIONS, MESSAGES, WORKING_TIME
         hits, runs = HITS.c, RUNS.c
         self.hit_run = select(hits.run_id).where(hits.hit_id == bindparam("hit_id"))
+        self.hit_run_and_provider = (select(hits.run_id, runs.provider).join(RUNS, runs.run_id == hits.run_id)
+                                     .where(hits.hit_id == bindparam("hit_id")))
+        self.name_workers_provider = (update(WORKERS).where(WORKERS.c.worker_id == bindparam("w_id"),
+                                                            WORKERS.c.provider.is_(None))
+                                      .values(provider=bindparam("provider")))
         self.hit_run_for_update = self.hit_run.with_for_update()
         self.add_hit = insert(HITS)
         self.set_hit = update(HITS).where(hits.hit_id == bindparam("h_id"))
@@ -91,7 +97,7 @@ class HotPath:
         ))
         self.add_assignment = insert(a)
         self.add_pairing = insert(p)
-        self.add_worker = _insert_unless_exists(dialect, cast(Table, Worker.__table__), "worker_id")
+        self.add_worker = _insert_unless_exists(dialect, WORKERS, "worker_id")
         self.conversation_pk = select(c.c.id).where(
             c.c.run_id == bindparam("run_id"), c.c.conversation_id == bindparam("c_id"))
         self.add_conversation = _insert_unless_exists(
@@ -184,9 +190,10 @@ class HotPath:
                run_id: str | None, now: float) -> None:
         """The worker's assignment (accepted) and pairing rows; nothing when the same worker
         accepted the same assignment before (a page reload)."""
-        hit_run = conn.execute(self.hit_run, {"hit_id": hit_id}).scalar()
-        if hit_run is None:
+        found = conn.execute(self.hit_run_and_provider, {"hit_id": hit_id}).first()
+        if found is None:
             raise NotFound(f"there is no HIT {hit_id!r}")
+        hit_run, provider = found
         if run_id is not None and hit_run != run_id:
             raise InvalidValue(f"HIT {hit_id!r} belongs to run {hit_run!r}, not {run_id!r}")
         existing = conn.execute(self.assignment_for_update, {"a_id": assignment_id}).first()
@@ -198,6 +205,7 @@ class HotPath:
                 )
             return
         self.ensure_worker(conn, worker_id, now)
+        conn.execute(self.name_workers_provider, {"w_id": worker_id, "provider": provider})
         conn.execute(self.add_assignment, {
             "assignment_id": assignment_id, "hit_id": hit_id, "run_id": hit_run,
             "worker_id": worker_id, "status": S.ACCEPTED, "accepted": now, "updated": now})

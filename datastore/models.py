@@ -96,6 +96,10 @@ class Worker(Base):
 
     worker_id: Mapped[str] = mapped_column(ID, primary_key=True)
     first_seen: Mapped[float] = mapped_column(Float)
+    provider: Mapped[str | None] = mapped_column(String(16))
+    """The marketplace whose id `worker_id` is (a HIT's worker, a study's participant):
+    the provider of the first run they accepted work in; None for a worker known only from
+    a block or a message."""
 
 
 class Assignment(Base):

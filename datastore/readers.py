@@ -83,6 +83,7 @@ WORKER_COLUMNS: Sequence[Any] = (
     _worker_count(S.APPROVED).label("approved"),
     _worker_count(S.REJECTED).label("rejected"),
     Worker.first_seen,
+    Worker.provider,
 )
 
 PAIRING_COLUMNS: Sequence[Any] = (

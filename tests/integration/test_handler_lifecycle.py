@@ -433,3 +433,17 @@ def test_a_whole_conversation_built_through_the_writers_reads_back(handler):
     full = handler.get_full_conversation_data(built.run_id, "t_1", False)
     assert [m["id"] for m in full["messages"]] == ["System", "Asker", "Answerer", "Asker", "Answerer"]
     assert {w["worker_id"] for w in full["workers"]} == {"W1", "W2"}
+
+
+def test_a_worker_is_named_with_the_marketplace_of_the_first_run_they_accepted_work_in(handler):
+    local_run = handler.log_new_run(1, "task", provider="local")
+    other_run = handler.log_new_run(1, "task", provider="example")
+    handler.log_hit("HL", "Assignable", expiration=1.0, available=1, run_id=local_run)
+    handler.log_hit("HX", "Assignable", expiration=1.0, available=1, run_id=other_run)
+    handler.log_block("W-BLOCKED-FIRST", "hard", False, reason="spam")  # known before any work
+    assert handler.get_worker_data("W-BLOCKED-FIRST")["provider"] is None
+    handler.log_worker_accept_assignment("W-BLOCKED-FIRST", "A1", "HL", local_run)
+    handler.log_worker_accept_assignment("W-BLOCKED-FIRST", "A2", "HX", other_run)
+    handler.log_worker_accept_assignment("W-NEW", "A3", "HX", other_run)
+    assert handler.get_worker_data("W-BLOCKED-FIRST")["provider"] == "local"
+    assert handler.get_worker_data("W-NEW")["provider"] == "example"

@@ -489,6 +489,29 @@ def test_the_money_guard_migration_gives_every_bonus_and_verdict_already_done_it
     assert review.approve(built.assignments[1], actor="bob").repeated
 
 
+def test_the_workers_provider_migration_names_each_worker_with_their_first_runs_marketplace(store_url):
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0006")
+        for run_id, provider in (("R-local", "local"), ("R-other", "example")):
+            conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, "
+                                 "maximum, reward_cents, launch_time) VALUES (:r, 't', :p, false, false, "
+                                 "'completed', 1, 0, 1.0)"), {"r": run_id, "p": provider})
+            conn.execute(sa.text("INSERT INTO hits (hit_id, run_id, hit_status, expiration, assignments_pending, "
+                                 "assignments_available, assignments_complete, created, updated) VALUES "
+                                 "(:h, :r, 'Disposed', 1.0, 0, 0, 0, 1.0, 1.0)"), {"h": f"H-{run_id}", "r": run_id})
+        for worker in ("W-both", "W-other", "W-idle"):
+            conn.execute(sa.text("INSERT INTO workers (worker_id, first_seen) VALUES (:w, 1.0)"), {"w": worker})
+        for assignment, worker, run_id, accepted in (("A1", "W-both", "R-other", 5.0), ("A2", "W-both", "R-local", 2.0),
+                                                     ("A3", "W-other", "R-other", 1.0)):
+            conn.execute(sa.text("INSERT INTO assignments (assignment_id, hit_id, run_id, worker_id, status, "
+                                 "accepted, updated) VALUES (:a, :h, :r, :w, 'approved', :t, :t)"),
+                         {"a": assignment, "h": f"H-{run_id}", "r": run_id, "w": worker, "t": accepted})
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    assert [handler.get_worker_data(w)["provider"] for w in ("W-both", "W-other", "W-idle")] == [
+        "local", "example", None]
+
+
 def test_a_store_at_a_revision_this_code_does_not_know_is_refused_and_left_alone(store_url):
     open_store(store_url)
     close_stores()
