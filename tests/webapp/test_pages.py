@@ -42,7 +42,7 @@ def test_every_page_and_its_twin_show_the_same_run(client, built):
 
     worker_json = client.get(f"/workers/{worker}.json").get_json()["worker"]
     assert [a["assignment_id"] for a in worker_json["assignments"]] == [built.assignments[0]]
-    assert worker_json["provider"] == handler.get_run_data(run)["provider"]
+    assert worker_json["provider"] == run_json["run"]["provider"]
     worker_html = client.get(f"/workers/{worker}").get_data(as_text=True)
     assert worker in worker_html and f"a worker of {worker_json['provider']}" in worker_html
 
