@@ -274,13 +274,7 @@ class ReviewService:
         worker_id = (worker_id or "").strip()
         if not worker_id:
             raise ReviewRefused("a compensation needs the worker's id")
-        try:
-            cents = to_cents(amount)
-        except DatastoreError as exc:
-            raise ReviewRefused(str(exc)) from None
-        if cents == 0:
-            raise ReviewRefused("a compensation must be more than $0.00")
-        reason = _reason(reason, required=True, what="a compensation needs a reason the worker will see")
+        cents, reason = _money_request(amount, reason, what="a compensation")
         if token is not None and not 0 < len(token.strip()) <= MAX_TOKEN_CHARS:
             raise ReviewRefused(f"a token must be 1 to {MAX_TOKEN_CHARS} characters")
         action = ReviewAction.COMPENSATE
@@ -557,13 +551,17 @@ def rejection_reason(reason: str) -> str:
 
 def bonus_request(amount: int | float | str, reason: str) -> tuple[int, str]:
     """A bonus's amount in cents and its reason, checked (raises ReviewRefused with a sentence)."""
+    return _money_request(amount, reason, what="a bonus")
+
+
+def _money_request(amount: int | float | str, reason: str, *, what: str) -> tuple[int, str]:
     try:
         cents = to_cents(amount)
     except DatastoreError as exc:
         raise ReviewRefused(str(exc)) from None
     if cents == 0:
-        raise ReviewRefused("a bonus must be more than $0.00")
-    return cents, _reason(reason, required=True, what="a bonus needs a reason the worker will see")
+        raise ReviewRefused(f"{what} must be more than $0.00")
+    return cents, _reason(reason, required=True, what=f"{what} needs a reason the worker will see")
 
 
 def _reason(text: str, *, required: bool, what: str = "") -> str:

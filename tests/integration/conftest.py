@@ -1,10 +1,13 @@
-"""Fixtures for the integration tests: the store's clock, and runs on the fake MTurk."""
+"""Fixtures for the integration tests: the store's clock, live runs of the test tasks, the
+review service over a provider with a marketplace's round trip, and runs on the fake MTurk."""
 import pytest
 
 from crowd.mturk.provider import MTurkProvider, client_config
+from crowd.review import ReviewService
 from tests.fakes.mturk_server import FakeMTurk
 from tests.support.live_runner import LiveRunner
 from tests.support.mturk import PAIR_CHAT, settings
+from tests.support.review_races import SlowProvider
 from tests.support.store_probes import STORE_MODULES_THAT_READ_THE_CLOCK, T0, Clock
 
 
@@ -39,3 +42,38 @@ def mturk_run(store_url, fake):
     yield start
     for run in runs:
         run.stop()
+
+
+@pytest.fixture
+def start(store_url):
+    """Starts live runs of a test task (`start(task, provider=None, **run_options)`) and
+    stops them at the end of the test."""
+    runners = []
+
+    def make(task="pair_chat", provider=None, **options):
+        runners.append(LiveRunner(store_url, task, provider=provider, **options))
+        return runners[-1]
+
+    yield make
+    for runner in runners:
+        runner.stop()
+
+
+@pytest.fixture
+def provider():
+    """A provider that records its calls and takes a marketplace's round trip for each."""
+    return SlowProvider()
+
+
+@pytest.fixture
+def review(handler, provider):
+    return ReviewService(handler, lambda run: provider)
+
+
+@pytest.fixture
+def mturk_review(handler, fake):
+    """(the fake MTurk, a review service whose every provider is one sandbox MTurk provider)."""
+    provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()))
+    provider.bind(handler, "", "")
+    return fake, ReviewService(handler, lambda run: provider, lambda name, sandbox: provider)
+

@@ -6,27 +6,14 @@ from __future__ import annotations
 import argparse
 import time
 
-import pytest
-
 from crowd.auto_approve import approve_due
 from crowd.base import Launch
 from crowd.mturk.cli import mturk_provider
 from crowd.options import RunOptions
-from crowd.review import ReviewService
 from runner.tasks import load_task
 from tests.support.builders import accept
 from tests.support.live_runner import TEST_TASKS, LiveRunner, chat_pair_to_the_end
-from tests.support.review_races import SlowProvider, at_once
-
-
-@pytest.fixture
-def provider():
-    return SlowProvider()
-
-
-@pytest.fixture
-def review(handler, provider):
-    return ReviewService(handler, lambda run: provider)
+from tests.support.review_races import at_once
 
 
 def finished(handler, run_id: str, worker_id: str, approve_time: float, *, submit: bool = True) -> str:

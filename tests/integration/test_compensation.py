@@ -9,10 +9,8 @@ import threading
 import pytest
 
 from crowd.base import OutcomeUnknown
-from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.review import ReviewRefused, ReviewService
 from runner.cli import main as runner_main
-from tests.fakes.mturk_server import FakeMTurk
 from tests.fakes.test_mturk_server import HIT
 from tests.support.builders import completed_conversation
 from tests.support.review_races import SlowProvider, dead_process
@@ -170,16 +168,8 @@ def test_the_bonus_command_pays_on_the_provider_of_the_workers_latest_run(store_
 # On MTurk (the fake) ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def mturk(handler):
-    with FakeMTurk() as fake:
-        provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()))
-        provider.bind(handler, "", "")
-        yield fake, ReviewService(handler, lambda run: provider, lambda name, sandbox: provider)
-
-
-def test_on_mturk_a_compensation_is_sent_through_an_earlier_submitted_assignment(handler, mturk):
-    fake, review = mturk
+def test_on_mturk_a_compensation_is_sent_through_an_earlier_submitted_assignment(handler, mturk_review):
+    fake, review = mturk_review
     client = fake.client()
     for _ in range(3):  # other workers' HITs first: the search goes through every HIT
         other = client.create_hit(**HIT)["HIT"]["HITId"]
@@ -196,8 +186,8 @@ def test_on_mturk_a_compensation_is_sent_through_an_earlier_submitted_assignment
         ("A1LOST", assignment, "2.00", REASON)]
 
 
-def test_on_mturk_a_worker_with_no_submitted_assignment_is_refused_and_nothing_is_paid(handler, mturk):
-    fake, review = mturk
+def test_on_mturk_a_worker_with_no_submitted_assignment_is_refused_and_nothing_is_paid(handler, mturk_review):
+    fake, review = mturk_review
     hit = fake.client().create_hit(**HIT)["HIT"]["HITId"]
     fake.accept(hit, "A1NEVER")  # accepted, never submitted: MTurk cannot pay a bonus through it
     result = review.compensate("A1NEVER", "2.00", provider_name="mturk", is_sandbox=True, actor="t", reason=REASON)

@@ -7,11 +7,10 @@ import pytest
 
 from crowd.disconnects import disconnects, enforce_disconnect_cap
 from crowd.options import RunOptions
-from crowd.review import ReviewService
 from runner.cli import build_parser, options_from
 from runner.cli import main as runner_main
 from tests.support.live_runner import TEST_TASKS
-from tests.support.review_races import SlowProvider, at_once
+from tests.support.review_races import at_once
 
 PAIR_CHAT = TEST_TASKS / "pair_chat"
 
@@ -25,16 +24,6 @@ def disconnected(handler, worker_id: str, times: int, *, provider: str = "local"
         handler.log_worker_accept_assignment(worker_id, assignment_id, hit_id, run_id)
         handler.log_disconnect_assignment(worker_id, assignment_id)
     return run_id
-
-
-@pytest.fixture
-def provider():
-    return SlowProvider()
-
-
-@pytest.fixture
-def review(handler, provider):
-    return ReviewService(handler, lambda run: provider)
 
 
 CAPPED = RunOptions(disconnect_cap=2, disconnect_qualification="parley_flaky", hard_block=True)
@@ -85,7 +74,7 @@ def test_nobody_is_blocked_below_the_cap_or_without_consequences(handler, review
 ])
 def test_a_disconnect_cap_or_auto_approval_that_could_do_nothing_is_refused_with_a_sentence(store_url, handler, capsys,
                                                                            flags, sentence):
-    assert runner_main(["run", str(PAIR_CHAT), "-nc", "0", "--db", store_url, *flags]) == 2
+    assert runner_main(["run", str(PAIR_CHAT), "-nc", "1", "--db", store_url, *flags]) == 2
     assert sentence in capsys.readouterr().err
     assert handler.get_all_run_data() == []
 

@@ -8,10 +8,8 @@ import threading
 
 import pytest
 
-from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.review import ReviewRefused, ReviewService
 from runner.cli import main as runner_main
-from tests.fakes.mturk_server import FakeMTurk
 from tests.fakes.test_mturk_server import HIT
 from tests.support.builders import completed_conversation
 from tests.support.review_races import SlowProvider
@@ -131,14 +129,6 @@ def test_bad_notify_commands_exit_2_with_a_sentence_and_send_nothing(store_url, 
 # On MTurk (the fake) ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def mturk(handler):
-    with FakeMTurk() as fake:
-        provider = MTurkProvider(is_sandbox=True, client=fake.client(config=client_config()))
-        provider.bind(handler, "", "")
-        yield fake, ReviewService(handler, lambda run: provider, lambda name, sandbox: provider)
-
-
 def reviewed_worker(fake, worker_id: str) -> None:
     client = fake.client()
     assignment = fake.accept(client.create_hit(**HIT)["HIT"]["HITId"], worker_id)
@@ -146,8 +136,8 @@ def reviewed_worker(fake, worker_id: str) -> None:
     client.approve_assignment(AssignmentId=assignment)
 
 
-def test_on_mturk_messages_go_out_in_batches_of_100_and_unreachable_workers_fail_with_mturks_reason(handler, mturk):
-    fake, review = mturk
+def test_on_mturk_messages_go_out_in_batches_of_100_and_unreachable_workers_fail_with_mturks_reason(handler, mturk_review):
+    fake, review = mturk_review
     reviewed_worker(fake, "A1REVIEWED")
     others = [f"A{n:03d}NEW" for n in range(150)]
     results = review.notify(["A1REVIEWED", *others], SUBJECT, MESSAGE, actor="t", provider_name="mturk",
@@ -161,15 +151,15 @@ def test_on_mturk_messages_go_out_in_batches_of_100_and_unreachable_workers_fail
     assert again[0].repeated and len(fake.notifications) == 1
 
 
-def test_on_mturk_a_subject_over_200_characters_is_refused_before_any_call(handler, mturk):
-    fake, review = mturk
+def test_on_mturk_a_subject_over_200_characters_is_refused_before_any_call(handler, mturk_review):
+    fake, review = mturk_review
     with pytest.raises(ReviewRefused, match="the subject is 201 characters; mturk sends at most 200"):
         review.notify(["A1ANY"], "s" * 201, MESSAGE, actor="t", provider_name="mturk", is_sandbox=True)
     assert fake.calls == []
 
 
-def test_on_mturk_a_message_at_its_documented_limits_is_sent(handler, mturk):
-    fake, review = mturk
+def test_on_mturk_a_message_at_its_documented_limits_is_sent(handler, mturk_review):
+    fake, review = mturk_review
     reviewed_worker(fake, "A1REVIEWED")
     [result] = review.notify(["A1REVIEWED"], "s" * 200, "m" * 4096, actor="t", provider_name="mturk",
                              is_sandbox=True)

@@ -29,16 +29,6 @@ AMOUNTS = ("1.00", "1.01", "1.02", "1.03", "1.04")
 REJECTION = "The answers do not match the passage"
 
 
-@pytest.fixture
-def provider():
-    return SlowProvider()
-
-
-@pytest.fixture
-def review(handler, provider):
-    return ReviewService(handler, lambda run: provider)
-
-
 def together(calls: list) -> list[ReviewResult | ReviewRefused]:
     """Run each call in its own thread, all released at once; answers each call's result or
     the ReviewRefused it raised, in the order given."""

@@ -6,7 +6,7 @@ import pytest
 
 from crowd.base import Refused
 from crowd.local.provider import LocalProvider
-from crowd.review import ReviewRefused, ReviewService, request_token
+from crowd.review import ReviewRefused, request_token
 from tests.support.builders import completed_conversation
 from tests.support.review_races import at_once
 
@@ -32,11 +32,6 @@ class CountingProvider(LocalProvider):
 @pytest.fixture
 def provider():
     return CountingProvider()
-
-
-@pytest.fixture
-def review(handler, provider):
-    return ReviewService(handler, lambda run: provider)
 
 
 @pytest.fixture

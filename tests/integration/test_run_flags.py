@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
-
-
-@pytest.fixture
-def start(store_url):
-    runners = []
-
-    def make(task="pair_chat", **options):
-        runner = LiveRunner(store_url, task, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.stop()
+from tests.support.live_runner import chat_pair_to_the_end
 
 
 def _abandoned_conversation(runner, first, second):

@@ -2,23 +2,7 @@
 them: unique, allowed_conversations, max_connections, max_time, blocks, onboarding."""
 import html
 
-import pytest
-
-from tests.support.live_runner import LiveRunner, fetch
-
-
-@pytest.fixture
-def start(store_url):
-    runners = []
-
-    def make(task="pair_chat", **options):
-        runner = LiveRunner(store_url, task, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.stop()
+from tests.support.live_runner import fetch
 
 
 def refused(runner, worker_id, assignment_id, expected_reason, hit_id=None):

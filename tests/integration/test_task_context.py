@@ -12,14 +12,8 @@ from crowd.context import TaskContext, WorkerContext
 from crowd.review import ReviewRefused, ReviewService
 from datastore.states import ReviewAction, ReviewOutcome
 from tests.support.builders import accept, completed_conversation
-from tests.support.review_races import SlowProvider
 
 BLOCK = "parley_pair_chat_block"
-
-
-@pytest.fixture
-def provider():
-    return SlowProvider()
 
 
 @pytest.fixture

@@ -9,22 +9,9 @@ from crowd.mturk.provider import MTurkProvider, client_config
 from datastore.states import ReviewAction, ReviewOutcome
 from tests.fakes.mturk_server import ActionRefused, FakeMTurk
 from tests.integration.test_mturk_provider import settings, work
-from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
+from tests.support.live_runner import chat_pair_to_the_end
 
 OVER_TIME = "parley_test_over_time"
-
-
-@pytest.fixture
-def start(store_url):
-    runners = []
-
-    def make(task, provider=None, **options):
-        runners.append(LiveRunner(store_url, task, provider=provider, **options))
-        return runners[-1]
-
-    yield make
-    for runner in runners:
-        runner.stop()
 
 
 @pytest.fixture
