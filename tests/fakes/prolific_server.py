@@ -75,7 +75,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -718,12 +718,12 @@ def set_up_bonus_payments(market: Marketplace, body: Body, args: dict[str, str],
         raise invalid({"csv_bonuses": [f"These ids did not take part in study {study_id}: {', '.join(bad_ids)}."]})
     if not lines:
         raise invalid({"csv_bonuses": ["Give at least one line: <participant or submission id>,<amount>."]})
-    amount = sum(line[2] for line in lines)
+    total = sum(line[2] for line in lines)
     fees = sum(market.fees_on(line[2])[0] for line in lines)
     vat = sum(market.fees_on(line[2])[1] for line in lines)
-    bonus = BulkBonus(new_id(), study_id, lines, amount, fees, vat)
+    bonus = BulkBonus(new_id(), study_id, lines, total, fees, vat)
     market.bulk_bonuses[bonus.id] = bonus
-    return 201, {"id": bonus.id, "study": study_id, "amount": amount, "fees": fees, "vat": vat,
+    return 201, {"id": bonus.id, "study": study_id, "amount": total, "fees": fees, "vat": vat,
                  "total_amount": bonus.total_amount}
 
 
@@ -926,7 +926,7 @@ class ApiFront:
         with self._calls_lock:
             return list(self._calls)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self._respond(Request(environ), environ)(environ, start_response)
 
     def _respond(self, request: Request, environ: dict[str, Any]) -> Response:
@@ -956,7 +956,7 @@ class ApiFront:
         fault = self.faults.take(operation)
         if fault is None or fault.after_effect:
             try:
-                status, result = self.market.call(operation, body, args, query)
+                status, result = self.market.call(operation, body, dict(args), query)
                 response = answer(status, result)
             except ProlificError as error:
                 response = answer(error.status, error.body())
