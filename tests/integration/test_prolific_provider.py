@@ -4,6 +4,7 @@ command line. (A whole fake Prolific, with participants, comes with tests/fakes.
 from __future__ import annotations
 
 import itertools
+import threading
 
 import pytest
 
@@ -16,11 +17,13 @@ from crowd.prolific.provider import (
     StudySettings,
     completion_code,
 )
+from crowd.review import ReviewService
 from datastore.states import HitStatus
 from runner.cli import main as runner_main
+from tests.support.builders import completed_conversation
 from tests.support.live_runner import LiveRunner, fetch
 from tests.support.mturk import PAIR_CHAT
-from tests.support.scripted_http import ScriptedServer
+from tests.support.scripted_http import DROP, ScriptedServer
 
 LONG_REASON = "Your answers did not follow the task's instructions: " + "the conversation was off topic. " * 3
 
@@ -269,3 +272,44 @@ def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific,
     assert code == 2
     assert sentence in capsys.readouterr().err
     assert prolific.requests == []
+
+
+@pytest.fixture
+def prolific_review(prolific, handler):
+    """(a submitted assignment of a Prolific run, its provider, a review service over it)."""
+    built = completed_conversation(handler, provider="prolific", is_sandbox=True)
+    a1 = built.assignments[0]
+    handler.log_submit_assignment(built.workers[0], a1)
+    provider = ProlificProvider(client=ProlificClient("tok", prolific.url))
+    provider.bind(handler, built.run_id, "")
+    prolific.state.submissions[a1] = {"id": a1, "status": "AWAITING REVIEW", "bonus_payments": []}
+    return a1, provider, ReviewService(handler, lambda run: provider)
+
+
+def test_a_bonus_clicked_from_eight_threads_is_set_up_and_paid_once(prolific, prolific_review):
+    a1, _, review = prolific_review
+    results, barrier = [], threading.Barrier(8)
+
+    def click() -> None:
+        barrier.wait()
+        results.append(review.bonus(a1, "0.50", actor="alice", reason="Thanks"))
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8 and sum(not r.repeated for r in results) == 1
+    assert len(prolific.sent("POST", "/api/v1/submissions/bonus-payments/")) == 1
+    assert len(prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
+
+
+def test_a_bonus_whose_pay_answer_was_lost_is_found_paid_and_never_paid_again(prolific, prolific_review):
+    a1, _, review = prolific_review
+    prolific.queue("POST", "/api/v1/bulk-bonus-payments/B1/pay/", DROP)
+    first = review.bonus(a1, "0.50", actor="alice", reason="Thanks")
+    assert not first.succeeded
+    prolific.state.submissions[a1]["bonus_payments"] = [50.0]  # Prolific had paid it
+    again = review.bonus(a1, "0.50", actor="alice", reason="Thanks")
+    assert again.action["outcome"] == "succeeded"
+    assert len(prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
