@@ -4,12 +4,15 @@ command line. (A whole fake Prolific, with participants, comes with tests/fakes.
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
+import time
 
 import pytest
 
-from crowd.base import Refused
+from crowd.base import Launch, Refused
 from crowd.prolific.client import ProlificClient
+from crowd.prolific.launch import prolific_provider
 from crowd.prolific.provider import (
     COMPLETE_URL,
     HARD_BLOCK_GROUP,
@@ -19,7 +22,10 @@ from crowd.prolific.provider import (
 )
 from crowd.review import ReviewService
 from datastore.states import HitStatus
+from runner.cli import build_parser, options_from
 from runner.cli import main as runner_main
+from runner.tasks import load_task
+from tests.integration.test_orphaned_runs import gone_pid
 from tests.support.builders import completed_conversation
 from tests.support.live_runner import LiveRunner, fetch
 from tests.support.mturk import PAIR_CHAT
@@ -313,3 +319,28 @@ def test_a_bonus_whose_pay_answer_was_lost_is_found_paid_and_never_paid_again(pr
     again = review.bonus(a1, "0.50", actor="alice", reason="Thanks")
     assert again.action["outcome"] == "succeeded"
     assert len(prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
+
+
+@pytest.mark.parametrize("expire_orphans", [True, False])
+def test_expire_orphans_stops_the_study_of_a_run_whose_runner_died_and_records_its_submissions(
+        prolific, handler, store_url, monkeypatch, capsys, expire_orphans):
+    monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
+    monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
+    dead = {"runner": {"host": socket.gethostname(), "pid": gone_pid(), "started": time.time()}}
+    orphan = handler.log_new_run(2, "pair_chat", provider="prolific", is_sandbox=True, config=dead)
+    handler.log_hit("S-old", HitStatus.ASSIGNABLE, expiration=time.time() + 3600, available=2, run_id=orphan)
+    prolific.state.studies["S-old"] = {"id": "S-old", "status": "ACTIVE"}
+    prolific.state.submissions["SUB1"] = {"id": "SUB1", "study_id": "S-old", "participant": "P1",
+                                          "status": "AWAITING REVIEW"}
+    flags = ["run", str(PAIR_CHAT), "--provider", "prolific", "--public-url", "https://c.example", "-r", "1.50",
+             "--db", store_url, *(["--expire-orphans"] if expire_orphans else [])]
+    args = build_parser()[0].parse_args(flags)
+    prolific_provider(Launch(args, load_task(args.task), options_from(args), handler))
+    stops = [r.body for r in prolific.sent("POST", "/api/v1/studies/S-old/transition/")]
+    if expire_orphans:
+        assert stops == [{"action": "STOP"}]
+        assert handler.get_assignment_data("SUB1")["status"] == "submitted"
+        assert handler.get_run_data(orphan)["status"] == "stopped"
+    else:
+        assert stops == [] and handler.get_assignment_data("SUB1") is None
+        assert "Run again with --expire-orphans" in capsys.readouterr().err
