@@ -50,7 +50,7 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
     settings = StudySettings(
         name=config["hit_title"], description=config["hit_description"], reward_cents=reward_cents,
         public_url=public_url, estimated_minutes=estimated_minutes(int(config["assignment_duration_in_seconds"])),
-        publish=bool(args.live), blocklist_groups=blocklist,
+        publish=bool(args.live), blocklist_groups=blocklist, unique_group=options.unique_qual_name,
         budget_cents=budget_cents if args.live else None)
     provider = ProlificProvider(is_sandbox=not args.live, settings=settings)
     stop_orphaned_studies(launch, provider, assume_yes=args.expire_orphans)

@@ -66,6 +66,9 @@ class StudySettings:
     blocklist_groups: list[str] = field(default_factory=list)
     """Participant groups whose members never see the study (soft blocks, --unique)."""
     filters: list[dict[str, Any]] = field(default_factory=list)
+    unique_group: str | None = None
+    """`--unique-qual-name`: the group each participant joins when they start (and so, in
+    `blocklist_groups`, is kept out of the next study that names it)."""
     device_compatibility: list[str] = field(default_factory=lambda: ["desktop"])
     budget_cents: int | None = None
     """With it, a study whose cost Prolific reports over it is not published (it is deleted)."""
@@ -199,7 +202,10 @@ class ProlificProvider(Provider):
                              for state, outcome in PAGE_STATES.items()}}
 
     def worker_started(self, worker_id: str) -> None:
-        return None  # --unique: the study itself gives a participant one submission
+        """`--unique-qual-name`: the participant joins its group, which later studies naming
+        it exclude (within one study, Prolific itself gives a participant one submission)."""
+        if self.settings is not None and self.settings.unique_group:
+            self._add(self.settings.unique_group, worker_id)
 
     # Review and money ------------------------------------------------------------------
 

@@ -228,6 +228,16 @@ def test_blocks_are_participant_groups_and_unblocking_takes_the_participant_out(
     assert len(prolific.sent("POST", "/api/v1/participant-groups/")) == 2  # each group made once
 
 
+def test_with_a_unique_qual_name_a_participant_who_starts_joins_its_group(prolific, handler):
+    provider = provider_for(prolific, handler, unique_group="parley_once", blocklist_groups=["parley_once"])
+    provider.launch(2)
+    provider.worker_started("P7")
+    groups = {g["name"]: g["id"] for g in prolific.state.groups.values()}
+    assert prolific.state.members[groups["parley_once"]] == {"P7"}
+    blocked = prolific.sent("POST", "/api/v1/studies/")[0].body["filters"][0]["selected_values"]
+    assert groups["parley_once"] in blocked
+
+
 def test_messages_go_in_bulk_about_the_participants_study(prolific, handler):
     provider = provider_for(prolific, handler)
     provider.launch(2)
