@@ -12,6 +12,9 @@ from typing import Any, ClassVar, Protocol
 from datastore import MTurkDataHandler
 from datastore.records import Record
 
+PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
+"""The assignment id a marketplace puts in the page URL while a worker only previews the task."""
+
 
 class Refused(Exception):
     """The provider will not let this worker (or this call) through; the message is for people."""
@@ -79,6 +82,19 @@ class Provider(ABC):
         marketplace: the dashboard's task testing)."""
         raise Refused(f"the {self.name} provider's workers come through its marketplace, not by links")
 
+    def identify(self, query: Mapping[str, str]) -> tuple[str, str, str] | None:
+        """The (hit id, assignment id, worker id) the page URL's `query` is for, as this
+        provider's marketplace names them; None while the worker only previews the task.
+        Raises Refused with a sentence for the page when the URL lacks them. By default:
+        `hitId`, `assignmentId` and `workerId` (ParlAI's names)."""
+        assignment_id = query.get("assignmentId", "")
+        if assignment_id == PREVIEW_ASSIGNMENT or not assignment_id:
+            return None
+        hit_id, worker_id = query.get("hitId", ""), query.get("workerId", "")
+        if not hit_id or not worker_id:
+            raise Refused("This link is missing the HIT or worker it is for.")
+        return hit_id, assignment_id, worker_id
+
     @abstractmethod
     def check_assignment(self, hit_id: str, assignment_id: str, worker_id: str) -> None:
         """Raise Refused unless this worker really holds this assignment of this run's HIT."""
@@ -89,8 +105,10 @@ class Provider(ABC):
 
     def page_submit(self, query: Mapping[str, str], assignment_id: str) -> dict[str, Any]:
         """What the worker's page does once they are done, from the page URL's `query`:
-        `{"kind": "done"}` (pressing done is the submission), or `{"kind": "form",
-        "action": URL, "fields": {...}}` (the page posts a form to the marketplace)."""
+        `{"kind": "done"}` (pressing done is the submission), `{"kind": "form",
+        "action": URL, "fields": {...}}` (the page posts a form to the marketplace), or
+        `{"kind": "redirect", "url": URL, "by_state": {page state: URL}}` (the page sends the
+        worker to URL, or to the URL for the page's state when they pressed done)."""
         return {"kind": "done"}
 
     @classmethod
@@ -200,3 +218,6 @@ class ProviderEntry:
     sentence for flags it cannot take. None: the class is made with no arguments."""
     add_commands: Callable[[Any], dict[str, CommandHandler]] | None = None
     """Adds this provider's own `python -m runner` commands; answers their handlers."""
+    marketplace_flags: bool = False
+    """The provider takes the flags every marketplace shares (`--sandbox`/`--live`,
+    `--public-url`, `--budget`, `--expire-orphans`: crowd/options.py), registered once for all."""

@@ -1,6 +1,7 @@
 """A run's settings: the flags of `python -m runner run`, kept on the run in the store."""
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -16,6 +17,23 @@ FAIR_HOURLY_CENTS = 725
 DEFAULT_DISCONNECT_CAP = 3
 """Disconnects (across this store's runs) after which a worker meets the run's consequences
 (`--disconnect-qualification`, `--hard-block`), as ParlAI's disconnect limit."""
+
+
+def add_marketplace_arguments(run: argparse.ArgumentParser) -> None:
+    """The flags every marketplace provider takes (`ProviderEntry.marketplace_flags`),
+    registered once: each provider says in its own checks what they mean on its marketplace."""
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--sandbox", dest="live", action="store_false",
+                       help="the marketplace's sandbox or preview, where nobody is paid (default)")
+    where.add_argument("--live", dest="live", action="store_true",
+                       help="the live marketplace: real workers, real money (needs --budget)")
+    run.set_defaults(live=False)  # --sandbox's store_false would otherwise make live the default
+    run.add_argument("--public-url", metavar="URL",
+                     help="the address workers reach this runner at (a marketplace; https for --live)")
+    run.add_argument("--budget", metavar="DOLLARS",
+                     help="refuse a launch whose rewards and fees would cost more (required with --live)")
+    run.add_argument("--expire-orphans", action="store_true",
+                     help="clean up the marketplace work of earlier runs whose runner died, without asking")
 
 
 def block_qualification_name(configured: str | None, taskname: str) -> str:

@@ -17,6 +17,7 @@ from datastore.records import Record
 PACKAGES = {
     "local": "crowd.local",
     "mturk": "crowd.mturk",
+    "prolific": "crowd.prolific",
 }
 DEFAULT = "local"
 TESTING = "local"

@@ -17,7 +17,13 @@ from typing import NoReturn
 
 from crowd import registry
 from crowd.base import CommandHandler, Launch, Refused
-from crowd.options import DEFAULT_DISCONNECT_CAP, DEFAULT_MAX_WAIT, FAIR_HOURLY_CENTS, RunOptions
+from crowd.options import (
+    DEFAULT_DISCONNECT_CAP,
+    DEFAULT_MAX_WAIT,
+    FAIR_HOURLY_CENTS,
+    RunOptions,
+    add_marketplace_arguments,
+)
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
@@ -87,6 +93,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
                      help="connections the chat server serves at once, chat sockets included "
                           f"(default {ServerLimits.max_connections})")
     provider_commands: dict[str, CommandHandler] = {}
+    if any(entry.marketplace_flags for entry in registry.entries()):
+        add_marketplace_arguments(run)
     for entry in registry.entries():
         if entry.add_run_arguments is not None:
             entry.add_run_arguments(run)

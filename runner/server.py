@@ -45,7 +45,6 @@ from runner.protocol import (
 
 log = logging.getLogger("parley.runner")
 
-PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 HELLO_TIMEOUT_SECONDS = 10
 IDLE_WAKE_SECONDS = 30
 
@@ -113,15 +112,15 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
                                    reason="This link is not for a task running here."), 404
         task = manager.task
         title = task.config["hit_title"]
-        assignment_id = request.args.get("assignmentId", "")
-        hit_id, worker_id = request.args.get("hitId", ""), request.args.get("workerId", "")
-        if assignment_id == PREVIEW_ASSIGNMENT or not assignment_id:
+        try:
+            ids = manager.provider.identify(request.args)
+        except Refused as exc:
+            return render_template("live/refused.html", title=title, reason=str(exc)), 400
+        if ids is None:
             return render_template("live/preview.html", title=title,
                                    description_html=task.config["preview_description"]
                                    or task.config["task_description"])
-        if not hit_id or not worker_id:
-            return render_template("live/refused.html", title=title,
-                                   reason="This link is missing the HIT or worker it is for."), 400
+        hit_id, assignment_id, worker_id = ids
         try:
             # Choosing a role is for task testing; on a marketplace the pairing decides.
             role = request.args.get("role") if manager.options.is_test else None

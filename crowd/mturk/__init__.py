@@ -16,19 +16,6 @@ def _load() -> type[Provider]:
     return MTurkProvider
 
 
-def add_run_arguments(run: argparse.ArgumentParser) -> None:
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--sandbox", dest="live", action="store_false", help="MTurk's sandbox (default)")
-    where.add_argument("--live", dest="live", action="store_true", help="MTurk's live marketplace")
-    run.set_defaults(live=False)  # --sandbox's store_false would otherwise make live the default
-    run.add_argument("--public-url", metavar="URL",
-                     help="the address workers reach this runner at (MTurk; https for --live)")
-    run.add_argument("--budget", metavar="DOLLARS",
-                     help="refuse a launch whose rewards and fees would cost more (required with --live)")
-    run.add_argument("--expire-orphans", action="store_true",
-                     help="expire the HITs of earlier runs whose runner died, without asking")
-
-
 def from_args(launch: Launch) -> Provider:
     from crowd.mturk.cli import mturk_provider
 
@@ -55,5 +42,5 @@ def add_commands(commands: Any) -> dict[str, CommandHandler]:
 ENTRY = ProviderEntry(
     name="mturk", label="Amazon Mechanical Turk", load=_load, has_sandbox=True,
     ids={"hit": "HIT", "assignment": "assignment", "worker": "worker"},
-    add_run_arguments=add_run_arguments, from_args=from_args, add_commands=add_commands,
+    from_args=from_args, add_commands=add_commands, marketplace_flags=True,
 )

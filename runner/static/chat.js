@@ -705,6 +705,10 @@
     if (submit.kind === 'form') {
       this.ui.banner('Submitting your work…', 'info');
       this.whenDelivered(this.submitForm.bind(this), 3000);
+    } else if (submit.kind === 'redirect') {
+      this.ui.banner('Submitting your work…', 'info');
+      var url = (submit.by_state || {})[this.state] || submit.url;
+      this.whenDelivered(function () { window.location.assign(url); }, 3000);
     } else {
       this.setState('submitted', null);
     }
@@ -827,7 +831,7 @@
   Page.prototype.renderActions = function () {
     var client = this.client;
     var submit = this.config.submit || {};
-    var canReturn = submit.kind !== 'form' && !client.doneSent &&
+    var canReturn = submit.kind !== 'form' && submit.kind !== 'redirect' && !client.doneSent &&
       DONE_STATES.concat(FINAL_STATES).indexOf(client.state) === -1;
     this.slots.actions.replaceChildren.apply(this.slots.actions, canReturn ? [
       h('button', {type: 'button', class: 'parley-link', onclick: function () { client.giveBack(); }}, 'Return task')

@@ -206,6 +206,22 @@ def test_done_with_a_form_submit_posts_the_providers_fields_to_its_action(serve,
     assert server.turk_submissions == [{"assignmentId": "ASSIGN-1", "parley_done": "true"}]
 
 
+@pytest.mark.parametrize(("state", "code"), [("done", "DONE1"), ("partner_disconnect", "LEFT1")])
+def test_done_with_a_redirect_submit_sends_the_worker_to_the_url_for_the_pages_state(serve, open_chat, state, code):
+    server = serve(submit={"kind": "redirect", "url": None, "by_state": {}})
+    server.submit["url"] = server.url("/marketplace/complete?cc=DONE1")
+    server.submit["by_state"] = {"partner_disconnect": server.url("/marketplace/complete?cc=LEFT1")}
+    page = open_chat(server)
+    expect(page.locator(".parley-actions")).to_have_text("")  # marketplace workers return on the marketplace
+
+    server.push_state("tok-worker", state, "Press Done to finish.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Done").click()
+    expect(page.locator("#marketplace-done")).to_be_visible()
+    assert server.frames("done")
+    assert server.redirects == [{"cc": code}]
+
+
 def test_return_task_sends_return_after_the_worker_confirms(server, open_chat):
     page = open_chat(server)
     page.once("dialog", lambda dialog: dialog.dismiss())

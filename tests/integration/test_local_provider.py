@@ -53,8 +53,8 @@ def test_money_and_block_calls_move_nothing_but_answer_what_they_would_have_done
     assert provider.submits_on_done()
 
 
-def test_the_registry_knows_local_and_mturk_and_names_them_for_anything_else():
+def test_the_registry_knows_its_providers_and_names_them_for_anything_else():
     assert registry.provider_class("local") is LocalProvider
     assert isinstance(registry.provider_class("local").for_review(is_sandbox=True), LocalProvider)
-    with pytest.raises(Refused, match="there is no 'crowdflower' provider \\(there are: local, mturk\\)"):
+    with pytest.raises(Refused, match="there is no 'crowdflower' provider \\(there are: local, mturk, prolific\\)"):
         registry.provider_class("crowdflower")

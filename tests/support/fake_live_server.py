@@ -130,6 +130,8 @@ class FakeLiveServer:
         self.on_message: Callable[[FakeLiveServer, Session, Connection, Frame], None] = default_on_message
         self.sessions = {token: Session(token, agent) for token, agent in self.agents.items()}
         self.turk_submissions: list[dict[str, str]] = []
+        self.redirects: list[dict[str, str]] = []
+        """The queries of the pages a `redirect` submit sent the worker to (/marketplace/complete)."""
         self._received: list[tuple[str | None, Frame]] = []
         self._changed = threading.Condition()
         self._lock = threading.RLock()
@@ -310,6 +312,11 @@ class FakeLiveServer:
         def turk_submit() -> str:
             self.turk_submissions.append(request.form.to_dict())
             return "<!doctype html><title>Submitted</title><p id='turk-done'>Submitted to the fake MTurk.</p>"
+
+        @app.get("/marketplace/complete")
+        def marketplace_complete() -> str:
+            self.redirects.append(request.args.to_dict())
+            return "<!doctype html><title>Complete</title><p id='marketplace-done'>Back on the marketplace.</p>"
 
         @sock.route(WS_PATH)
         def live(ws: Any) -> None:

@@ -44,7 +44,7 @@ def test_the_dashboard_names_its_runs_as_the_entry_says(with_example):
 
 
 def test_a_provider_without_a_package_is_refused_with_the_list_of_those_there_are():
-    with pytest.raises(Refused, match=r"there is no 'crowdflower' provider \(there are: local, mturk\)"):
+    with pytest.raises(Refused, match=r"there is no 'crowdflower' provider \(there are: local, mturk, prolific\)"):
         registry.entry("crowdflower")
     assert cli.main(["run", "qa_data_collection", "--provider", "crowdflower"]) == 2
 
