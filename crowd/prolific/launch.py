@@ -20,6 +20,11 @@ from datastore import InvalidValue
 from datastore.money import to_cents, to_dollars
 
 
+NOT_LIVE_YET = ("publishing a study on Prolific (--live) is not available yet: this provider has not yet been "
+                "run end to end against Prolific's API (issue 17); without --live the study is created as a "
+                "draft you can preview in Prolific's own pages, and nothing is published or paid")
+
+
 def prolific_provider(launch: Launch) -> ProlificProvider:
     args, task, options = launch.args, launch.task, launch.options
     public_url = args.public_url or ""
@@ -40,6 +45,7 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
             raise Refused(f"{places} place(s) at {to_dollars(reward_cents)} already cost "
                           f"{to_dollars(reward_cents * places)} before Prolific's fees, over the budget "
                           f"{to_dollars(budget_cents)}; nothing was launched")
+        raise Refused(NOT_LIVE_YET)
     print(f"Prolific study: {places} place(s) at {to_dollars(reward_cents)} each "
           f"({'published: LIVE' if args.live else 'a draft to preview, not published'}); Prolific adds its "
           "service fee and VAT, which the launch reads back from the draft study.", flush=True)

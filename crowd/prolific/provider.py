@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crowd.base import Provider, Refused
+from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.prolific.client import ProlificClient
 from datastore import IllegalTransition
 from datastore.money import to_dollars
@@ -232,13 +232,18 @@ class ProlificProvider(Provider):
 
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
               token: str) -> dict[str, Any]:
-        """Set up a bulk bonus for this one submission, then pay it. A set-up that was never
-        paid costs nothing, so a crash between the two leaves nothing to undo: `review_outcome`
-        finds the bonus unpaid and the review service may try again. Paying is not idempotent
-        on Prolific, so it is sent once; a lost answer is OutcomeUnknown."""
+        """Set up a bulk bonus for this one submission, then pay it. A set-up pays nothing, so
+        a set-up whose answer was lost is a failed bonus (Refused). Paying is not idempotent on
+        Prolific, so it is sent once; its lost answer is OutcomeUnknown, settled only by the
+        payment showing on the submission (`review_outcome`)."""
         study_id = self._study_of(assignment_id)
-        setup = self.client.post("/api/v1/submissions/bonus-payments/",
-                                 {"study_id": study_id, "csv_bonuses": f"{assignment_id},{to_dollars(amount_cents)}\n"})
+        try:
+            setup = self.client.post("/api/v1/submissions/bonus-payments/",
+                                     {"study_id": study_id,
+                                      "csv_bonuses": f"{assignment_id},{to_dollars(amount_cents)}\n"})
+        except OutcomeUnknown as exc:
+            raise Refused(f"Prolific did not answer the bonus's set-up ({exc}); a set-up pays nothing, "
+                          "and it was not paid") from None
         bonus_id = str(setup["id"])
         self.client.post(f"/api/v1/bulk-bonus-payments/{bonus_id}/pay/")
         return {"provider": self.name, "action": "bonus", "token": token, "bonus_id": bonus_id,
@@ -256,10 +261,15 @@ class ProlificProvider(Provider):
 
     def review_outcome(self, action: Record) -> bool:
         """Ask Prolific for the submission: its status for a verdict, its bonus payments (in
-        cents) for a bonus."""
+        cents) for a bonus. Prolific pays a bonus in the minutes after it is paid, so one not
+        shown yet may still be on its way: that answers Refused (the action stays unknown and
+        nothing is sent again), never "not paid"."""
         submission = self.client.get(f"/api/v1/submissions/{action['assignment_id']}/")
         if action["action"] == "bonus":
-            return int(action["amount_cents"]) in [int(p) for p in submission.get("bonus_payments") or []]
+            if int(action["amount_cents"]) in [int(p) for p in submission.get("bonus_payments") or []]:
+                return True
+            raise Refused("Prolific does not show this bonus on the submission, and pays bonuses in the minutes "
+                          "after they are paid, so it cannot tell yet whether it was paid")
         return bool(submission.get("status") == VERDICT_STATUSES[action["action"]])
 
     # Groups: blocks and qualifications -------------------------------------------------

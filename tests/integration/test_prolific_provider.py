@@ -20,7 +20,7 @@ from crowd.prolific.provider import (
     StudySettings,
     completion_code,
 )
-from crowd.review import ReviewService
+from crowd.review import ReviewRefused, ReviewService
 from datastore.states import HitStatus
 from runner.cli import build_parser, options_from
 from runner.cli import main as runner_main
@@ -207,7 +207,8 @@ def test_a_bonus_is_set_up_for_the_submission_then_paid_once_and_read_back(proli
     assert answer["bonus_id"] == "B1" and answer["token"] == "tok-1"
     action = {"action": "bonus", "assignment_id": "SUB1", "amount_cents": 125}
     prolific.state.submissions["SUB1"] = {"id": "SUB1", "status": "APPROVED", "bonus_payments": []}
-    assert provider.review_outcome(action) is False
+    with pytest.raises(Refused, match="cannot tell yet"):  # not shown yet: maybe still on its way
+        provider.review_outcome(action)
     prolific.state.submissions["SUB1"]["bonus_payments"] = [125.0]
     assert provider.review_outcome(action) is True
     with pytest.raises(Refused, match="only through a submission"):
@@ -276,6 +277,8 @@ def test_cleanup_deletes_a_draft_that_was_never_published(prolific, handler):
     (["--public-url", "http://c.example", "--live", "--budget", "50"], "must start with https:// for --live"),
     (["--public-url", "https://c.example", "--live", "--budget", "2.00"],
      "4 place(s) at 1.50 already cost 6.00 before Prolific's fees, over the budget 2.00; nothing was launched"),
+    (["--public-url", "https://c.example", "--live", "--budget", "50"], "publishing a study on Prolific (--live) "
+     "is not available yet"),
 ])
 def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific, store_url, monkeypatch, capsys,
                                                                        flags, sentence):
@@ -354,3 +357,23 @@ def test_expire_orphans_stops_the_study_of_a_run_whose_runner_died_and_records_i
     else:
         assert stops == [] and handler.get_assignment_data("SUB1") is None
         assert "Run again with --expire-orphans" in capsys.readouterr().err
+
+
+def test_a_lost_bonus_payment_not_shown_yet_stays_unknown_and_is_never_paid_again(prolific, prolific_review):
+    """Prolific pays in the minutes after `pay`: not shown yet is not "not paid"."""
+    a1, _, review = prolific_review
+    prolific.queue("POST", "/api/v1/bulk-bonus-payments/B1/pay/", DROP)
+    assert review.bonus(a1, "0.50", actor="alice", reason="Thanks").outcome == "unknown"
+    with pytest.raises(ReviewRefused, match="cannot tell yet whether it was paid"):
+        review.bonus(a1, "0.50", actor="alice", reason="Thanks")
+    assert [a["outcome"] for a in review.handler.get_review_actions(assignment_id=a1)] == ["unknown"]
+    assert len(prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
+
+
+def test_a_bonus_whose_set_up_answer_was_lost_failed_and_may_be_paid_once_after(prolific, prolific_review):
+    a1, _, review = prolific_review
+    prolific.queue("POST", "/api/v1/submissions/bonus-payments/", DROP)
+    first = review.bonus(a1, "0.50", actor="alice", reason="Thanks")
+    assert first.outcome == "failed" and "a set-up pays nothing" in first.action["error"]
+    assert prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/") == []
+    assert review.bonus(a1, "0.50", actor="alice", reason="Thanks").succeeded
