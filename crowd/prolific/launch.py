@@ -19,7 +19,6 @@ from crowd.registry import provider_for_run
 from datastore import InvalidValue
 from datastore.money import to_cents, to_dollars
 
-
 NOT_LIVE_YET = ("publishing a study on Prolific (--live) is not available yet: this provider has not yet been "
                 "run end to end against Prolific's API (issue 17); without --live the study is created as a "
                 "draft you can preview in Prolific's own pages, and nothing is published or paid")
