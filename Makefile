@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Each suite pass runs on two pytest-xdist workers (this machine's two cores); PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= -n 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint test-sqlite test-postgres chromium bench bench-smoke lock audit
@@ -60,14 +62,14 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/mypy
 
 test-sqlite: $(VENV)/.dev
-	env -u PARLEY_DATABASE_URL $(PY) -m pytest
+	env -u PARLEY_DATABASE_URL $(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The whole suite again on PostgreSQL. Skipped (with the reason printed) only when no
 # server answers and this is not CI; on CI a missing server is a failure.
 test-postgres: $(VENV)/.dev
 	@if $(PY) -m tests.support.postgres_available "$(PG_URL)"; then \
 	  echo "Running the suite again on PostgreSQL ($(PG_URL))"; \
-	  PARLEY_DATABASE_URL="$(PG_URL)" $(PY) -m pytest; \
+	  PARLEY_DATABASE_URL="$(PG_URL)" $(PY) -m pytest $(PYTEST_PARALLEL); \
 	elif [ -n "$$CI" ]; then \
 	  echo "PostgreSQL does not answer at $(PG_URL); CI must run the PostgreSQL suite."; exit 1; \
 	else \
