@@ -241,8 +241,14 @@ def test_every_page_and_twin_answers_fuzzed_ids_and_arguments_without_a_5xx_or_a
         ("GET", "/runs/a%00b", [("task", "\x00")], "text/html", "/runs/<run_id>"),  # PostgreSQL
     ]
 
+    real = real_segments(site)
+    every_route_once = [  # the generated requests need not fall on every one of the many routes
+        ("GET", fill(rule, {name: Segment((real.get(name) or ["x"])[0]) for name in rule.arguments}), [], None,
+         rule.rule) for rule in rules]
+
     @settings(FUZZ, max_examples=300)
     @example(found_by_fuzzing)
+    @example(every_route_once)
     @given(st.lists(page_requests(site, rules), min_size=REQUESTS_PER_EXAMPLE, max_size=REQUESTS_PER_EXAMPLE))
     def pages(requests):
         for method, path, query, accept, rule in requests:
@@ -437,9 +443,14 @@ def forged_posts(draw: st.DrawFn, site: Site, rules: list[Any]) -> tuple[str, st
 def test_an_unsafe_request_without_the_sessions_csrf_token_is_a_403_and_changes_nothing(site):
     rules = site.rules("POST")
     before, asked = snapshot(site), set()
+    real = real_segments(site)
+    every_route_once = [  # with no token at all; the generated requests need not fall on every route
+        ("POST", fill(rule, {name: Segment((real.get(name) or ["x"])[0]) for name in rule.arguments}), {},
+         {"password": PASSWORD}, rule.rule) for rule in rules]
 
     @settings(FUZZ, max_examples=60)
     @example([("POST", "/logout", {"X-CSRF-Token": "é"}, {}, "/logout")])  # non-ASCII once answered 500
+    @example(every_route_once)
     @given(st.lists(forged_posts(site, rules), min_size=REQUESTS_PER_EXAMPLE, max_size=REQUESTS_PER_EXAMPLE))
     def forged(requests):
         for method, path, headers, form, rule in requests:
