@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from crowd.base import Refused
+from datastore import InvalidValue
 from datastore.money import to_cents, to_dollars
 
 DEFAULT_MAX_WAIT = 300.0
@@ -17,6 +19,16 @@ FAIR_HOURLY_CENTS = 725
 DEFAULT_DISCONNECT_CAP = 3
 """Disconnects (across this store's runs) after which a worker meets the run's consequences
 (`--disconnect-qualification`, `--hard-block`), as ParlAI's disconnect limit."""
+
+
+def budget_in_cents(budget: str | None) -> int | None:
+    """`--budget` in cents (None when not given); a bad amount is refused with a sentence."""
+    if budget is None:
+        return None
+    try:
+        return to_cents(budget)
+    except InvalidValue as exc:
+        raise Refused(f"--budget: {exc}") from None
 
 
 def add_marketplace_arguments(run: argparse.ArgumentParser) -> None:

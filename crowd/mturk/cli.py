@@ -15,10 +15,10 @@ from crowd.mturk.provider import (
     hits_needed,
 )
 from crowd.mturk.reconcile import reconcile_run
-from crowd.options import block_qualification_name
+from crowd.options import block_qualification_name, budget_in_cents
 from crowd.orphans import orphaned_runs
 from crowd.registry import provider_for_run
-from datastore import InvalidValue, MTurkDataHandler
+from datastore import MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import HitStatus
@@ -38,7 +38,7 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
     if to_cents(options.reward) < MIN_REWARD_CENTS:
         raise Refused(f"--reward must be at least ${to_dollars(MIN_REWARD_CENTS)} on MTurk "
                       f"(it was ${to_dollars(to_cents(options.reward))})")
-    budget_cents = _budget_cents(args.budget)
+    budget_cents = budget_in_cents(args.budget)
     config = task.config
     settings = HitSettings(
         title=config["hit_title"], description=config["hit_description"], keywords=config["hit_keywords"],
@@ -68,15 +68,6 @@ def mturk_provider(launch: Launch) -> MTurkProvider:
                          f"${to_dollars(estimate)}; nothing was launched")
     offer_orphan_cleanup(launch.handler, provider, assume_yes=args.expire_orphans)
     return provider
-
-
-def _budget_cents(budget: str | None) -> int | None:
-    if budget is None:
-        return None
-    try:
-        return to_cents(budget)
-    except InvalidValue as exc:
-        raise Refused(f"--budget: {exc}") from None
 
 
 def offer_orphan_cleanup(handler: MTurkDataHandler, provider: MTurkProvider, *, assume_yes: bool) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from crowd.base import Launch, Refused
-from crowd.options import block_qualification_name
+from crowd.options import block_qualification_name, budget_in_cents
 from crowd.orphans import orphaned_runs
 from crowd.prolific.provider import (
     ProlificProvider,
@@ -16,7 +16,6 @@ from crowd.prolific.provider import (
     places_needed,
 )
 from crowd.registry import provider_for_run
-from datastore import InvalidValue
 from datastore.money import to_cents, to_dollars
 
 NOT_LIVE_YET = ("publishing a study on Prolific (--live) is not available yet: this provider has not yet been "
@@ -36,7 +35,7 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
     if reward_cents < 1:
         raise Refused("--reward must be more than 0 on Prolific (the study's reward, in its currency)")
     places = places_needed(options.num_conversations, task.humans_per_conversation)
-    budget_cents = _budget_cents(args.budget)
+    budget_cents = budget_in_cents(args.budget)
     if args.live:
         if budget_cents is None:
             raise Refused("--budget is required with --live: the most this run may cost")
@@ -60,15 +59,6 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
     provider = ProlificProvider(is_sandbox=not args.live, settings=settings)
     stop_orphaned_studies(launch, provider, assume_yes=args.expire_orphans)
     return provider
-
-
-def _budget_cents(budget: str | None) -> int | None:
-    if budget is None:
-        return None
-    try:
-        return to_cents(budget)
-    except InvalidValue as exc:
-        raise Refused(f"--budget: {exc}") from None
 
 
 def stop_orphaned_studies(launch: Launch, provider: ProlificProvider, *, assume_yes: bool) -> None:
