@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import socket
-import threading
 import time
 
 import pytest
@@ -29,6 +28,7 @@ from tests.integration.test_orphaned_runs import gone_pid
 from tests.support.builders import completed_conversation
 from tests.support.live_runner import LiveRunner, fetch
 from tests.support.mturk import PAIR_CHAT
+from tests.support.review_races import at_once
 from tests.support.scripted_http import DROP, ScriptedServer
 
 LONG_REASON = "Your answers did not follow the task's instructions: " + "the conversation was off topic. " * 3
@@ -307,17 +307,7 @@ def prolific_review(prolific, handler):
 
 def test_a_bonus_clicked_from_eight_threads_is_set_up_and_paid_once(prolific, prolific_review):
     a1, _, review = prolific_review
-    results, barrier = [], threading.Barrier(8)
-
-    def click() -> None:
-        barrier.wait()
-        results.append(review.bonus(a1, "0.50", actor="alice", reason="Thanks"))
-
-    threads = [threading.Thread(target=click) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(8, lambda: review.bonus(a1, "0.50", actor="alice", reason="Thanks"))
     assert len(results) == 8 and sum(not r.repeated for r in results) == 1
     assert len(prolific.sent("POST", "/api/v1/submissions/bonus-payments/")) == 1
     assert len(prolific.sent("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
