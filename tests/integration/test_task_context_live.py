@@ -36,7 +36,7 @@ def test_a_world_gets_the_context_not_the_store_and_its_bonuses_and_verdicts_are
     alice, bob = runner.join("W1", assignment_id="A1"), runner.join("W2", assignment_id="A2")
     alice.wait_state("in_task")
     bob.wait_state("in_task")
-    chat_pair_to_the_end(alice, bob, "hello")
+    chat_pair_to_the_end(alice, bob, "hello", greeted=False)
     assert runner.manager.wait(15)
 
     h = runner.handler
