@@ -29,7 +29,12 @@ What it models, following Prolific's API reference (docs.prolific.com/api-refere
   `participant_group_blocklist` (or `participant_group_allowlist`) with group ids in
   `selected_values` keeps the groups' members out of (or alone in) the study, and membership is
   read when a participant tries to start, so later additions apply to live studies.
-- Messages: POST /messages/ with `recipient_id`, `body` and `study_id`.
+- Messages: POST /messages/ with `recipient_id`, `body` and `study_id`; POST /messages/bulk/
+  with `ids` (participants), `body` and `study_id`.
+- Workspaces: GET /workspaces/ lists the account's one workspace (groups are kept in it).
+- A draft study can be deleted (DELETE /studies/{id}/, 204); a published one cannot (400).
+- One submission (GET /submissions/{id}/) names its participant `participant` and its code
+  `entered_code`; list items call them `participant_id` and `study_code`, as documented.
 - Lists answer {"results": [...], "_links": {"self", "next", "previous", "last"}, "meta":
   {"count"}}; `page` (from 1) and `page_size` (1..200, default 20) choose the page.
 - Errors answer {"error": {"status", "error_code", "title", "detail", "additional_information",
@@ -506,6 +511,14 @@ def get_me(market: Marketplace, body: Body, args: dict[str, str], query: dict[st
                  "workspace_id": market.workspace_id}
 
 
+@route("list_workspaces", "GET", "/workspaces/")
+def list_workspaces(market: Marketplace, body: Body, args: dict[str, str], query: dict[str, str]) -> tuple[int, Body]:
+    """The researcher's one workspace (the fake models a single-workspace account)."""
+    workspace = {"id": market.workspace_id, "title": "My workspace", "description": "",
+                 "owner": market.user_id, "users": [{"id": market.user_id, "roles": ["WORKSPACE_ADMIN"]}]}
+    return 200, paginate([workspace], query, "/workspaces/")
+
+
 # -- studies -----------------------------------------------------------------------------------
 
 STUDY_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -601,6 +614,16 @@ def update_study(market: Marketplace, body: Body, args: dict[str, str], query: d
     return 200, market.study_view(study)
 
 
+@route("delete_study", "DELETE", "/studies/<id>/")
+def delete_study(market: Marketplace, body: Body, args: dict[str, str], query: dict[str, str]) -> tuple[int, Body]:
+    """Only a draft can be deleted; a published study is stopped instead."""
+    study = market.study(args["id"])
+    if study.status != UNPUBLISHED:
+        raise ProlificError(400, f"Only a draft (UNPUBLISHED) study can be deleted; this one is {study.status}.")
+    del market.studies[study.id]
+    return 204, {}
+
+
 @route("transition_study", "POST", "/studies/<id>/transition/")
 def transition_study(market: Marketplace, body: Body, args: dict[str, str], query: dict[str, str]) -> tuple[int, Body]:
     study = market.study(args["id"])
@@ -651,7 +674,11 @@ def list_study_submissions(market: Marketplace, body: Body, args: dict[str, str]
 
 @route("get_submission", "GET", "/submissions/<id>/")
 def get_submission(market: Marketplace, body: Body, args: dict[str, str], query: dict[str, str]) -> tuple[int, Body]:
-    return 200, market.submission_view(market.submission(args["id"]))
+    """The one submission, in the fields Prolific documents for it (`participant`,
+    `entered_code`), which differ from a list item's (`participant_id`, `study_code`)."""
+    view = market.submission_view(market.submission(args["id"]))
+    view["participant"], view["entered_code"] = view.pop("participant_id"), view.pop("study_code")
+    return 200, view
 
 
 @route("transition_submission", "POST", "/submissions/<id>/transition/")
@@ -809,14 +836,38 @@ def remove_members(market: Marketplace, body: Body, args: dict[str, str], query:
 # -- messages ----------------------------------------------------------------------------------
 
 
+def message_text(body: Body, problems: dict[str, list[str]]) -> str:
+    text = require(body, "body", str, problems)
+    if not problems.get("body") and not text.strip():
+        problems["body"] = ["This field may not be blank."]
+    return text
+
+
+@route("send_bulk_message", "POST", "/messages/bulk/")
+def send_bulk_message(market: Marketplace, body: Body, args: dict[str, str],
+                      query: dict[str, str]) -> tuple[int, Body]:
+    """One message to several participants about a study (`ids`, `body`, `study_id`)."""
+    problems: dict[str, list[str]] = {}
+    ids = require(body, "ids", list, problems)
+    text = message_text(body, problems)
+    study_id = require(body, "study_id", str, problems)
+    if not problems and not (ids and all(isinstance(i, str) and i for i in ids)):
+        problems["ids"] = ["Expected a non-empty list of participant ids."]
+    if problems:
+        raise invalid(problems)
+    market.study(study_id)
+    for recipient in ids:
+        market.messages.append({"recipient_id": recipient, "body": text, "study_id": study_id,
+                                "sender_id": market.user_id, "sent_at": market.clock.now()})
+    return 200, {}
+
+
 @route("send_message", "POST", "/messages/")
 def send_message(market: Marketplace, body: Body, args: dict[str, str], query: dict[str, str]) -> tuple[int, Body]:
     problems: dict[str, list[str]] = {}
     recipient = require(body, "recipient_id", str, problems)
-    text = require(body, "body", str, problems)
+    text = message_text(body, problems)
     study_id = require(body, "study_id", str, problems)
-    if not problems and not text.strip():
-        problems["body"] = ["This field may not be blank."]
     if problems:
         raise invalid(problems)
     market.study(study_id)
@@ -972,6 +1023,8 @@ class ApiFront:
 
 
 def answer(status: int, body: Body, headers: dict[str, str] | None = None) -> Response:
+    if status == 204:
+        return Response(status=204, headers=headers or {})
     return Response(json.dumps(body), status=status, content_type="application/json", headers=headers or {})
 
 

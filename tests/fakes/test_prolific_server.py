@@ -161,6 +161,22 @@ def test_study_transitions_follow_the_documented_lifecycle(api: Api) -> None:
     assert "action" in error_of(move("LAUNCH"))["detail"]
 
 
+def test_only_a_draft_can_be_deleted(api: Api) -> None:
+    study = draft(api)
+    assert api("DELETE", f"/studies/{study['id']}/").status_code == 204
+    assert api("GET", f"/studies/{study['id']}/").status_code == 404
+    live = published(api)
+    refused = api("DELETE", f"/studies/{live['id']}/")
+    assert refused.status_code == 400 and "draft" in error_of(refused)["detail"]
+    assert api("GET", f"/studies/{live['id']}/").json()["status"] == "ACTIVE"
+
+
+def test_workspaces_list_the_accounts_workspace(fake: FakeProlific, api: Api) -> None:
+    listed = api("GET", "/workspaces/").json()
+    me = api("GET", "/users/me/").json()
+    assert [w["id"] for w in listed["results"]] == [me["workspace_id"]] and listed["meta"]["count"] == 1
+
+
 def test_publishing_needs_the_balance_to_cover_the_total_cost() -> None:
     with FakeProlific(balance=100) as fake:
         api = Api(fake)
@@ -230,7 +246,7 @@ def test_a_participant_starts_with_the_placeholders_filled_and_their_submission_
     assert visit.url == (f"https://parley.example/chat?PROLIFIC_PID=P1&STUDY_ID={study['id']}"
                          f"&SESSION_ID={visit.submission_id}")
     submission = api("GET", f"/submissions/{visit.submission_id}/").json()
-    assert submission["status"] == "ACTIVE" and submission["participant_id"] == "P1"
+    assert submission["status"] == "ACTIVE" and submission["participant"] == "P1"  # `participant_id` in lists
     assert submission["study_id"] == study["id"]
 
 
@@ -266,7 +282,7 @@ def fake_submissions(api: Api, study_id: str) -> list[dict[str, Any]]:
 def test_completing_records_the_code_and_waits_for_review(fake: FakeProlific, api: Api) -> None:
     _, submission_id = awaiting_review(fake, api)
     submission = api("GET", f"/submissions/{submission_id}/").json()
-    assert submission["status"] == "AWAITING REVIEW" and submission["study_code"] == CODE
+    assert submission["status"] == "AWAITING REVIEW" and submission["entered_code"] == CODE
 
 
 def test_an_unknown_code_is_recorded_and_still_waits_for_review(fake: FakeProlific, api: Api) -> None:
@@ -450,6 +466,18 @@ def test_a_message_to_a_participant_is_recorded(fake: FakeProlific, api: Api) ->
     missing = api("POST", "/messages/", json={"recipient_id": "P1", "study_id": study_id})
     assert missing.status_code == 400 and "body" in error_of(missing)["detail"]
     assert len(fake.messages) == 1
+
+
+def test_a_bulk_message_reaches_each_participant_named(fake: FakeProlific, api: Api) -> None:
+    study_id, _ = awaiting_review(fake, api)
+    sent = api("POST", "/messages/bulk/", json={"ids": ["P1", "P2"], "body": "Thanks!", "study_id": study_id})
+    assert sent.status_code == 200
+    assert [(m["recipient_id"], m["body"]) for m in fake.messages] == [("P1", "Thanks!"), ("P2", "Thanks!")]
+    for bad in ({"ids": [], "body": "x", "study_id": study_id}, {"ids": ["P1"], "body": " ", "study_id": study_id},
+                {"ids": "P1", "body": "x", "study_id": study_id}):
+        assert api("POST", "/messages/bulk/", json=bad).status_code == 400
+    assert api("POST", "/messages/bulk/", json={"ids": ["P1"], "body": "x", "study_id": "nope"}).status_code == 404
+    assert len(fake.messages) == 2
 
 
 # -- rate limiting and faults --------------------------------------------------------------------
