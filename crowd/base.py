@@ -46,6 +46,9 @@ class Provider(ABC):
     (crowd/auto_approve.py)."""
     form_action_sources: ClassVar[tuple[str, ...]] = ()
     """Hosts the worker's page may post its submission form to (the page's CSP)."""
+    departures_poll_seconds: float | None = None
+    """How often the manager asks `departures()` while the run lasts; None: never (the
+    marketplace's workers leave through our page, which tells the runner itself)."""
 
     def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
         """Called once the run exists: where to record HITs and what URL workers open."""
@@ -163,6 +166,11 @@ class Provider(ABC):
                 reason: str) -> dict[str, Any]:
         """Lift the soft blocks carried by `qualification_names` and, if `hard`, the hard
         block. Lifting what is already lifted is not an error (a retry after a partial failure)."""
+
+    def departures(self) -> dict[str, str]:
+        """Workers who left on the marketplace's own pages, which our page never hears of:
+        assignment id -> 'returned' or 'timeout'. Asked every `departures_poll_seconds`."""
+        return {}
 
     @abstractmethod
     def expire_hits(self, hit_ids: list[str]) -> None: ...

@@ -102,6 +102,8 @@ class TaskManager:
         self.provider.launch(self.provider.hits_for(self.options.num_conversations,
                                                     self.task.humans_per_conversation))
         self._spawn(self._monitor, "monitor")
+        if self.provider.departures_poll_seconds is not None:
+            self._spawn(self._watch_departures, "departures")
         if self._sweeps_approvals:
             self._spawn(self._auto_approve, "auto-approve")
         if self.options.num_conversations == 0:
@@ -572,6 +574,21 @@ class TaskManager:
                     self.worker_left(session, "disconnect")
                 elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
+
+    def _watch_departures(self) -> None:
+        """Workers who return the task or run out of time on the marketplace's own pages
+        leave the run as if they had left from ours: recorded, and their partners' worlds end."""
+        assert self.provider.departures_poll_seconds is not None
+        while not self._stop.wait(self.provider.departures_poll_seconds):
+            try:
+                departed = self.provider.departures()
+            except Refused as exc:
+                log.warning("could not ask the marketplace who left: %s", exc)
+                continue
+            for assignment_id, kind in departed.items():
+                session = self.sessions.get(assignment_id)
+                if session is not None:
+                    self.worker_left(session, kind)
 
     @property
     def _sweeps_approvals(self) -> bool:

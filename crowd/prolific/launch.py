@@ -18,10 +18,6 @@ from crowd.prolific.provider import (
 from crowd.registry import provider_for_run
 from datastore.money import to_cents, to_dollars
 
-NOT_LIVE_YET = ("publishing a study on Prolific (--live) is not available yet: this provider has not yet been "
-                "run end to end against Prolific's API (issue 17); without --live the study is created as a "
-                "draft you can preview in Prolific's own pages, and nothing is published or paid")
-
 
 def prolific_provider(launch: Launch) -> ProlificProvider:
     args, task, options = launch.args, launch.task, launch.options
@@ -43,7 +39,6 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
             raise Refused(f"{places} place(s) at {to_dollars(reward_cents)} already cost "
                           f"{to_dollars(reward_cents * places)} before Prolific's fees, over the budget "
                           f"{to_dollars(budget_cents)}; nothing was launched")
-        raise Refused(NOT_LIVE_YET)
     print(f"Prolific study: {places} place(s) at {to_dollars(reward_cents)} each "
           f"({'published: LIVE' if args.live else 'a draft to preview, not published'}); Prolific adds its "
           "service fee and VAT, which the launch reads back from the draft study.", flush=True)

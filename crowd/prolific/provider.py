@@ -51,6 +51,9 @@ VERDICT_STATUSES = {"approve": "APPROVED", "reject": "REJECTED"}
 SUBMITTED_STATUSES = ("AWAITING REVIEW", "APPROVED", "REJECTED")
 LEFT_STATUSES = {"RETURNED": "returned", "TIMED-OUT": "timeout"}
 UNPUBLISHED = "UNPUBLISHED"
+DEPARTURES_POLL_SECONDS = 10.0
+"""How often a run asks Prolific who returned its study or timed out (a participant does both
+on Prolific's pages): one request a page of submissions, well inside Prolific's rate limits."""
 FAR_FUTURE = 4_102_444_800.0  # a study has no expiry of its own: it recruits until stopped
 
 
@@ -90,6 +93,7 @@ def places_needed(conversations: int, humans: int) -> int:
 class ProlificProvider(Provider):
     name = "prolific"
     max_subject_chars, max_message_chars, max_notified = 200, 4000, 4000
+    departures_poll_seconds = DEPARTURES_POLL_SECONDS
 
     def __init__(self, *, is_sandbox: bool = True, client: ProlificClient | None = None,
                  settings: StudySettings | None = None) -> None:
@@ -206,6 +210,12 @@ class ProlificProvider(Provider):
         it exclude (within one study, Prolific itself gives a participant one submission)."""
         if self.settings is not None and self.settings.unique_group:
             self._add(self.settings.unique_group, worker_id)
+
+    def departures(self) -> dict[str, str]:
+        """Submissions of the run's study that Prolific has returned or timed out."""
+        return {submission["id"]: LEFT_STATUSES[submission["status"]]
+                for study_id in self.hit_ids for submission in self.submissions(study_id)
+                if submission["status"] in LEFT_STATUSES}
 
     # Review and money ------------------------------------------------------------------
 

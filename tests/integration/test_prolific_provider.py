@@ -277,8 +277,6 @@ def test_cleanup_deletes_a_draft_that_was_never_published(prolific, handler):
     (["--public-url", "http://c.example", "--live", "--budget", "50"], "must start with https:// for --live"),
     (["--public-url", "https://c.example", "--live", "--budget", "2.00"],
      "4 place(s) at 1.50 already cost 6.00 before Prolific's fees, over the budget 2.00; nothing was launched"),
-    (["--public-url", "https://c.example", "--live", "--budget", "50"], "publishing a study on Prolific (--live) "
-     "is not available yet"),
 ])
 def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific, store_url, monkeypatch, capsys,
                                                                        flags, sentence):
