@@ -1,7 +1,9 @@
 """Every example task in tasks/, run for real: a runner and its chat server, workers on real
 websockets who wait for what the world says and answer it as a person would, the run
 completing, and then the conversation read back from the store (messages in order, the
-world's custom_data, each worker's status).
+world's custom_data, each worker's status). Each runs on the local provider and on the fake
+Prolific (a published study the participants take there and come back to with the page's
+completion code).
 
 A worker answers only once every message of the previous turn has reached everyone it was
 sent to: the store keeps messages in the order they are written, so this is what makes the
@@ -9,29 +11,92 @@ stored order the one asserted here."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from runner.tasks import load_task
+from tests.fakes.prolific_server import ActionRefused, FakeProlific
 from tests.support.live_runner import LiveRunner, Worker, fetch
+from tests.support.prolific import come_back_with_code, published_study, take_part
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 DONE_TEXT = "The conversation is over. Press Done to submit your work."
 
 
-@pytest.fixture
-def start(store_url):
+class Local:
+    """Workers open the local provider's links; pressing done is the submission."""
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+
+    def start(self, task: str, **options) -> LiveRunner:
+        runner = LiveRunner(self.store_url, str(TASKS / task), **options)
+        runner.market = self
+        return runner
+
+    def join(self, runner: LiveRunner, worker_id: str) -> Worker:
+        return runner.join(worker_id)
+
+    def hand_in(self, worker: Worker) -> None:
+        pass
+
+
+class OnProlific:
+    """Participants take the run's published study on the fake Prolific, and once their page
+    says submitted, come back to Prolific with its completion code."""
+
+    def __init__(self, store_url: str, handler, fake: FakeProlific) -> None:
+        self.store_url, self.handler, self.fake = store_url, handler, fake
+        self.submissions: dict[int, str] = {}
+
+    def start(self, task: str, **options) -> LiveRunner:
+        provider = published_study(self.store_url, self.handler, str(TASKS / task), "-r", "1.00")
+        runner = LiveRunner(self.store_url, str(TASKS / task), provider=provider, **{"reward": "1.00", **options})
+        runner.market = self
+        return runner
+
+    def join(self, runner: LiveRunner, worker_id: str) -> Worker:
+        submission_id, worker = take_part(runner, self.fake, worker_id)
+        self.submissions[id(worker)] = submission_id
+        return worker
+
+    def hand_in(self, worker: Worker) -> None:
+        come_back_with_code(self.fake, self.submissions[id(worker)], worker)
+
+
+def runs_on(market) -> Iterator[Callable[..., LiveRunner]]:
     runners: list[LiveRunner] = []
 
     def make(task: str, **options) -> LiveRunner:
-        runner = LiveRunner(store_url, str(TASKS / task), **options)
-        runners.append(runner)
-        return runner
+        runners.append(market.start(task, **options))
+        return runners[-1]
 
     yield make
     for runner in runners:
         runner.stop()
+
+
+@pytest.fixture(params=["local", "prolific"])
+def start(request, store_url, handler):
+    """Starts runs of an example task on the local provider, then (second) on the fake Prolific."""
+    if request.param == "local":
+        yield from runs_on(Local(store_url))
+    else:
+        yield from runs_on(OnProlific(store_url, handler, request.getfixturevalue("fake_prolific")))
+
+
+@pytest.fixture
+def start_local(store_url):
+    """Runs in which one worker takes two assignments (Prolific gives a participant one
+    submission of a study, so those flows run there across two runs)."""
+    yield from runs_on(Local(store_url))
+
+
+@pytest.fixture
+def start_on_prolific(store_url, handler, fake_prolific):
+    yield from runs_on(OnProlific(store_url, handler, fake_prolific))
 
 
 def worlds_of(task: str):
@@ -55,7 +120,7 @@ def hears_start(worker: Worker, start: str) -> dict:
 def joined(runner: LiveRunner, *roles: tuple[str, str]) -> list[Worker]:
     """Workers who open their links in this order, (worker_id, role) each, and whose pages
     then say they are in the task in that role."""
-    workers = [runner.join(worker_id) for worker_id, _ in roles]
+    workers = [runner.market.join(runner, worker_id) for worker_id, _ in roles]
     for worker, (_, role) in zip(workers, roles):
         assert worker.wait_state("in_task")["agent_id"] == role
     return workers
@@ -69,6 +134,7 @@ def submit(runner: LiveRunner, *workers: Worker) -> None:
         assert state["text"] == DONE_TEXT
         worker.send_frame({"type": "done"})
         worker.wait_state("submitted")
+        runner.market.hand_in(worker)
     assert runner.manager.wait(15)
     assert runner.handler.get_run_data(runner.run_id)["status"] == "completed"
 
@@ -336,9 +402,9 @@ def test_dealnodeal_chat_reject_then_accept_scores_each_negotiator_by_their_own_
 
 # qualification_flow_example ---------------------------------------------------------------
 
-def test_qualification_flow_a_passed_test_then_real_sums_on_the_next_assignment(start):
+def test_qualification_flow_a_passed_test_then_real_sums_on_the_next_assignment(start_local):
     flow = worlds_of("qualification_flow_example")
-    runner = start("qualification_flow_example", num_conversations=2)
+    runner = start_local("qualification_flow_example", num_conversations=2)
 
     def do_assignment(problems, answers):
         [worker] = joined(runner, ("W1", "Worker"))
@@ -384,9 +450,9 @@ def test_qualification_flow_a_passed_test_then_real_sums_on_the_next_assignment(
     assert h.get_blocks_for_worker("W1") == []
 
 
-def test_qualification_flow_a_failed_test_blocks_the_worker_from_the_next_assignment(start):
+def test_qualification_flow_a_failed_test_blocks_the_worker_from_the_next_assignment(start_local):
     flow = worlds_of("qualification_flow_example")
-    runner = start("qualification_flow_example", num_conversations=2)
+    runner = start_local("qualification_flow_example", num_conversations=2)
     h = runner.handler
 
     [failing] = joined(runner, ("W9", "Worker"))
@@ -436,6 +502,49 @@ def test_qualification_flow_a_failed_test_blocks_the_worker_from_the_next_assign
     assert passed["custom_data"]["passed"] is True
     assert workers_of(passed) == [("W2", "Worker", "submitted")]
     assert h.get_blocks_for_worker("W2") == []
+
+
+def answer_the_test(worker: Worker, problems, answers) -> None:
+    for n, ((a, b), answer) in enumerate(zip(problems, answers), 1):
+        hears(worker, f"Problem {n} of 3: what is {a} + {b}? Answer with a number.", "System")
+        worker.say(answer)
+
+
+def hand_in(runner: LiveRunner, worker: Worker) -> None:
+    worker.wait_state("done")
+    worker.send_frame({"type": "done"})
+    worker.wait_state("submitted")
+    runner.market.hand_in(worker)
+
+
+def test_qualification_flow_on_prolific_a_failed_test_keeps_them_out_of_later_studies_a_passed_one_lets_them_in(
+        start_on_prolific, fake_prolific):
+    flow = worlds_of("qualification_flow_example")
+    first = start_on_prolific("qualification_flow_example", num_conversations=2)
+    [passer] = joined(first, ("P1", "Worker"))
+    answer_the_test(passer, flow.TEST_PROBLEMS, [str(a + b) for a, b in flow.TEST_PROBLEMS])
+    hears_start(passer, "You passed the test.")
+    hand_in(first, passer)
+    [failer] = joined(first, ("P9", "Worker"))
+    answer_the_test(failer, flow.TEST_PROBLEMS, ["7", "41", "80"])
+    hears_start(failer, "Some of your answers were wrong")
+    hand_in(first, failer)
+    assert first.manager.wait(15)
+    h = first.handler
+    assert [(b["kind"], b["run_id"]) for b in h.get_blocks_for_worker("P9")] == [("soft", first.run_id)]
+    assert h.get_blocks_for_worker("P1") == []
+
+    second = start_on_prolific("qualification_flow_example", num_conversations=1)
+    with pytest.raises(ActionRefused, match="blocklisted"):  # Prolific itself keeps them out
+        fake_prolific.start_study(second.provider.hit_ids[0], "P9")
+    [again] = joined(second, ("P1", "Worker"))
+    real = flow.real_problems("t_1")
+    answer_the_test(again, real, ["1", "2", "3"])
+    hears(again, "Thank you! You can submit the HIT now.", "System")
+    submit(second, again)
+    work = stored(second)
+    assert (work["custom_data"]["kind"], work["custom_data"]["answers"]) == ("real", ["1", "2", "3"])
+    assert workers_of(work) == [("P1", "Worker", "submitted")]
 
 
 # custom_frontend_demo ---------------------------------------------------------------------

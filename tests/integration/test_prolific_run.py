@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from crowd.base import Launch
-from crowd.prolific.launch import prolific_provider
-from crowd.prolific.provider import ProlificProvider, completion_code
+from crowd.prolific.provider import completion_code
 from crowd.review import ReviewService
-from runner.cli import build_parser, options_from
-from runner.tasks import load_task
-from tests.fakes.prolific_server import ActionRefused, FakeProlific
-from tests.support.live_runner import LiveRunner, Worker, chat_pair_to_the_end
+from tests.fakes.prolific_server import ActionRefused
+from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
 from tests.support.mturk import PAIR_CHAT
+from tests.support.prolific import come_back_with_code, published_study, take_part
 from tests.support.review_races import at_once
 
 LONG_REASON = ("You did not take part in the conversation as the instructions asked: you sent one greeting "
@@ -23,30 +20,12 @@ LONG_REASON = ("You did not take part in the conversation as the instructions as
 
 
 @pytest.fixture
-def prolific():
-    with FakeProlific() as fake:
-        yield fake
+def prolific(fake_prolific):
+    return fake_prolific
 
 
 @pytest.fixture
-def prolific_env(prolific, monkeypatch):
-    monkeypatch.setenv("PROLIFIC_API_TOKEN", prolific.token)
-    monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
-    return prolific
-
-
-def published_study(store_url: str, handler, task: str, *flags: str) -> ProlificProvider:
-    """The provider `python -m runner run TASK --provider prolific --live ...` makes: it
-    publishes its study on the fake. It asks who left every 0.2 s rather than every 10 s."""
-    args = build_parser()[0].parse_args(["run", task, "--provider", "prolific", "--live", "--budget", "100",
-                                         "--public-url", "https://parley.example", "--db", store_url, *flags])
-    provider = prolific_provider(Launch(args, load_task(args.task), options_from(args), handler))
-    provider.departures_poll_seconds = 0.2
-    return provider
-
-
-@pytest.fixture
-def prolific_run(store_url, handler, prolific_env):
+def prolific_run(store_url, handler, prolific):
     runs: list[LiveRunner] = []
 
     def start(**options) -> LiveRunner:
@@ -58,24 +37,6 @@ def prolific_run(store_url, handler, prolific_env):
     yield start
     for run in runs:
         run.stop()
-
-
-def take_part(run: LiveRunner, fake: FakeProlific, participant: str) -> tuple[str, Worker]:
-    """The participant takes the study on Prolific, which opens the study URL (its
-    placeholders filled) in their browser: (their submission id, their chat page)."""
-    visit = fake.start_study(run.provider.hit_ids[0], participant)
-    return visit.submission_id, run.open(visit.url)
-
-
-def come_back_with_code(fake: FakeProlific, submission_id: str, worker: Worker, state: str) -> str:
-    """The page, done in `state`, sends the participant to Prolific's completion URL; Prolific
-    reads the code from it. Answers the code."""
-    submit = worker.config["submit"]
-    assert submit["kind"] == "redirect"
-    url = submit["by_state"].get(state, submit["url"])
-    code = url.split("cc=", 1)[1]
-    fake.complete(submission_id, code)
-    return code
 
 
 def test_a_whole_prolific_run_chat_completion_codes_review_bonus_and_block(prolific_run, prolific, store_url):
