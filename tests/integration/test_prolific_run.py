@@ -90,7 +90,9 @@ def test_a_whole_prolific_run_chat_completion_codes_review_bonus_and_block(proli
     prolific.start_study(later.provider.hit_ids[0], "PCAROL")  # somebody else may take it
 
 
-def test_a_participant_who_returns_the_study_mid_conversation_ends_it_for_the_partner(prolific_run, prolific):
+@pytest.mark.parametrize(("leave", "recorded"), [("return_study", "returned"), ("time_out", "timeout")])
+def test_a_participant_who_returns_the_study_or_times_out_mid_conversation_ends_it_for_the_partner(
+        prolific_run, prolific, leave, recorded):
     run = prolific_run()
     s1, alice = take_part(run, prolific, "PALICE")
     s2, bob = take_part(run, prolific, "PBOB")
@@ -100,9 +102,9 @@ def test_a_participant_who_returns_the_study_mid_conversation_ends_it_for_the_pa
     alice.say("hello")
     bob.wait_for(lambda f: f["type"] == "message" and f["act"].get("text") == "hello")
 
-    prolific.return_study(s2)  # on Prolific's page: Bob's chat page never hears of it
+    getattr(prolific, leave)(s2)  # on Prolific's side: Bob's chat page never hears of it
     alice.wait_state("partner_disconnect")
-    assert run.handler.get_assignment_data(s2)["status"] == "returned"
+    assert run.handler.get_assignment_data(s2)["status"] == recorded
     alice.send_frame({"type": "done"})
     alice.wait_state("submitted")
     assert come_back_with_code(prolific, s1, alice, "partner_disconnect") == completion_code(
@@ -110,10 +112,10 @@ def test_a_participant_who_returns_the_study_mid_conversation_ends_it_for_the_pa
     assert run.manager.wait(20)
 
     h = run.handler
-    assert (h.get_assignment_data(s1)["status"], h.get_assignment_data(s2)["status"]) == ("submitted", "returned")
+    assert (h.get_assignment_data(s1)["status"], h.get_assignment_data(s2)["status"]) == ("submitted", recorded)
     messages = h.get_full_conversation_data(run.run_id, "t_1", False)["messages"]
     assert [m["text"] for m in messages if m["id"] == "Alice"] == ["hello"]  # what she did is kept
     review = ReviewService(h, lambda _run: run.provider)
     assert review.approve(s1, actor="t").succeeded  # and she is paid for it
     assert prolific.submission(s1)["status"] == "APPROVED"
-    assert prolific.submission(s2)["status"] == "RETURNED"
+    assert prolific.submission(s2)["status"] == {"returned": "RETURNED", "timeout": "TIMED-OUT"}[recorded]
