@@ -97,6 +97,9 @@ class LiveRunner:
             worker.close()
         if not self.manager.finished.is_set():
             self.manager.shutdown()
+        # A run already ending on a world's thread (waiting for its last workers to submit)
+        # stops waiting now; let it finish before the test's store is dropped under it.
+        assert self.manager.wait(30), "the run did not end within 30 s of being stopped"
         self.server.stop()
 
 
