@@ -39,13 +39,24 @@ _WAKE = object()
 
 class LiveConversation:
     """A conversation (onboarding or task) running on this runner. Stores what its humans
-    see, once each, however many of them observe the same act."""
+    see, once each, however many of them observe the same act, and gives every message its
+    position: the order it is stored in, which every page renders by.
 
-    def __init__(self, handler: MTurkDataHandler, run_id: str, conversation_id: str) -> None:
+    With `turn_taking` (the default; a task's `free_chat` turns it off) a worker may send
+    only while the world waits on their agent's act(), and each turn takes one message, so
+    the order the world takes messages in is the order they are stored and shown in."""
+
+    def __init__(self, handler: MTurkDataHandler, run_id: str, conversation_id: str,
+                 turn_taking: bool = True) -> None:
         self.handler, self.run_id, self.conversation_id = handler, run_id, conversation_id
+        self.turn_taking = turn_taking
         self.sessions: list[WorkerSession] = []
         self.partner_left = threading.Event()
-        self._stored: set[str] = set()
+        self.turn: str | None = None
+        """The agent whose act() the world waits on, until its message arrives."""
+        self._positions: dict[tuple[str, str], int] = {}
+        """(sender, message_id) -> position: a worker's message_id is their page's client id,
+        unique per sender only."""
         self._turns = 0
         self._lock = threading.Lock()
 
@@ -54,22 +65,64 @@ class LiveConversation:
             self._turns += 1
             return self._turns - 1
 
-    def mark_stored(self, message_id: str) -> None:
+    def mark_stored(self, sender: str, message_id: str, position: int) -> None:
         with self._lock:
-            self._stored.add(message_id)
+            self._positions.setdefault((sender, message_id), position)
 
-    def store_observed(self, act: Act) -> None:
-        """Store an act a human is about to see, unless it is stored already (a worker's
-        own message, or one another human observed first). Stamps `message_id` as ParlAI did."""
-        message_id = act.setdefault("message_id", uuid.uuid4().hex)
+    def position_of(self, sender: str, message_id: str) -> int | None:
         with self._lock:
-            if message_id in self._stored:
-                return
-            self._stored.add(message_id)
-            turn = self._turns
+            return self._positions.get((sender, message_id))
+
+    def store_observed(self, act: Act) -> int:
+        """Store an act a human is about to see, unless it is stored already (a worker's
+        own message, or one another human observed first), and answer its position. Stamps
+        `message_id` as ParlAI did."""
+        message_id = act.setdefault("message_id", uuid.uuid4().hex)
+        sender = str(act.get("id", "System"))
+        with self._lock:
+            if (sender, message_id) in self._positions:
+                return self._positions[(sender, message_id)]
+            turn = self._positions[(sender, message_id)] = self._turns
             self._turns += 1
-        self.handler.log_message(self.run_id, self.conversation_id, str(act.get("id", "System")),
-                                 act, turn_index=turn)
+        self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
+        return turn
+
+    # Turns -------------------------------------------------------------------------------
+
+    def begin_turn(self, agent_id: str) -> None:
+        """The world waits on this agent's act(): their page may send, the others wait."""
+        with self._lock:
+            self.turn = agent_id
+        self._tell_turn(agent_id)
+
+    def end_turn(self, agent_id: str) -> None:
+        """The world has this agent's act(): nobody's turn until it waits on someone again."""
+        with self._lock:
+            if self.turn == agent_id:
+                self.turn = None
+        self._tell_turn(None)
+
+    def take_turn(self, agent_id: str) -> bool:
+        """A message from `agent_id` may be stored now (and uses up their turn); False: it
+        is not their turn. Always True without turn taking."""
+        with self._lock:
+            if not self.turn_taking:
+                return True
+            if self.turn != agent_id:
+                return False
+            self.turn = None
+            return True
+
+    def give_back_turn(self, agent_id: str) -> None:
+        """Their message could not be stored after all: the turn is theirs again."""
+        with self._lock:
+            if self.turn_taking and self.turn is None:
+                self.turn = agent_id
+
+    def _tell_turn(self, agent_id: str | None) -> None:
+        for session in list(self.sessions):
+            session.push({"type": "turn", "agent_id": agent_id,
+                          "yours": agent_id is not None and session.agent.id == agent_id})
 
 
 class WorkerSession:
@@ -210,17 +263,22 @@ class HumanAgent(WorkerActions, Agent):
     def observe(self, act: Act) -> None:
         super().observe(act)
         conversation = self.session.conversation
-        if conversation is not None:
-            conversation.store_observed(act)
+        position = conversation.store_observed(act) if conversation is not None else None
         if act.get("id") != self.id:  # the page already shows the worker's own messages
-            self.session.push({"type": "message", "act": act})
+            self.session.push({"type": "message", "act": act, "position": position})
 
     def act(self, timeout: float | None = None) -> Act:
+        conversation = self.session.conversation
+        if conversation is not None:
+            conversation.begin_turn(self.id)
         try:
             act = self.session.next_act(timeout)
         except TimeoutError:
             self.on_timeout(self.session)
             return dict(TIMEOUT_MESSAGE)
+        finally:
+            if conversation is not None:
+                conversation.end_turn(self.id)
         if act is not None:
             return act
         if self.session.left:

@@ -267,7 +267,8 @@ class TaskManager:
     # Onboarding, waiting, pairing ------------------------------------------------------
 
     def _onboard(self, session: WorkerSession) -> None:
-        conversation = LiveConversation(self.handler, self.run_id, f"o_{session.assignment_id}")
+        conversation = LiveConversation(self.handler, self.run_id, f"o_{session.assignment_id}",
+                                        turn_taking=not self.task.config["free_chat"])
         conversation.sessions = [session]
         session.conversation = conversation
         self._write(self.handler.log_start_onboard, session.worker_id, session.assignment_id,
@@ -341,7 +342,8 @@ class TaskManager:
                 group, self._pool = self._pool[:size], self._pool[size:]
                 self._started += 1
                 self._active += 1
-                conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}")
+                conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}",
+                                                turn_taking=not self.task.config["free_chat"])
             group = self._by_role(group)
             conversation.sessions = group
             for session, agent_id in zip(group, self.task.agent_ids):
@@ -426,36 +428,58 @@ class TaskManager:
 
     # What the worker's page says -------------------------------------------------------
 
-    def store_worker_message(self, session: WorkerSession, cid: str, act: dict[str, Any]) -> int:
-        """Store a worker's message, hand it to their agent, answer the stored row's id.
-        Raises Refused when the worker cannot talk now, OverBudget when the message is past
-        the run's budget; DatastoreError / DB errors propagate so the socket can ask the page
-        to retry."""
+    def store_worker_message(self, session: WorkerSession, cid: str, act: dict[str, Any]) -> tuple[int, int | None]:
+        """Store a worker's message, hand it to their agent, answer the stored row's id and
+        the message's position in the conversation. Raises Refused when the worker cannot
+        talk now (not in a conversation, or not their turn), OverBudget when the message is
+        past the run's budget; DatastoreError / DB errors propagate so the socket can ask the
+        page to retry."""
         conversation = session.conversation
         if conversation is None or session.state not in ("onboarding", "in_task") or session.left:
             raise Refused("you cannot send messages right now")
-        clean = {"id": session.agent.id, "text": act.get("text", ""), "episode_done": False}
-        if "task_data" in act:
-            clean["task_data"] = act["task_data"]
+        earlier = conversation.position_of(session.agent.id, cid)
+        if earlier is not None:  # sent again after a reconnect: it is stored, with its place
+            logged = self.handler.log_message(
+                self.run_id, conversation.conversation_id, session.agent.id, self._clean(session, act),
+                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid)
+            return logged.id, earlier
+        agent_id = session.agent.id
+        if not conversation.take_turn(agent_id):
+            waiting_on = conversation.turn
+            raise Refused(f"It is not your turn: wait for {waiting_on}." if waiting_on
+                          else "It is not your turn yet: wait for the next message.")
+        clean = self._clean(session, act)
         size = len(encode(clean).encode())
         refusal = session.meter.charge(size)
         if refusal is not None:
+            conversation.give_back_turn(agent_id)
             raise OverBudget(refusal)
+        position = conversation.next_turn()
         try:
             logged = self.handler.log_message(
-                self.run_id, conversation.conversation_id, session.agent.id, clean,
+                self.run_id, conversation.conversation_id, agent_id, clean,
                 worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-                turn_index=conversation.next_turn())
+                turn_index=position)
         except Exception:
             session.meter.refund(size)
+            conversation.give_back_turn(agent_id)
             raise
         if logged.created:
             clean["message_id"] = cid
-            conversation.mark_stored(cid)
+            conversation.mark_stored(agent_id, cid, position)
             session.deliver_to_agent(clean)
         else:
             session.meter.refund(size)
-        return logged.id
+            conversation.give_back_turn(agent_id)
+        return logged.id, position if logged.created else None
+
+    @staticmethod
+    def _clean(session: WorkerSession, act: dict[str, Any]) -> dict[str, Any]:
+        """What the store keeps and the world gets of a worker's message."""
+        clean = {"id": session.agent.id, "text": act.get("text", ""), "episode_done": False}
+        if "task_data" in act:
+            clean["task_data"] = act["task_data"]
+        return clean
 
     def cut_off(self, session: WorkerSession, refusal: Refusal) -> None:
         """The worker kept sending past the run's budget: end their assignment as a

@@ -9,8 +9,13 @@ Client → server
 
 Server → client
   {"type": "welcome", "state": S, "agent_id": ..., "conversation_id": ...}
-  {"type": "ack", "cid": C, "id": M}             sent only once message C is in the store
-  {"type": "message", "seq": N, "act": {...}}    what this worker's agent observed, numbered
+  {"type": "ack", "cid": C, "id": M, "position": P}   sent only once message C is in the store;
+                                                 P: its place in the conversation
+  {"type": "message", "seq": N, "act": {...}, "position": P}   what this worker's agent
+                                                 observed, numbered; pages show messages by P
+  {"type": "turn", "seq": N, "agent_id": A, "yours": B}   the world waits on agent A (null:
+                                                 on nobody yet); in a task that takes turns
+                                                 only that agent's page may send, once
   {"type": "state", "seq": N, "state": S, "text": ...}   waiting / in_task / done / ...
   {"type": "error", "error": E, "cid"?: C, "retry"?: true}
   {"type": "heartbeat"}

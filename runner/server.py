@@ -138,6 +138,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "task_description_html": task.config["task_description"],
             "state": session.state,
             "agent_id": session.agent.id if session.conversation else None,
+            "roles": task.config["roles"],
+            "free_chat": task.config["free_chat"],
             "heartbeat_seconds": manager.options.beat_seconds,
             "assignment_id": assignment_id,
             "submit": manager.provider.page_submit(request.args, assignment_id),
@@ -216,7 +218,7 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
     elif frame.type == "message":
         assert frame.cid is not None and frame.act is not None
         try:
-            message_id = manager.store_worker_message(session, frame.cid, frame.act)
+            message_id, position = manager.store_worker_message(session, frame.cid, frame.act)
         except OverBudget as exc:
             session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
             if exc.refusal.cut_off:
@@ -228,7 +230,7 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
             session.send({"type": "error", "cid": frame.cid, "retry": True,
                           "error": "Your message could not be saved yet; it will be sent again."})
         else:
-            session.send({"type": "ack", "cid": frame.cid, "id": message_id})
+            session.send({"type": "ack", "cid": frame.cid, "id": message_id, "position": position})
     elif frame.type == "done":
         try:
             manager.worker_done(session)

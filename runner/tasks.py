@@ -5,13 +5,16 @@
   conversation, in pairing order; `blocking_qualifications`: names of soft-block
   qualifications the task grants itself, whose holders the runner refuses; the live
   channel's budget per worker, `messages_per_second`, `message_burst`,
-  `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py),
+  `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py; `free_chat`:
+  True lets workers send whenever they like instead of only when the world waits on them;
+  `roles`: how the page shows each agent, `{agent id: {"label": ..., "color": "#rrggbb"}}`),
 - `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
 """
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,9 @@ from types import ModuleType
 from typing import Any
 
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
+
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+MAX_LABEL_CHARS = 60
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 
@@ -36,6 +42,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "assignment_duration_in_seconds": 3600,
     "lifetime_in_seconds": 3 * 24 * 3600,
     "frame_height": 0,
+    "free_chat": False,
+    "roles": {},
     **DEFAULT_BUDGET.as_config(),
 }
 
@@ -88,11 +96,30 @@ def load_task(name_or_path: str | Path) -> Task:
     for key in BUDGET_KEYS:
         if problem := budget_problem(key, config[key]):
             raise TaskError(f"task {path.name}: {key} {problem}")
+    if not isinstance(config["free_chat"], bool):
+        raise TaskError(f"task {path.name}: free_chat must be True or False")
+    if problem := roles_problem(config["roles"]):
+        raise TaskError(f"task {path.name}: roles {problem}")
     worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")
     if not hasattr(worlds, "TaskWorld"):
         raise TaskError(f"task {path.name}: worlds.py defines no TaskWorld")
     custom_js = path / "frontend" / "custom.js"
     return Task(path.name, path, config, worlds, custom_js if custom_js.is_file() else None)
+
+
+def roles_problem(roles: Any) -> str | None:
+    """What is wrong with a task config's `roles`, or None."""
+    if not isinstance(roles, dict):
+        return "must map agent ids to {\"label\": ..., \"color\": \"#rrggbb\"}"
+    for agent_id, shown in roles.items():
+        if not isinstance(shown, dict) or set(shown) - {"label", "color"}:
+            return f"of {agent_id!r} may give only a label and a color"
+        label, colour = shown.get("label", agent_id), shown.get("color", "#444444")
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_CHARS:
+            return f"of {agent_id!r}: the label must be text of 1 to {MAX_LABEL_CHARS} characters"
+        if not isinstance(colour, str) or not COLOUR.fullmatch(colour):
+            return f"of {agent_id!r}: the color must look like #1f6feb"
+    return None
 
 
 def _load_module(file: Path, module_name: str) -> ModuleType:

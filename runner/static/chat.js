@@ -346,6 +346,8 @@
     this.state = config.state || 'connecting';
     this.stateText = null;
     this.taskData = {};
+    // Whose turn it is ({agentId, yours}); a task with free_chat has no turns.
+    this.turn = {agentId: null, yours: false};
     this.lastSeq = 0;
     this.log = [];          // what the message list shows: {kind: 'in'|'self', act, cid?, status?, error?}
     this.unacked = [];      // {cid, act}, oldest first: re-sent after every (re)connect
@@ -402,7 +404,8 @@
   };
 
   Client.prototype.inputEnabled = function () {
-    return INPUT_STATES.indexOf(this.state) !== -1 && !this.doneSent;
+    return INPUT_STATES.indexOf(this.state) !== -1 && !this.doneSent &&
+      (this.config.free_chat === true || this.turn.yours);
   };
 
   /** Nothing more to say or hear: a final state, and our done/return frame is delivered.
@@ -539,6 +542,10 @@
         this.setAgent(frame.agent_id);
         if (typeof frame.state === 'string') this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : null);
         break;
+      case 'turn':
+        if (!this.newSeq(frame.seq)) return;
+        this.setTurn(typeof frame.agent_id === 'string' ? frame.agent_id : null, frame.yours === true);
+        break;
       case 'error':
         this.failed(frame);
         break;
@@ -583,8 +590,16 @@
     if (changed) {
       this.ui.renderInput();
       this.ui.renderDone();
+      this.ui.turnLine();
     }
     if (this.finished() && !this.socket) this.ui.connection('closed');
+  };
+
+  /** The world now waits on `agentId` (null: on nobody yet); `yours` when that is us. */
+  Client.prototype.setTurn = function (agentId, yours) {
+    this.turn = {agentId: agentId, yours: yours};
+    this.ui.renderInput();
+    this.ui.turnLine();
   };
 
   Client.prototype.received = function (act) {
@@ -692,6 +707,7 @@
     this.persist();
     this.ui.appendEntry(entry);
     this.write({type: 'message', cid: cid, act: act});
+    if (this.config.free_chat !== true) this.setTurn(null, false);  // one message a turn
     return cid;
   };
 
@@ -794,6 +810,7 @@
     this.renderMessages();
     this.renderDone();
     this.renderInput();
+    this.turnLine();
     this.banner();
   };
 
@@ -817,6 +834,20 @@
     if (fresh && draft && !fresh.value) fresh.value = draft;
     if (fresh && focused && !fresh.disabled) fresh.focus();
     this.renderActions();
+  };
+
+  /** Under the messages: whose turn it is, in a task that takes turns. */
+  Page.prototype.turnLine = function () {
+    var client = this.client;
+    var el = byId('parley-turn');
+    var text = '';
+    if (this.config.free_chat !== true && INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent) {
+      text = client.turn.yours ? 'Your turn.'
+        : client.turn.agentId ? 'Waiting for ' + client.turn.agentId + '…' : 'Waiting…';
+    }
+    el.setAttribute('data-yours', client.turn.yours ? 'true' : 'false');
+    el.textContent = text;
+    el.hidden = !text;
   };
 
   Page.prototype.renderDone = function () {

@@ -100,6 +100,25 @@ def test_a_typed_message_is_shown_acknowledged_and_answered_by_the_partner(serve
     server.wait_for_frames("heartbeat")
 
 
+def test_in_a_task_that_takes_turns_the_input_opens_only_on_the_workers_turn_for_one_message(serve, open_chat):
+    server = serve(free_chat=False)
+    page = open_chat(server)
+    box, turn = page.locator("#parley-input textarea"), page.locator("#parley-turn")
+    expect(box).to_be_disabled()
+    expect(turn).to_have_text("Waiting…")
+    server.push("tok-worker", {"type": "turn", "agent_id": "Partner", "yours": False})
+    expect(turn).to_have_text("Waiting for Partner…")
+    expect(box).to_be_disabled()
+    server.push("tok-worker", {"type": "turn", "agent_id": "Worker", "yours": True})
+    expect(turn).to_have_text("Your turn.")
+    expect(turn).to_have_attribute("aria-live", "polite")
+    send(page, "My one message")
+    expect(self_rows(page)).to_have_count(1)
+    expect(box).to_be_disabled()  # the turn is used: nothing more until the next one
+    expect(turn).to_have_text("Waiting…")
+    assert [f["act"]["text"] for f in server.wait_for_frames("message")] == ["My one message"]
+
+
 def test_shift_enter_makes_a_new_line_instead_of_sending(server, open_chat):
     page = open_chat(server)
     box = page.locator("#parley-input textarea")

@@ -115,6 +115,7 @@ class FakeLiveServer:
         heartbeat_seconds: float = 1,
         custom_js: str | None = None,
         in_task_text: str = "You are paired. Say hello!",
+        free_chat: bool = True,
     ) -> None:
         self.agents = agents or {"tok-worker": "Worker"}
         self.title = title
@@ -126,6 +127,8 @@ class FakeLiveServer:
         self.heartbeat_seconds = heartbeat_seconds
         self.custom_js = custom_js
         self.in_task_text = in_task_text
+        self.free_chat = free_chat
+        """False: the page takes turns, and only a pushed turn frame lets it send."""
         self.ack_messages = True
         self.on_message: Callable[[FakeLiveServer, Session, Connection, Frame], None] = default_on_message
         self.sessions = {token: Session(token, agent) for token, agent in self.agents.items()}
@@ -181,7 +184,7 @@ class FakeLiveServer:
         and kept, so a reconnect replays what came after the client's last_seq."""
         session = self.sessions[token]
         with self._lock:
-            if frame["type"] in ("message", "state"):
+            if frame["type"] in ("message", "state", "turn"):
                 frame = {**frame, "seq": next(self._seq)}
                 session.log.append(frame)
             if frame["type"] == "state":
@@ -258,6 +261,8 @@ class FakeLiveServer:
             "agent_id": session.agent_id if self.agent_id_in_page else None,
             "submit": self.submit,
             "heartbeat_seconds": self.heartbeat_seconds,
+            "free_chat": self.free_chat,
+            "roles": {},
         }
 
     def _build_app(self) -> Flask:

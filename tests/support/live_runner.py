@@ -111,6 +111,8 @@ class Worker:
         self.frames: list[dict[str, Any]] = []
         self._changed = threading.Condition()
         self._cids = 0
+        self._turn_used_at = 0
+        """Frames before this index say nothing about the turn: this tab has sent since."""
         self.heartbeats = True
         self.connect(last_seq)
 
@@ -146,12 +148,18 @@ class Worker:
 
     def say(self, text: str, cid: str | None = None, task_data: dict[str, Any] | None = None,
             wait_ack: bool = True) -> str:
+        """Send a message, as the page does: in a task that takes turns, once it is this
+        worker's turn (unless `wait_ack` is False: a stream that sends regardless)."""
         if cid is None:
             self._cids += 1
             cid = f"c{self._cids}"
         act: dict[str, Any] = {"text": text}
         if task_data is not None:
             act["task_data"] = task_data
+        if wait_ack and not self.config.get("free_chat", True):
+            self.wait_turn()
+        with self._changed:
+            self._turn_used_at = len(self.frames)
         self.send_frame({"type": "message", "cid": cid, "act": act})
         if wait_ack:
             self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
@@ -168,6 +176,19 @@ class Worker:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"no matching frame within {timeout}s; got {self.frames}")
+                self._changed.wait(left)
+
+    def wait_turn(self, timeout: float = 15) -> dict[str, Any]:
+        """Wait until the newest turn frame since this tab last sent says it is our turn."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                turns = [f for f in self.frames[self._turn_used_at:] if f["type"] == "turn"]
+                if turns and turns[-1]["yours"]:
+                    return turns[-1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"not our turn within {timeout}s; got {self.frames[-20:]}")
                 self._changed.wait(left)
 
     def wait_state(self, state: str, timeout: float = 15) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Turns and one order: in a task that takes turns (the default) a worker may send only while
+the world waits on their agent, one message a turn; every message carries its position in
+the conversation, and the stored order is the order every page is given."""
+from __future__ import annotations
+
+import pytest
+
+from runner.tasks import TASKS_DIR as TASKS
+from runner.tasks import TaskError, load_task
+from tests.support.live_runner import LiveRunner, task_with_config
+
+
+@pytest.fixture
+def deal(start):
+    runner = start(str(TASKS / "dealnodeal"))
+    one, two = runner.join("W1"), runner.join("W2")
+    for worker in (one, two):
+        worker.wait_for(lambda f: f["type"] == "message" and f["act"]["text"].startswith("Agree with"))
+    return runner, one, two
+
+
+def test_a_message_out_of_turn_is_refused_with_a_sentence_and_nothing_is_stored(deal):
+    runner, one, two = deal
+    one.wait_turn()
+    cid = two.say("Me first!", wait_ack=False)
+    refused = two.wait_for(lambda f: f["type"] == "error" and f.get("cid") == cid)
+    assert refused["error"] == "It is not your turn: wait for Negotiator1."
+    assert [m["text"] for m in runner.handler.get_messages(runner.run_id, "t_1") if m["worker_id"]] == []
+
+
+def test_each_turn_takes_one_message_and_the_pages_are_told_whose_turn_it_is(deal):
+    runner, one, two = deal
+    assert one.wait_turn()["agent_id"] == "Negotiator1"
+    told = two.wait_for(lambda f: f["type"] == "turn" and f["agent_id"] == "Negotiator1")
+    assert told["yours"] is False
+    first = one.say("I would like the books.", wait_ack=False)
+    second = one.say("And the hats.", wait_ack=False)  # at once: the turn is spent on the first
+    assert one.wait_for(lambda f: f["type"] == "ack" and f["cid"] == first)
+    assert one.wait_for(lambda f: f.get("cid") == second)["type"] == "error"
+    assert two.wait_turn()["agent_id"] == "Negotiator2"
+
+
+def test_every_message_has_its_position_and_each_page_shows_the_stored_order(deal):
+    runner, one, two = deal
+    one.say("Books for me.")
+    two.say("Hats for me.")
+    one.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "Hats for me.")
+    stored = {m["turn_index"]: m for m in runner.handler.get_messages(runner.run_id, "t_1")}
+    for worker, sent in ((one, "Books for me."), (two, "Hats for me.")):
+        shown = {f["position"]: f["act"]["text"] for f in worker.frames if f["type"] == "message"}
+        [ack] = [f for f in worker.frames if f["type"] == "ack"]
+        shown[ack["position"]] = sent  # the page puts its own message where the ack says
+        assert {p: stored[p]["text"] for p in shown} == shown
+    assert [stored[p]["text"] for p in sorted(stored)][-2:] == ["Books for me.", "Hats for me."]
+
+
+def test_free_chat_lets_workers_send_whenever_they_like(start, tmp_path):
+    runner = start(str(task_with_config(tmp_path, free_chat=True)))
+    runner.join("W1")
+    bob = runner.join("W2")
+    bob.wait_state("in_task")
+    assert bob.config["free_chat"] is True
+    cid = bob.say("Before Alice", wait_ack=False)  # the world waits on Alice, and Bob may talk
+    assert bob.wait_for(lambda f: f.get("cid") == cid)["type"] == "ack"
+
+
+@pytest.mark.parametrize(("config", "problem"), [
+    ({"free_chat": "yes"}, "free_chat must be True or False"),
+    ({"roles": ["Alice"]}, "roles must map agent ids"),
+    ({"roles": {"Alice": {"label": ""}}}, "the label must be text of 1 to 60 characters"),
+    ({"roles": {"Alice": {"color": "red"}}}, "the color must look like #1f6feb"),
+    ({"roles": {"Alice": {"label": "A", "icon": "x"}}}, "may give only a label and a color"),
+])
+def test_bad_turn_or_role_settings_in_a_task_config_are_refused_with_a_sentence(tmp_path, config, problem):
+    with pytest.raises(TaskError, match=problem):
+        load_task(task_with_config(tmp_path, **config))
+
+
+def test_the_page_is_given_the_tasks_roles_and_whether_it_takes_turns(start, tmp_path):
+    roles = {"Alice": {"label": "The customer", "color": "#1f6feb"}}
+    runner: LiveRunner = start(str(task_with_config(tmp_path, roles=roles, free_chat=False)))
+    page = runner.join("W1").config
+    assert (page["roles"], page["free_chat"]) == (roles, False)
