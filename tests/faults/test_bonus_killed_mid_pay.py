@@ -24,6 +24,7 @@ from tests.fakes.test_prolific_server import Api, awaiting_review
 from tests.faults.bonus_process import REASON
 from tests.faults.processes import Program
 from tests.support.review_races import at_once
+from webapp import create_app
 
 AMOUNT, CENTS = "0.50", 50
 PARTICIPANT = "P1"
@@ -104,6 +105,20 @@ def test_a_set_up_recorded_before_the_kill_is_paid_once_by_the_next_start_and_th
     assert submitted.review().settle_interrupted() == []
     again = submitted.review().bonus(submitted.assignment_id, AMOUNT, actor="bob", reason=REASON)
     assert again.repeated and again.succeeded
+    assert (submitted.set_ups(), submitted.pays(), len(submitted.fake.bonus_payments)) == (1, 1, 1)
+
+
+def test_the_webapp_starting_after_the_kill_pays_the_recorded_set_up_once(submitted, tmp_path, monkeypatch):
+    """The next start is the webapp's: create_app settles interrupted actions as it starts."""
+    killed_at(submitted, "set_up_recorded", tmp_path)
+    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "webapp.json"))
+    monkeypatch.setenv("PROLIFIC_API_TOKEN", submitted.fake.token)
+    monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", submitted.fake.url)
+
+    create_app({"DATABASE_URL": submitted.store_url, "ADMIN_PASSWORD": "correct horse battery staple",
+                "SECRET_KEY": "test-secret-key", "TESTING": True})
+
+    assert submitted.bonus_row()["outcome"] == "succeeded"
     assert (submitted.set_ups(), submitted.pays(), len(submitted.fake.bonus_payments)) == (1, 1, 1)
 
 
