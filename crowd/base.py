@@ -30,7 +30,7 @@ class NotDone(Refused):
     do it: the action failed (the message says why), and a new request may do it again."""
 
 
-Progress = Callable[[str, dict[str, Any], "str | None"], bool]
+Progress = Callable[[str, dict[str, Any], str | None], bool]
 """`progress(step, detail, after)`: durably records that a provider call of several steps
 reached `step` (with `detail`: the marketplace's own ids) if the step recorded so far is still
 `after` (None: no step yet); answers whether it was recorded. A provider records each step
