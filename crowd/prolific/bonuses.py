@@ -67,8 +67,8 @@ def resume(client: ProlificClient, action: Record, progress: Progress) -> dict[s
     except OutcomeUnknown:
         raise
     except Refused as exc:
-        raise NotDone(f"bulk bonus {bonus_id} was set up but not paid when the process stopped, and Prolific "
-                      f"could not pay it now ({exc}); Prolific cannot cancel a set-up, so it is abandoned "
+        raise NotDone(f"bulk bonus {bonus_id} was set up but not paid when the process stopped, and "
+                      f"it could not be paid now ({exc}); Prolific cannot cancel a set-up, so it is abandoned "
                       "unpaid (it pays nothing) and a new request sets up a new one") from None
     return {"settled": f"bulk bonus {bonus_id} was set up but not paid when the process stopped: "
                        "it was paid now, once", **recorded, "step": PAYING}
