@@ -25,6 +25,19 @@ class OutcomeUnknown(Refused):
     connection, a server error): for money and verdicts, ask `review_outcome` before any retry."""
 
 
+class NotDone(Refused):
+    """Asked afterwards, the marketplace had not done the action, and nothing under way will
+    do it: the action failed (the message says why), and a new request may do it again."""
+
+
+Progress = Callable[[str, dict[str, Any], str | None], bool]
+"""`progress(step, detail, after)`: durably records that a provider call of several steps
+reached `step` (with `detail`: the marketplace's own ids) if the step recorded so far is still
+`after` (None: no step yet); answers whether it was recorded. A provider records each step
+before it sends the next one that cannot be repeated, and sends that one only on True: so a
+call whose process dies in between is finished from where it stopped (`resume`), once."""
+
+
 class Provider(ABC):
     name: str
     hit_ids: list[str]
@@ -129,7 +142,9 @@ class Provider(ABC):
 
     @abstractmethod
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
-              token: str) -> dict[str, Any]: ...
+              token: str, progress: Progress | None = None) -> dict[str, Any]:
+        """Pay the bonus once per `token`. A marketplace that pays in steps that cannot be
+        repeated records them through `progress` (a call made outside the review service has none)."""
 
     def notify(self, worker_ids: list[str], subject: str, message: str) -> dict[str, str]:
         """Send a message to each worker (at most `max_notified` at once); answers why, for
@@ -146,6 +161,17 @@ class Provider(ABC):
         """Whether the approve, reject or bonus of this audit-log row took effect on the
         marketplace (asked when its call's answer was lost). Raises Refused when the
         marketplace cannot be asked now."""
+
+    def resume(self, action: Record, progress: Progress) -> dict[str, Any]:
+        """Finish the approve, reject or bonus of this audit-log row, whose call may or may not
+        have acted (its answer was lost, or its process died), from the steps it recorded in
+        `action["provider_progress"]` (recording the next ones through `progress`). Answers
+        what to keep of it once it is done (done before, or finished now); raises NotDone
+        when it was not done and will not be, Refused when that cannot be told now. By
+        default nothing is finished: the marketplace is asked (`review_outcome`)."""
+        if not self.review_outcome(action):
+            raise NotDone(f"{self.name} was asked afterwards and had not done it")
+        return {"settled": f"{self.name} was asked afterwards: it was done"}
 
     @abstractmethod
     def soft_block(self, worker_id: str, *, qualification_name: str, reason: str) -> dict[str, Any]: ...

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crowd import registry, review_rules
-from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.base import NotDone, OutcomeUnknown, Progress, Provider, Refused
 from crowd.options import run_block_qualifications
 from crowd.review_rules import ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
@@ -63,8 +63,9 @@ MAX_TOKEN_CHARS = 64  # the tightest marketplace limit on an idempotency token
 ProviderFor = Callable[[Record], Provider]
 ProviderNamed = Callable[[str, bool], Provider]
 """The provider called `name` (on its sandbox or not), for actions on a worker no run is for."""
-ProviderCall = Callable[[Provider, Record, str], dict[str, Any]]
-"""Calls the provider for an assignment (its row) with the request's token."""
+ProviderCall = Callable[[Provider, Record, str, Progress], dict[str, Any]]
+"""Calls the provider for an assignment (its row) with the request's token, and what records
+the call's steps on its audit row."""
 
 
 class ReviewService:
@@ -85,7 +86,7 @@ class ReviewService:
         return self._guarded(
             ReviewAction.APPROVE, assignment_id, actor=actor, reason=feedback, key=[override_rejection],
             admit=review_rules.verdict(ReviewAction.APPROVE, override_rejection=override_rejection),
-            call=lambda provider, assignment, token: provider.approve(
+            call=lambda provider, assignment, token, progress: provider.approve(
                 assignment_id, feedback=feedback or None, override_rejection=override_rejection),
         )
 
@@ -95,7 +96,7 @@ class ReviewService:
         return self._guarded(
             ReviewAction.REJECT, assignment_id, actor=actor, reason=reason, key=[],
             admit=review_rules.verdict(ReviewAction.REJECT),
-            call=lambda provider, assignment, token: provider.reject(assignment_id, feedback=reason),
+            call=lambda provider, assignment, token, progress: provider.reject(assignment_id, feedback=reason),
         )
 
     def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str) -> ReviewResult:
@@ -105,15 +106,17 @@ class ReviewService:
         return self._guarded(
             ReviewAction.BONUS, assignment_id, actor=actor, reason=reason, key=[cents], amount_cents=cents,
             admit=review_rules.bonus(cents, reason),
-            call=lambda provider, assignment, token: provider.bonus(
-                assignment["worker_id"], assignment_id, amount_cents=cents, reason=reason, token=token),
+            call=lambda provider, assignment, token, progress: provider.bonus(
+                assignment["worker_id"], assignment_id, amount_cents=cents, reason=reason, token=token,
+                progress=progress),
         )
 
     def settle(self, action: Record) -> Record:
         """Finish an approve, reject or bonus that may or may not have acted (unknown, or
         pending in a process that is gone): from the store if its effect is there, else by
-        asking the provider. Answers the row as finished; raises ReviewRefused when the
-        provider cannot be asked now (the row then stays unknown)."""
+        the provider, which asks its marketplace and finishes a call of several steps from
+        the step it recorded (`Provider.resume`). Answers the row as finished; raises
+        ReviewRefused when it cannot be told now (the row then stays unknown)."""
         token = action["token"]
         if action["outcome"] == ReviewOutcome.PENDING:
             action = self._finish(token, ReviewOutcome.UNKNOWN, error="the process calling the provider "
@@ -125,18 +128,20 @@ class ReviewService:
                                 provider_response={"settled": "its effect was already in the store"})
         provider = self.provider_for(self._run(action["run_id"]))
         try:
-            done = provider.review_outcome(action)
+            response = provider.resume(action, self._progress(token))
+        except NotDone as exc:
+            return self._finish(token, ReviewOutcome.FAILED, error=str(exc))
         except Refused as exc:
             raise ReviewRefused(
                 f"an earlier {action['action']} of assignment {action['assignment_id']} may or may not have "
                 f"reached {provider.name}, which cannot be asked now ({exc}); nothing more is done on this "
                 "assignment until it can be. Try again in a minute.") from None
-        if not done:
-            return self._finish(token, ReviewOutcome.FAILED,
-                                error=f"{provider.name} was asked afterwards and had not done it")
         self._store_effect(action)
-        return self._finish(token, ReviewOutcome.SUCCEEDED,
-                            provider_response={"settled": f"{provider.name} was asked afterwards: it was done"})
+        return self._finish(token, ReviewOutcome.SUCCEEDED, provider_response=_jsonable(response))
+
+    def _progress(self, token: str) -> Progress:
+        """What records the steps of the provider call of the action `token` on its audit row."""
+        return lambda step, detail, after: self.handler.record_review_progress(token, step, detail, after=after)
 
     def settle_interrupted(self) -> list[Record]:
         """Settle every unknown action and every pending one whose process is gone (a start-up
@@ -184,7 +189,8 @@ class ReviewService:
         if not created:
             return ReviewResult(row, repeated=True)
         provider = self.provider_for(run)
-        return self._call(row, lambda: call(provider, assignment, token), effect=lambda: self._store_effect(row),
+        return self._call(row, lambda: call(provider, assignment, token, self._progress(row["token"])),
+                          effect=lambda: self._store_effect(row),
                           unanswered=ReviewOutcome.UNKNOWN)
 
     # Worker actions --------------------------------------------------------------------

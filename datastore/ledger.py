@@ -23,7 +23,7 @@ from datastore.models import Assignment, Pairing
 from datastore.models_review import ReviewActionLog, ReviewGuard
 from datastore.money import to_cents
 from datastore.records import Record
-from datastore.states import ACTION_SLOTS, ReviewAction, ReviewOutcome
+from datastore.states import ACTION_SLOTS, UNSETTLED_OUTCOMES, ReviewAction, ReviewOutcome
 
 Admit = Callable[[Record, dict[str, Record]], Record | None]
 """Decides, inside the claiming transaction, whether an action may go ahead: it gets the
@@ -153,6 +153,24 @@ class ReviewLedger(StoreAccess):
             if error is not None:
                 row.error = error
             return row_record(row)
+
+        return self._write(write)
+
+    def record_review_progress(self, token: str, step: str, detail: dict[str, Any], *,
+                               after: str | None) -> bool:
+        """Record that the provider call of the action `token` reached `step` (with `detail`,
+        the provider's own ids), if its recorded step is still `after` (None: no step yet) and
+        the action is not finished. Answers whether it was recorded: of two processes that
+        would take the same next step, only one gets True, and only it may send that step."""
+
+        def write(s: Session) -> bool:
+            row = s.scalar(select(ReviewActionLog).where(ReviewActionLog.token == token).with_for_update())
+            if row is None:
+                raise NotFound(f"there is no review action with token {token!r}")
+            if row.outcome not in UNSETTLED_OUTCOMES or (row.provider_progress or {}).get("step") != after:
+                return False
+            row.provider_progress = {**detail, "step": step}
+            return True
 
         return self._write(write)
 

@@ -105,6 +105,10 @@ class ReviewActionLog(Base):
     owner: Mapped[str | None] = mapped_column(String(300))
     """The process that calls the provider ("host:pid"): a pending row whose process is gone
     was interrupted mid-call, and its outcome must be asked of the provider."""
+    provider_progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """How far a provider call of several steps got (`{"step": ..., ...}`, the provider's own
+    ids), written before its next step is sent: what lets an interrupted call be finished
+    from where it stopped instead of begun again."""
 
     __table_args__ = (
         Index(None, "assignment_id", "id"),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from crowd.base import Provider, Refused
+from crowd.base import Progress, Provider, Refused
 from datastore import MTurkDataHandler
 from datastore.records import Record
 from datastore.states import HitStatus
@@ -65,7 +65,7 @@ class LocalProvider(Provider):
         return self._did("reject", assignment_id=assignment_id, feedback=feedback)
 
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
-              token: str) -> dict[str, Any]:
+              token: str, progress: Progress | None = None) -> dict[str, Any]:
         return self._did("bonus", worker_id=worker_id, assignment_id=assignment_id,
                          amount_cents=amount_cents, token=token)
 

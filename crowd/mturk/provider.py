@@ -29,7 +29,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.base import OutcomeUnknown, Progress, Provider, Refused
 from crowd.mturk.reconcile import is_open, reconcile_run
 from crowd.options import unique_qualification_name
 from datastore.money import to_dollars
@@ -320,7 +320,7 @@ class MTurkProvider(Provider):
         return {"provider": "mturk", "action": "reject", "assignment_id": assignment_id}
 
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
-              token: str) -> dict[str, Any]:
+              token: str, progress: Progress | None = None) -> dict[str, Any]:
         """Send a bonus once: MTurk refuses a UniqueRequestToken it has seen, which after a
         timed-out first try means the first try paid."""
         try:

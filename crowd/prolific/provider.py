@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crowd.base import OutcomeUnknown, Provider, Refused
+from crowd.base import Progress, Provider, Refused
+from crowd.prolific import bonuses
 from crowd.prolific.client import ProlificClient
 from datastore import IllegalTransition
 from datastore.money import to_dollars
 from datastore.records import Record
-from datastore.states import LIVE, AssignmentStatus, HitStatus
+from datastore.states import LIVE, AssignmentStatus, HitStatus, ReviewAction
 
 log = logging.getLogger("parley.prolific")
 
@@ -241,23 +242,14 @@ class ProlificProvider(Provider):
         return {"provider": self.name, "action": "reject", "assignment_id": assignment_id, "category": category}
 
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
-              token: str) -> dict[str, Any]:
-        """Set up a bulk bonus for this one submission, then pay it. A set-up pays nothing, so
-        a set-up whose answer was lost is a failed bonus (Refused). Paying is not idempotent on
-        Prolific, so it is sent once; its lost answer is OutcomeUnknown, settled only by the
-        payment showing on the submission (`review_outcome`)."""
-        study_id = self._study_of(assignment_id)
-        try:
-            setup = self.client.post("/api/v1/submissions/bonus-payments/",
-                                     {"study_id": study_id,
-                                      "csv_bonuses": f"{assignment_id},{to_dollars(amount_cents)}\n"})
-        except OutcomeUnknown as exc:
-            raise Refused(f"Prolific did not answer the bonus's set-up ({exc}); a set-up pays nothing, "
-                          "and it was not paid") from None
-        bonus_id = str(setup["id"])
-        self.client.post(f"/api/v1/bulk-bonus-payments/{bonus_id}/pay/")
-        return {"provider": self.name, "action": "bonus", "token": token, "bonus_id": bonus_id,
-                "amount": to_dollars(amount_cents), "total_cost_cents": setup.get("total_amount")}
+              token: str, progress: Progress | None = None) -> dict[str, Any]:
+        """Set up a bulk bonus for this one submission, then pay it, each step recorded through
+        `progress` before the next is sent (crowd/prolific/bonuses.py), so a process that dies
+        in between leaves a set-up that the next settle pays once (`resume`), never a second one."""
+        setup = bonuses.set_up_and_pay(self.client, self._study_of(assignment_id), assignment_id, amount_cents,
+                                       progress)
+        return {"provider": self.name, "action": "bonus", "token": token, "amount": to_dollars(amount_cents),
+                **setup}
 
     def _study_of(self, assignment_id: str) -> str:
         assignment = self.handler.get_assignment_data(assignment_id)
@@ -274,13 +266,20 @@ class ProlificProvider(Provider):
         cents) for a bonus. Prolific pays a bonus in the minutes after it is paid, so one not
         shown yet may still be on its way: that answers Refused (the action stays unknown and
         nothing is sent again), never "not paid"."""
-        submission = self.client.get(f"/api/v1/submissions/{action['assignment_id']}/")
-        if action["action"] == "bonus":
-            if int(action["amount_cents"]) in [int(p) for p in submission.get("bonus_payments") or []]:
+        if action["action"] == ReviewAction.BONUS:
+            if bonuses.paid_on_submission(self.client, action):
                 return True
             raise Refused("Prolific does not show this bonus on the submission, and pays bonuses in the minutes "
                           "after they are paid, so it cannot tell yet whether it was paid")
+        submission = self.client.get(f"/api/v1/submissions/{action['assignment_id']}/")
         return bool(submission.get("status") == VERDICT_STATUSES[action["action"]])
+
+    def resume(self, action: Record, progress: Progress) -> dict[str, Any]:
+        """A bonus whose steps were recorded is finished from the last one (bonuses.resume);
+        anything else is asked of Prolific."""
+        if action["action"] == ReviewAction.BONUS and action["provider_progress"]:
+            return bonuses.resume(self.client, action, progress)
+        return super().resume(action, progress)
 
     # Groups: blocks and qualifications -------------------------------------------------
 

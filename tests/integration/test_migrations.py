@@ -542,3 +542,19 @@ def test_three_processes_opening_the_same_new_store_at_once_all_succeed_and_leav
         versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
         assert sorted(versions) == sorted(HEADS)
         assert schema_diff(conn) == []
+
+
+def test_the_review_progress_migration_keeps_an_unsettled_bonus_which_then_records_its_steps(store_url):
+    """A bonus left unknown by a Parley from before 0008 has no steps: it is settled as before
+    (asked of the marketplace), and a new step is recorded on it like on any other row."""
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0007")
+        conn.execute(sa.text("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)"))
+        conn.execute(sa.text("INSERT INTO review_actions (token, action, actor, worker_id, amount_cents, reason, "
+                             "outcome, created) VALUES ('tok', 'bonus', 'alice', 'W1', 50, 'Thanks', 'unknown', 1.0)"))
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    row = handler.get_review_action("tok")
+    assert (row["outcome"], row["amount_cents"], row["provider_progress"]) == ("unknown", 50, None)
+    assert handler.record_review_progress("tok", "set_up", {"bonus_id": "B1"}, after=None)
+    assert handler.get_review_action("tok")["provider_progress"] == {"bonus_id": "B1", "step": "set_up"}

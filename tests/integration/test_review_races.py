@@ -22,7 +22,7 @@ from crowd.review_rules import this_process
 from datastore import MTurkDataHandler
 from datastore.states import ReviewOutcome
 from tests.support.builders import completed_conversation
-from tests.support.review_races import SlowProvider, dead_process, interrupt, rounds
+from tests.support.review_races import SlowProvider, at_once, dead_process, interrupt, rounds
 
 ROUNDS = 20
 AMOUNTS = ("1.00", "1.01", "1.02", "1.03", "1.04")
@@ -223,3 +223,20 @@ def test_bonuses_from_four_processes_at_once_reach_the_provider_once(handler, st
     assert Path(calls).read_text().splitlines() == [f"bonus {a1}"]
     assert sorted(outcome.split(":")[0] for _, outcome in results) == ["refused"] * 3 + ["succeeded"]
     assert unsettled(handler, a1) == []
+
+
+def test_of_many_processes_taking_the_same_next_step_of_a_provider_call_one_records_it(handler):
+    """What lets only one settler send a step that cannot be repeated (a Prolific pay)."""
+    built = completed_conversation(handler, provider="local")
+    row = interrupt(handler, built.assignments[0], owner=dead_process())
+    assert handler.record_review_progress(row["token"], "set_up", {"id": "B1"}, after=None)
+    assert not handler.record_review_progress(row["token"], "set_up", {"id": "B2"}, after=None)
+
+    taken = at_once(8, lambda: handler.record_review_progress(row["token"], "paying", {"id": "B1"},
+                                                              after="set_up"))
+
+    assert sorted(taken) == [False] * 7 + [True]
+    assert handler.get_review_action(row["token"])["provider_progress"] == {"id": "B1", "step": "paying"}
+    handler.finish_review_action(row["token"], outcome=ReviewOutcome.FAILED, error="abandoned")
+    assert not handler.record_review_progress(row["token"], "done", {}, after="paying")  # finished: final
+    assert handler.get_review_action(row["token"])["provider_progress"]["step"] == "paying"
