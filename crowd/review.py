@@ -372,10 +372,10 @@ class ReviewService:
         run = self._run(run_id)
         reason = _reason(reason, required=True, what="an unblock needs a reason")
         names, hard, lifted = self._lifts(worker_id, run)
-        if not lifted:
+        if not lifted:  # lifted already, or being lifted: the blocks go before the row is finished
             earlier = [r for r in self.handler.get_review_actions(worker_id=worker_id)
                        if r["action"] == ReviewAction.UNBLOCK and r["run_id"] == run_id
-                       and r["outcome"] == ReviewOutcome.SUCCEEDED]
+                       and r["outcome"] in (ReviewOutcome.SUCCEEDED, ReviewOutcome.PENDING)]
             if earlier:
                 return ReviewResult(earlier[-1], repeated=True)
             raise ReviewRefused(f"{worker_id} has no block that keeps them out of run {run_id}; "

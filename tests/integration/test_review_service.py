@@ -219,6 +219,22 @@ def test_an_unblock_lifts_the_runs_blocks_once_even_when_asked_at_the_same_momen
     assert not review.unblock("W1", run_id=built.run_id, actor="alice", reason="appeal").repeated
 
 
+def test_an_unblock_asked_after_the_blocks_are_lifted_but_before_the_first_is_finished_answers_it(
+        handler, review, built, monkeypatch):
+    review.hard_block("W1", run_id=built.run_id, actor="alice", reason="spam")
+    seen = []
+    lift = handler.lift_blocks
+
+    def lift_then_ask_again(*args, **kwargs):
+        lift(*args, **kwargs)  # the blocks are gone; the first unblock's row is still pending
+        seen.append(review.unblock("W1", run_id=built.run_id, actor="bob", reason="appeal"))
+
+    monkeypatch.setattr(handler, "lift_blocks", lift_then_ask_again)
+    first = review.unblock("W1", run_id=built.run_id, actor="alice", reason="appeal")
+    assert first.succeeded and not first.repeated
+    assert [(r.repeated, r.action["id"]) for r in seen] == [(True, first.action["id"])]
+
+
 def test_an_unblock_of_a_worker_with_no_block_is_refused_and_changes_nothing(handler, review, provider, built):
     review.soft_block("W1", run_id=built.run_id, actor="alice", reason="spam", qualification_name="other_task_block")
     with pytest.raises(ReviewRefused, match="W1 has no block that keeps them out of run"):
