@@ -44,6 +44,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "frame_height": 0,
     "free_chat": False,
     "roles": {},
+    # For marketplaces that screen participants by filters and devices: their own filter
+    # objects (passed on as given, once the provider checked their shape) and the devices
+    # participants may use (desktop, tablet, mobile). See tasks/README.md.
+    "participant_filters": [],
+    "device_compatibility": ["desktop"],
     **DEFAULT_BUDGET.as_config(),
 }
 
