@@ -689,8 +689,12 @@ class TaskManager:
             log.warning("no HIT could be launched %s: %s", why, exc)
 
     def _hit_done(self, session: WorkerSession) -> None:
+        """Tell the provider the worker is done with their HIT (it may open room for another),
+        unless the run is ending: it lets nobody new in, so it needs no room."""
+        if self._closing.is_set():
+            return
         try:
-            self.provider.assignment_ended(session.hit_id)
+            self.provider.assignment_ended(session.hit_id, session.assignment_id)
         except Refused as exc:
             log.warning("the provider could not act on the end of HIT %s: %s", session.hit_id, exc)
 

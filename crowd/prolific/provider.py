@@ -117,6 +117,10 @@ class ProlificProvider(Provider):
         self._ended = 0
         """Places whose participant ended (`assignment_ended`)."""
         self._cost_per_place: Decimal | None = None
+        self._closed = False
+        """Set once the study is paused or stopped (`expire_hits`, `cleanup`): no more places."""
+        self._given_back: set[str] = set()
+        """Submissions Prolific returned or timed out, whose places it frees by itself."""
         self._groups: dict[str, str] = {}
         self._workspace: str | None = None
 
@@ -137,6 +141,11 @@ class ProlificProvider(Provider):
         (`assignment_ended`). The first places create the study (published unless in preview);
         later ones raise its `total_available_places` (Prolific only lets it grow)."""
         with self._lock:
+            if self._closed:
+                if count > 0:
+                    raise Refused("the run's study is paused or stopped, and more places would open it again "
+                                  "(Prolific reactivates a study that gains places); none were added")
+                return []
             if count > 0:
                 if problem := self._over_budget(self._requested + count):
                     raise Refused(f"{problem}; no places were added")
@@ -155,10 +164,14 @@ class ProlificProvider(Provider):
             self._record_study(study_id, self._open_status())
             return [study_id]
 
-    def assignment_ended(self, hit_id: str) -> None:
+    def assignment_ended(self, hit_id: str, assignment_id: str) -> None:
         """A participant is done with their place, one way or another: open one more of the
-        places the run asked for, if `max_open_places` held them back."""
+        places the run asked for, if `max_open_places` held them back. Not for one who
+        returned the study or timed out on Prolific (`departures`): Prolific gave their place
+        back itself."""
         with self._lock:
+            if assignment_id in self._given_back:
+                return
             self._ended += 1
             waiting = self._requested > self._places
         if waiting:
@@ -270,9 +283,12 @@ class ProlificProvider(Provider):
 
     def departures(self) -> dict[str, str]:
         """Submissions of the run's study that Prolific has returned or timed out."""
-        return {submission["id"]: LEFT_STATUSES[submission["status"]]
+        left = {submission["id"]: LEFT_STATUSES[submission["status"]]
                 for study_id in self.hit_ids for submission in self.submissions(study_id)
                 if submission["status"] in LEFT_STATUSES}
+        with self._lock:
+            self._given_back.update(left)
+        return left
 
     # Review and money ------------------------------------------------------------------
 
@@ -421,6 +437,8 @@ class ProlificProvider(Provider):
     def expire_hits(self, hit_ids: list[str]) -> None:
         """Pause the studies (nobody new takes a place; participants in them may finish). A
         draft is deleted instead: it was never open."""
+        with self._lock:
+            self._closed = True
         for study_id in hit_ids:
             study = self.client.get(f"/api/v1/studies/{study_id}/")
             if study.get("status") == UNPUBLISHED:
@@ -434,6 +452,8 @@ class ProlificProvider(Provider):
         """End of the run: stop the study (a draft is deleted) and bring its submissions into
         the store, waiting a while for those who finished the chat to submit on Prolific."""
         deadline = time.monotonic() + (self.settings.submit_grace_seconds if self.settings else 0)
+        with self._lock:
+            self._closed = True
         for study_id in self.hit_ids:
             study = self.client.get(f"/api/v1/studies/{study_id}/")
             if study.get("status") == UNPUBLISHED:

@@ -174,12 +174,23 @@ def test_max_open_places_opens_the_rest_one_by_one_as_participants_end(prolific,
     provider.launch(5)
     assert prolific.sent("POST", "/api/v1/studies/")[0].body["total_available_places"] == 2
     assert any("3 more to open as participants end" in line for line in provider.launch_summary())
-    for _ in range(4):
-        provider.assignment_ended("S3")
+    for n in range(4):
+        provider.assignment_ended("S3", f"SUB{n}")
     assert [r.body for r in prolific.sent("PATCH", "/api/v1/studies/S3/")] == [
         {"total_available_places": 3}, {"total_available_places": 4}, {"total_available_places": 5}]
     [hit] = handler.get_hits_for_run(provider.run_id)
     assert (hit["hit_status"], hit["assignments_available"]) == (HitStatus.ASSIGNABLE, 5)
+
+
+@pytest.mark.parametrize("ending", ["expire_hits", "cleanup"])
+def test_a_paused_or_stopped_study_gets_no_more_places_which_would_reopen_it(prolific, handler, ending):
+    provider = provider_for(prolific, handler, publish=True, max_open_places=1)
+    provider.launch(3)
+    getattr(provider, ending)(*([provider.hit_ids] if ending == "expire_hits" else []))
+    provider.assignment_ended("S3", "SUB1")
+    with pytest.raises(Refused, match="Prolific reactivates a study that gains places"):
+        provider.launch(1)
+    assert prolific.sent("PATCH", "/api/v1/studies/S3/") == []
 
 
 def test_the_task_configs_filters_and_devices_go_in_the_study_with_parleys_blocklist_merged(prolific, handler):
