@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from crowd import auto_approve
-from crowd.base import Provider, Refused
+from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.context import TaskContext
 from crowd.disconnects import enforce_disconnect_cap
 from crowd.options import RunOptions, block_qualification_name
@@ -102,8 +102,8 @@ class TaskManager:
         try:
             self.provider.launch(self.provider.hits_for(self.options.num_conversations,
                                                         self.task.humans_per_conversation))
-        except Refused:
-            self._abandon_launch()
+        except Refused as exc:
+            self._abandon_launch(keep=isinstance(exc, OutcomeUnknown))
             raise
         self._spawn(self._monitor, "monitor")
         if self.provider.departures_poll_seconds is not None:
@@ -114,19 +114,26 @@ class TaskManager:
             self._finish_run()
         return self.run_id
 
-    def _abandon_launch(self) -> None:
+    def _abandon_launch(self, *, keep: bool) -> None:
         """The provider refused the launch: release what it made on the marketplace, then
         remove the run, which nobody saw start. A run that still holds something there (a
-        HIT the marketplace would not take back) is kept, ended as failed, for the record."""
+        HIT the marketplace would not take back), or whose launch may have acted though its
+        answer was lost (`keep`: the run's id is how to find what it made), is kept, ended as
+        failed, for the record."""
         self._closing.set()
         try:
             self.provider.cleanup()
         except Refused as exc:
             log.warning("cleanup on the provider after the refused launch failed: %s", exc)
-        try:
-            self.handler.discard_unlaunched_run(self.run_id)
-        except IllegalTransition as exc:
-            log.warning("the refused run is kept: %s", exc)
+        why = "the launch may have acted on the marketplace though its answer was lost"
+        if not keep:
+            try:
+                self.handler.discard_unlaunched_run(self.run_id)
+                why = ""
+            except IllegalTransition as exc:
+                why = str(exc)
+        if why:
+            log.warning("the refused run %s is kept: %s", self.run_id, why)
             self._write(self.handler.log_end_run, self.run_id, RunStatus.FAILED)
         self.finished.set()
 

@@ -4,7 +4,6 @@ command line. (A whole fake Prolific, with participants, comes with tests/fakes.
 from __future__ import annotations
 
 import itertools
-import shutil
 import socket
 import time
 
@@ -28,7 +27,7 @@ from runner.cli import main as runner_main
 from runner.tasks import load_task
 from tests.integration.test_orphaned_runs import gone_pid
 from tests.support.builders import completed_conversation
-from tests.support.live_runner import LiveRunner, fetch
+from tests.support.live_runner import LiveRunner, fetch, task_with_config
 from tests.support.mturk import PAIR_CHAT
 from tests.support.review_races import at_once
 from tests.support.scripted_http import DROP, ScriptedServer
@@ -346,15 +345,6 @@ def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific,
     assert prolific.requests == []
 
 
-def task_with(tmp_path, **config) -> str:
-    """A copy of the test task pair_chat whose task config has `config` added."""
-    task = tmp_path / "pair_chat"
-    shutil.copytree(PAIR_CHAT, task)
-    (task / "task_config.py").write_text(
-        f"task_config = {{**{{'agent_ids': ['Alice', 'Bob']}}, **{config!r}}}\n")
-    return str(task)
-
-
 @pytest.mark.parametrize(("config", "sentence"), [
     ({"participant_filters": {"filter_id": "age"}}, "participant_filters must be a list of Prolific filter objects"),
     ({"participant_filters": [{"selected_values": ["0"]}]}, "participant_filters[0] must be an object with a filter_id"),
@@ -385,7 +375,7 @@ def test_a_task_config_with_bad_prolific_filters_or_devices_exits_2_with_a_sente
         prolific, store_url, handler, monkeypatch, capsys, tmp_path, config, sentence):
     monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
     monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
-    code = runner_main(["run", task_with(tmp_path, **config), "--provider", "prolific", "-r", "1.50",
+    code = runner_main(["run", str(task_with_config(tmp_path, **config)), "--provider", "prolific", "-r", "1.50",
                         "--public-url", "https://c.example", "--db", store_url])
     assert code == 2
     assert sentence in capsys.readouterr().err
@@ -399,7 +389,7 @@ def test_a_task_configs_good_filters_reach_the_study_from_the_command_line(proli
     monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
     filters = [{"filter_id": "handedness", "selected_values": ["0", "1"], "weightings": {"0": 1, "1": 1}},
                {"filter_id": "age", "selected_range": {"lower": 18, "upper": None}}]
-    task = task_with(tmp_path, participant_filters=filters, device_compatibility=["mobile"])
+    task = str(task_with_config(tmp_path, participant_filters=filters, device_compatibility=["mobile"]))
     args = build_parser()[0].parse_args(["run", task, "--provider", "prolific", "-r", "1.50",
                                          "--public-url", "https://c.example", "--db", store_url])
     handler = MTurkDataHandler(db_url=store_url)

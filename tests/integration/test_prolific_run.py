@@ -15,7 +15,7 @@ from crowd.prolific.provider import completion_code, places_needed
 from crowd.review import ReviewService
 from runner.cli import main as runner_main
 from tests.fakes.prolific_server import ActionRefused
-from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
+from tests.support.live_runner import LiveRunner, chat_pair_to_the_end, task_with_config
 from tests.support.mturk import PAIR_CHAT
 from tests.support.prolific import come_back_with_code, published_study, take_part
 from tests.support.review_races import at_once
@@ -190,4 +190,17 @@ def test_a_live_launch_prolific_costs_over_the_budget_exits_2_leaving_no_run_and
     assert [body["total_available_places"] for body in prolific.calls_of("create_study")] == [2]
     assert ProlificClient(prolific.token, prolific.url).get("/api/v1/studies/")["results"] == []
     assert prolific.calls_of("transition_study") == []
+    assert handler.get_all_run_data() == []
+
+
+def test_a_filter_prolific_refuses_when_the_draft_is_made_exits_2_leaving_no_run_and_no_study(
+        prolific, store_url, handler, capsys, tmp_path):
+    task = task_with_config(tmp_path, participant_filters=[
+        {"filter_id": "participant_group_allowlist", "selected_values": ["no-such-group"]}])
+    code = runner_main(["run", str(task), "--provider", "prolific", "-r", "1.50", "--public-url",
+                        "https://c.example", "--db", store_url])
+    assert code == 2
+    assert "Unknown participant group(s): no-such-group" in capsys.readouterr().err  # Prolific's 400
+    assert len(prolific.calls_of("create_study")) == 1
+    assert ProlificClient(prolific.token, prolific.url).get("/api/v1/studies/")["results"] == []
     assert handler.get_all_run_data() == []

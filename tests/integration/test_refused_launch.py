@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowd.base import Refused
+from crowd.base import OutcomeUnknown, Refused
 from crowd.local.provider import LocalProvider
 from crowd.options import RunOptions
 from runner.manager import TaskManager
@@ -15,14 +15,14 @@ from tests.support.mturk import PAIR_CHAT
 class RefusingProvider(LocalProvider):
     """Puts up `made` HITs, then refuses the launch; `takes_back`: its cleanup disposes them."""
 
-    def __init__(self, made: int, takes_back: bool) -> None:
+    def __init__(self, made: int, takes_back: bool, refusal: type[Refused] = Refused) -> None:
         super().__init__()
-        self.made, self.takes_back = made, takes_back
+        self.made, self.takes_back, self.refusal = made, takes_back, refusal
 
     def launch(self, count: int) -> list[str]:
         if self.made:
             super().launch(self.made)
-        raise Refused("the marketplace refused the launch")
+        raise self.refusal("the marketplace refused the launch")
 
     def cleanup(self) -> None:
         if self.takes_back:
@@ -48,3 +48,9 @@ def test_a_refused_launch_whose_hits_are_still_up_keeps_the_run_ended_as_failed(
     manager = start(handler, RefusingProvider(2, takes_back=False))
     assert handler.get_run_data(manager.run_id)["status"] == "failed"
     assert {h["hit_status"] for h in handler.get_hits_for_run(manager.run_id)} == {"Assignable"}
+
+
+def test_a_launch_whose_answer_was_lost_keeps_the_run_ended_as_failed(handler):
+    """The marketplace may have made something the run does not know of; the run's id names it."""
+    manager = start(handler, RefusingProvider(0, takes_back=True, refusal=OutcomeUnknown))
+    assert handler.get_run_data(manager.run_id)["status"] == "failed"
