@@ -367,6 +367,11 @@ def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific,
     ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": 18}},
                               {"filter_id": "age", "selected_range": {"upper": 30}}]}, "repeats the filter 'age'"),
     ({"participant_filters": [{"filter_id": "or", "selected_filters": []}]}, "is a composite 'or' filter group"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": True}}]},
+     "a range's bounds are numbers, or ISO 8601 dates as strings"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": 18},
+                               "weightings": {"young": {"weighting": 1}}}]},
+     'each weighting is {"selected_range": {...}, "weighting": a number more than 0}'),
     ({"device_compatibility": "desktop"}, "device_compatibility must be a list of distinct devices among desktop, "
      "tablet, mobile"),
     ({"device_compatibility": ["desktop", "phone"]}, "device_compatibility must be a list of distinct devices"),
@@ -383,13 +388,17 @@ def test_a_task_config_with_bad_prolific_filters_or_devices_exits_2_with_a_sente
     assert handler.get_all_run_data() == []
 
 
+@pytest.mark.parametrize("devices", [["mobile"], []])  # []: any device, as Prolific reads it
 def test_a_task_configs_good_filters_reach_the_study_from_the_command_line(prolific, store_url, monkeypatch,
-                                                                         tmp_path):
+                                                                         tmp_path, devices):
     monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
     monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
     filters = [{"filter_id": "handedness", "selected_values": ["0", "1"], "weightings": {"0": 1, "1": 1}},
-               {"filter_id": "age", "selected_range": {"lower": 18, "upper": None}}]
-    task = str(task_with_config(tmp_path, participant_filters=filters, device_compatibility=["mobile"]))
+               {"filter_id": "age", "selected_range": {"lower": 18, "upper": None}, "weightings": {
+                   "young": {"selected_range": {"lower": 18, "upper": 30}, "weighting": 3},
+                   "older": {"selected_range": {"lower": 31, "upper": None}, "weighting": 1}}},
+               {"filter_id": "date_of_sign_up", "selected_range": {"lower": "2024-01-01", "upper": None}}]
+    task = str(task_with_config(tmp_path, participant_filters=filters, device_compatibility=devices))
     args = build_parser()[0].parse_args(["run", task, "--provider", "prolific", "-r", "1.50",
                                          "--public-url", "https://c.example", "--db", store_url])
     handler = MTurkDataHandler(db_url=store_url)
@@ -397,9 +406,9 @@ def test_a_task_configs_good_filters_reach_the_study_from_the_command_line(proli
     provider.bind(handler, handler.log_new_run(1, "pair_chat", provider="prolific", is_sandbox=True), "")
     provider.launch(provider.hits_for(1, 2))
     body = prolific.sent("POST", "/api/v1/studies/")[0].body
-    assert body["device_compatibility"] == ["mobile"]
-    assert body["filters"][:2] == filters
-    assert body["filters"][2]["filter_id"] == "participant_group_blocklist"
+    assert body["device_compatibility"] == devices
+    assert body["filters"][:3] == filters
+    assert body["filters"][3]["filter_id"] == "participant_group_blocklist"
 
 
 @pytest.fixture
