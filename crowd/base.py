@@ -79,8 +79,9 @@ class Provider(ABC):
         """A worker was let in (a marketplace may grant a qualification now)."""
         return None
 
-    def assignment_ended(self, hit_id: str) -> None:
-        """A worker is done with a HIT, one way or another (room to launch another)."""
+    def assignment_ended(self, hit_id: str, assignment_id: str) -> None:
+        """A worker is done with a HIT (their assignment `assignment_id`), one way or another
+        (room to launch another)."""
         return None
 
     def worker_links(self) -> list[str]:

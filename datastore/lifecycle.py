@@ -16,14 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess
 from datastore.errors import IllegalTransition, InvalidValue
 from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
-from datastore.models_review import OnboardingResult
+from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import to_cents
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
@@ -129,6 +129,29 @@ class LifecycleWriters(StoreAccess):
                     return
                 raise IllegalTransition(f"run {run_id!r} already ended as {run.status!r}")
             run.status, run.end_time = status, time.time()
+
+        self._write(write)
+
+    def discard_unlaunched_run(self, run_id: str) -> None:
+        """Remove a run whose launch was refused before anything of it reached anyone: its
+        row and its HIT rows, in one transaction. Refused (IllegalTransition, nothing removed)
+        when the run has ended, a worker or a review touched it, or a HIT of it is still on
+        the marketplace (not disposed): such a run is kept, for the record."""
+
+        def write(s: Session) -> None:
+            run = self._get_run(s, run_id)
+            if run.status != RunStatus.RUNNING:
+                raise IllegalTransition(f"run {run_id!r} already ended as {run.status!r}; it is kept")
+            held = [model.__tablename__ for model in (Assignment, Pairing, Conversation, OnboardingResult,
+                                                      Block, ReviewActionLog)
+                    if s.scalar(select(func.count()).select_from(model).where(model.run_id == run_id))]
+            live_hits = s.scalar(select(func.count()).select_from(Hit).where(
+                Hit.run_id == run_id, Hit.hit_status != HitStatus.DISPOSED))
+            if held or live_hits:
+                raise IllegalTransition(f"run {run_id!r} has {', '.join(held) or 'HITs on the marketplace'}; "
+                                        "it is kept")
+            s.execute(delete(Hit).where(Hit.run_id == run_id))
+            s.delete(run)
 
         self._write(write)
 

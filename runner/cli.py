@@ -243,7 +243,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     manager.base_url = args.public_url or server.url
     server.start()
-    run_id = manager.start()
+    try:
+        run_id = manager.start()
+    except Refused:
+        server.stop()  # the launch was refused: the run was removed (or ended) by start()
+        raise
     # Everything alive now (modules, the app, the task) lives as long as the process: keep
     # it out of the collector's full passes, which otherwise pause every thread for 65-120 ms
     # at a thousand workers (bench/load.py) instead of 15-55 ms.

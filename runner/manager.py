@@ -13,14 +13,14 @@ import time
 from typing import Any
 
 from crowd import auto_approve
-from crowd.base import Provider, Refused
+from crowd.base import OutcomeUnknown, Provider, Refused
 from crowd.context import TaskContext
 from crowd.disconnects import enforce_disconnect_cap
 from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus
+from datastore.states import LIVE, AssignmentStatus, RunStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
@@ -99,8 +99,12 @@ class TaskManager:
         self.provider.bind(self.handler, self.run_id, self.base_url)
         self.context = TaskContext(self.review, self.handler, self.run_id, self.provider.is_sandbox,
                                    self.block_qualification)
-        self.provider.launch(self.provider.hits_for(self.options.num_conversations,
-                                                    self.task.humans_per_conversation))
+        try:
+            self.provider.launch(self.provider.hits_for(self.options.num_conversations,
+                                                        self.task.humans_per_conversation))
+        except Refused as exc:
+            self._abandon_launch(keep=isinstance(exc, OutcomeUnknown))
+            raise
         self._spawn(self._monitor, "monitor")
         if self.provider.departures_poll_seconds is not None:
             self._spawn(self._watch_departures, "departures")
@@ -109,6 +113,29 @@ class TaskManager:
         if self.options.num_conversations == 0:
             self._finish_run()
         return self.run_id
+
+    def _abandon_launch(self, *, keep: bool) -> None:
+        """The provider refused the launch: release what it made on the marketplace, then
+        remove the run, which nobody saw start. A run that still holds something there (a
+        HIT the marketplace would not take back), or whose launch may have acted though its
+        answer was lost (`keep`: the run's id is how to find what it made), is kept, ended as
+        failed, for the record."""
+        self._closing.set()
+        try:
+            self.provider.cleanup()
+        except Refused as exc:
+            log.warning("cleanup on the provider after the refused launch failed: %s", exc)
+        why = "the launch may have acted on the marketplace though its answer was lost"
+        if not keep:
+            try:
+                self.handler.discard_unlaunched_run(self.run_id)
+                why = ""
+            except IllegalTransition as exc:
+                why = str(exc)
+        if why:
+            log.warning("the refused run %s is kept: %s", self.run_id, why)
+            self._write(self.handler.log_end_run, self.run_id, RunStatus.FAILED)
+        self.finished.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
@@ -398,7 +425,7 @@ class TaskManager:
             self._completed_ok += ok
             relaunch = self.options.count_complete and not ok
         if relaunch:
-            self.provider.launch(self.task.humans_per_conversation)
+            self._launch_more(self.task.humans_per_conversation, f"for conversation {conversation.conversation_id}")
         self._try_pairing()
         with self._lock:
             last = self._conversations_needed() <= 0 and self._active == 0
@@ -519,10 +546,7 @@ class TaskManager:
         self._write(self.handler.log_release_assignment, session.worker_id, session.assignment_id)
         self._add_working_time(session)
         self._hit_done(session)
-        try:
-            self.provider.launch(1)
-        except Refused as exc:
-            log.warning("no HIT could be launched in place of released %s: %s", session.assignment_id, exc)
+        self._launch_more(1, f"in place of released {session.assignment_id}")
         session.set_state("released", RELEASED_TEXT)
 
     def _pay_waiting_bonus(self, session: WorkerSession) -> None:
@@ -663,9 +687,21 @@ class TaskManager:
         if session.agent.context is not None:
             session.agent.context.work_ended()
 
-    def _hit_done(self, session: WorkerSession) -> None:
+    def _launch_more(self, count: int, why: str) -> None:
+        """Ask the provider for `count` more HITs; one it refuses (over the budget, the
+        marketplace said no) is logged: the run goes on with what it has."""
         try:
-            self.provider.assignment_ended(session.hit_id)
+            self.provider.launch(count)
+        except Refused as exc:
+            log.warning("no HIT could be launched %s: %s", why, exc)
+
+    def _hit_done(self, session: WorkerSession) -> None:
+        """Tell the provider the worker is done with their HIT (it may open room for another),
+        unless the run is ending: it lets nobody new in, so it needs no room."""
+        if self._closing.is_set():
+            return
+        try:
+            self.provider.assignment_ended(session.hit_id, session.assignment_id)
         except Refused as exc:
             log.warning("the provider could not act on the end of HIT %s: %s", session.hit_id, exc)
 

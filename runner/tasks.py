@@ -7,7 +7,9 @@
   channel's budget per worker, `messages_per_second`, `message_burst`,
   `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py; `free_chat`:
   True lets workers send whenever they like instead of only when the world waits on them;
-  `roles`: how the page shows each agent, `{agent id: {"label": ..., "color": "#rrggbb"}}`),
+  `roles`: how the page shows each agent, `{agent id: {"label": ..., "color": "#rrggbb"}}`;
+  whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
+  and `device_compatibility`, see tasks/README.md),
 - `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
 """
@@ -44,6 +46,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "frame_height": 0,
     "free_chat": False,
     "roles": {},
+    # For marketplaces that screen participants by filters and devices: their own filter
+    # objects (passed on as given, once the provider checked their shape) and the devices
+    # participants may use (desktop, tablet, mobile). See tasks/README.md.
+    "participant_filters": [],
+    "device_compatibility": ["desktop"],
     **DEFAULT_BUDGET.as_config(),
 }
 

@@ -193,7 +193,7 @@ class MTurkProvider(Provider):
         self._waiting_to_launch -= len(launched)
         return launched
 
-    def assignment_ended(self, hit_id: str) -> None:
+    def assignment_ended(self, hit_id: str, assignment_id: str) -> None:
         """A worker is done with a HIT: launch a waiting one if `max_open_hits` held it back."""
         self._finished_hits.add(hit_id)
         if self._waiting_to_launch:

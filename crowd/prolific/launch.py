@@ -15,6 +15,7 @@ from crowd.prolific.provider import (
     estimated_minutes,
     places_needed,
 )
+from crowd.prolific.study_config import task_devices, task_filters
 from crowd.registry import provider_for_run
 from datastore.money import to_cents, to_dollars
 
@@ -30,6 +31,7 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
     reward_cents = to_cents(options.reward)
     if reward_cents < 1:
         raise Refused("--reward must be more than 0 on Prolific (the study's reward, in its currency)")
+    filters, devices = task_filters(task.config), task_devices(task.config)
     places = places_needed(options.num_conversations, task.humans_per_conversation)
     budget_cents = budget_in_cents(args.budget)
     if args.live:
@@ -39,7 +41,9 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
             raise Refused(f"{places} place(s) at {to_dollars(reward_cents)} already cost "
                           f"{to_dollars(reward_cents * places)} before Prolific's fees, over the budget "
                           f"{to_dollars(budget_cents)}; nothing was launched")
-    print(f"Prolific study: {places} place(s) at {to_dollars(reward_cents)} each "
+    at_once = options.max_connections
+    opening = f", {at_once} open at a time (--max-connections)" if at_once and at_once < places else ""
+    print(f"Prolific study: {places} place(s) at {to_dollars(reward_cents)} each{opening} "
           f"({'published: LIVE' if args.live else 'a draft to preview, not published'}); Prolific adds its "
           "service fee and VAT, which the launch reads back from the draft study.", flush=True)
     config = task.config
@@ -50,6 +54,7 @@ def prolific_provider(launch: Launch) -> ProlificProvider:
         name=config["hit_title"], description=config["hit_description"], reward_cents=reward_cents,
         public_url=public_url, estimated_minutes=estimated_minutes(int(config["assignment_duration_in_seconds"])),
         publish=bool(args.live), blocklist_groups=blocklist, unique_group=options.unique_qual_name,
+        filters=filters, device_compatibility=devices, max_open_places=options.max_connections,
         budget_cents=budget_cents if args.live else None)
     provider = ProlificProvider(is_sandbox=not args.live, settings=settings)
     stop_orphaned_studies(launch, provider, assume_yes=args.expire_orphans)

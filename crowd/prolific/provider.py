@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 from crowd.base import Progress, Provider, Refused
 from crowd.prolific import bonuses
 from crowd.prolific.client import ProlificClient
+from crowd.prolific.study_config import with_blocklist
 from datastore import IllegalTransition
 from datastore.money import to_dollars
 from datastore.records import Record
@@ -74,8 +76,13 @@ class StudySettings:
     """`--unique-qual-name`: the group each participant joins when they start (and so, in
     `blocklist_groups`, is kept out of the next study that names it)."""
     device_compatibility: list[str] = field(default_factory=lambda: ["desktop"])
+    max_open_places: int = 0
+    """`--max-connections`: at most this many places open (not yet ended) at once; 0, no cap.
+    Prolific has no limit on participants at once, so the study gets its places a few at a
+    time: this many at first, one more as each participant ends."""
     budget_cents: int | None = None
-    """With it, a study whose cost Prolific reports over it is not published (it is deleted)."""
+    """With it, a study whose cost Prolific reports over it (for every place the run may open)
+    is not published (it is deleted), and no places are added past it."""
     submit_grace_seconds: float = 30.0
 
 
@@ -102,7 +109,18 @@ class ProlificProvider(Provider):
         self.client = client if client is not None else ProlificClient()
         self.settings = settings
         self.hit_ids: list[str] = []
+        self._lock = threading.Lock()
+        self._requested = 0
+        """Places the run asked for (`launch`), opened or not."""
         self._places = 0
+        """The study's `total_available_places`: the places opened."""
+        self._ended = 0
+        """Places whose participant ended (`assignment_ended`)."""
+        self._cost_per_place: Decimal | None = None
+        self._closed = False
+        """Set once the study is paused or stopped (`expire_hits`, `cleanup`): no more places."""
+        self._given_back: set[str] = set()
+        """Submissions Prolific returned or timed out, whose places it frees by itself."""
         self._groups: dict[str, str] = {}
         self._workspace: str | None = None
 
@@ -118,38 +136,83 @@ class ProlificProvider(Provider):
         return places_needed(conversations, humans)
 
     def launch(self, count: int) -> list[str]:
-        """The first launch creates the study with `count` places (and publishes it unless in
-        preview); a later one adds `count` places to it."""
-        if count <= 0:
-            return []
-        if self.hit_ids:
+        """Ask for `count` more places. They open at once, but never more than
+        `max_open_places` open at a time; the rest open as participants end
+        (`assignment_ended`). The first places create the study (published unless in preview);
+        later ones raise its `total_available_places` (Prolific only lets it grow)."""
+        with self._lock:
+            if self._closed:
+                if count > 0:
+                    raise Refused("the run's study is paused or stopped, and more places would open it again "
+                                  "(Prolific reactivates a study that gains places); none were added")
+                return []
+            if count > 0:
+                if problem := self._over_budget(self._requested + count):
+                    raise Refused(f"{problem}; no places were added")
+                self._requested += count
+            room = self._requested - self._places
+            if self._settings().max_open_places:
+                room = min(room, self._settings().max_open_places - (self._places - self._ended))
+            if room <= 0:
+                return []
+            if not self.hit_ids:
+                return [self._create_study(room)]
             study_id = self.hit_ids[0]
-            self._places += count
             self.client.request("PATCH", f"/api/v1/studies/{study_id}/",
-                                json={"total_available_places": self._places})
-            self._record_study(study_id, HitStatus.ASSIGNABLE)
+                                json={"total_available_places": self._places + room})
+            self._places += room
+            self._record_study(study_id, self._open_status())
             return [study_id]
+
+    def assignment_ended(self, hit_id: str, assignment_id: str) -> None:
+        """A participant is done with their place, one way or another: open one more of the
+        places the run asked for, if `max_open_places` held them back. Not for one who
+        returned the study or timed out on Prolific (`departures`): Prolific gave their place
+        back itself."""
+        with self._lock:
+            if assignment_id in self._given_back:
+                return
+            self._ended += 1
+            waiting = self._requested > self._places
+        if waiting:
+            self.launch(0)
+
+    def _create_study(self, places: int) -> str:
         settings = self._settings()
-        study = self.client.post("/api/v1/studies/", self.study_body(count))
+        study = self.client.post("/api/v1/studies/", self.study_body(places))
         study_id = str(study["id"])
         self.hit_ids.append(study_id)
-        self._places = count
-        self._record_study(study_id, HitStatus.ASSIGNABLE if settings.publish else HitStatus.UNASSIGNABLE)
+        self._places = places
+        self._record_study(study_id, self._open_status())
         cost = study.get("total_cost")
-        if settings.budget_cents is not None and cost is not None and Decimal(str(cost)) > settings.budget_cents:
+        if cost is not None:
+            self._cost_per_place = Decimal(str(cost)) / places
+        if problem := self._over_budget(self._requested):
             self.client.request("DELETE", f"/api/v1/studies/{study_id}/")
             self._record_study(study_id, HitStatus.DISPOSED)
-            raise Refused(f"Prolific puts the study's cost at {to_dollars(int(Decimal(str(cost))))}, over the "
-                          f"budget {to_dollars(settings.budget_cents)}; the draft was deleted and nothing published")
+            self.hit_ids.remove(study_id)
+            self._places = 0
+            raise Refused(f"{problem}; the draft was deleted and nothing published")
         if settings.publish:
             self.client.post(f"/api/v1/studies/{study_id}/transition/", {"action": "PUBLISH"})
-        return [study_id]
+        return study_id
+
+    def _over_budget(self, places: int) -> str | None:
+        """Why `places` places in all would cost more than the budget, at the cost per place
+        Prolific read back from the draft (reward, service fee and VAT); None when they would not."""
+        budget = self._settings().budget_cents
+        if budget is None or self._cost_per_place is None:
+            return None
+        cost = math.ceil(self._cost_per_place * places)
+        if cost <= budget:
+            return None
+        return (f"Prolific puts the study's cost at {to_dollars(cost)} for {places} place(s), "
+                f"over the budget {to_dollars(budget)}")
 
     def study_body(self, places: int) -> dict[str, Any]:
         """The draft study Prolific is asked to create."""
         settings = self._settings()
         groups = [self.group_id(name) for name in dict.fromkeys([*settings.blocklist_groups, HARD_BLOCK_GROUP])]
-        filters = [*settings.filters, {"filter_id": "participant_group_blocklist", "selected_values": groups}]
         return {
             "name": settings.name, "internal_name": f"parley {self.run_id}", "description": settings.description,
             "external_study_url": f"{settings.public_url.rstrip('/')}/task/{self.run_id}?{URL_PARAMETERS}",
@@ -160,14 +223,16 @@ class ProlificProvider(Provider):
                  "actions": [{"action": "MANUALLY_REVIEW"}]} for outcome in OUTCOMES],
             "total_available_places": places, "estimated_completion_time": settings.estimated_minutes,
             "reward": settings.reward_cents, "device_compatibility": list(settings.device_compatibility),
-            "filters": filters,
+            "filters": with_blocklist(settings.filters, groups),
         }
 
     def launch_summary(self) -> list[str]:
         lines = []
         for study_id in self.hit_ids:
             state = "published" if self._settings().publish else "a draft (preview), not published"
-            lines += [f"study {study_id}: {state}; {self._places} place(s)",
+            later = self._requested - self._places
+            opening = f" ({later} more to open as participants end: --max-connections)" if later else ""
+            lines += [f"study {study_id}: {state}; {self._places} place(s){opening}",
                       f"manage it at {APP}/researcher/workspaces/studies/{study_id}",
                       f"participants take it at {APP}/studies/{study_id}"]
         return lines
@@ -176,6 +241,10 @@ class ProlificProvider(Provider):
         if self.settings is None:
             raise Refused("this Prolific provider was made for review calls only; it cannot launch a study")
         return self.settings
+
+    def _open_status(self) -> str:
+        """A published study takes participants; a draft (preview) does not."""
+        return HitStatus.ASSIGNABLE if self._settings().publish else HitStatus.UNASSIGNABLE
 
     def _record_study(self, study_id: str, status: str) -> None:
         open_places = self._places if status == HitStatus.ASSIGNABLE else 0
@@ -214,9 +283,12 @@ class ProlificProvider(Provider):
 
     def departures(self) -> dict[str, str]:
         """Submissions of the run's study that Prolific has returned or timed out."""
-        return {submission["id"]: LEFT_STATUSES[submission["status"]]
+        left = {submission["id"]: LEFT_STATUSES[submission["status"]]
                 for study_id in self.hit_ids for submission in self.submissions(study_id)
                 if submission["status"] in LEFT_STATUSES}
+        with self._lock:
+            self._given_back.update(left)
+        return left
 
     # Review and money ------------------------------------------------------------------
 
@@ -365,6 +437,8 @@ class ProlificProvider(Provider):
     def expire_hits(self, hit_ids: list[str]) -> None:
         """Pause the studies (nobody new takes a place; participants in them may finish). A
         draft is deleted instead: it was never open."""
+        with self._lock:
+            self._closed = True
         for study_id in hit_ids:
             study = self.client.get(f"/api/v1/studies/{study_id}/")
             if study.get("status") == UNPUBLISHED:
@@ -378,6 +452,8 @@ class ProlificProvider(Provider):
         """End of the run: stop the study (a draft is deleted) and bring its submissions into
         the store, waiting a while for those who finished the chat to submit on Prolific."""
         deadline = time.monotonic() + (self.settings.submit_grace_seconds if self.settings else 0)
+        with self._lock:
+            self._closed = True
         for study_id in self.hit_ids:
             study = self.client.get(f"/api/v1/studies/{study_id}/")
             if study.get("status") == UNPUBLISHED:

@@ -150,6 +150,27 @@ def test_hit_status_is_created_then_updated_from_mturk_answers(handler, run_id):
     assert [h["hit_id"] for h in handler.get_hits_for_run(run_id)] == ["H1"]
 
 
+def test_a_run_whose_launch_was_refused_is_discarded_with_its_disposed_hits(handler, run_id):
+    handler.log_hit("S1", "Disposed", expiration=1.0, available=0, run_id=run_id)
+    handler.discard_unlaunched_run(run_id)
+    assert handler.get_run_data(run_id) is None and handler.get_hit_data("S1") is None
+    assert handler.get_all_run_data() == []
+
+
+@pytest.mark.parametrize("left_behind", ["a HIT still up", "a worker", "an end"])
+def test_a_run_that_holds_anything_is_kept_not_discarded(handler, run_id, left_behind):
+    if left_behind == "a HIT still up":
+        handler.log_hit("H1", "Assignable", expiration=1.0, available=1, run_id=run_id)
+    elif left_behind == "a worker":  # on a HIT since disposed
+        accept(handler, run_id, "W1", 1)
+        handler.log_hit(f"{run_id}-H1", "Disposed", expiration=1.0, available=0, run_id=run_id)
+    else:
+        handler.log_end_run(run_id, "failed")
+    with pytest.raises(IllegalTransition, match="it is kept"):
+        handler.discard_unlaunched_run(run_id)
+    assert handler.get_run_data(run_id) is not None
+
+
 def test_hit_status_refuses_malformed_answers_and_foreign_runs(handler, run_id):
     with pytest.raises(InvalidValue, match="not a HIT description"):
         handler.log_hit_status({"HIT": {"HITId": "H2"}}, run_id)

@@ -20,13 +20,14 @@ from crowd.prolific.provider import (
     completion_code,
 )
 from crowd.review import ReviewRefused, ReviewService
+from datastore import MTurkDataHandler
 from datastore.states import HitStatus
 from runner.cli import build_parser, options_from
 from runner.cli import main as runner_main
 from runner.tasks import load_task
 from tests.integration.test_orphaned_runs import gone_pid
 from tests.support.builders import completed_conversation
-from tests.support.live_runner import LiveRunner, fetch
+from tests.support.live_runner import LiveRunner, fetch, task_with_config
 from tests.support.mturk import PAIR_CHAT
 from tests.support.review_races import at_once
 from tests.support.scripted_http import DROP, ScriptedServer
@@ -146,13 +147,66 @@ def test_a_live_launch_publishes_and_a_later_launch_adds_places(prolific, handle
     assert (hit["hit_status"], hit["assignments_available"]) == (HitStatus.ASSIGNABLE, 3)
 
 
-def test_a_draft_prolific_costs_over_the_budget_is_deleted_and_never_published(prolific, handler):
-    prolific.state.total_cost = 1330
-    provider = provider_for(prolific, handler, publish=True, budget_cents=1000)
-    with pytest.raises(Refused, match=r"cost at 13.30, over the budget 10.00; the draft was deleted"):
+def test_a_draft_whose_cost_for_every_place_the_run_may_open_is_over_the_budget_is_deleted(prolific, handler):
+    prolific.state.total_cost = 665  # Prolific's cost of the 2 places the draft opens at first
+    provider = provider_for(prolific, handler, publish=True, budget_cents=1000, max_open_places=2)
+    with pytest.raises(Refused, match=r"cost at 13.30 for 4 place\(s\), over the budget 10.00; the draft was deleted"):
         provider.launch(4)
+    assert prolific.sent("POST", "/api/v1/studies/")[0].body["total_available_places"] == 2
     assert prolific.sent("DELETE", "/api/v1/studies/S3/") and not prolific.sent(
         "POST", "/api/v1/studies/S3/transition/")
+    assert provider.hit_ids == []
+    assert [h["hit_status"] for h in handler.get_hits_for_run(provider.run_id)] == [HitStatus.DISPOSED]
+
+
+def test_places_asked_for_later_past_the_budget_are_refused_and_not_added(prolific, handler):
+    prolific.state.total_cost = 1000  # 250 a place
+    provider = provider_for(prolific, handler, publish=True, budget_cents=1000)
+    provider.launch(4)
+    with pytest.raises(Refused, match=r"cost at 12.50 for 5 place\(s\), over the budget 10.00; no places were added"):
+        provider.launch(1)
+    assert prolific.sent("PATCH", "/api/v1/studies/S3/") == []
+
+
+def test_max_open_places_opens_the_rest_one_by_one_as_participants_end(prolific, handler):
+    provider = provider_for(prolific, handler, publish=True, max_open_places=2)
+    provider.launch(5)
+    assert prolific.sent("POST", "/api/v1/studies/")[0].body["total_available_places"] == 2
+    assert any("3 more to open as participants end" in line for line in provider.launch_summary())
+    for n in range(4):
+        provider.assignment_ended("S3", f"SUB{n}")
+    assert [r.body for r in prolific.sent("PATCH", "/api/v1/studies/S3/")] == [
+        {"total_available_places": 3}, {"total_available_places": 4}, {"total_available_places": 5}]
+    [hit] = handler.get_hits_for_run(provider.run_id)
+    assert (hit["hit_status"], hit["assignments_available"]) == (HitStatus.ASSIGNABLE, 5)
+
+
+@pytest.mark.parametrize("ending", ["expire_hits", "cleanup"])
+def test_a_paused_or_stopped_study_gets_no_more_places_which_would_reopen_it(prolific, handler, ending):
+    provider = provider_for(prolific, handler, publish=True, max_open_places=1)
+    provider.launch(3)
+    getattr(provider, ending)(*([provider.hit_ids] if ending == "expire_hits" else []))
+    provider.assignment_ended("S3", "SUB1")
+    with pytest.raises(Refused, match="Prolific reactivates a study that gains places"):
+        provider.launch(1)
+    assert prolific.sent("PATCH", "/api/v1/studies/S3/") == []
+
+
+def test_the_task_configs_filters_and_devices_go_in_the_study_with_parleys_blocklist_merged(prolific, handler):
+    prolific.state.groups["G-mine"] = {"id": "G-mine", "name": "my earlier study", "workspace_id": "W1"}
+    task_filters = [{"filter_id": "handedness", "selected_values": ["0"]},
+                    {"filter_id": "age", "selected_range": {"lower": 18, "upper": 30}},
+                    {"filter_id": "participant_group_blocklist", "selected_values": ["G-mine"]}]
+    provider = provider_for(prolific, handler, filters=task_filters, device_compatibility=["desktop", "tablet"])
+    provider.launch(2)
+    body = prolific.sent("POST", "/api/v1/studies/")[0].body
+    groups = {g["name"]: g["id"] for g in prolific.state.groups.values()}
+    assert body["device_compatibility"] == ["desktop", "tablet"]
+    assert body["filters"] == [
+        {"filter_id": "handedness", "selected_values": ["0"]},
+        {"filter_id": "age", "selected_range": {"lower": 18, "upper": 30}},
+        {"filter_id": "participant_group_blocklist",
+         "selected_values": ["G-mine", groups["parley_pair_chat_block"], groups[HARD_BLOCK_GROUP]]}]
 
 
 def test_the_page_takes_prolifics_ids_and_sends_the_participant_back_with_the_codes(prolific, store_url):
@@ -289,6 +343,72 @@ def test_bad_prolific_launches_exit_2_with_a_sentence_and_call_nothing(prolific,
     assert code == 2
     assert sentence in capsys.readouterr().err
     assert prolific.requests == []
+
+
+@pytest.mark.parametrize(("config", "sentence"), [
+    ({"participant_filters": {"filter_id": "age"}}, "participant_filters must be a list of Prolific filter objects"),
+    ({"participant_filters": [{"selected_values": ["0"]}]}, "participant_filters[0] must be an object with a filter_id"),
+    ({"participant_filters": [{"filter_id": "handedness"}]}, "needs either selected_values (a select filter) or "
+     "selected_range"),
+    ({"participant_filters": [{"filter_id": "handedness", "selected_values": [0, 1]}]},
+     "selected_values must be a non-empty list of the filter's choice ids, as strings"),
+    ({"participant_filters": [{"filter_id": "handedness", "selected_values": ["0"], "selected_range": {"lower": 1}}]},
+     "not both or neither"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": None, "upper": None}}]},
+     "selected_range must be an object with a lower and/or an upper bound"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": 40, "upper": 18}}]},
+     "the range's lower bound 40 is above its upper bound 18"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"min": 18}}]},
+     "selected_range must be an object with a lower and/or an upper bound"),
+    ({"participant_filters": [{"filter_id": "handedness", "selected_values": ["0"], "quota": 3}]},
+     "has keys a select filter does not take: quota"),
+    ({"participant_filters": [{"filter_id": "handedness", "selected_values": ["0"], "weightings": {"1": 1}}]},
+     "weightings must map selected values to numbers more than 0"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": 18}},
+                              {"filter_id": "age", "selected_range": {"upper": 30}}]}, "repeats the filter 'age'"),
+    ({"participant_filters": [{"filter_id": "or", "selected_filters": []}]}, "is a composite 'or' filter group"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": True}}]},
+     "a range's bounds are numbers, or ISO 8601 dates as strings"),
+    ({"participant_filters": [{"filter_id": "age", "selected_range": {"lower": 18},
+                               "weightings": {"young": {"weighting": 1}}}]},
+     'each weighting is {"selected_range": {...}, "weighting": a number more than 0}'),
+    ({"device_compatibility": "desktop"}, "device_compatibility must be a list of distinct devices among desktop, "
+     "tablet, mobile"),
+    ({"device_compatibility": ["desktop", "phone"]}, "device_compatibility must be a list of distinct devices"),
+])
+def test_a_task_config_with_bad_prolific_filters_or_devices_exits_2_with_a_sentence_and_calls_nothing(
+        prolific, store_url, handler, monkeypatch, capsys, tmp_path, config, sentence):
+    monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
+    monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
+    code = runner_main(["run", str(task_with_config(tmp_path, **config)), "--provider", "prolific", "-r", "1.50",
+                        "--public-url", "https://c.example", "--db", store_url])
+    assert code == 2
+    assert sentence in capsys.readouterr().err
+    assert prolific.requests == []
+    assert handler.get_all_run_data() == []
+
+
+@pytest.mark.parametrize("devices", [["mobile"], []])  # []: any device, as Prolific reads it
+def test_a_task_configs_good_filters_reach_the_study_from_the_command_line(prolific, store_url, monkeypatch,
+                                                                         tmp_path, devices):
+    monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
+    monkeypatch.setenv("PROLIFIC_API_TOKEN", "tok")
+    filters = [{"filter_id": "handedness", "selected_values": ["0", "1"], "weightings": {"0": 1, "1": 1}},
+               {"filter_id": "age", "selected_range": {"lower": 18, "upper": None}, "weightings": {
+                   "young": {"selected_range": {"lower": 18, "upper": 30}, "weighting": 3},
+                   "older": {"selected_range": {"lower": 31, "upper": None}, "weighting": 1}}},
+               {"filter_id": "date_of_sign_up", "selected_range": {"lower": "2024-01-01", "upper": None}}]
+    task = str(task_with_config(tmp_path, participant_filters=filters, device_compatibility=devices))
+    args = build_parser()[0].parse_args(["run", task, "--provider", "prolific", "-r", "1.50",
+                                         "--public-url", "https://c.example", "--db", store_url])
+    handler = MTurkDataHandler(db_url=store_url)
+    provider = prolific_provider(Launch(args, load_task(args.task), options_from(args), handler))
+    provider.bind(handler, handler.log_new_run(1, "pair_chat", provider="prolific", is_sandbox=True), "")
+    provider.launch(provider.hits_for(1, 2))
+    body = prolific.sent("POST", "/api/v1/studies/")[0].body
+    assert body["device_compatibility"] == devices
+    assert body["filters"][:3] == filters
+    assert body["filters"][3]["filter_id"] == "participant_group_blocklist"
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 participants who take it there and open the study URL, chat over the real websocket, are
 sent back to Prolific with the completion code for how their task ended, and are then
 reviewed, paid and blocked through the review service. Also: a participant who returns
-the study on Prolific's own pages mid-conversation."""
+the study on Prolific's own pages mid-conversation; how --max-connections opens places; a
+launch refused once Prolific reads back its cost."""
 from __future__ import annotations
+
+import time
 
 import pytest
 
-from crowd.prolific.provider import completion_code
+from crowd.prolific.client import ProlificClient
+from crowd.prolific.provider import completion_code, places_needed
 from crowd.review import ReviewService
+from runner.cli import main as runner_main
 from tests.fakes.prolific_server import ActionRefused
-from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
+from tests.support.live_runner import LiveRunner, chat_pair_to_the_end, task_with_config
 from tests.support.mturk import PAIR_CHAT
 from tests.support.prolific import come_back_with_code, published_study, take_part
 from tests.support.review_races import at_once
@@ -28,8 +33,8 @@ def prolific(fake_prolific):
 def prolific_run(store_url, handler, prolific):
     runs: list[LiveRunner] = []
 
-    def start(**options) -> LiveRunner:
-        provider = published_study(store_url, handler, str(PAIR_CHAT), "-r", "0.50")
+    def start(*flags: str, **options) -> LiveRunner:
+        provider = published_study(store_url, handler, str(PAIR_CHAT), "-r", "0.50", *flags)
         runs.append(LiveRunner(store_url, str(PAIR_CHAT), provider=provider,
                                **{"num_conversations": 1, "reward": "0.50", **options}))
         return runs[-1]
@@ -119,3 +124,83 @@ def test_a_participant_who_returns_the_study_or_times_out_mid_conversation_ends_
     assert review.approve(s1, actor="t").succeeded  # and she is paid for it
     assert prolific.submission(s1)["status"] == "APPROVED"
     assert prolific.submission(s2)["status"] == {"returned": "RETURNED", "timeout": "TIMED-OUT"}[recorded]
+
+
+def places_become(prolific, study_id: str, places: int) -> None:
+    deadline = time.monotonic() + 10
+    while prolific.study(study_id)["total_available_places"] != places and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert prolific.study(study_id)["total_available_places"] == places
+
+
+def test_max_connections_opens_that_many_places_and_one_more_as_each_participant_ends(prolific_run, prolific):
+    run = prolific_run("--max-connections", "2", num_conversations=2, max_connections=2)
+    [study] = run.provider.hit_ids
+    assert (prolific.study(study)["status"], prolific.study(study)["total_available_places"]) == ("ACTIVE", 2)
+    s1, alice = take_part(run, prolific, "P1")
+    s2, bob = take_part(run, prolific, "P2")
+    with pytest.raises(ActionRefused, match="no place left"):
+        prolific.start_study(study, "P3")
+    chat_pair_to_the_end(alice, bob, "hello from Prolific")
+    places_become(prolific, study, 4)  # each participant who ended opened one more place
+    come_back_with_code(prolific, s1, alice)
+    come_back_with_code(prolific, s2, bob)
+    s3, carol = take_part(run, prolific, "P3")
+    s4, dan = take_part(run, prolific, "P4")
+    chat_pair_to_the_end(carol, dan, "hello again")
+    come_back_with_code(prolific, s3, carol)
+    come_back_with_code(prolific, s4, dan)
+    assert run.manager.wait(20)
+    opened = [body["total_available_places"] for body in prolific.calls_of("update_study")]
+    # One more place for each participant who ended while the run still took people: the
+    # first pair's two; the second pair ends with the run, which lets nobody new in (only a
+    # press of Done that beats the run's end to it opens one). Never past the 8 asked for.
+    assert opened in ([3, 4], [3, 4, 5], [3, 4, 5, 6])
+    assert prolific.study(study)["total_available_places"] <= places_needed(2, 2)
+    statuses = {a["assignment_id"]: a["status"] for a in run.handler.get_assignments_for_run(run.run_id)}
+    assert statuses == dict.fromkeys((s1, s2, s3, s4), "submitted")
+
+
+def test_a_participant_who_returns_on_prolific_gets_their_place_back_from_prolific_so_none_is_added(
+        prolific_run, prolific):
+    run = prolific_run("--max-connections", "2", num_conversations=2, max_connections=2)
+    [study] = run.provider.hit_ids
+    s1, alice = take_part(run, prolific, "P1")
+    alice.wait_state("waiting")
+    prolific.return_study(s1)  # on Prolific's pages: it frees the place itself
+    alice.wait_state("returned")
+    _, bob = take_part(run, prolific, "P2")
+    _, carol = take_part(run, prolific, "P3")  # in the place P1 gave back
+    bob.wait_state("in_task")
+    carol.wait_state("in_task")
+    with pytest.raises(ActionRefused, match="no place left"):
+        prolific.start_study(study, "P4")
+    assert prolific.calls_of("update_study") == [] and prolific.study(study)["total_available_places"] == 2
+
+
+def test_a_live_launch_prolific_costs_over_the_budget_exits_2_leaving_no_run_and_no_study(
+        prolific, store_url, handler, capsys):
+    # 1.50 a place plus Prolific's fee (33.3%) and the VAT on it: 2.10 a place, 8.40 for the 4
+    # the run may open, though the draft opens only 2 (4.20) and the rewards alone (6.00) pass.
+    code = runner_main(["run", str(PAIR_CHAT), "--provider", "prolific", "-r", "1.50", "--live", "--budget", "7.00",
+                        "--max-connections", "2", "--public-url", "https://c.example", "--db", store_url])
+    assert code == 2
+    assert ("Prolific puts the study's cost at 8.40 for 4 place(s), over the budget 7.00; the draft was deleted "
+            "and nothing published") in capsys.readouterr().err
+    assert [body["total_available_places"] for body in prolific.calls_of("create_study")] == [2]
+    assert ProlificClient(prolific.token, prolific.url).get("/api/v1/studies/")["results"] == []
+    assert prolific.calls_of("transition_study") == []
+    assert handler.get_all_run_data() == []
+
+
+def test_a_filter_prolific_refuses_when_the_draft_is_made_exits_2_leaving_no_run_and_no_study(
+        prolific, store_url, handler, capsys, tmp_path):
+    task = task_with_config(tmp_path, participant_filters=[
+        {"filter_id": "participant_group_allowlist", "selected_values": ["no-such-group"]}])
+    code = runner_main(["run", str(task), "--provider", "prolific", "-r", "1.50", "--public-url",
+                        "https://c.example", "--db", store_url])
+    assert code == 2
+    assert "Unknown participant group(s): no-such-group" in capsys.readouterr().err  # Prolific's 400
+    assert len(prolific.calls_of("create_study")) == 1
+    assert ProlificClient(prolific.token, prolific.url).get("/api/v1/studies/")["results"] == []
+    assert handler.get_all_run_data() == []
