@@ -2,8 +2,8 @@
 talking to it over real websockets, in pairs, the way the chat page does.
 
 Each worker loads its task page over HTTP, says hello on the websocket, sends heartbeats,
-and, once paired, takes turns with its partner: a message, think time, the partner's
-answer, ... B ends with "bye"; both press done.
+and, once paired, takes turns with its partner as the runner's turn frames give them: think
+time, a message, the partner's turn, ... B ends with "bye"; both press done.
 
 Reported per step: workers connected, conversations completed, messages sent / acked /
 relayed / stored (stored is counted in the database after the run), lost (acked but not
@@ -106,8 +106,9 @@ class SimulatedWorker:
     def __init__(self, link: str, plan: Plan, tally: Tally, fetcher: ThreadPoolExecutor) -> None:
         self.link, self.plan, self.tally, self.fetcher = link, plan, tally, fetcher
         self.role: str | None = None
-        self.inbox: asyncio.Queue[str] = asyncio.Queue()
         self.paired = asyncio.Event()
+        self.my_turn = asyncio.Event()
+        """Set by a turn frame that says the world waits on this worker (as the page opens its input)."""
         self.last_beat = 0.0
         self.name = link.rsplit("workerId=", 1)[-1]
 
@@ -147,6 +148,9 @@ class SimulatedWorker:
                 if started is not None and frame["cid"] not in self.tally.acked:
                     self.tally.acked.add(frame["cid"])
                     self.tally.ack_ms.append((time.perf_counter() - started) * 1000)
+            elif kind == "turn":
+                if frame.get("yours"):
+                    self.my_turn.set()
             elif kind == "heartbeat":
                 if time.monotonic() - self.last_beat >= beat / 2:
                     await self._send_beat(ws)
@@ -164,7 +168,6 @@ class SimulatedWorker:
         if self.tally.relayed[cid] == 1:
             self.tally.relay_ms.append((time.perf_counter() - started) * 1000)
             self.tally.relay_timeline.append((started, self.tally.relay_ms[-1]))
-            self.inbox.put_nowait(cid)
 
     async def _state(self, ws: Any, frame: dict[str, Any]) -> bool:
         """Follow the page's state; True once this worker's work is submitted."""
@@ -191,8 +194,8 @@ class SimulatedWorker:
         await self.paired.wait()
         think = self.plan.think
         for turn in range(self.plan.messages):
-            if self.role == "B" or turn > 0:
-                await self.inbox.get()
+            await self.my_turn.wait()  # the task takes turns: one message each time it is ours
+            self.my_turn.clear()
             await asyncio.sleep(random.uniform(think / 2, think * 1.5))
             last = self.role == "B" and turn == self.plan.messages - 1
             cid = f"{self.name}-{turn}"
