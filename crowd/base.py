@@ -62,6 +62,11 @@ class Provider(ABC):
     departures_poll_seconds: float | None = None
     """How often the manager asks `departures()` while the run lasts; None: never (the
     marketplace's workers leave through our page, which tells the runner itself)."""
+    rejection_categories: ClassVar[tuple[str, ...]] = ()
+    """The categories this marketplace files a rejection under, one of which every rejection
+    must name; empty: it takes none (the review service refuses one)."""
+    min_rejection_chars: ClassVar[int] = 0
+    """The shortest rejection message this marketplace takes."""
 
     def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
         """Called once the run exists: where to record HITs and what URL workers open."""
@@ -139,7 +144,9 @@ class Provider(ABC):
                 override_rejection: bool = False) -> dict[str, Any]: ...
 
     @abstractmethod
-    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]: ...
+    def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
+        """Reject with `feedback` for the worker, filed under `category` (one of
+        `rejection_categories`; None when the marketplace has none)."""
 
     @abstractmethod
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,

@@ -46,6 +46,16 @@ def provider_class(name: str) -> type[Provider]:
     return entry(name).load()
 
 
+def rejection_rules(name: str) -> tuple[tuple[str, ...], int]:
+    """The rejection categories the provider called `name` files rejections under (empty:
+    none) and the shortest rejection message it takes; none of either for a provider this
+    Parley does not have."""
+    if name not in PACKAGES:
+        return (), 0
+    kind = provider_class(name)
+    return kind.rejection_categories, kind.min_rejection_chars
+
+
 def testing_provider() -> Provider:
     """A new provider for a test run of a task (the dashboard's task testing)."""
     return provider_class(TESTING)()
