@@ -75,6 +75,7 @@ RUN_FIELDS: Sequence[Any] = (
     Run.end_time,
     Run.maximum.label("target"),
     Run.reward_cents,
+    Run.currency,
     Run.config,
 )
 
