@@ -182,6 +182,8 @@ class ProlificProvider(Provider):
         settings = self._settings()
         study = self.client.post("/api/v1/studies/", self.study_body(places))
         study_id = str(study["id"])
+        if study.get("currency_code"):  # the account's currency: what the reward and bonuses are paid in
+            self.handler.log_run_currency(self.run_id, str(study["currency_code"]))
         self.hit_ids.append(study_id)
         self._places = places
         self._record_study(study_id, self._open_status())
