@@ -489,13 +489,18 @@ def test_the_money_guard_migration_gives_every_bonus_and_verdict_already_done_it
     assert review.approve(built.assignments[1], actor="bob").repeated
 
 
+def insert_old_run(conn: Connection, run_id: str, provider: str) -> None:
+    """A finished run, written with the columns every revision since 0001 has."""
+    conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, maximum, "
+                         "reward_cents, launch_time) VALUES (:r, 't', :p, false, false, 'completed', 1, 0, 1.0)"),
+                 {"r": run_id, "p": provider})
+
+
 def test_the_workers_provider_migration_names_each_worker_with_their_first_runs_marketplace(store_url):
     with plain_connection(store_url) as conn:
         command.upgrade(alembic_config(conn), "0006")
         for run_id, provider in (("R-local", "local"), ("R-other", "example")):
-            conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, "
-                                 "maximum, reward_cents, launch_time) VALUES (:r, 't', :p, false, false, "
-                                 "'completed', 1, 0, 1.0)"), {"r": run_id, "p": provider})
+            insert_old_run(conn, run_id, provider)
             conn.execute(sa.text("INSERT INTO hits (hit_id, run_id, hit_status, expiration, assignments_pending, "
                                  "assignments_available, assignments_complete, created, updated) VALUES "
                                  "(:h, :r, 'Disposed', 1.0, 0, 0, 0, 1.0, 1.0)"), {"h": f"H-{run_id}", "r": run_id})
@@ -564,9 +569,7 @@ def test_the_runs_currency_migration_gives_every_existing_run_us_dollars(store_u
     with plain_connection(store_url) as conn:
         command.upgrade(alembic_config(conn), "0008")
         for run_id, provider in (("R-mturk", "mturk"), ("R-local", "local")):
-            conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, "
-                                 "maximum, reward_cents, launch_time) VALUES (:r, 't', :p, false, false, "
-                                 "'completed', 1, 50, 1.0)"), {"r": run_id, "p": provider})
+            insert_old_run(conn, run_id, provider)
         conn.commit()
     handler = MTurkDataHandler(db_url=store_url)
     assert [handler.get_run_data(r)["currency"] for r in ("R-mturk", "R-local")] == ["USD", "USD"]
