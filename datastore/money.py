@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation, Overflow
 from datastore.errors import InvalidValue
 
 USD = "USD"
-"""The currency of a run whose provider records none (MTurk's, and the local provider's)."""
+"""The currency of a run whose provider records none at launch."""
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 """An ISO 4217 code, as marketplaces answer them ("USD", "GBP")."""
 

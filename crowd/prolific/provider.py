@@ -103,6 +103,13 @@ class ProlificProvider(Provider):
     max_subject_chars, max_message_chars, max_notified = 200, 4000, 4000
     departures_poll_seconds = DEPARTURES_POLL_SECONDS
     rejection_categories, min_rejection_chars = REJECTION_CATEGORIES, MIN_REJECTION_CHARS
+    marketplace_statuses = {
+        HitStatus.ASSIGNABLE: "ACTIVE", HitStatus.UNASSIGNABLE: f"{UNPUBLISHED} or PAUSED",
+        HitStatus.REVIEWABLE: "AWAITING REVIEW or COMPLETED", HitStatus.DISPOSED: "deleted",
+        AssignmentStatus.SUBMITTED: SUBMITTED_STATUSES[0], AssignmentStatus.APPROVED: VERDICT_STATUSES["approve"],
+        AssignmentStatus.REJECTED: VERDICT_STATUSES["reject"], AssignmentStatus.RETURNED: "RETURNED",
+        AssignmentStatus.EXPIRED: "TIMED-OUT",  # what _record_submission makes of each
+    }
 
     def __init__(self, *, is_sandbox: bool = True, client: ProlificClient | None = None,
                  settings: StudySettings | None = None) -> None:
