@@ -9,7 +9,6 @@ import pytest
 from crowd.context import TaskContext
 from crowd.review import ReviewRefused, ReviewService
 from datastore.states import ReviewOutcome
-from tests.fakes.prolific_server import FakeProlific
 from tests.integration.test_review_service import CountingProvider
 from tests.support.builders import completed_conversation
 from tests.support.prolific import LONG_REASON, prolific_provider_on, submitted_prolific_work
@@ -17,9 +16,8 @@ from tests.support.review_races import at_once
 
 
 @pytest.fixture
-def fake():
-    with FakeProlific() as fake:
-        yield fake
+def fake(fake_prolific):
+    return fake_prolific
 
 
 @pytest.fixture
