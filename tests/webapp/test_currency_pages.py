@@ -121,3 +121,10 @@ def test_a_worker_paid_in_two_currencies_sees_each_apart(client, handler, pounds
     page = html(client, "/workers/P1")
     assert re.findall(r'stat__value">([^<]*)</span><span class="stat__label">earned in (\w+)', page) == [
         ("£1.75", "GBP"), ("$0.50", "USD")]
+
+
+def test_a_prolific_conversation_shows_bonuses_in_pounds_and_asks_for_them_in_pounds(client, pounds):
+    page = html(client, f"/runs/{pounds.run_id}/conversations/{pounds.conversation_id}")
+    assert "bonus £1.25 paid" in page
+    assert 'placeholder="£" inputmode="decimal" size="5" aria-label="Bonus amount in GBP"' in page
+    assert 'placeholder="bonus £"' in page and "$" not in page
