@@ -566,17 +566,17 @@ def rejection_request(provider: str, reason: str, category: str | None) -> tuple
     some and none when it has none, and a reason of at least its `min_rejection_chars`
     (raises ReviewRefused with a sentence)."""
     reason = rejection_reason(reason)
-    categories, min_chars = registry.rejection_rules(provider)
+    label, categories, min_chars = registry.rejection_rules(provider)
     category = (category or "").strip() or None
     choices = ", ".join(categories)
     if category is None and categories:
-        raise ReviewRefused(f"{provider} files every rejection under a category: choose one of {choices}")
+        raise ReviewRefused(f"{label} files every rejection under a category: choose one of {choices}")
     if category is not None and not categories:
-        raise ReviewRefused(f"{provider} takes no rejection category ({category!r} was given); reject without one")
+        raise ReviewRefused(f"{label} takes no rejection category ({category!r} was given); reject without one")
     if category is not None and category not in categories:
-        raise ReviewRefused(f"{category!r} is not a rejection category of {provider}: choose one of {choices}")
+        raise ReviewRefused(f"{category!r} is not a rejection category of {label}: choose one of {choices}")
     if len(reason) < min_chars:
-        raise ReviewRefused(f"{provider} needs a rejection reason of at least {min_chars} characters for the "
+        raise ReviewRefused(f"{label} needs a rejection reason of at least {min_chars} characters for the "
                             f"worker (this one has {len(reason)}); nothing was rejected")
     return reason, category
 

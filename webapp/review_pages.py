@@ -41,7 +41,7 @@ def conversation(run_id: str, conversation_id: str) -> Any:
         worker["bonus_amount_cents"] = pairing["bonus_amount_cents"] if pairing else 0
         worker["bonus_paid"] = bool(pairing and pairing["bonus_paid"])
         worker["review_actions"] = [a.as_dict() for a in handler.get_review_actions(assignment_id=assignment_id)]
-    categories, min_chars = rejection_rules(run["provider"])
+    _, categories, min_chars = rejection_rules(run["provider"])
     return respond("conversation.html", {"conversation": full, "rejection_categories": list(categories)},
                    run=run, min_rejection_chars=min_chars,
                    next_url=url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))

@@ -54,11 +54,11 @@ def test_a_rejection_reaches_prolific_with_its_category_and_the_audit_log_keeps_
 
 
 @pytest.mark.parametrize(("category", "reason", "sentence"), [
-    (None, LONG_REASON, "prolific files every rejection under a category: choose one of TOO_QUICKLY"),
-    ("", LONG_REASON, "prolific files every rejection under a category"),
-    ("RUDE", LONG_REASON, "'RUDE' is not a rejection category of prolific: choose one of"),
-    ("low_effort", LONG_REASON, "'low_effort' is not a rejection category of prolific"),
-    ("LOW_EFFORT", "Off topic.", "prolific needs a rejection reason of at least 100 characters for the worker "
+    (None, LONG_REASON, "Prolific files every rejection under a category: choose one of TOO_QUICKLY"),
+    ("", LONG_REASON, "Prolific files every rejection under a category"),
+    ("RUDE", LONG_REASON, "'RUDE' is not a rejection category of Prolific: choose one of"),
+    ("low_effort", LONG_REASON, "'low_effort' is not a rejection category of Prolific"),
+    ("LOW_EFFORT", "Off topic.", "Prolific needs a rejection reason of at least 100 characters for the worker "
                                  "(this one has 10); nothing was rejected"),
 ])
 def test_a_prolific_rejection_without_a_known_category_or_long_enough_reason_is_refused_unwritten_unsent(
@@ -76,8 +76,8 @@ def test_a_category_for_a_marketplace_that_has_none_is_refused_unwritten_unsent(
     local = completed_conversation(handler, provider="local")
     provider = CountingProvider()
     review = ReviewService(handler, lambda run: provider)
-    with pytest.raises(ReviewRefused, match="local takes no rejection category \\('LOW_EFFORT' was given\\); "
-                                            "reject without one"):
+    with pytest.raises(ReviewRefused, match="the local provider \\(no marketplace\\) takes no rejection category "
+                                            "\\('LOW_EFFORT' was given\\); reject without one"):
         review.reject(local.assignments[0], actor="alice", reason="Off topic.", category="LOW_EFFORT")
     assert handler.get_review_actions() == [] and provider.calls == []
     plain = review.reject(local.assignments[0], actor="alice", reason="Off topic.")

@@ -71,8 +71,8 @@ def test_the_reject_form_carries_its_category_to_prolific_and_the_audit_log(clie
 
 
 @pytest.mark.parametrize(("body", "sentence"), [
-    ({"reason": LONG_REASON}, "prolific files every rejection under a category: choose one of"),
-    ({"reason": LONG_REASON, "category": "RUDE"}, "'RUDE' is not a rejection category of prolific"),
+    ({"reason": LONG_REASON}, "Prolific files every rejection under a category: choose one of"),
+    ({"reason": LONG_REASON, "category": "RUDE"}, "'RUDE' is not a rejection category of Prolific"),
     ({"reason": "Off topic.", "category": "LOW_EFFORT"}, "at least 100 characters"),
 ])
 def test_a_prolific_rejection_without_a_known_category_is_a_409_with_a_sentence_and_nothing_done(
@@ -87,7 +87,8 @@ def test_a_category_on_a_local_run_is_a_409(client, handler):
     built = completed_conversation(handler, provider="local")
     response = post(client, f"/assignments/{built.assignments[0]}/reject", reason="Off topic.", category="NO_DATA")
     assert response.status_code == 409
-    assert "local takes no rejection category" in response.get_json()["results"][0]["message"]
+    message = response.get_json()["results"][0]["message"]
+    assert "the local provider (no marketplace) takes no rejection category" in message
     assert handler.get_review_actions() == []
 
 
