@@ -9,7 +9,6 @@ import re
 import pytest
 
 from crowd.prolific.provider import REJECTION_CATEGORIES
-from tests.fakes.prolific_server import FakeProlific
 from tests.support.builders import completed_conversation
 from tests.support.prolific import LONG_REASON, submitted_prolific_work
 
@@ -17,16 +16,8 @@ CATEGORY_SELECT = re.compile(r'<select name="category"[^>]*>(.*?)</select>', re.
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    with FakeProlific() as fake:
-        monkeypatch.setenv("PROLIFIC_API_TOKEN", fake.token)
-        monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", fake.url)
-        yield fake
-
-
-@pytest.fixture
-def prolific_work(fake, handler):
-    return submitted_prolific_work(fake, handler)
+def prolific_work(fake_prolific, handler):
+    return submitted_prolific_work(fake_prolific, handler)
 
 
 def post(client, path, **body):
@@ -57,13 +48,13 @@ def test_a_local_runs_reject_forms_ask_for_no_category(client, handler):
     assert twin.get_json()["rejection_categories"] == []
 
 
-def test_the_reject_form_carries_its_category_to_prolific_and_the_audit_log(client, handler, fake, prolific_work):
+def test_the_reject_form_carries_its_category_to_prolific_and_the_audit_log(client, handler, fake_prolific, prolific_work):
     a1 = prolific_work.assignments[0]
     back = f"/runs/{prolific_work.run_id}/conversations/{prolific_work.conversation_id}"
     response = client.post(f"/assignments/{a1}/reject", data={
         "reason": LONG_REASON, "category": "NO_DATA", "csrf_token": client.csrf, "next": back})
     assert response.status_code == 303
-    assert fake.submission(a1)["rejection"] == {"message": LONG_REASON, "rejection_category": "NO_DATA"}
+    assert fake_prolific.submission(a1)["rejection"] == {"message": LONG_REASON, "rejection_category": "NO_DATA"}
     [row] = handler.get_review_actions(assignment_id=a1)
     assert (row["outcome"], row["provider_response"]["category"]) == ("succeeded", "NO_DATA")
     page = client.get(back).get_data(as_text=True)
@@ -76,11 +67,11 @@ def test_the_reject_form_carries_its_category_to_prolific_and_the_audit_log(clie
     ({"reason": "Off topic.", "category": "LOW_EFFORT"}, "at least 100 characters"),
 ])
 def test_a_prolific_rejection_without_a_known_category_is_a_409_with_a_sentence_and_nothing_done(
-        client, handler, fake, prolific_work, body, sentence):
+        client, handler, fake_prolific, prolific_work, body, sentence):
     response = post(client, f"/assignments/{prolific_work.assignments[0]}/reject", **body)
     assert response.status_code == 409
     assert sentence in response.get_json()["results"][0]["message"]
-    assert handler.get_review_actions() == [] and fake.calls_of("transition_submission") == []
+    assert handler.get_review_actions() == [] and fake_prolific.calls_of("transition_submission") == []
 
 
 def test_a_category_on_a_local_run_is_a_409(client, handler):
@@ -92,14 +83,14 @@ def test_a_category_on_a_local_run_is_a_409(client, handler):
     assert handler.get_review_actions() == []
 
 
-def test_a_bulk_rejection_files_every_selected_submission_under_the_category(client, handler, fake, prolific_work):
+def test_a_bulk_rejection_files_every_selected_submission_under_the_category(client, handler, fake_prolific, prolific_work):
     response = post(client, "/review/bulk", action="reject", assignment_ids=prolific_work.assignments,
                     reason=LONG_REASON, category="BAD_CODE")
     assert response.status_code == 200
     assert [r["ok"] for r in response.get_json()["results"]] == [True, True]
-    assert [fake.submission(a)["rejection"]["rejection_category"] for a in prolific_work.assignments] == [
+    assert [fake_prolific.submission(a)["rejection"]["rejection_category"] for a in prolific_work.assignments] == [
         "BAD_CODE", "BAD_CODE"]
     refused = post(client, "/review/bulk", action="reject", assignment_ids=prolific_work.assignments,
                    reason=LONG_REASON)
     assert refused.status_code == 409
-    assert len(fake.calls_of("transition_submission")) == 2
+    assert len(fake_prolific.calls_of("transition_submission")) == 2
