@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Protocol
 from datastore import MTurkDataHandler
 from datastore.records import Record
 
+COMMON_IDS: Mapping[str, str] = {"hit": "HIT", "assignment": "assignment", "worker": "worker"}
+"""ParlAI's words for the store's ids (a provider's entry says its marketplace's own)."""
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 """The assignment id a marketplace puts in the page URL while a worker only previews the task."""
 
@@ -62,6 +64,14 @@ class Provider(ABC):
     departures_poll_seconds: float | None = None
     """How often the manager asks `departures()` while the run lasts; None: never (the
     marketplace's workers leave through our page, which tells the runner itself)."""
+    rejection_categories: ClassVar[tuple[str, ...]] = ()
+    """The categories this marketplace files a rejection under, one of which every rejection
+    must name; empty: it takes none (the review service refuses one)."""
+    min_rejection_chars: ClassVar[int] = 0
+    """The shortest rejection message this marketplace takes."""
+    marketplace_statuses: ClassVar[Mapping[str, str]] = {}
+    """The marketplace's own word for a store status of its HITs or assignments, where it
+    has one of its own (the dashboard shows it beside the store's)."""
 
     def bind(self, handler: MTurkDataHandler, run_id: str, base_url: str) -> None:
         """Called once the run exists: where to record HITs and what URL workers open."""
@@ -139,7 +149,9 @@ class Provider(ABC):
                 override_rejection: bool = False) -> dict[str, Any]: ...
 
     @abstractmethod
-    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]: ...
+    def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
+        """Reject with `feedback` for the worker, filed under `category` (one of
+        `rejection_categories`; None when the marketplace has none)."""
 
     @abstractmethod
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,
@@ -243,8 +255,7 @@ class ProviderEntry:
     """The provider's class, imported only when used (a marketplace's client can be heavy)."""
     has_sandbox: bool = False
     """Runs are either sandbox (test) or live; the dashboard says which."""
-    ids: Mapping[str, str] = field(default_factory=lambda: {
-        "hit": "HIT", "assignment": "assignment", "worker": "worker"})
+    ids: Mapping[str, str] = field(default_factory=lambda: dict(COMMON_IDS))
     """What the store's hit, assignment and worker ids are called on this marketplace."""
     add_run_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     """Adds this provider's own flags to `python -m runner run`."""

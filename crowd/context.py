@@ -18,7 +18,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crowd.review import ReviewRefused, ReviewResult, ReviewService, bonus_request, rejection_reason
+from crowd.review import (
+    ReviewRefused,
+    ReviewResult,
+    ReviewService,
+    bonus_request,
+    rejection_request,
+)
 from datastore import MTurkDataHandler
 
 __all__ = ["ReviewRefused", "TaskContext", "WorkerContext"]
@@ -68,11 +74,17 @@ class WorkerContext:
         review = self.task.review
         return self._after_work(lambda: review.approve(self.assignment_id, actor=ACTOR, feedback=feedback))
 
-    def reject_work(self, reason: str) -> ReviewResult | None:
-        """Reject with `reason`, which the worker is shown; no reason raises ReviewRefused."""
-        reason = rejection_reason(reason)
+    def reject_work(self, reason: str, category: str | None = None) -> ReviewResult | None:
+        """Reject with `reason`, which the worker is shown, filed under `category` where the
+        run's marketplace needs one (crowd.review.rejection_request); what the marketplace
+        would not take raises ReviewRefused at once."""
+        run = self.task.handler.get_run_data(self.task.run_id)
+        if run is None:
+            raise ReviewRefused(f"there is no run {self.task.run_id!r}")
+        reason, category = rejection_request(run["provider"], reason, category)
         review = self.task.review
-        return self._after_work(lambda: review.reject(self.assignment_id, actor=ACTOR, reason=reason))
+        return self._after_work(
+            lambda: review.reject(self.assignment_id, actor=ACTOR, reason=reason, category=category))
 
     def pay_bonus(self, amount: int | float | str, reason: str) -> ReviewResult | None:
         """Pay `amount` dollars once for this assignment (asked again: the first payment)."""

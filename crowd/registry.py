@@ -46,6 +46,16 @@ def provider_class(name: str) -> type[Provider]:
     return entry(name).load()
 
 
+def rejection_rules(name: str) -> tuple[str, tuple[str, ...], int]:
+    """The provider called `name` for people (its label), the rejection categories it files
+    rejections under (empty: none) and the shortest rejection message it takes; for a
+    provider this Parley does not have, its name and none of either."""
+    if name not in PACKAGES:
+        return name, (), 0
+    kind = provider_class(name)
+    return entry(name).label, kind.rejection_categories, kind.min_rejection_chars
+
+
 def testing_provider() -> Provider:
     """A new provider for a test run of a task (the dashboard's task testing)."""
     return provider_class(TESTING)()

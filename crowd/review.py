@@ -33,7 +33,8 @@ from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
 
-__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason", "request_token"]
+__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason",
+           "rejection_request", "request_token"]
 
 log = logging.getLogger("parley.review")
 
@@ -90,13 +91,17 @@ class ReviewService:
                 assignment_id, feedback=feedback or None, override_rejection=override_rejection),
         )
 
-    def reject(self, assignment_id: str, *, actor: str, reason: str) -> ReviewResult:
-        """Reject with `reason`, which the worker is shown."""
-        reason = rejection_reason(reason)
+    def reject(self, assignment_id: str, *, actor: str, reason: str, category: str | None = None) -> ReviewResult:
+        """Reject with `reason`, which the worker is shown, filed under `category` when the
+        run's marketplace files rejections under one (`rejection_request` checks both before
+        anything is written). The audit row's provider response keeps the category."""
+        reason, category = rejection_request(self._assignment(assignment_id)[1]["provider"], reason, category)
+        filed = {"category": category} if category is not None else {}
         return self._guarded(
-            ReviewAction.REJECT, assignment_id, actor=actor, reason=reason, key=[],
+            ReviewAction.REJECT, assignment_id, actor=actor, reason=reason, key=[category] if filed else [],
             admit=review_rules.verdict(ReviewAction.REJECT),
-            call=lambda provider, assignment, token, progress: provider.reject(assignment_id, feedback=reason),
+            call=lambda provider, assignment, token, progress: {
+                **provider.reject(assignment_id, feedback=reason, category=category), **filed},
         )
 
     def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str) -> ReviewResult:
@@ -553,6 +558,27 @@ def request_token(*parts: Any) -> str:
 def rejection_reason(reason: str) -> str:
     """The reason of a rejection, checked (raises ReviewRefused with a sentence)."""
     return _reason(reason, required=True, what="a rejection needs a reason the worker will see")
+
+
+def rejection_request(provider: str, reason: str, category: str | None) -> tuple[str, str | None]:
+    """The reason and category of a rejection of work on a run of `provider`, checked against
+    what its marketplace declares: a category from its `rejection_categories` when it has
+    some and none when it has none, and a reason of at least its `min_rejection_chars`
+    (raises ReviewRefused with a sentence)."""
+    reason = rejection_reason(reason)
+    label, categories, min_chars = registry.rejection_rules(provider)
+    category = (category or "").strip() or None
+    choices = ", ".join(categories)
+    if category is None and categories:
+        raise ReviewRefused(f"{label} files every rejection under a category: choose one of {choices}")
+    if category is not None and not categories:
+        raise ReviewRefused(f"{label} takes no rejection category ({category!r} was given); reject without one")
+    if category is not None and category not in categories:
+        raise ReviewRefused(f"{category!r} is not a rejection category of {label}: choose one of {choices}")
+    if len(reason) < min_chars:
+        raise ReviewRefused(f"{label} needs a rejection reason of at least {min_chars} characters for the "
+                            f"worker (this one has {len(reason)}); nothing was rejected")
+    return reason, category
 
 
 def bonus_request(amount: int | float | str, reason: str) -> tuple[int, str]:

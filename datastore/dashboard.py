@@ -75,6 +75,7 @@ RUN_FIELDS: Sequence[Any] = (
     Run.end_time,
     Run.maximum.label("target"),
     Run.reward_cents,
+    Run.currency,
     Run.config,
 )
 
@@ -641,6 +642,7 @@ class DashboardReaders(StoreAccess):
                 .limit(UNPAID_BONUS_LIST_CAP + 1)
             ).all()
             return {
+                "currency": run.currency,
                 "reward_cents": run.reward_cents,
                 "base_paid_cents": money.base_paid,
                 "base_owed_cents": money.base_owed,
@@ -650,6 +652,43 @@ class DashboardReaders(StoreAccess):
                 "unpaid_bonuses": [row._asdict() for row in unpaid[:UNPAID_BONUS_LIST_CAP]],
                 "unpaid_bonuses_truncated": len(unpaid) > UNPAID_BONUS_LIST_CAP,
             }
+
+        return self._read(read)
+
+    def payments_by_currency(self, *, is_sandbox: bool = False) -> list[dict[str, Any]]:
+        """What every run (live and local ones, or with `is_sandbox` the sandbox ones; never
+        test runs) has paid and owes, summed per currency and never across currencies: one
+        dict per currency, alphabetically, with its runs, base rewards paid and owed, bonuses
+        paid and awarded but not paid, and the totals paid and owed. Two grouped queries."""
+        runs = (Run.is_sandbox.is_(is_sandbox), Run.is_test.is_(False))
+        rewards = (
+            select(Run.currency, Assignment.status, func.sum(Run.reward_cents))
+            .join(Assignment, Assignment.run_id == Run.run_id)
+            .where(*runs, Assignment.status.in_({S.APPROVED, *REVIEWABLE}))
+            .group_by(Run.currency, Assignment.status)
+        )
+        bonuses = (
+            select(Run.currency, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
+            .join(Pairing, Pairing.run_id == Run.run_id)
+            .where(*runs, Pairing.bonus_amount_cents > 0)
+            .group_by(Run.currency, Pairing.bonus_paid)
+        )
+        counted = select(Run.currency, func.count()).where(*runs).group_by(Run.currency)
+
+        def read(s: Session) -> list[dict[str, Any]]:
+            sums: dict[str, Counter[str]] = {currency: Counter(runs=n) for currency, n in s.execute(counted)}
+            for currency, status, cents in s.execute(rewards):
+                sums[currency]["base_paid_cents" if status == S.APPROVED else "base_owed_cents"] += int(cents)
+            for currency, paid, cents in s.execute(bonuses):
+                sums[currency]["bonus_paid_cents" if paid else "bonus_unpaid_cents"] += int(cents)
+            return [
+                {"currency": currency, "runs": by["runs"],
+                 **{key: by[key] for key in ("base_paid_cents", "base_owed_cents", "bonus_paid_cents",
+                                             "bonus_unpaid_cents")},
+                 "paid_cents": by["base_paid_cents"] + by["bonus_paid_cents"],
+                 "owed_cents": by["base_owed_cents"] + by["bonus_unpaid_cents"]}
+                for currency, by in sorted(sums.items())
+            ]
 
         return self._read(read)
 
@@ -758,11 +797,12 @@ class DashboardReaders(StoreAccess):
     ) -> dict[str, Any] | None:
         """A worker's row (as get_worker_data), a page of their assignments newest first,
         their assignments by status, approval rate, qualifications, blocks (lifted ones too),
-        working time today and in all, and what they earned: `earned_cents` on live and local
-        runs, `earned_sandbox_cents` apart, since sandbox money is not real. None if unknown."""
+        working time today and in all, and what they earned in cents by currency: `earned` on
+        live and local runs, `earned_sandbox` apart, since sandbox money is not real. None if unknown."""
         limit = _page_size(limit)
         page = (
-            select(Assignment.run_id, Run.taskname, Run.is_sandbox, Assignment.assignment_id,
+            select(Assignment.run_id, Run.taskname, Run.provider, Run.is_sandbox, Run.currency,
+                   Assignment.assignment_id,
                    Pairing.conversation_id, Assignment.status, Assignment.accepted,
                    func.coalesce(Pairing.bonus_amount_cents, 0).label("bonus_amount_cents"),
                    func.coalesce(Pairing.bonus_paid, False).label("bonus_paid"))
@@ -811,29 +851,30 @@ class DashboardReaders(StoreAccess):
                 "blocks": [row._asdict() for row in blocks],
                 "working_time_today": today.seconds if today is not None else 0.0,
                 "working_time_total": float(total or 0.0),
-                "earned_cents": earned[False],
-                "earned_sandbox_cents": earned[True],
+                "earned": earned[False],
+                "earned_sandbox": earned[True],
             }
 
         return self._read(read)
 
     @staticmethod
-    def _earnings(s: Session, worker_id: str) -> Counter[bool]:
-        """{is_sandbox: cents}: the rewards of approved assignments plus the bonuses paid."""
-        earned: Counter[bool] = Counter({False: 0, True: 0})
+    def _earnings(s: Session, worker_id: str) -> dict[bool, dict[str, int]]:
+        """{is_sandbox: {currency: cents}}: the rewards of approved assignments plus the
+        bonuses paid, summed in each currency apart."""
+        earned: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
         rewards = (
-            select(Run.is_sandbox, func.sum(Run.reward_cents))
+            select(Run.is_sandbox, Run.currency, func.sum(Run.reward_cents))
             .join(Assignment, Assignment.run_id == Run.run_id)
             .where(Assignment.worker_id == worker_id, Assignment.status == S.APPROVED)
-            .group_by(Run.is_sandbox)
+            .group_by(Run.is_sandbox, Run.currency)
         )
         bonuses = (
-            select(Run.is_sandbox, func.sum(Pairing.bonus_amount_cents))
+            select(Run.is_sandbox, Run.currency, func.sum(Pairing.bonus_amount_cents))
             .join(Pairing, Pairing.run_id == Run.run_id)
             .where(Pairing.worker_id == worker_id, Pairing.bonus_paid.is_(True))
-            .group_by(Run.is_sandbox)
+            .group_by(Run.is_sandbox, Run.currency)
         )
         for query in (rewards, bonuses):
-            for is_sandbox, cents in s.execute(query):
-                earned[bool(is_sandbox)] += int(cents)
-        return earned
+            for is_sandbox, currency, cents in s.execute(query):
+                earned[bool(is_sandbox)][currency] += int(cents)
+        return {sandbox: dict(sorted(by.items())) for sandbox, by in earned.items()}

@@ -24,7 +24,7 @@ from datastore.errors import IllegalTransition, InvalidValue
 from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
-from datastore.money import to_cents
+from datastore.money import currency_code, to_cents
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
@@ -115,6 +115,16 @@ class LifecycleWriters(StoreAccess):
             return run_id
 
         return self._write(write)
+
+    def log_run_currency(self, run_id: str, currency: str) -> None:
+        """Record the currency the run's marketplace pays it in (a provider's launch, once it
+        knows): an ISO 4217 code such as "GBP". A new run is in USD until told otherwise."""
+        code = currency_code(currency)
+
+        def write(s: Session) -> None:
+            self._get_run(s, run_id).currency = code
+
+        self._write(write)
 
     def log_end_run(self, run_id: str | None = None, status: str = RunStatus.COMPLETED) -> None:
         """Mark a run finished (completed, stopped by the operator, or failed)."""

@@ -59,6 +59,9 @@ class Run(Base):
     maximum: Mapped[int] = mapped_column(Integer)
     """Conversations asked for (`-nc`)."""
     reward_cents: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    """What the run's reward and bonuses are paid in (ISO 4217), as its provider recorded at
+    launch: money of runs in different currencies is never added up."""
     launch_time: Mapped[float] = mapped_column(Float)
     end_time: Mapped[float | None] = mapped_column(Float)
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,9 +1,16 @@
-"""Money as integer cents: parsing what people and marketplaces write ("1.5", 1.50, "$2") exactly."""
+"""Money as integer cents: parsing what people and marketplaces write ("1.5", 1.50, "$2") exactly,
+and the currency a run's money is in."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation, Overflow
 
 from datastore.errors import InvalidValue
+
+USD = "USD"
+"""The currency of a run whose provider records none at launch."""
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+"""An ISO 4217 code, as marketplaces answer them ("USD", "GBP")."""
 
 MAX_CENTS = 100_000_00
 """$100,000: anything above is a typo, not a bonus."""
@@ -37,3 +44,10 @@ def to_cents(amount: int | float | str | Decimal) -> int:
 def to_dollars(cents: int) -> str:
     """Cents → dollars as marketplaces take them ("1.50")."""
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+def currency_code(code: str) -> str:
+    """`code` checked as a currency code (ISO 4217: three capital letters)."""
+    if not isinstance(code, str) or not CURRENCY_CODE.fullmatch(code):
+        raise InvalidValue(f"a currency is a three-letter code such as USD or GBP, not {code!r}")
+    return code

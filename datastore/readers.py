@@ -41,6 +41,7 @@ RUN_COLUMNS: Sequence[Any] = (
     Run.is_test,
     Run.reward_cents,
     Run.config,
+    Run.currency,
 )
 
 HIT_COLUMNS: Sequence[Any] = (

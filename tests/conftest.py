@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from datastore import MTurkDataHandler
 from datastore.engine import close_stores
+from tests.fakes.prolific_server import FakeProlific
 
 SUITE_URL = os.environ.get("PARLEY_DATABASE_URL", "")
 ON_POSTGRES = SUITE_URL.startswith("postgresql")
@@ -64,3 +65,13 @@ def store_env(store_url, monkeypatch) -> str:
 @pytest.fixture
 def handler(store_url) -> MTurkDataHandler:
     return MTurkDataHandler(db_url=store_url)
+
+
+@pytest.fixture
+def fake_prolific(monkeypatch):
+    """The fake Prolific, with PROLIFIC_API_TOKEN and PARLEY_PROLIFIC_ENDPOINT set to it (so
+    the providers a runner or the webapp makes talk to it)."""
+    with FakeProlific() as prolific:
+        monkeypatch.setenv("PROLIFIC_API_TOKEN", prolific.token)
+        monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
+        yield prolific

@@ -3,14 +3,52 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 
 from crowd import registry
-from crowd.base import Refused
-from datastore.money import to_dollars
+from crowd.base import COMMON_IDS, Refused
+from datastore.money import USD, to_dollars
+
+SYMBOLS = {USD: "$", "GBP": "£", "EUR": "€"}
+"""Currencies written with their sign; any other is written with its code ("CAD 1.50")."""
 
 
-def money(cents: int | None) -> str:
-    return "—" if cents is None else f"${to_dollars(int(cents))}"
+def money(cents: int | None, currency: str = USD) -> str:
+    """An amount in `currency` (its minor unit is a hundredth, as in every currency a
+    marketplace of ours pays in): "$0.50", "£0.50", "CAD 0.50"."""
+    if cents is None:
+        return "—"
+    amount = to_dollars(int(cents))
+    return f"{SYMBOLS[currency]}{amount}" if currency in SYMBOLS else f"{currency} {amount}"
+
+
+def currency_sign(currency: str) -> str:
+    """What an amount of `currency` is written with (an input's placeholder)."""
+    return SYMBOLS.get(currency, currency)
+
+
+def ids(provider: str) -> Mapping[str, str]:
+    """What the provider's marketplace calls the store's hit, assignment and worker ids
+    (the registry's entry; the common words for a provider this Parley does not have)."""
+    try:
+        return registry.entry(provider).ids
+    except Refused:
+        return COMMON_IDS
+
+
+def capital(word: str) -> str:
+    """`word` with its first letter a capital and the rest left alone ("HIT", "Study")."""
+    return word[:1].upper() + word[1:]
+
+
+def marketplace_status(provider: str, status: str) -> str:
+    """The marketplace's own word for a store status of one of its HITs or assignments, or
+    "" where it has none (or the store's word is its own)."""
+    try:
+        words = registry.provider_class(provider).marketplace_statuses
+    except Refused:
+        return ""
+    return words.get(status, "")
 
 
 def when(epoch: float | None) -> str:

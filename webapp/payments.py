@@ -1,4 +1,5 @@
-"""Payments of a run: what is owed and what is paid, and paying every approved bonus at once."""
+"""Payments: what every run has paid and owes, per currency; one run's payments, and paying
+every approved bonus of it at once."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +8,20 @@ from flask import Blueprint, flash, jsonify, redirect, url_for
 
 from crowd.base import Refused
 from crowd.review import ReviewRefused
+from webapp.runs import flag_arg
 from webapp.services import services
 from webapp.twins import page, respond, wants_json
 
 payments = Blueprint("payments", __name__)
+
+
+@page(payments, "/payments")
+def overview() -> Any:
+    """Paid and owed in each currency, over every live and local run (with ?sandbox=1, every
+    sandbox run): amounts in two currencies are never added together."""
+    is_sandbox = bool(flag_arg("sandbox"))
+    return respond("payments_overview.html", {
+        "is_sandbox": is_sandbox, "currencies": services().handler.payments_by_currency(is_sandbox=is_sandbox)})
 
 
 @page(payments, "/runs/<run_id>/payments")

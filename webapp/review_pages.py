@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 
 from crowd.base import Refused
 from crowd.options import block_qualification_name
+from crowd.registry import rejection_rules
 from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
 from datastore.states import ReviewOutcome
@@ -29,7 +30,7 @@ def conversation(run_id: str, conversation_id: str) -> Any:
     handler = services().handler
     run = handler.get_run_data(run_id)
     full = run and handler.get_full_conversation_data(run_id, conversation_id, bool(run["is_sandbox"]))
-    if not full:
+    if run is None or not full:
         abort(404, description=f"There is no conversation {conversation_id!r} in run {run_id!r}.")
     full.setdefault("task_data", merged_task_data(full["messages"]))
     for worker in full["workers"]:
@@ -40,8 +41,10 @@ def conversation(run_id: str, conversation_id: str) -> Any:
         worker["bonus_amount_cents"] = pairing["bonus_amount_cents"] if pairing else 0
         worker["bonus_paid"] = bool(pairing and pairing["bonus_paid"])
         worker["review_actions"] = [a.as_dict() for a in handler.get_review_actions(assignment_id=assignment_id)]
-    return respond("conversation.html", {"conversation": full},
-                   run=run, next_url=url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))
+    _, categories, min_chars = rejection_rules(run["provider"])
+    return respond("conversation.html", {"conversation": full, "rejection_categories": list(categories)},
+                   run=run, min_rejection_chars=min_chars,
+                   next_url=url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))
 
 
 @review.get("/runs/<run_id>/next-unreviewed")
@@ -107,7 +110,8 @@ def _perform(action: str, assignment_id: str, form: dict[str, Any]) -> dict[str,
     calls: dict[str, Callable[[], ReviewResult]] = {
         "approve": lambda: svc.review.approve(assignment_id, actor=actor, feedback=reason or None,
                                               override_rejection=form.get("override") in (True, "1", "true")),
-        "reject": lambda: svc.review.reject(assignment_id, actor=actor, reason=reason),
+        "reject": lambda: svc.review.reject(assignment_id, actor=actor, reason=reason,
+                                            category=str(form.get("category") or "") or None),
         "bonus": lambda: svc.review.bonus(assignment_id, str(form.get("amount") or ""), actor=actor, reason=reason),
         "soft_block": lambda: _block(assignment_id, "soft", reason),
         "hard_block": lambda: _block(assignment_id, "hard", reason),

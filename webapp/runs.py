@@ -29,7 +29,7 @@ def _limit() -> int:
     return limit
 
 
-def _flag(name: str) -> bool | None:
+def flag_arg(name: str) -> bool | None:
     value = request.args.get(name, "")
     if value == "":
         return None
@@ -45,8 +45,8 @@ def index() -> Any:
     if status is not None and status not in RUN_STATUSES:
         abort(400, description=f"status must be one of {', '.join(RUN_STATUSES)}")
     filters: dict[str, Any] = {"task": args.get("task") or None, "provider": args.get("provider") or None,
-               "status": status, "is_sandbox": _flag("sandbox"),
-               "include_tests": bool(_flag("tests"))}
+               "status": status, "is_sandbox": flag_arg("sandbox"),
+               "include_tests": bool(flag_arg("tests"))}
     try:
         listing = services().handler.list_runs(after=args.get("after") or None, limit=_limit(), **filters)
     except InvalidValue as exc:
@@ -65,7 +65,7 @@ def run(run_id: str) -> Any:
     try:
         conversations = handler.list_conversations(
             run_id, after=request.args.get("after") or None, limit=_limit(),
-            unreviewed_only=bool(_flag("unreviewed")))
+            unreviewed_only=bool(flag_arg("unreviewed")))
     except InvalidValue as exc:
         abort(400, description=str(exc))
     data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"],

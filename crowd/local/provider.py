@@ -61,7 +61,7 @@ class LocalProvider(Provider):
                 override_rejection: bool = False) -> dict[str, Any]:
         return self._did("approve", assignment_id=assignment_id, override=override_rejection)
 
-    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]:
+    def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
         return self._did("reject", assignment_id=assignment_id, feedback=feedback)
 
     def bonus(self, worker_id: str, assignment_id: str, *, amount_cents: int, reason: str,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from crowd.base import CommandHandler, Launch, Provider, ProviderEntry
+from crowd.base import COMMON_IDS, CommandHandler, Launch, Provider, ProviderEntry
 
 
 def _load() -> type[Provider]:
@@ -41,6 +41,6 @@ def add_commands(commands: Any) -> dict[str, CommandHandler]:
 
 ENTRY = ProviderEntry(
     name="mturk", label="Amazon Mechanical Turk", load=_load, has_sandbox=True,
-    ids={"hit": "HIT", "assignment": "assignment", "worker": "worker"},
+    ids=COMMON_IDS,
     from_args=from_args, add_commands=add_commands, marketplace_flags=True,
 )

@@ -315,7 +315,7 @@ class MTurkProvider(Provider):
         self.call("approve_assignment", **params)
         return {"provider": "mturk", "action": "approve", "assignment_id": assignment_id}
 
-    def reject(self, assignment_id: str, *, feedback: str) -> dict[str, Any]:
+    def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
         self.call("reject_assignment", AssignmentId=assignment_id, RequesterFeedback=feedback)
         return {"provider": "mturk", "action": "reject", "assignment_id": assignment_id}
 

@@ -102,6 +102,14 @@ class ProlificProvider(Provider):
     name = "prolific"
     max_subject_chars, max_message_chars, max_notified = 200, 4000, 4000
     departures_poll_seconds = DEPARTURES_POLL_SECONDS
+    rejection_categories, min_rejection_chars = REJECTION_CATEGORIES, MIN_REJECTION_CHARS
+    marketplace_statuses = {
+        HitStatus.ASSIGNABLE: "ACTIVE", HitStatus.UNASSIGNABLE: f"{UNPUBLISHED} or PAUSED",
+        HitStatus.REVIEWABLE: "AWAITING REVIEW or COMPLETED", HitStatus.DISPOSED: "deleted",
+        AssignmentStatus.SUBMITTED: SUBMITTED_STATUSES[0], AssignmentStatus.APPROVED: VERDICT_STATUSES["approve"],
+        AssignmentStatus.REJECTED: VERDICT_STATUSES["reject"], AssignmentStatus.RETURNED: "RETURNED",
+        AssignmentStatus.EXPIRED: "TIMED-OUT",  # what _record_submission makes of each
+    }
 
     def __init__(self, *, is_sandbox: bool = True, client: ProlificClient | None = None,
                  settings: StudySettings | None = None) -> None:
@@ -181,6 +189,8 @@ class ProlificProvider(Provider):
         settings = self._settings()
         study = self.client.post("/api/v1/studies/", self.study_body(places))
         study_id = str(study["id"])
+        if study.get("currency_code"):  # the account's currency: what the reward and bonuses are paid in
+            self.handler.log_run_currency(self.run_id, str(study["currency_code"]))
         self.hit_ids.append(study_id)
         self._places = places
         self._record_study(study_id, self._open_status())
@@ -300,14 +310,14 @@ class ProlificProvider(Provider):
                          repeatable=True)
         return {"provider": self.name, "action": "approve", "assignment_id": assignment_id}
 
-    def reject(self, assignment_id: str, *, feedback: str, category: str = "OTHER") -> dict[str, Any]:
+    def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
         """Prolific asks for a message of at least MIN_REJECTION_CHARS and a category."""
-        if category not in REJECTION_CATEGORIES:
-            raise Refused(f"a Prolific rejection category is one of {', '.join(REJECTION_CATEGORIES)}, "
-                          f"not {category!r}")
         if len(feedback.strip()) < MIN_REJECTION_CHARS:
             raise Refused(f"Prolific needs a rejection message of at least {MIN_REJECTION_CHARS} characters "
                           f"for the participant (this one has {len(feedback.strip())}); nothing was rejected")
+        if category not in REJECTION_CATEGORIES:
+            raise Refused(f"a Prolific rejection category is one of {', '.join(REJECTION_CATEGORIES)}, "
+                          f"not {category!r}")
         self.client.post(f"/api/v1/submissions/{assignment_id}/transition/",
                          {"action": "REJECT", "message": feedback, "rejection_category": category},
                          repeatable=True)

@@ -225,7 +225,7 @@ def test_a_reviewer_approves_rejects_and_pays_a_bonus_from_the_conversation_page
     w2.get_by_label("Rejection reason").fill("Said only 'hi'.")
     w2.get_by_role("button", name="Reject").click()
     expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W2']}: reject: done")
-    w1.get_by_label("Bonus amount in dollars").fill("1.25")
+    w1.get_by_label("Bonus amount in USD").fill("1.25")
     w1.get_by_label("Bonus reason").fill("A friendly opener")
     w1.get_by_role("button", name="Bonus").click()
     expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W1']}: bonus: done")
@@ -243,7 +243,7 @@ def test_a_reviewer_approves_rejects_and_pays_a_bonus_from_the_conversation_page
 
     # The run's payments page lists all three, newest first, and counts the bonus as paid.
     reviewer.goto(f"{url}/runs/{runner.run_id}")
-    reviewer.get_by_role("link", name="Payments").click()
+    reviewer.get_by_role("main").get_by_role("link", name="Payments").click()  # the run's, not the top bar's
     expect(reviewer).to_have_url(f"{url}/runs/{runner.run_id}/payments")
     audit = reviewer.locator("section.card", has=reviewer.get_by_role("heading", name=re.compile("^Audit log")))
     rows = audit.locator("tbody tr")

@@ -5,7 +5,6 @@ import pytest
 from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.review import ReviewService
 from tests.fakes.mturk_server import FakeMTurk
-from tests.fakes.prolific_server import FakeProlific
 from tests.support.live_runner import LiveRunner
 from tests.support.mturk import PAIR_CHAT, settings
 from tests.support.review_races import SlowProvider
@@ -25,15 +24,6 @@ def clock(monkeypatch) -> Clock:
 def fake():
     with FakeMTurk() as mturk:
         yield mturk
-
-
-@pytest.fixture
-def fake_prolific(monkeypatch):
-    """The fake Prolific, with PROLIFIC_API_TOKEN and PARLEY_PROLIFIC_ENDPOINT set to it."""
-    with FakeProlific() as prolific:
-        monkeypatch.setenv("PROLIFIC_API_TOKEN", prolific.token)
-        monkeypatch.setenv("PARLEY_PROLIFIC_ENDPOINT", prolific.url)
-        yield prolific
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_a_run_with_nothing_in_it_yet_has_zero_counts_no_money_and_empty_charts(
            "approval_rate": None, "durations": {"bins": []}}
     assert summary["outcomes_over_time"] == [{"start": T0, "completed": 0, "failed": 0}]
     assert as_json(handler.payments_for_run(run_id)) == {
-        "reward_cents": 0, "base_paid_cents": 0, "base_owed_cents": 0, "bonus_awarded_cents": 0,
+        "currency": "USD", "reward_cents": 0, "base_paid_cents": 0, "base_owed_cents": 0, "bonus_awarded_cents": 0,
         "bonus_paid_cents": 0, "bonus_unpaid_cents": 0, "unpaid_bonuses": [],
         "unpaid_bonuses_truncated": False,
     }
@@ -161,7 +161,7 @@ def test_a_run_on_the_runs_page_carries_its_counts_and_what_it_paid_and_owes(han
     assert run == {
         "run_id": reviewed_run.run_id, "taskname": "qa_data_collection", "provider": "mturk",
         "is_sandbox": False, "is_test": False, "status": "running", "launch_time": T0,
-        "end_time": None, "target": 4, "reward_cents": 50,
+        "end_time": None, "target": 4, "reward_cents": 50, "currency": "USD",
         "interruption": None,  # only a run whose runner died has one
         "conversations": 3,  # t_1, t_2, t_3; not W6's onboarding conversation
         "completed": 5,      # W1 approved, W2 rejected, W3 completed, W4 submitted, W9 partner_disconnect
@@ -203,7 +203,7 @@ def test_payments_for_a_run_add_up_as_computed_by_hand(handler, reviewed_run):
     payments = as_json(handler.payments_for_run(reviewed_run.run_id))
 
     assert payments == {
-        "reward_cents": 50,
+        "currency": "USD", "reward_cents": 50,
         "base_paid_cents": 50,           # W1 approved
         "base_owed_cents": 150,          # W3 completed, W4 submitted, W9 partner_disconnect
         "bonus_awarded_cents": 130,      # 100 (W1) + 5 (W2) + 25 (W3)
@@ -548,7 +548,7 @@ def test_a_workers_page_pages_their_history_newest_first_with_counts_blocks_time
     history = [item for page in pages for item in page]
     assert [item["assignment_id"] for item in history] == assignments[::-1]
     assert history[-1] == {
-        "run_id": live, "taskname": "qa", "is_sandbox": False, "assignment_id": assignments[0],
+        "run_id": live, "taskname": "qa", "provider": "mturk", "is_sandbox": False, "currency": "USD", "assignment_id": assignments[0],
         "conversation_id": "t_0", "status": "approved", "accepted": T0,
         "bonus_amount_cents": 100, "bonus_paid": True,
     }
@@ -566,8 +566,8 @@ def test_a_workers_page_pages_their_history_newest_first_with_counts_blocks_time
         {"kind": "hard", "reason": "spam", "run_id": None, "revoked": clock.now, "qualification": None},
     ]
     assert (summary["working_time_today"], summary["working_time_total"]) == (120.0, 420.0)
-    assert summary["earned_cents"] == 50 + 100  # the live approval and the paid bonus
-    assert summary["earned_sandbox_cents"] == 20  # sandbox money is not real, so kept apart
+    assert summary["earned"] == {"USD": 50 + 100}  # the live approval and the paid bonus
+    assert summary["earned_sandbox"] == {"USD": 20}  # sandbox money is not real, so kept apart
 
 
 # The live monitor ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 import datastore
-from datastore import MTurkDataHandler, StoreUnavailable, open_store
+from datastore import InvalidValue, MTurkDataHandler, NotFound, StoreUnavailable, open_store
 from datastore.engine import alembic_config, close_stores, writer
 from tests.support.store_load import open_store_at_once, run_processes
 
@@ -489,13 +489,18 @@ def test_the_money_guard_migration_gives_every_bonus_and_verdict_already_done_it
     assert review.approve(built.assignments[1], actor="bob").repeated
 
 
+def insert_old_run(conn: Connection, run_id: str, provider: str) -> None:
+    """A finished run, written with the columns every revision since 0001 has."""
+    conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, maximum, "
+                         "reward_cents, launch_time) VALUES (:r, 't', :p, false, false, 'completed', 1, 0, 1.0)"),
+                 {"r": run_id, "p": provider})
+
+
 def test_the_workers_provider_migration_names_each_worker_with_their_first_runs_marketplace(store_url):
     with plain_connection(store_url) as conn:
         command.upgrade(alembic_config(conn), "0006")
         for run_id, provider in (("R-local", "local"), ("R-other", "example")):
-            conn.execute(sa.text("INSERT INTO runs (run_id, taskname, provider, is_sandbox, is_test, status, "
-                                 "maximum, reward_cents, launch_time) VALUES (:r, 't', :p, false, false, "
-                                 "'completed', 1, 0, 1.0)"), {"r": run_id, "p": provider})
+            insert_old_run(conn, run_id, provider)
             conn.execute(sa.text("INSERT INTO hits (hit_id, run_id, hit_status, expiration, assignments_pending, "
                                  "assignments_available, assignments_complete, created, updated) VALUES "
                                  "(:h, :r, 'Disposed', 1.0, 0, 0, 0, 1.0, 1.0)"), {"h": f"H-{run_id}", "r": run_id})
@@ -558,3 +563,21 @@ def test_the_review_progress_migration_keeps_an_unsettled_bonus_which_then_recor
     assert (row["outcome"], row["amount_cents"], row["provider_progress"]) == ("unknown", 50, None)
     assert handler.record_review_progress("tok", "set_up", {"bonus_id": "B1"}, after=None)
     assert handler.get_review_action("tok")["provider_progress"] == {"bonus_id": "B1", "step": "set_up"}
+
+
+def test_the_runs_currency_migration_gives_every_existing_run_us_dollars(store_url):
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0008")
+        for run_id, provider in (("R-mturk", "mturk"), ("R-local", "local")):
+            insert_old_run(conn, run_id, provider)
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    assert [handler.get_run_data(r)["currency"] for r in ("R-mturk", "R-local")] == ["USD", "USD"]
+    handler.log_run_currency("R-local", "GBP")
+    assert handler.get_run_data("R-local")["currency"] == "GBP"
+    new = handler.log_new_run(1, "t", provider="local")
+    assert handler.get_run_data(new)["currency"] == "USD"  # until its provider says otherwise
+    with pytest.raises(InvalidValue, match="a currency is a three-letter code such as USD or GBP, not 'pounds'"):
+        handler.log_run_currency(new, "pounds")
+    with pytest.raises(NotFound):
+        handler.log_run_currency("R-nope", "GBP")

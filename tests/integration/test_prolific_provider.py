@@ -45,6 +45,7 @@ class Prolific:
         self.studies: dict[str, dict] = {}
         self.submissions: dict[str, dict] = {}
         self.total_cost: int | None = None
+        self.currency: str | None = None
         self.ids = itertools.count(1)
 
     def __call__(self, request):
@@ -67,6 +68,8 @@ class Prolific:
             study = {**body, "id": f"S{next(self.ids)}", "status": "UNPUBLISHED"}
             if self.total_cost is not None:
                 study["total_cost"] = self.total_cost
+            if self.currency is not None:
+                study["currency_code"] = self.currency
             self.studies[study["id"]] = study
             return 201, study, {}
         if path.startswith("/api/v1/studies/"):

@@ -74,9 +74,9 @@ def test_a_whole_prolific_run_chat_completion_codes_review_bonus_and_block(proli
     balance = prolific.balance
     assert review.approve(s1, actor="t").succeeded
     assert prolific.balance < balance  # approving pays the reward and Prolific's fees
-    assert review.reject(s2, actor="t", reason=LONG_REASON).succeeded
+    assert review.reject(s2, actor="t", reason=LONG_REASON, category="LOW_EFFORT").succeeded
     assert (prolific.submission(s1)["status"], prolific.submission(s2)["status"]) == ("APPROVED", "REJECTED")
-    assert prolific.submission(s2)["rejection"]["message"] == LONG_REASON
+    assert prolific.submission(s2)["rejection"] == {"message": LONG_REASON, "rejection_category": "LOW_EFFORT"}
     assert (h.get_assignment_data(s1)["status"], h.get_assignment_data(s2)["status"]) == ("approved", "rejected")
 
     racing = at_once(2, lambda: review.bonus(s1, "0.25", actor="t", reason="Friendly"))
