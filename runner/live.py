@@ -172,9 +172,16 @@ class WorkerSession:
                 _close_quietly(previous)
             self.send({"type": "welcome", "state": self.state, "text": self.state_text,
                        "agent_id": self.agent.id if self.conversation else None,
-                       "last_seq": len(self._frames)})
+                       "last_seq": len(self._frames), "waited_seconds": self.waited_seconds()})
             for frame in self._frames[last_seq:]:
                 self.send(frame)
+
+    def waited_seconds(self) -> float | None:
+        """How long the worker has been waiting for a partner (None: they are not waiting),
+        so a page loaded or reconnected mid-wait shows the time from when the wait began."""
+        if self.state != "waiting":
+            return None
+        return round(time.monotonic() - self.waiting_since, 1)
 
     def detach(self, ws: Any) -> None:
         with self._lock:

@@ -44,6 +44,7 @@ PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
                      "Your work so far is saved: press Done to submit it.")
 RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any longer. "
                  "Press Done to submit this task; you will be paid for your time.")
+SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
@@ -321,8 +322,8 @@ class TaskManager:
         with self._lock:
             if session.left or self._closing.is_set():
                 return
-            session.set_state("waiting", "Waiting for a partner to join…")
             session.waiting_since = time.monotonic()
+            session.set_state("waiting", "Waiting for a partner to join…")
             self._pool.append(session)
         self._try_pairing()
 
@@ -498,7 +499,7 @@ class TaskManager:
             self._write(self.handler.log_submit_assignment, session.worker_id, session.assignment_id)
             if released:
                 self._pay_waiting_bonus(session)
-        session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
+        session.set_state("submitted", SUBMITTED_TEXT)
         if not released:  # a released worker's HIT was given back when they were released
             self._hit_done(session)
 

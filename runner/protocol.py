@@ -8,7 +8,8 @@ Client → server
   {"type": "return"}                             the worker gives the task back
 
 Server → client
-  {"type": "welcome", "state": S, "agent_id": ..., "conversation_id": ...}
+  {"type": "welcome", "state": S, "agent_id": ..., "waited_seconds": W}   W: how long the
+                                                 worker has waited for a partner (null: not waiting)
   {"type": "ack", "cid": C, "id": M, "position": P}   sent only once message C is in the store;
                                                  P: its place in the conversation
   {"type": "message", "seq": N, "act": {...}, "position": P}   what this worker's agent

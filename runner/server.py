@@ -140,6 +140,8 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "agent_id": session.agent.id if session.conversation else None,
             "roles": task.config["roles"],
             "free_chat": task.config["free_chat"],
+            "max_wait_seconds": manager.options.max_wait,
+            "waited_seconds": session.waited_seconds(),
             "heartbeat_seconds": manager.options.beat_seconds,
             "assignment_id": assignment_id,
             "submit": manager.provider.page_submit(request.args, assignment_id),

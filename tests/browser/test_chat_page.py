@@ -206,7 +206,7 @@ def test_partner_disconnect_shows_its_text_and_the_done_button_which_submits(ser
     expect(done).to_be_visible()
     done.click()
     server.wait_for_frames("done")
-    expect(page.locator("#parley-banner")).to_contain_text("Your work has been submitted")
+    expect(page.locator("#parley-banner")).to_contain_text("Your work is submitted. You can close this tab.")
     expect(page.locator("#parley-done")).to_be_hidden()
 
 

@@ -71,7 +71,7 @@ def submit(*pages: Page) -> None:
         done = page.get_by_role("button", name=DONE)
         expect(done).to_be_enabled()
         done.click()
-        expect(page.locator("#parley-banner")).to_contain_text("Your work has been submitted")
+        expect(page.locator("#parley-banner")).to_contain_text("Your work is submitted. You can close this tab.")
 
 
 def open_pair(runner: LiveRunner, open_page: Callable[[str], Page]) -> tuple[Page, Page]:
