@@ -559,6 +559,7 @@
           this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : keep);
         }
         this.ui.banner();
+        this.ui.renderInput();  // its hint said "Connecting…"
         break;
       case 'ack':
         this.acked(frame.cid, frame.id, frame.position);
@@ -752,7 +753,10 @@
     this.persist();
     this.ui.appendEntry(entry);
     this.write({type: 'message', cid: cid, act: act});
-    if (this.config.free_chat !== true) this.setTurn(null, false);  // one message a turn
+    if (this.config.free_chat !== true) {  // one message a turn
+      this.ui.dropDraft = true;  // the box still holds what was just sent: not a draft to keep
+      this.setTurn(null, false);
+    }
     this.ui.banner();  // a page that is reconnecting counts what is not sent yet
     return cid;
   };
@@ -909,7 +913,8 @@
     var client = this.client;
     var slot = this.slots.input;
     var old = slot.querySelector('textarea, input, select, button');
-    var draft = old && (old.tagName === 'TEXTAREA' || old.type === 'text') ? old.value : '';
+    var draft = old && !this.dropDraft && (old.tagName === 'TEXTAREA' || old.type === 'text') ? old.value : '';
+    this.dropDraft = false;
     // The keyboard stays with the input across turns: the box is disabled (and loses
     // focus) while the others speak, and takes it back when it opens again, unless the
     // worker has moved on to something else on the page.

@@ -173,7 +173,7 @@ def test_dealnodeal_pages_show_each_negotiator_take_turns_and_agree_on_one_order
     expect_turn_of(runner, workers, one)
     say(one, "I would really like the books.")
     expect_turn_of(runner, workers, two)
-    shot(two, "dealnodeal-their-turn")
+    shot(two.page, "dealnodeal-their-turn")
     say(two, "I mostly care about hats.")
     expect_turn_of(runner, workers, one)
     keep = {"book": counts["book"], "hat": 0, "ball": 0}
@@ -203,7 +203,7 @@ def test_custom_frontend_demo_pages_show_each_role_take_turns_and_agree_on_one_o
         number.fill(answer)
         number.press("Enter")
     expect_turn_of(runner, workers, evaluator)
-    shot(evaluator, "custom-frontend-evaluator-turn")
+    shot(evaluator.page, "custom-frontend-evaluator-turn")
     evaluator.page.get_by_role("button", name="Approve").click()
     finish(runner, workers, reviewer, site[0])
 
