@@ -59,6 +59,10 @@ class LiveConversation:
         unique per sender only."""
         self._turns = 0
         self._lock = threading.Lock()
+        self.storing = threading.Lock()
+        """Held from giving a message its position until it is written: the store's own
+        order (what the review page and the export read by) is then the positions' order,
+        even when two workers of a free chat send at once."""
 
     def next_turn(self) -> int:
         with self._lock:
@@ -79,12 +83,13 @@ class LiveConversation:
         `message_id` as ParlAI did."""
         message_id = act.setdefault("message_id", uuid.uuid4().hex)
         sender = str(act.get("id", "System"))
-        with self._lock:
-            if (sender, message_id) in self._positions:
-                return self._positions[(sender, message_id)]
-            turn = self._positions[(sender, message_id)] = self._turns
-            self._turns += 1
-        self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
+        with self.storing:
+            with self._lock:
+                if (sender, message_id) in self._positions:
+                    return self._positions[(sender, message_id)]
+                turn = self._positions[(sender, message_id)] = self._turns
+                self._turns += 1
+            self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
         return turn
 
     # Turns -------------------------------------------------------------------------------

@@ -455,12 +455,13 @@ class TaskManager:
         if refusal is not None:
             conversation.give_back_turn(agent_id)
             raise OverBudget(refusal)
-        position = conversation.next_turn()
         try:
-            logged = self.handler.log_message(
-                self.run_id, conversation.conversation_id, agent_id, clean,
-                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-                turn_index=position)
+            with conversation.storing:
+                position = conversation.next_turn()
+                logged = self.handler.log_message(
+                    self.run_id, conversation.conversation_id, agent_id, clean,
+                    worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
+                    turn_index=position)
         except Exception:
             session.meter.refund(size)
             conversation.give_back_turn(agent_id)
