@@ -35,6 +35,8 @@ LEAVE_MESSAGES = {
     "partner_disconnect": PARTNER_DISCONNECT_MESSAGE,
 }
 _WAKE = object()
+TASK_PREFIX = "t_"
+"""How a task conversation's id begins (onboarding ones begin o_)."""
 
 
 class LiveConversation:
@@ -63,6 +65,11 @@ class LiveConversation:
         """Held from giving a message its position until it is written: the store's own
         order (what the review page and the export read by) is then the positions' order,
         even when two workers of a free chat send at once."""
+
+    @property
+    def is_task(self) -> bool:
+        """A task conversation (t_...), where agents play the task's roles; not onboarding."""
+        return self.conversation_id.startswith(TASK_PREFIX)
 
     def next_turn(self) -> int:
         with self._lock:
@@ -177,7 +184,8 @@ class WorkerSession:
                 _close_quietly(previous)
             self.send({"type": "welcome", "state": self.state, "text": self.state_text,
                        "agent_id": self.agent.id if self.conversation else None,
-                       "last_seq": len(self._frames), "waited_seconds": self.waited_seconds()})
+                       "role": self.role, "last_seq": len(self._frames),
+                       "waited_seconds": self.waited_seconds()})
             for frame in self._frames[last_seq:]:
                 self.send(frame)
 
@@ -192,6 +200,12 @@ class WorkerSession:
         with self._lock:
             if self._ws is ws:
                 self._ws = None
+
+    @property
+    def role(self) -> str | None:
+        """The task role this worker plays (their agent id in a task conversation), else None."""
+        conversation = self.conversation
+        return self.agent.id if conversation is not None and conversation.is_task else None
 
     @property
     def connected(self) -> bool:
@@ -222,7 +236,7 @@ class WorkerSession:
         with self._lock:
             self.state, self.state_text = state, text
             agent_id = self.agent.id if self.conversation else None
-            self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id})
+            self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id, "role": self.role})
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close the page's socket (with a websocket close code and reason, if given)."""

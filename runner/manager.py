@@ -22,7 +22,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
-from runner.live import LiveConversation, WorkerSession
+from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
 from runner.worlds import system_message
@@ -343,7 +343,7 @@ class TaskManager:
                 group, self._pool = self._pool[:size], self._pool[size:]
                 self._started += 1
                 self._active += 1
-                conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}",
+                conversation = LiveConversation(self.handler, self.run_id, f"{TASK_PREFIX}{self._started}",
                                                 turn_taking=not self.task.config["free_chat"])
             group = self._by_role(group)
             conversation.sessions = group
@@ -576,7 +576,7 @@ class TaskManager:
         session.set_state(kind, text or LEFT_TEXT[kind])
         self._hit_done(session)
         conversation = session.conversation
-        if conversation is not None and conversation.conversation_id.startswith("t_"):
+        if conversation is not None and conversation.is_task:
             conversation.partner_left.set()
             for other in conversation.sessions:
                 other.wake()

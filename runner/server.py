@@ -138,6 +138,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "task_description_html": task.config["task_description"],
             "state": session.state,
             "agent_id": session.agent.id if session.conversation else None,
+            "role": session.role,
             "roles": task.config["roles"],
             "free_chat": task.config["free_chat"],
             "max_wait_seconds": manager.options.max_wait,

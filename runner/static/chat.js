@@ -363,6 +363,9 @@
     this.ui = ui;
     this.storageKey = 'parley:' + config.token;
     this.agentId = config.agent_id || null;
+    // The task role this worker plays: null before pairing and in onboarding, where the
+    // agent id is not a role; a server that does not say shows the agent id.
+    this.role = 'role' in config ? config.role : undefined;
     this.state = config.state || 'connecting';
     this.stateText = null;
     this.taskData = {};
@@ -554,6 +557,7 @@
         if (frame.conversation_id !== undefined) this.conversationId = frame.conversation_id;
         if (typeof frame.waited_seconds === 'number') this.waitingSince = Date.now() - 1000 * frame.waited_seconds;
         this.setAgent(frame.agent_id);
+        if ('role' in frame) this.setRole(frame.role);
         if (typeof frame.state === 'string') {
           var keep = frame.state === this.state ? this.stateText : null;
           this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : keep);
@@ -571,6 +575,7 @@
       case 'state':
         if (!this.newSeq(frame.seq)) return;
         this.setAgent(frame.agent_id);
+        if ('role' in frame) this.setRole(frame.role);
         if (typeof frame.state === 'string') this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : null);
         break;
       case 'turn':
@@ -605,6 +610,13 @@
     this.agentId = agentId;
     this.persist();
     this.ui.renderAll();
+  };
+
+  Client.prototype.setRole = function (role) {
+    role = typeof role === 'string' && role ? role : null;
+    if (role === this.role) return;
+    this.role = role;
+    this.ui.renderRole();
   };
 
   Client.prototype.setState = function (state, text) {
@@ -885,7 +897,7 @@
   /** At the top: which role this worker plays, in the task's words and colour. */
   Page.prototype.renderRole = function () {
     var el = this.slots.role;
-    var agentId = this.client.agentId;
+    var agentId = this.client.role !== undefined ? this.client.role : this.client.agentId;
     if (!agentId) {
       el.replaceChildren();
       el.hidden = true;
@@ -894,7 +906,8 @@
     var role = this.roleOf(agentId);
     el.setAttribute('data-agent-id', role.id);
     el.style.setProperty('--parley-role-color', role.color || 'currentColor');
-    el.replaceChildren(swatch(role.color), 'You are ', h('strong', {class: 'parley-role__label'}, role.label));
+    el.replaceChildren();
+    appendChildren(el, [swatch(role.color), 'You are ', h('strong', {class: 'parley-role__label'}, role.label)]);
     el.hidden = false;
   };
 

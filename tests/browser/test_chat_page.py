@@ -483,25 +483,25 @@ def test_the_page_names_its_role_and_each_sender_in_the_tasks_words_and_tells_co
 
 
 def test_connecting_then_reconnecting_says_how_many_messages_are_not_sent_yet(server, new_page):
-    server.drop(refuse_for=2.5)  # the server is down as the page loads
+    server.drop(refuse_for=6)  # the server is down as the page loads
     page = new_page()
     page.goto(server.chat_url())
     banner = page.locator("#parley-banner")
     expect_live(banner, "connecting", "Connecting to the task…")
     expect(page.locator("#parley-input textarea")).to_have_attribute("placeholder", "Connecting…")
-    expect_live(banner, "in_task", server.in_task_text)
+    expect_live(banner, "in_task", server.in_task_text, timeout=15_000)
 
     server.ack_messages = False
     send(page, "one")
     send(page, "two")
     server.wait_for_frames("message", count=2)
-    server.drop(refuse_for=2.5)
+    server.drop(refuse_for=6)
     expect_live(banner, "reconnecting", "The connection was lost. Reconnecting… 2 messages are not sent yet; "
                                         "they go out as soon as the connection is back.")
     expect(banner).to_have_attribute("data-tone", "warning")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "state-reconnecting.png"))
     server.ack_messages = True
-    expect_live(banner, "in_task", server.in_task_text)
+    expect_live(banner, "in_task", server.in_task_text, timeout=15_000)
     for n in range(2):
         expect(page.locator(".parley-row--self").nth(n)).to_have_attribute("data-status", "sent")

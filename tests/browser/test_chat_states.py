@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from runner.manager import PARTNER_LEFT_TEXT, RELEASED_TEXT, SUBMITTED_TEXT
 from runner.tasks import load_task
-from tests.support.browser import expect_live, send
-from tests.support.live_runner import LiveRunner
+from tests.support.browser import expect_live, open_in_order, send
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 
@@ -30,28 +26,12 @@ def texts(page: Page) -> list[str]:
     return rows(page).locator(".parley-message__text").all_text_contents()
 
 
-@pytest.fixture
-def start(store_url) -> Iterator[Callable[..., LiveRunner]]:
-    runners: list[LiveRunner] = []
-
-    def make(task: str, **options: Any) -> LiveRunner:
-        path = str(TASKS / task) if (TASKS / task).is_dir() else task
-        runners.append(LiveRunner(store_url, path, **{"num_conversations": 1, **options}))
-        return runners[-1]
-
-    yield make
-    for runner in runners:
-        runner.stop()
-
-
 # One order ---------------------------------------------------------------------------------
 
 def test_in_free_chat_a_message_sent_before_the_world_asks_has_one_place_on_every_page(start, new_page):
     runner = start("pair_chat")
     alice, bob = new_page(), new_page()
-    alice.goto(runner.link("W1"))
-    expect(alice.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
-    bob.goto(runner.link("W2"))
+    open_in_order([alice, bob], [runner.link("W1"), runner.link("W2")])
     for page in (alice, bob):
         expect(rows(page).first).to_have_text(re.compile("You are (Alice|Bob)."))
     send(bob, "Before Alice")  # the world waits on Alice; Bob's message is stored first
@@ -62,6 +42,24 @@ def test_in_free_chat_a_message_sent_before_the_world_asks_has_one_place_on_ever
     expect(rows(alice).locator(".parley-message__text")).to_have_text(["You are Alice.", "Before Alice", "Hello"])
     stored = sorted(runner.handler.get_messages(runner.run_id, "t_1"), key=lambda m: m["turn_index"])
     assert [m["text"] for m in stored][2:] == ["Before Alice", "Hello"]
+
+
+# Roles ---------------------------------------------------------------------------------------
+
+def test_a_worker_in_onboarding_has_no_role_yet_and_is_shown_theirs_once_paired(start, new_page):
+    runner = start("onboarded_chat")
+    alice, bob = new_page(), new_page()
+    alice.goto(runner.link("W1"))
+    expect(alice.locator(".parley-row--other")).to_have_text(["What is 2 + 2?"])
+    expect(alice.locator("#parley-banner")).to_have_attribute("data-state", "onboarding")
+    expect(alice.locator("#parley-role")).to_be_hidden()  # "Worker" is the onboarding agent, not a role
+    send(alice, "4")
+    expect(alice.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
+    expect(alice.locator("#parley-role")).to_be_hidden()
+    bob.goto(runner.link("W2"))
+    send(bob, "4")
+    expect(alice.locator("#parley-role")).to_have_text("You are Alice")
+    expect(bob.locator("#parley-role")).to_have_text("You are Bob")
 
 
 # States ------------------------------------------------------------------------------------
@@ -100,9 +98,7 @@ def test_without_a_waiting_limit_the_page_says_only_how_long_the_worker_has_wait
 def test_a_worker_whose_partner_returns_the_task_is_told_and_can_submit(start, new_page):
     runner = start("pair_chat")
     alice, bob = new_page(), new_page()
-    alice.goto(runner.link("W1"))
-    expect(alice.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
-    bob.goto(runner.link("W2"))
+    open_in_order([alice, bob], [runner.link("W1"), runner.link("W2")])
     expect(rows(bob).first).to_have_text("You are Bob.")
     bob.once("dialog", lambda dialog: dialog.accept())
     bob.get_by_role("button", name="Return task").click()
@@ -169,9 +165,7 @@ def test_dealnodeal_with_the_keyboard_alone(start, new_page):
     counts, _ = dnd.make_scenario(random.Random("t_1"))
     runner = start("dealnodeal")
     one, two = new_page(), new_page()
-    one.goto(runner.link("W1"))
-    expect(one.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
-    two.goto(runner.link("W2"))
+    open_in_order([one, two], [runner.link("W1"), runner.link("W2")])
 
     expect(one.locator("#parley-turn")).to_have_text("Your turn.")
     type_message(one, "I would really like the books.")

@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, WebSocket, expect
 
 from runner.manager import DONE_TEXT, SUBMITTED_TEXT
 from runner.tasks import load_task
-from tests.support.browser import SCREENSHOTS
+from tests.support.browser import SCREENSHOTS, open_in_order
 from tests.support.live_runner import LiveRunner
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
@@ -57,32 +56,14 @@ class Worker:
 
 
 @pytest.fixture
-def start(store_url) -> Iterator[Callable[..., LiveRunner]]:
-    runners: list[LiveRunner] = []
-
-    def make(task: str, **options: Any) -> LiveRunner:
-        path = str(TASKS / task) if (TASKS / task).is_dir() else task
-        runners.append(LiveRunner(store_url, path, **{"num_conversations": 1, **options}))
-        return runners[-1]
-
-    yield make
-    for runner in runners:
-        runner.stop()
-
-
-@pytest.fixture
 def join(new_page) -> Callable[[LiveRunner, int], list[Worker]]:
     """Open one page per role of a runner's task, one after the other, each waiting for a
     partner before the next arrives, so the n-th page takes the task's n-th role."""
     def open_all(runner: LiveRunner, count: int) -> list[Worker]:
-        workers = []
-        for n in range(count):
-            worker = Worker(new_page(1100, 760))
+        workers = [Worker(new_page(1100, 760)) for _ in range(count)]
+        for worker in workers:
             worker.page.on("websocket", worker.heard)
-            worker.page.goto(runner.link(f"W{n + 1}"))
-            if n < count - 1:
-                expect(worker.banner).to_have_attribute("data-state", "waiting")
-            workers.append(worker)
+        open_in_order([w.page for w in workers], [runner.link(f"W{n + 1}") for n in range(count)])
         for worker, agent_id in zip(workers, runner.manager.task.agent_ids):
             worker.agent_id = agent_id
         return workers

@@ -46,3 +46,14 @@ def expect_live(region, state: str, text: str | re.Pattern[str], timeout: float 
     expect(region).to_have_text(text)
     expect(region).to_have_attribute("role", "status")
     expect(region).to_have_attribute("aria-live", "polite")
+
+
+def open_in_order(pages, links: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Each page opens its link once the one before waits for a partner, so the n-th page
+    takes the task's n-th role."""
+    from playwright.sync_api import expect
+
+    for n, (page, link) in enumerate(zip(pages, links)):
+        page.goto(link)
+        if n < len(links) - 1:
+            expect(page.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
