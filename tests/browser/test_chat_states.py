@@ -87,12 +87,16 @@ def test_a_waiting_worker_sees_how_long_they_waited_and_when_they_are_released_t
     expect(page.get_by_text(re.compile("closed right now"))).to_have_count(0)
 
 
-def test_without_a_waiting_limit_the_page_says_only_how_long_the_worker_has_waited(start, new_page):
+def test_without_a_waiting_limit_the_page_says_only_how_long_the_worker_has_waited_even_after_a_reload(
+        start, new_page):
     runner = start("pair_chat", max_wait=0)
     page = new_page()
     page.goto(runner.link("W1"))
-    expect_live(page.locator("#parley-banner"), "waiting",
-                re.compile(r"^Waiting for a partner to join… You have waited 0:0\d\.$"))
+    banner = page.locator("#parley-banner")
+    expect_live(banner, "waiting", re.compile(r"^Waiting for a partner to join… You have waited 0:0\d\.$"))
+    expect(banner).to_contain_text(re.compile(r"waited 0:0[3-9]"), timeout=8000)
+    page.reload()  # the wait goes on from where it was, not from 0:00
+    expect(banner.locator("[role=timer]")).to_have_text(re.compile(r"^You have waited 0:0[3-9]\.$"), timeout=1500)
 
 
 def test_a_worker_whose_partner_returns_the_task_is_told_and_can_submit(start, new_page):

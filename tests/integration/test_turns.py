@@ -114,3 +114,19 @@ def test_in_free_chat_two_workers_sending_at_once_are_stored_in_the_order_of_the
     stored = [m["turn_index"] for m in runner.handler.get_messages(runner.run_id, "t_1")]
     assert len(stored) == 2 + 60
     assert stored == sorted(stored) and len(set(stored)) == len(stored)
+
+
+def test_the_page_is_told_how_long_the_worker_has_waited_the_waiting_limit_and_its_role_once_paired(start):
+    runner = start(str(TASKS / "dealnodeal"), max_wait=120)
+    first = runner.join("W1")
+    assert (first.config["max_wait_seconds"], first.config["role"]) == (120, None)
+    assert 0 <= first.config["waited_seconds"] < 5
+    first.wait_state("waiting")
+    time.sleep(1.1)
+    again = runner.open(runner.link("W1", assignment_id="A-W1-1"))  # the same assignment, reloaded
+    assert again.config["waited_seconds"] >= 1
+    welcome = again.wait_for(lambda f: f["type"] == "welcome")
+    assert welcome["waited_seconds"] >= 1 and welcome["role"] is None
+    runner.join("W2")
+    paired = again.wait_for(lambda f: f["type"] == "state" and f["state"] == "in_task")  # its socket took over
+    assert (paired["role"], paired["agent_id"]) == ("Negotiator1", "Negotiator1")
