@@ -35,6 +35,8 @@ LEAVE_MESSAGES = {
     "partner_disconnect": PARTNER_DISCONNECT_MESSAGE,
 }
 _WAKE = object()
+TASK_PREFIX = "t_"
+"""How a task conversation's id begins (onboarding ones begin o_)."""
 
 
 class LiveConversation:
@@ -59,6 +61,15 @@ class LiveConversation:
         unique per sender only."""
         self._turns = 0
         self._lock = threading.Lock()
+        self.storing = threading.Lock()
+        """Held from giving a message its position until it is written: the store's own
+        order (what the review page and the export read by) is then the positions' order,
+        even when two workers of a free chat send at once."""
+
+    @property
+    def is_task(self) -> bool:
+        """A task conversation (t_...), where agents play the task's roles; not onboarding."""
+        return self.conversation_id.startswith(TASK_PREFIX)
 
     def next_turn(self) -> int:
         with self._lock:
@@ -79,12 +90,13 @@ class LiveConversation:
         `message_id` as ParlAI did."""
         message_id = act.setdefault("message_id", uuid.uuid4().hex)
         sender = str(act.get("id", "System"))
-        with self._lock:
-            if (sender, message_id) in self._positions:
-                return self._positions[(sender, message_id)]
-            turn = self._positions[(sender, message_id)] = self._turns
-            self._turns += 1
-        self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
+        with self.storing:
+            with self._lock:
+                if (sender, message_id) in self._positions:
+                    return self._positions[(sender, message_id)]
+                turn = self._positions[(sender, message_id)] = self._turns
+                self._turns += 1
+            self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
         return turn
 
     # Turns -------------------------------------------------------------------------------
@@ -172,14 +184,28 @@ class WorkerSession:
                 _close_quietly(previous)
             self.send({"type": "welcome", "state": self.state, "text": self.state_text,
                        "agent_id": self.agent.id if self.conversation else None,
-                       "last_seq": len(self._frames)})
+                       "role": self.role, "last_seq": len(self._frames),
+                       "waited_seconds": self.waited_seconds()})
             for frame in self._frames[last_seq:]:
                 self.send(frame)
+
+    def waited_seconds(self) -> float | None:
+        """How long the worker has been waiting for a partner (None: they are not waiting),
+        so a page loaded or reconnected mid-wait shows the time from when the wait began."""
+        if self.state != "waiting":
+            return None
+        return round(time.monotonic() - self.waiting_since, 1)
 
     def detach(self, ws: Any) -> None:
         with self._lock:
             if self._ws is ws:
                 self._ws = None
+
+    @property
+    def role(self) -> str | None:
+        """The task role this worker plays (their agent id in a task conversation), else None."""
+        conversation = self.conversation
+        return self.agent.id if conversation is not None and conversation.is_task else None
 
     @property
     def connected(self) -> bool:
@@ -210,7 +236,7 @@ class WorkerSession:
         with self._lock:
             self.state, self.state_text = state, text
             agent_id = self.agent.id if self.conversation else None
-            self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id})
+            self.push({"type": "state", "state": state, "text": text, "agent_id": agent_id, "role": self.role})
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close the page's socket (with a websocket close code and reason, if given)."""

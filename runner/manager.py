@@ -22,7 +22,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
-from runner.live import LiveConversation, WorkerSession
+from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
 from runner.worlds import system_message
@@ -44,6 +44,7 @@ PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
                      "Your work so far is saved: press Done to submit it.")
 RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any longer. "
                  "Press Done to submit this task; you will be paid for your time.")
+SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
@@ -348,8 +349,8 @@ class TaskManager:
         with self._lock:
             if session.left or self._closing.is_set():
                 return
-            session.set_state("waiting", "Waiting for a partner to join…")
             session.waiting_since = time.monotonic()
+            session.set_state("waiting", "Waiting for a partner to join…")
             self._pool.append(session)
         self._try_pairing()
 
@@ -369,7 +370,7 @@ class TaskManager:
                 group, self._pool = self._pool[:size], self._pool[size:]
                 self._started += 1
                 self._active += 1
-                conversation = LiveConversation(self.handler, self.run_id, f"t_{self._started}",
+                conversation = LiveConversation(self.handler, self.run_id, f"{TASK_PREFIX}{self._started}",
                                                 turn_taking=not self.task.config["free_chat"])
             group = self._by_role(group)
             conversation.sessions = group
@@ -481,12 +482,13 @@ class TaskManager:
         if refusal is not None:
             conversation.give_back_turn(agent_id)
             raise OverBudget(refusal)
-        position = conversation.next_turn()
         try:
-            logged = self.handler.log_message(
-                self.run_id, conversation.conversation_id, agent_id, clean,
-                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-                turn_index=position)
+            with conversation.storing:
+                position = conversation.next_turn()
+                logged = self.handler.log_message(
+                    self.run_id, conversation.conversation_id, agent_id, clean,
+                    worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
+                    turn_index=position)
         except Exception:
             session.meter.refund(size)
             conversation.give_back_turn(agent_id)
@@ -525,7 +527,7 @@ class TaskManager:
             self._write(self.handler.log_submit_assignment, session.worker_id, session.assignment_id)
             if released:
                 self._pay_waiting_bonus(session)
-        session.set_state("submitted", "Thank you! Your work has been submitted. You can close this page.")
+        session.set_state("submitted", SUBMITTED_TEXT)
         if not released:  # a released worker's HIT was given back when they were released
             self._hit_done(session)
 
@@ -598,7 +600,7 @@ class TaskManager:
         session.set_state(kind, text or LEFT_TEXT[kind])
         self._hit_done(session)
         conversation = session.conversation
-        if conversation is not None and conversation.conversation_id.startswith("t_"):
+        if conversation is not None and conversation.is_task:
             conversation.partner_left.set()
             for other in conversation.sessions:
                 other.wake()

@@ -8,7 +8,10 @@ Client → server
   {"type": "return"}                             the worker gives the task back
 
 Server → client
-  {"type": "welcome", "state": S, "agent_id": ..., "conversation_id": ...}
+  {"type": "welcome", "state": S, "agent_id": ..., "role": R, "waited_seconds": W}   R: the
+                                                 task role played (null before pairing, and in
+                                                 onboarding); W: how long the worker has waited
+                                                 for a partner (null: not waiting)
   {"type": "ack", "cid": C, "id": M, "position": P}   sent only once message C is in the store;
                                                  P: its place in the conversation
   {"type": "message", "seq": N, "act": {...}, "position": P}   what this worker's agent
@@ -16,7 +19,8 @@ Server → client
   {"type": "turn", "seq": N, "agent_id": A, "yours": B}   the world waits on agent A (null:
                                                  on nobody yet); in a task that takes turns
                                                  only that agent's page may send, once
-  {"type": "state", "seq": N, "state": S, "text": ...}   waiting / in_task / done / ...
+  {"type": "state", "seq": N, "state": S, "text": ..., "agent_id": ..., "role": R}
+                                                 waiting / in_task / done / ...
   {"type": "error", "error": E, "cid"?: C, "retry"?: true}
   {"type": "heartbeat"}
 

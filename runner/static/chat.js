@@ -9,12 +9,14 @@
   'use strict';
 
   var INPUT_STATES = ['onboarding', 'in_task'];
+  var WAITING_STATES = ['accepted', 'waiting'];
   var DONE_STATES = ['done', 'partner_disconnect', 'released'];
   // After these the server has nothing more for this tab: stop reconnecting once our own
   // frames are delivered.
   var FINAL_STATES = ['returned', 'disconnect', 'timeout', 'expired', 'submitted'];
   var STATE_TEXT = {
     connecting: 'Connecting to the task…',
+    reconnecting: 'The connection was lost. Reconnecting…',
     accepted: 'Getting your task ready…',
     onboarding: 'Please complete the short introduction first.',
     waiting: 'Waiting for a partner to join. Please keep this page open.',
@@ -26,15 +28,16 @@
     timeout: 'This task timed out.',
     returned: 'You returned this task.',
     expired: 'This task is no longer available.',
-    submitted: 'Thank you! Your work has been submitted. You may close this page.'
+    submitted: 'Your work is submitted. You can close this tab.'
   };
   var STATE_TONE = {
-    connecting: 'info', accepted: 'info', onboarding: 'info', waiting: 'info', in_task: 'info',
+    connecting: 'info', reconnecting: 'warning', accepted: 'info', onboarding: 'info', waiting: 'info', in_task: 'info',
     done: 'success', submitted: 'success',
     partner_disconnect: 'warning', released: 'warning', timeout: 'warning', expired: 'warning',
     disconnect: 'error', returned: 'neutral'
   };
   var SYSTEM_SENDERS = ['System', 'MTurk System', 'Parley'];
+  var COLOUR = /^#[0-9a-fA-F]{6}$/;  // runner/tasks.py checks a role's color the same way
   var MAX_TEXT_CHARS = 20000;
   // runner/protocol.py's MAX_FRAME_BYTES, which the server counts in characters: a longer
   // frame is refused, or past four times that the socket is closed, and a page that sent it
@@ -137,6 +140,20 @@
 
   /* ---------------------------------------------------------------- core components */
 
+  /** How the page names and colours an agent: the task config's `roles` entry for it
+   * ({label, color}), else its id and no colour. */
+  function roleOf(roles, agentId) {
+    var id = agentId === null || agentId === undefined ? '' : String(agentId);
+    var given = isPlainObject(roles) && isPlainObject(roles[id]) ? roles[id] : {};
+    var label = typeof given.label === 'string' && given.label.trim() ? given.label : id;
+    var color = typeof given.color === 'string' && COLOUR.test(given.color) ? given.color : null;
+    return {id: id, label: label, color: color};
+  }
+
+  function swatch(color) {
+    return color ? h('span', {class: 'parley-swatch', 'aria-hidden': 'true', style: {backgroundColor: color}}) : null;
+  }
+
   function ChatMessage(props) {
     var message = props.message || {};
     var text = message.text;
@@ -147,9 +164,12 @@
       return h('div', {class: 'parley-message parley-message--system'},
         h('div', {class: 'parley-message__text'}, text));
     }
-    var name = props.isSelf ? 'You' : sender;
-    return h('div', {class: ['parley-message', props.isSelf ? 'parley-message--self' : 'parley-message--other']},
-      h('div', {class: 'parley-message__sender', title: props.isSelf && props.agentId ? String(props.agentId) : null}, name),
+    var who = roleOf(props.roles, sender);
+    var name = props.isSelf ? 'You' : who.label;
+    return h('div', {class: ['parley-message', props.isSelf ? 'parley-message--self' : 'parley-message--other'],
+                     'data-sender': sender},
+      h('div', {class: 'parley-message__sender', title: who.label !== sender || props.isSelf ? who.label : null},
+        swatch(who.color), name),
       h('div', {class: 'parley-message__text'}, text));
   }
 
@@ -159,7 +179,7 @@
       class: 'parley-input__text',
       rows: 1,
       maxlength: MAX_TEXT_CHARS,
-      placeholder: disabled ? 'The chat is closed right now.' : 'Type a message… (Enter to send, Shift+Enter for a new line)',
+      placeholder: disabled ? (props.hint || '') : 'Type a message… (Enter to send, Shift+Enter for a new line)',
       'aria-label': 'Your message',
       disabled: disabled
     });
@@ -343,19 +363,29 @@
     this.ui = ui;
     this.storageKey = 'parley:' + config.token;
     this.agentId = config.agent_id || null;
+    // The task role this worker plays: null before pairing and in onboarding, where the
+    // agent id is not a role; a server that does not say shows the agent id.
+    this.role = 'role' in config ? config.role : undefined;
     this.state = config.state || 'connecting';
     this.stateText = null;
     this.taskData = {};
     // Whose turn it is ({agentId, yours}); a task with free_chat has no turns.
     this.turn = {agentId: null, yours: false};
     this.lastSeq = 0;
-    this.log = [];          // what the message list shows: {kind: 'in'|'self', act, cid?, status?, error?}
+    // What the message list shows: {kind: 'in'|'self', act, position, after, cid?, status?,
+    // error?}. `position` is the message's place in the conversation (from its message
+    // frame, or for our own from its ack); `after`, the highest position known when it
+    // arrived, places a message that has none.
+    this.log = [];
     this.unacked = [];      // {cid, act}, oldest first: re-sent after every (re)connect
     this.controls = [];     // done/return frames waiting for an open socket
     this.doneSent = false;
     this.socket = null;
     this.open = false;
     this.everConnected = false;
+    this.welcomed = false;   // the server has greeted this page since it loaded
+    this.waitingSince = WAITING_STATES.indexOf(this.state) !== -1
+      ? Date.now() - 1000 * (Number(config.waited_seconds) || 0) : null;
     this.backoff = BACKOFF_MIN_MS;
     this.reconnectTimer = null;
     this.fatal = false;      // the server refused this tab for good: no more reconnects
@@ -523,23 +553,29 @@
     switch (frame.type) {
       case 'welcome':
         this.backoff = BACKOFF_MIN_MS;
+        this.welcomed = true;
         if (frame.conversation_id !== undefined) this.conversationId = frame.conversation_id;
+        if (typeof frame.waited_seconds === 'number') this.waitingSince = Date.now() - 1000 * frame.waited_seconds;
         this.setAgent(frame.agent_id);
+        if ('role' in frame) this.setRole(frame.role);
         if (typeof frame.state === 'string') {
           var keep = frame.state === this.state ? this.stateText : null;
           this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : keep);
         }
+        this.ui.banner();
+        this.ui.renderInput();  // its hint said "Connecting…"
         break;
       case 'ack':
-        this.acked(frame.cid, frame.id);
+        this.acked(frame.cid, frame.id, frame.position);
         break;
       case 'message':
         if (!this.newSeq(frame.seq)) return;
-        this.received(isPlainObject(frame.act) ? frame.act : {});
+        this.received(isPlainObject(frame.act) ? frame.act : {}, frame.position);
         break;
       case 'state':
         if (!this.newSeq(frame.seq)) return;
         this.setAgent(frame.agent_id);
+        if ('role' in frame) this.setRole(frame.role);
         if (typeof frame.state === 'string') this.setState(frame.state, typeof frame.text === 'string' && frame.text ? frame.text : null);
         break;
       case 'turn':
@@ -576,6 +612,13 @@
     this.ui.renderAll();
   };
 
+  Client.prototype.setRole = function (role) {
+    role = typeof role === 'string' && role ? role : null;
+    if (role === this.role) return;
+    this.role = role;
+    this.ui.renderRole();
+  };
+
   Client.prototype.setState = function (state, text) {
     if (this.doneSent && DONE_STATES.indexOf(state) !== -1) {
       // The server has not yet heard our done; the worker already has.
@@ -583,6 +626,9 @@
       text = null;
     }
     var changed = state !== this.state;
+    if (changed && WAITING_STATES.indexOf(state) !== -1 && WAITING_STATES.indexOf(this.state) === -1) {
+      this.waitingSince = Date.now();
+    }
     this.state = state;
     this.stateText = text;
     this.persist();
@@ -602,11 +648,19 @@
     this.ui.turnLine();
   };
 
-  Client.prototype.received = function (act) {
+  /** The highest position of any message on the page (-1: none yet). */
+  Client.prototype.lastPosition = function () {
+    return this.log.reduce(function (most, entry) {
+      return typeof entry.position === 'number' && entry.position > most ? entry.position : most;
+    }, -1);
+  };
+
+  Client.prototype.received = function (act, position) {
     if (isPlainObject(act.task_data)) {
       this.taskData = Object.assign({}, this.taskData, act.task_data);
     }
-    var entry = {kind: 'in', act: act};
+    var entry = {kind: 'in', act: act, position: typeof position === 'number' ? position : null,
+                 after: this.lastPosition()};
     this.log.push(entry);
     this.persist();
     this.ui.appendEntry(entry);
@@ -629,16 +683,19 @@
     delete this.retryTimers[cid];
   };
 
-  Client.prototype.acked = function (cid, id) {
+  /** The server stored message `cid` as row `id` at `position`: it moves to its place. */
+  Client.prototype.acked = function (cid, id, position) {
     var entry = this.entryFor(cid);
     this.forget(cid);
     if (entry) {
       entry.status = 'sent';
       entry.error = null;
       if (id !== undefined) entry.id = id;
-      this.ui.updateStatus(entry);
+      if (typeof position === 'number') entry.position = position;
+      this.ui.placeEntry(entry);
     }
     this.persist();
+    this.ui.banner();
   };
 
   Client.prototype.failed = function (frame) {
@@ -666,9 +723,10 @@
     if (entry) {
       entry.status = 'failed';
       entry.error = message;
-      this.ui.updateStatus(entry);
+      this.ui.placeEntry(entry);
     }
     this.persist();
+    this.ui.banner();
   };
 
   /** The server asked for this message again later (e.g. the store was busy). */
@@ -701,13 +759,17 @@
       this.ui.notice('That message is too large to send.');
       return false;
     }
-    var entry = {kind: 'self', cid: cid, act: act, status: 'pending'};
+    var entry = {kind: 'self', cid: cid, act: act, status: 'pending', position: null, after: this.lastPosition()};
     this.log.push(entry);
     this.unacked.push({cid: cid, act: act});
     this.persist();
     this.ui.appendEntry(entry);
     this.write({type: 'message', cid: cid, act: act});
-    if (this.config.free_chat !== true) this.setTurn(null, false);  // one message a turn
+    if (this.config.free_chat !== true) {  // one message a turn
+      this.ui.dropDraft = true;  // the box still holds what was just sent: not a draft to keep
+      this.setTurn(null, false);
+    }
+    this.ui.banner();  // a page that is reconnecting counts what is not sent yet
     return cid;
   };
 
@@ -781,6 +843,7 @@
     this.config = config;
     this.slots = {
       title: byId('parley-title'),
+      role: byId('parley-role'),
       connection: byId('parley-connection'),
       banner: byId('parley-banner'),
       task: byId('parley-task'),
@@ -795,8 +858,18 @@
     this.noticeTimer = null;
   }
 
+  /** What every component is given: `role` is this worker's agent id and `is_my_turn`
+   * whether they may send now (in a free chat: whenever the conversation is open). */
   Page.prototype.props = function (extra) {
-    return Object.assign({agentId: this.client.agentId, taskData: this.client.taskData}, extra);
+    var client = this.client;
+    return Object.assign({
+      agentId: client.agentId, role: client.agentId, roles: this.config.roles || {},
+      is_my_turn: client.inputEnabled(), taskData: client.taskData
+    }, extra);
+  };
+
+  Page.prototype.roleOf = function (agentId) {
+    return roleOf(this.config.roles, agentId);
   };
 
   Page.prototype.mount = function (slot, name, props) {
@@ -805,6 +878,7 @@
   };
 
   Page.prototype.renderAll = function () {
+    this.renderRole();
     this.mount(this.slots.task, 'TaskDescription', this.props({html: this.config.task_description_html}));
     this.renderContext();
     this.renderMessages();
@@ -820,19 +894,55 @@
       !!this.slots.context.querySelector('.parley-context--empty');
   };
 
+  /** At the top: which role this worker plays, in the task's words and colour. */
+  Page.prototype.renderRole = function () {
+    var el = this.slots.role;
+    var agentId = this.client.role !== undefined ? this.client.role : this.client.agentId;
+    if (!agentId) {
+      el.replaceChildren();
+      el.hidden = true;
+      return;
+    }
+    var role = this.roleOf(agentId);
+    el.setAttribute('data-agent-id', role.id);
+    el.style.setProperty('--parley-role-color', role.color || 'currentColor');
+    el.replaceChildren();
+    appendChildren(el, [swatch(role.color), 'You are ', h('strong', {class: 'parley-role__label'}, role.label)]);
+    el.hidden = false;
+  };
+
+  /** What a closed input says: why the worker cannot type yet. */
+  Page.prototype.inputHint = function () {
+    var client = this.client;
+    if (!client.welcomed) return 'Connecting…';
+    if (WAITING_STATES.indexOf(client.state) !== -1) return 'The chat opens when your partner joins.';
+    if (INPUT_STATES.indexOf(client.state) !== -1 && this.config.free_chat !== true && !client.turn.yours) {
+      return client.turn.agentId ? 'Waiting for ' + this.roleOf(client.turn.agentId).label + '…' : 'Waiting for your turn…';
+    }
+    return '';
+  };
+
   Page.prototype.renderInput = function () {
     var client = this.client;
     var slot = this.slots.input;
-    var old = slot.querySelector('textarea, input[type="text"]');
-    var draft = old ? old.value : '';
-    var focused = old && document.activeElement === old;
+    var old = slot.querySelector('textarea, input, select, button');
+    var draft = old && !this.dropDraft && (old.tagName === 'TEXTAREA' || old.type === 'text') ? old.value : '';
+    this.dropDraft = false;
+    // The keyboard stays with the input across turns: the box is disabled (and loses
+    // focus) while the others speak, and takes it back when it opens again, unless the
+    // worker has moved on to something else on the page.
+    var active = document.activeElement;
+    var keepFocus = slot.contains(active) || !active || active === document.body;
     this.mount(slot, 'TextResponse', this.props({
       disabled: !client.inputEnabled(),
+      hint: this.inputHint(),
       send: function (textOrAct) { return client.sendMessage(textOrAct); }
     }));
-    var fresh = slot.querySelector('textarea, input[type="text"]');
-    if (fresh && draft && !fresh.value) fresh.value = draft;
-    if (fresh && focused && !fresh.disabled) fresh.focus();
+    // After the conversation there is nothing to type into: no closed box, no hint.
+    slot.hidden = client.doneSent || DONE_STATES.concat(FINAL_STATES).indexOf(client.state) !== -1;
+    var fresh = slot.querySelector('textarea, input[type="text"], input[type="number"]');
+    if (fresh && draft && !fresh.value && fresh.tagName === 'TEXTAREA') fresh.value = draft;
+    if (fresh && keepFocus && !fresh.disabled && !slot.hidden) fresh.focus();
     this.renderActions();
   };
 
@@ -843,9 +953,10 @@
     var text = '';
     if (this.config.free_chat !== true && INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent) {
       text = client.turn.yours ? 'Your turn.'
-        : client.turn.agentId ? 'Waiting for ' + client.turn.agentId + '…' : 'Waiting…';
+        : client.turn.agentId ? 'Waiting for ' + this.roleOf(client.turn.agentId).label + '…' : 'Waiting…';
     }
     el.setAttribute('data-yours', client.turn.yours ? 'true' : 'false');
+    el.setAttribute('data-turn', client.turn.yours ? 'yours' : client.turn.agentId || '');
     el.textContent = text;
     el.hidden = !text;
   };
@@ -857,6 +968,9 @@
       onDone: function () { client.done(); }
     }));
     this.slots.done.hidden = !this.slots.done.firstChild;
+    // The input it replaces may have held the keyboard: hand it to Done.
+    var button = this.slots.done.querySelector('button');
+    if (button && (!document.activeElement || document.activeElement === document.body)) button.focus();
   };
 
   Page.prototype.renderActions = function () {
@@ -886,22 +1000,61 @@
     if (force || this.nearEnd()) list.scrollTop = list.scrollHeight;
   };
 
+  /** Where a message goes in the one order every page shows: by its position; one the
+   * server has not placed yet (our own while it is sending) at the end; one that will never
+   * have a position (refused, or from outside the conversation) after the messages that
+   * were there when it came. Ties keep the order the page got them in. */
+  function orderKey(entry) {
+    if (typeof entry.position === 'number') return [entry.position, 0];
+    if (entry.kind === 'self' && (entry.status || 'pending') === 'pending') return [Infinity, 0];
+    return [typeof entry.after === 'number' ? entry.after : -1, 1];
+  }
+
+  Page.prototype.comesBefore = function (a, b) {
+    var ka = orderKey(a), kb = orderKey(b);
+    if (ka[0] !== kb[0]) return ka[0] < kb[0];
+    if (ka[1] !== kb[1]) return ka[1] < kb[1];
+    return this.client.log.indexOf(a) < this.client.log.indexOf(b);
+  };
+
   Page.prototype.appendEntry = function (entry, quiet) {
     var client = this.client;
     var isSelf = entry.kind === 'self' || (client.agentId !== null && entry.act.id === client.agentId);
     var message = entry.kind === 'self' ? Object.assign({id: client.agentId}, entry.act) : entry.act;
-    var node = render('ChatMessage', {message: message, isSelf: isSelf, agentId: client.agentId, taskData: client.taskData});
+    var node = render('ChatMessage', this.props({message: message, isSelf: isSelf}));
     if (!node) return;
     var follow = quiet || isSelf || this.nearEnd();
     var row = h('div', {class: ['parley-row', isSelf ? 'parley-row--self' : 'parley-row--other']}, node);
+    row.parleyEntry = entry;
     if (entry.kind === 'self') {
       row.setAttribute('data-cid', entry.cid);
       row.appendChild(h('div', {class: 'parley-row__status', 'aria-live': 'polite'}));
       this.rows[entry.cid] = row;
-      this.updateStatus(entry);
     }
-    this.slots.messages.appendChild(row);
+    this.place(row);
     if (!quiet) this.scrollToEnd(follow);
+  };
+
+  /** Put a row where its message belongs among the rows already shown. */
+  Page.prototype.place = function (row) {
+    var entry = row.parleyEntry;
+    var list = this.slots.messages;
+    if (typeof entry.position === 'number') row.setAttribute('data-position', String(entry.position));
+    if (entry.kind === 'self') this.updateStatus(entry);
+    var next = null;
+    for (var child = list.firstChild; child; child = child.nextSibling) {
+      if (child !== row && child.parleyEntry && this.comesBefore(entry, child.parleyEntry)) {
+        next = child;
+        break;
+      }
+    }
+    if (row.parentNode !== list || row.nextSibling !== next) list.insertBefore(row, next);
+  };
+
+  /** Our own message was acked (it moves to its position) or refused. */
+  Page.prototype.placeEntry = function (entry) {
+    var row = this.rows[entry.cid];
+    if (row) this.place(row);
   };
 
   Page.prototype.updateStatus = function (entry) {
@@ -913,18 +1066,71 @@
     row.querySelector('.parley-row__status').textContent = label || '';
   };
 
-  /** The banner under the header: the state's text from the server, or a default for it. */
-  Page.prototype.banner = function (overrideText, overrideTone) {
+  function clock(ms) {
+    var seconds = Math.max(0, Math.round(ms / 1000));
+    var minutes = Math.floor(seconds / 60);
+    return minutes + ':' + ('0' + (seconds % 60)).slice(-2);
+  }
+
+  function plural(n, one, many) {
+    return n + ' ' + (n === 1 ? one : many);
+  }
+
+  /** What the banner says now: the connection first (before the server greets this page,
+   * and while it is lost), else the page's state in the server's words or ours. */
+  Page.prototype.bannerState = function () {
     var client = this.client;
-    var text = overrideText !== undefined ? overrideText
-      : (client.stateText !== null && client.stateText !== undefined ? client.stateText : STATE_TEXT[client.state]);
-    if (text === undefined) text = '';
-    var tone = overrideTone || STATE_TONE[client.state] || 'neutral';
+    if (!client.welcomed && !client.finished()) {
+      return {state: 'connecting', text: STATE_TEXT.connecting, tone: STATE_TONE.connecting};
+    }
+    if (client.everConnected && !client.open && !client.finished()) {
+      var unsent = client.unacked.length;
+      return {state: 'reconnecting', tone: STATE_TONE.reconnecting, text: STATE_TEXT.reconnecting + ' ' + (unsent
+        ? plural(unsent, 'message is', 'messages are') + ' not sent yet; ' +
+          (unsent === 1 ? 'it goes' : 'they go') + ' out as soon as the connection is back.'
+        : 'Everything you wrote was sent.')};
+    }
+    var text = client.stateText !== null && client.stateText !== undefined ? client.stateText : STATE_TEXT[client.state];
+    return {state: client.state, text: text === undefined ? '' : String(text),
+            tone: STATE_TONE[client.state] || 'neutral'};
+  };
+
+  /** While the worker waits for a partner: how long so far, and when the run lets them go. */
+  Page.prototype.waitingTimer = function () {
+    var client = this.client;
+    if (WAITING_STATES.indexOf(client.state) === -1 || client.waitingSince === null) return null;
+    var waited = Date.now() - client.waitingSince;
+    var text = 'You have waited ' + clock(waited) + '.';
+    var limit = Number(this.config.max_wait_seconds) || 0;
+    if (limit > 0) {
+      text += ' If nobody joins in the next ' + clock(limit * 1000 - waited) +
+        ', you can submit this task and be paid for your time.';
+    }
+    // A timer is not read out every second (role=timer is aria-live off): the state is.
+    return h('span', {class: 'parley-banner__timer', role: 'timer', 'aria-live': 'off'}, text);
+  };
+
+  /** The banner under the header, a live region that announces each state. `overrideText`
+   * (with its tone) stays until the page leaves (submitting to a marketplace). */
+  Page.prototype.banner = function (overrideText, overrideTone) {
+    if (overrideText !== undefined) this.override = {text: overrideText, tone: overrideTone || 'info'};
+    var view = this.bannerState();
+    if (this.override) view = {state: view.state, text: this.override.text, tone: this.override.tone};
     var el = this.slots.banner;
-    el.setAttribute('data-state', client.state);
-    el.setAttribute('data-tone', tone);
-    el.replaceChildren(h('span', {class: 'parley-banner__text'}, String(text)));
-    el.hidden = !text;
+    var changed = el.getAttribute('data-state') !== view.state || this.bannerText !== view.text;
+    this.bannerText = view.text;
+    el.setAttribute('data-state', view.state);
+    el.setAttribute('data-tone', view.tone);
+    var timer = this.waitingTimer();
+    var old = el.querySelector('.parley-banner__timer');
+    if (changed || !el.firstChild) {
+      el.replaceChildren.apply(el, [h('span', {class: 'parley-banner__text'}, view.text)].concat(timer ? [' ', timer] : []));
+    } else if (old && timer) {
+      old.textContent = timer.textContent;  // the text above it is not announced again
+    } else if (old || timer) {
+      el.replaceChildren.apply(el, [el.firstChild].concat(timer ? [' ', timer] : []));
+    }
+    el.hidden = !view.text;
   };
 
   Page.prototype.connection = function (status) {
@@ -932,6 +1138,7 @@
     var el = this.slots.connection;
     el.setAttribute('data-status', status);
     el.replaceChildren(h('span', {class: 'parley-connection__dot', 'aria-hidden': 'true'}), labels[status] || status);
+    this.banner();
   };
 
   /** A short message about something that went wrong outside any one chat message. */
@@ -949,10 +1156,12 @@
 
   Page.prototype.start = function () {
     var client = this.client;
+    var self = this;
     this.renderAll();
     this.connection('connecting');
     client.connect();
     setInterval(function () { client.tick(); }, client.heartbeatMs);
+    setInterval(function () { if (self.waitingTimer()) self.banner(); }, 1000);
     window.addEventListener('online', function () { client.reconnectNow(); });
   };
 

@@ -17,4 +17,10 @@ task_config = {
 </ul>
 """,
     "agent_ids": ["Asker", "Answerer", "Evaluator"],
+    # The page shows each worker their role at the top ("You are the Asker").
+    "roles": {
+        "Asker": {"label": "the Asker", "color": "#1f6feb"},
+        "Answerer": {"label": "the Answerer", "color": "#1a7f37"},
+        "Evaluator": {"label": "the Evaluator", "color": "#8250df"},
+    },
 }

@@ -21,4 +21,8 @@ points to you; your partner values the items differently and cannot see your val
 turns.</p>
 """,
     "agent_ids": ["Negotiator1", "Negotiator2"],
+    "roles": {
+        "Negotiator1": {"label": "Negotiator 1 (speaks first)", "color": "#1f6feb"},
+        "Negotiator2": {"label": "Negotiator 2 (speaks second)", "color": "#b35900"},
+    },
 }

@@ -12,4 +12,9 @@ turn: LocalAgent, then Speaker1, then Speaker2, and again.</p>
 message that ends with <code>[DONE]</code>, for example <i>See you there! [DONE]</i>.</p>
 """,
     "agent_ids": ["Speaker1", "Speaker2"],
+    "roles": {
+        "Speaker1": {"label": "Speaker1", "color": "#1f6feb"},
+        "Speaker2": {"label": "Speaker2", "color": "#b35900"},
+        "LocalAgent": {"label": "LocalAgent (a bot)", "color": "#6e7781"},
+    },
 }

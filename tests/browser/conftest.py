@@ -10,8 +10,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runner.server import RunnerServer
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, is_problem
+from tests.support.live_runner import LiveRunner
 
 PASSWORD = "dashboard-test"
+TASKS = Path(__file__).resolve().parents[2] / "tasks"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -78,3 +80,19 @@ def reviewer(new_page, site) -> Page:
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Runs")
     return page
+
+
+@pytest.fixture
+def start(store_url) -> Iterator[Callable[..., LiveRunner]]:
+    """Start a runner of a task (an example task's name, or one of tests/support/tasks) for
+    one conversation; each is stopped at the end of the test."""
+    runners: list[LiveRunner] = []
+
+    def make(task: str, **options) -> LiveRunner:  # type: ignore[no-untyped-def]
+        path = str(TASKS / task) if (TASKS / task).is_dir() else task
+        runners.append(LiveRunner(store_url, path, **{"num_conversations": 1, **options}))
+        return runners[-1]
+
+    yield make
+    for runner in runners:
+        runner.stop()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import SCREENSHOTS, send, wait_until
+from tests.support.browser import SCREENSHOTS, expect_live, send, wait_until
 from tests.support.fake_live_server import Connection, FakeLiveServer, Session
 
 XSS = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=1</script>'
@@ -74,6 +74,10 @@ def self_rows(page: Page):
 
 def other_rows(page: Page):
     return page.locator("#parley-messages .parley-row--other")
+
+
+def all_rows(page: Page):
+    return page.locator("#parley-messages .parley-row")
 
 
 def test_a_typed_message_is_shown_acknowledged_and_answered_by_the_partner(server, open_chat):
@@ -206,7 +210,7 @@ def test_partner_disconnect_shows_its_text_and_the_done_button_which_submits(ser
     expect(done).to_be_visible()
     done.click()
     server.wait_for_frames("done")
-    expect(page.locator("#parley-banner")).to_contain_text("Your work has been submitted")
+    expect(page.locator("#parley-banner")).to_contain_text("Your work is submitted. You can close this tab.")
     expect(page.locator("#parley-done")).to_be_hidden()
 
 
@@ -421,3 +425,83 @@ def test_the_page_answers_server_heartbeats_once_per_half_period_without_ping_po
     server.push("tok-worker", {"type": "heartbeat"})
     page.wait_for_timeout(500)
     assert len(server.frames("heartbeat")) == 1
+
+
+# Issue 18: one order, roles, states (with the fake server) ---------------------------------
+
+PROBE_JS = """
+Parley.registerComponents({TextResponse: {'default': function (props) {
+  return Parley.h('p', {class: 'probe'}, 'role=' + props.role + ' is_my_turn=' + props.is_my_turn);
+}}});
+"""
+
+
+def test_messages_show_by_position_and_the_workers_own_moves_from_sending_to_its_place(server, open_chat):
+    page = open_chat(server)
+    for position, text in ((0, "first"), (2, "third"), (1, "second")):
+        server.push("tok-worker", {"type": "message", "act": {"id": "Partner", "text": text}, "position": position})
+    expect(all_rows(page).locator(".parley-message__text")).to_have_text(["first", "second", "third"])
+
+    cids: list[str] = []
+
+    def hold(server: FakeLiveServer, session: Session, conn: Connection, frame: dict) -> None:
+        cids.append(frame["cid"])
+
+    server.on_message = hold
+    send(page, "mine")
+    server.push("tok-worker", {"type": "message", "act": {"id": "Partner", "text": "fifth"}, "position": 4})
+    mine = page.locator(".parley-row--self")
+    expect(all_rows(page).locator(".parley-message__text")).to_have_text(["first", "second", "third", "fifth", "mine"])
+    expect(mine.locator(".parley-row__status")).to_have_text("Sending…")
+
+    server.wait_for_frames("message")
+    server.sessions["tok-worker"].connections[0].send({"type": "ack", "cid": cids[0], "id": 9, "position": 3})
+    expect(all_rows(page).locator(".parley-message__text")).to_have_text(["first", "second", "third", "mine", "fifth"])
+    expect(mine).to_have_attribute("data-position", "3")
+    expect(mine.locator(".parley-row__status")).to_have_text("Sent")
+
+    page.reload()  # the page's log keeps each message's position
+    expect(page.locator("#parley-connection")).to_have_attribute("data-status", "connected")
+    assert all_rows(page).locator(".parley-message__text").all_text_contents() == ["first", "second", "third", "mine", "fifth"]
+
+
+def test_the_page_names_its_role_and_each_sender_in_the_tasks_words_and_tells_components_whose_turn(serve, open_chat):
+    roles = {"Worker": {"label": "The tourist", "color": "#1f6feb"},
+             "Guide": {"label": "The guide", "color": "#b35900"}}
+    server = serve(free_chat=False, roles=roles, partner_id="Guide", custom_js=PROBE_JS)
+    page = open_chat(server)
+    expect(page.locator("#parley-role")).to_have_text("You are The tourist")
+    probe = page.locator("#parley-input .probe")
+    expect(probe).to_have_text("role=Worker is_my_turn=false")
+    server.push("tok-worker", {"type": "turn", "agent_id": "Guide", "yours": False})
+    expect(page.locator("#parley-turn")).to_have_text("Waiting for The guide…")
+    server.push("tok-worker", {"type": "message", "act": {"id": "Guide", "text": "Welcome!"}, "position": 0})
+    expect(page.locator(".parley-row--other .parley-message__sender")).to_have_text("The guide")
+    server.push("tok-worker", {"type": "turn", "agent_id": "Worker", "yours": True})
+    expect(probe).to_have_text("role=Worker is_my_turn=true")
+    expect(page.locator("#parley-turn")).to_have_text("Your turn.")
+
+
+def test_connecting_then_reconnecting_says_how_many_messages_are_not_sent_yet(server, new_page):
+    server.drop(refuse_for=6)  # the server is down as the page loads
+    page = new_page()
+    page.goto(server.chat_url())
+    banner = page.locator("#parley-banner")
+    expect_live(banner, "connecting", "Connecting to the task…")
+    expect(page.locator("#parley-input textarea")).to_have_attribute("placeholder", "Connecting…")
+    expect_live(banner, "in_task", server.in_task_text, timeout=15_000)
+
+    server.ack_messages = False
+    send(page, "one")
+    send(page, "two")
+    server.wait_for_frames("message", count=2)
+    server.drop(refuse_for=6)
+    expect_live(banner, "reconnecting", "The connection was lost. Reconnecting… 2 messages are not sent yet; "
+                                        "they go out as soon as the connection is back.")
+    expect(banner).to_have_attribute("data-tone", "warning")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "state-reconnecting.png"))
+    server.ack_messages = True
+    expect_live(banner, "in_task", server.in_task_text, timeout=15_000)
+    for n in range(2):
+        expect(page.locator(".parley-row--self").nth(n)).to_have_attribute("data-status", "sent")

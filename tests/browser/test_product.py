@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,6 @@ from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 DONE = re.compile("^done$", re.I)
-
-
-@pytest.fixture
-def start(store_url) -> Iterator[Callable[..., LiveRunner]]:
-    """Start a runner of a task (an example task's name, or one of tests/support/tasks)."""
-    runners: list[LiveRunner] = []
-
-    def make(task: str, **options) -> LiveRunner:
-        path = str(TASKS / task) if (TASKS / task).is_dir() else task
-        runner = LiveRunner(store_url, path, **{"num_conversations": 1, **options})
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.stop()
 
 
 @pytest.fixture
@@ -71,7 +55,7 @@ def submit(*pages: Page) -> None:
         done = page.get_by_role("button", name=DONE)
         expect(done).to_be_enabled()
         done.click()
-        expect(page.locator("#parley-banner")).to_contain_text("Your work has been submitted")
+        expect(page.locator("#parley-banner")).to_contain_text("Your work is submitted. You can close this tab.")
 
 
 def open_pair(runner: LiveRunner, open_page: Callable[[str], Page]) -> tuple[Page, Page]:

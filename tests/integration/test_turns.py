@@ -3,11 +3,15 @@ the world waits on their agent, one message a turn; every message carries its po
 the conversation, and the stored order is the order every page is given."""
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 
 from runner.tasks import TASKS_DIR as TASKS
 from runner.tasks import TaskError, load_task
-from tests.support.live_runner import LiveRunner, task_with_config
+from tests.support.live_runner import UNMETERED, LiveRunner, task_with_config
+from tests.support.review_races import at_once
 
 
 @pytest.fixture
@@ -81,3 +85,48 @@ def test_the_page_is_given_the_tasks_roles_and_whether_it_takes_turns(start, tmp
     runner: LiveRunner = start(str(task_with_config(tmp_path, roles=roles, free_chat=False)))
     page = runner.join("W1").config
     assert (page["roles"], page["free_chat"]) == (roles, False)
+
+
+def test_in_free_chat_two_workers_sending_at_once_are_stored_in_the_order_of_their_positions(start, tmp_path):
+    """The review page and the export read messages in the order the store got them; that
+    order must be the positions' order even when two workers' messages are stored at the same
+    moment (each write here takes a little time, as on a busy database)."""
+    runner = start(str(task_with_config(tmp_path, free_chat=True)), **UNMETERED)
+    alice, bob = runner.join("W1"), runner.join("W2")
+    bob.wait_state("in_task")
+    write = runner.handler.log_message
+
+    def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(random.uniform(0, 0.004))
+        return write(*args, **kwargs)
+
+    runner.handler.log_message = slow_write  # type: ignore[method-assign]
+    workers = iter([(alice, "a"), (bob, "b")])
+
+    def stream() -> list[str]:
+        worker, name = next(workers)
+        cids = [worker.say(f"{name}{n}", cid=f"{name}{n}", wait_ack=False) for n in range(30)]
+        for cid in cids:
+            worker.wait_for(lambda f, cid=cid: f["type"] == "ack" and f["cid"] == cid)
+        return cids
+
+    at_once(2, stream)
+    stored = [m["turn_index"] for m in runner.handler.get_messages(runner.run_id, "t_1")]
+    assert len(stored) == 2 + 60
+    assert stored == sorted(stored) and len(set(stored)) == len(stored)
+
+
+def test_the_page_is_told_how_long_the_worker_has_waited_the_waiting_limit_and_its_role_once_paired(start):
+    runner = start(str(TASKS / "dealnodeal"), max_wait=120)
+    first = runner.join("W1")
+    assert (first.config["max_wait_seconds"], first.config["role"]) == (120, None)
+    assert 0 <= first.config["waited_seconds"] < 5
+    first.wait_state("waiting")
+    time.sleep(1.1)
+    again = runner.open(runner.link("W1", assignment_id="A-W1-1"))  # the same assignment, reloaded
+    assert again.config["waited_seconds"] >= 1
+    welcome = again.wait_for(lambda f: f["type"] == "welcome")
+    assert welcome["waited_seconds"] >= 1 and welcome["role"] is None
+    runner.join("W2")
+    paired = again.wait_for(lambda f: f["type"] == "state" and f["state"] == "in_task")  # its socket took over
+    assert (paired["role"], paired["agent_id"]) == ("Negotiator1", "Negotiator1")

@@ -1,4 +1,5 @@
 """How the browser tests start Chromium: Debian's build, with the flags this machine needs."""
+import re
 import time
 from pathlib import Path
 
@@ -34,3 +35,25 @@ def wait_until(predicate, timeout: float = 5.0, message: str = "condition") -> N
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} did not happen within {timeout} s")
         time.sleep(0.05)
+
+
+def expect_live(region, state: str, text: str | re.Pattern[str], timeout: float = 5000) -> None:  # type: ignore[no-untyped-def]
+    """The chat page is in `state`: `region` (a Playwright locator) says `text`, in a live
+    region a screen reader announces."""
+    from playwright.sync_api import expect
+
+    expect(region).to_have_attribute("data-state", state, timeout=timeout)
+    expect(region).to_have_text(text)
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_have_attribute("aria-live", "polite")
+
+
+def open_in_order(pages, links: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Each page opens its link once the one before waits for a partner, so the n-th page
+    takes the task's n-th role."""
+    from playwright.sync_api import expect
+
+    for n, (page, link) in enumerate(zip(pages, links)):
+        page.goto(link)
+        if n < len(links) - 1:
+            expect(page.locator("#parley-banner")).to_have_attribute("data-state", "waiting")

@@ -116,6 +116,7 @@ class FakeLiveServer:
         custom_js: str | None = None,
         in_task_text: str = "You are paired. Say hello!",
         free_chat: bool = True,
+        roles: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.agents = agents or {"tok-worker": "Worker"}
         self.title = title
@@ -129,6 +130,8 @@ class FakeLiveServer:
         self.in_task_text = in_task_text
         self.free_chat = free_chat
         """False: the page takes turns, and only a pushed turn frame lets it send."""
+        self.roles = roles or {}
+        """The task config's `roles`: how the page names and colours each agent."""
         self.ack_messages = True
         self.on_message: Callable[[FakeLiveServer, Session, Connection, Frame], None] = default_on_message
         self.sessions = {token: Session(token, agent) for token, agent in self.agents.items()}
@@ -262,7 +265,7 @@ class FakeLiveServer:
             "submit": self.submit,
             "heartbeat_seconds": self.heartbeat_seconds,
             "free_chat": self.free_chat,
-            "roles": {},
+            "roles": self.roles,
         }
 
     def _build_app(self) -> Flask:
