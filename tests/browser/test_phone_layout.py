@@ -2,7 +2,7 @@
 nothing is wider than the screen (long words, URLs and tables included), the task
 description and context open on demand in a drawer at the top and close again, the input
 stays at the bottom, and every control is at least 44 px each way. Screenshots land in
-tests/browser/screenshots/phone-*.png."""
+tests/browser/screenshots/phone-*.png (each role's page at the end, and an open drawer)."""
 from __future__ import annotations
 
 import re
@@ -150,6 +150,8 @@ def read_drawer(page: Page, task: str, *context: Locator, talking: bool = True) 
     expect(description).to_be_in_viewport()
     expect(drawer).to_contain_text(heading(task))
     holds_up(page, talking=talking)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"phone-{task}-drawer.png"))
     button.click()
     expect(button).to_have_attribute("aria-expanded", "false")
     expect(drawer).to_be_hidden()
