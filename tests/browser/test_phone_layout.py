@@ -18,6 +18,7 @@ from tests.support.live_runner import LiveRunner
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 320, "height": 568}
 TAP = 44
 LONG_URL = "https://example.org/reference/" + "a-rather-long-path-segment-" * 6 + "end"
 LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitän" * 3
@@ -68,13 +69,13 @@ def start(store_url) -> Iterator[Callable[[str], LiveRunner]]:
 
 
 @pytest.fixture
-def phones(new_page) -> Callable[[LiveRunner, int], list[Page]]:
+def phones(new_page) -> Callable[..., list[Page]]:
     """`n` workers open their links on phones, one after the other, so the k-th page takes
     the task's k-th role."""
-    def open_(runner: LiveRunner, n: int) -> list[Page]:
+    def open_(runner: LiveRunner, n: int, size: dict[str, int] = PHONE) -> list[Page]:
         pages = []
         for k in range(1, n + 1):
-            page = new_page(PHONE["width"], PHONE["height"])
+            page = new_page(size["width"], size["height"])
             page.goto(runner.link(f"W{k}"))
             pages.append(page)
         return pages
@@ -88,7 +89,8 @@ def fits(*pages: Page) -> None:
     """No page scrolls sideways and nothing on it pokes out of the screen or out of its box."""
     for page in pages:
         measured = page.evaluate(OVERFLOWING, SCROLLERS)
-        assert measured["scrollWidth"] <= measured["clientWidth"] == PHONE["width"], measured
+        assert page.viewport_size
+        assert measured["scrollWidth"] <= measured["clientWidth"] == page.viewport_size["width"], measured
         assert measured["wide"] == [], measured["wide"]
 
 
@@ -298,6 +300,22 @@ def test_custom_frontend_demo_on_three_phones(start, phones):
         expect(others(page).last).to_contain_text("The Evaluator chose to approve")
     read_drawer(asker, "custom_frontend_demo", asker.locator("#parley-context [data-key=evaluate]"), talking=False)
     finish(runner, "custom_frontend_demo", pages)
+
+
+def test_on_a_small_phone_an_open_drawer_keeps_room_for_the_dealnodeal_values(start, phones):
+    """Under dealnodeal's tall reply controls a 568 px high screen has little room: the open
+    drawer keeps enough for the whole values table, and the rest scrolls."""
+    runner = start("dealnodeal")
+    one, _ = phones(runner, 2, SMALL_PHONE)
+    values = one.locator("#parley-context .dnd-items")
+    expect(values.locator("tbody tr")).to_have_count(3)
+    toggle(one).click()
+    expect(values).to_be_in_viewport(ratio=1)
+    fits(one)
+    tappable(one)
+    toggle(one).click()
+    expect(values).to_be_hidden()
+    expect(one.locator("#parley-input textarea")).to_be_in_viewport(ratio=1)
 
 
 # Wide windows ---------------------------------------------------------------------------
