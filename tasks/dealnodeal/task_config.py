@@ -6,9 +6,10 @@ task_config = {
     "hit_keywords": "negotiation,chat,dialog,game",
     "task_description": """
 <h2>Deal or no deal</h2>
-<p>You and another worker share some books, hats and balls. The panel on the left shows how
-many there are and what <b>each item is worth to you</b>. Everything together is worth 10
-points to you; your partner values the items differently and cannot see your values.</p>
+<p>You and another worker share some books, hats and balls. The <b>Items to divide</b> table,
+shown with these instructions, says how many there are and what <b>each item is worth to
+you</b>. Everything together is worth 10 points to you; your partner values the items
+differently and cannot see your values.</p>
 <ul>
   <li>Take turns chatting to agree how to divide the items. Talk, don't just propose.</li>
   <li>To make an offer, choose how many of each item <b>you keep</b> and press

@@ -6,7 +6,7 @@ task_config = {
     "hit_keywords": "reading,question,answer,writing",
     "task_description": """
 <h2>Ask and answer a question about a paragraph</h2>
-<p>You will see a short paragraph in the panel on the left.</p>
+<p>You will be given a short paragraph to read; it is shown with these instructions.</p>
 <ol>
   <li>Write <b>one question</b> that the paragraph answers. Use your own words: do not copy a
       sentence and turn it into a question.</li>

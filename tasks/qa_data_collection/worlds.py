@@ -13,7 +13,7 @@ from runner.worlds import system_message as system
 
 TURN_TIMEOUT_SECONDS = 10 * 60
 STEPS = (
-    ("question", "Read the paragraph on the left, then write one question that it answers."),
+    ("question", "Read the paragraph shown with the task, then write one question that it answers."),
     ("answer", "Thanks! Now answer your own question, using the paragraph."),
 )
 
