@@ -30,6 +30,8 @@ DEFAULT_SQLITE_PATH = Path("data") / "parley.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+OPEN_ATTEMPTS = 8
+"""Tries to open (and upgrade) a store that another process holds locked, about 6 s in all."""
 WRITE = "parley_write"
 """Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
 
@@ -264,7 +266,8 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
     """Run Alembic migrations up to `revision`, once even if many processes open at once."""
     script = ScriptDirectory.from_config(alembic_config())
     heads = set(script.get_heads())
-    try:
+
+    def upgrade() -> None:
         with writer(engine).connect() as conn:
             current = set(MigrationContext.configure(conn).get_current_heads())
             conn.rollback()
@@ -279,6 +282,12 @@ def upgrade_to_head(engine: Engine, revision: str = "head") -> None:
             with _migration_lock(engine, conn):
                 command.upgrade(alembic_config(conn), revision)
                 conn.commit()
+
+    try:
+        # Several processes opening one new SQLite file at once can meet "database is locked"
+        # while another turns it to WAL or migrates it; looking again is safe (the lock file
+        # and the version table make the upgrade happen once).
+        retry_transient(upgrade, attempts=OPEN_ATTEMPTS)
     except DBAPIError as exc:  # cannot connect, not a database, read-only, disk full ...
         raise StoreUnavailable(
             f"cannot open the store {safe_url(engine.url)}: {exc.orig}"

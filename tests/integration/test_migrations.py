@@ -549,6 +549,23 @@ def test_three_processes_opening_the_same_new_store_at_once_all_succeed_and_leav
         assert schema_diff(conn) == []
 
 
+def test_a_store_that_is_locked_for_a_moment_while_opening_is_opened_once_it_is_free(store_url, monkeypatch):
+    """What a process meets when another turns a new SQLite file to WAL or migrates it."""
+    configure, locked = MigrationContext.configure, []
+
+    def locked_twice(*args, **kwargs):
+        if len(locked) < 2:
+            locked.append(True)
+            raise sa.exc.OperationalError("SELECT version_num", {}, Exception("database is locked"))
+        return configure(*args, **kwargs)
+
+    monkeypatch.setattr(MigrationContext, "configure", locked_twice)
+    open_store(store_url)
+    assert len(locked) == 2
+    with plain_connection(store_url) as conn:
+        assert current_revisions(conn) == HEADS
+
+
 def test_the_review_progress_migration_keeps_an_unsettled_bonus_which_then_records_its_steps(store_url):
     """A bonus left unknown by a Parley from before 0008 has no steps: it is settled as before
     (asked of the marketplace), and a new step is recorded on it like on any other row."""
