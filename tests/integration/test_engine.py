@@ -54,6 +54,8 @@ def _runs_in_the_file_itself(path: Path, run_id: str) -> int:
         return conn.execute("SELECT count(*) FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
     except sqlite3.OperationalError:  # the tables themselves are still only in the log
         return 0
+    except sqlite3.DatabaseError:  # read mid-checkpoint: `immutable` skips the locks that would wait
+        return 0
     finally:
         conn.close()
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import simple_websocket
+from wsproto.utilities import LocalProtocolError
 
 from crowd.base import Provider
 from crowd.local.provider import LocalProvider
@@ -129,7 +130,7 @@ class Worker:
         while self.heartbeats and ws.connected:
             try:
                 ws.send(json.dumps({"type": "heartbeat"}))
-            except (simple_websocket.ConnectionClosed, OSError):
+            except (simple_websocket.ConnectionClosed, OSError, LocalProtocolError):  # closing, or closed
                 return
             time.sleep(0.5)
 
