@@ -54,9 +54,12 @@ VERDICT_STATUSES = {"approve": "APPROVED", "reject": "REJECTED"}
 SUBMITTED_STATUSES = ("AWAITING REVIEW", "APPROVED", "REJECTED")
 LEFT_STATUSES = {"RETURNED": "returned", "TIMED-OUT": "timeout"}
 UNPUBLISHED = "UNPUBLISHED"
+MAX_PAGE_SIZE = 200
+"""The most items Prolific answers in one page of a list."""
 DEPARTURES_POLL_SECONDS = 10.0
 """How often a run asks Prolific who returned its study or timed out (a participant does both
-on Prolific's pages): one request a page of submissions, well inside Prolific's rate limits."""
+on Prolific's pages): one request per status that leaves, for those submissions only, well
+inside Prolific's rate limits."""
 FAR_FUTURE = 4_102_444_800.0  # a study has no expiry of its own: it recruits until stopped
 
 
@@ -293,9 +296,9 @@ class ProlificProvider(Provider):
 
     def departures(self) -> dict[str, str]:
         """Submissions of the run's study that Prolific has returned or timed out."""
-        left = {submission["id"]: LEFT_STATUSES[submission["status"]]
-                for study_id in self.hit_ids for submission in self.submissions(study_id)
-                if submission["status"] in LEFT_STATUSES}
+        left = {submission["id"]: kind
+                for study_id in self.hit_ids for status, kind in LEFT_STATUSES.items()
+                for submission in self.submissions(study_id, status=status)}
         with self._lock:
             self._given_back.update(left)
         return left
@@ -484,10 +487,13 @@ class ProlificProvider(Provider):
         finished = (AssignmentStatus.COMPLETED, AssignmentStatus.PARTNER_DISCONNECT, AssignmentStatus.RELEASED)
         return sum(1 for a in self.handler.get_assignments_for_run(self.run_id) if a["status"] in finished)
 
-    def submissions(self, study_id: str) -> list[dict[str, Any]]:
-        """Every submission of the study, following Prolific's `next` links."""
+    def submissions(self, study_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        """Every submission of the study (only those in `status`, if given: the run asks
+        every few seconds who left, which must not read the whole study each time),
+        following Prolific's `next` links."""
         found: list[dict[str, Any]] = []
-        page = self.client.get(f"/api/v1/studies/{study_id}/submissions/")
+        page = (self.client.get(f"/api/v1/studies/{study_id}/submissions/") if status is None else
+                self.client.get("/api/v1/submissions/", study=study_id, status=status, page_size=MAX_PAGE_SIZE))
         while True:
             found += page.get("results", [])
             following = (page.get("_links", {}).get("next") or {}).get("href")
