@@ -82,9 +82,10 @@ def expect_roles_shown(runner: LiveRunner, workers: list[Worker]) -> None:
         role = worker.page.locator("#parley-role")
         expect(role).to_have_text(f"You are {roles[worker.agent_id]['label']}")
         expect(role).to_have_attribute("data-agent-id", worker.agent_id)
-        colour = role.locator(".parley-swatch").evaluate("el => getComputedStyle(el).backgroundColor")
         red, green, blue = (int(roles[worker.agent_id]["color"][i:i + 2], 16) for i in (1, 3, 5))
-        assert colour == f"rgb({red}, {green}, {blue})"
+        # Retried like the checks above: the line is drawn again when a state or welcome frame
+        # comes in, and a swatch read just as it was replaced has no computed style.
+        expect(role.locator(".parley-swatch")).to_have_css("background-color", f"rgb({red}, {green}, {blue})")
 
 
 def expect_turn_of(runner: LiveRunner, workers: list[Worker], speaker: Worker) -> None:
