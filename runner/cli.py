@@ -272,6 +272,10 @@ def run(args: argparse.Namespace) -> int:
             manager.shutdown()
     report.show(final=True)
     server.stop()
+    if manager.stopped_by is not None:
+        print(f"Run {run_id} was stopped through the store ({manager.stopped_by}) before it had all its "
+              "conversations.", file=sys.stderr)
+        return 1
     if stopping:
         print(f"Run {run_id} stopped before it had all its conversations.", file=sys.stderr)
         return 1
