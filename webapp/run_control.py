@@ -69,19 +69,27 @@ def confirm(run_id: str, action: str) -> Any:
 def act(run_id: str, action: str) -> Any:
     svc = services()
     run = svc.run_or_404(run_id)
+    answers_json = wants_json() or request.is_json
     if _field("confirm") != CONFIRMED:
-        abort(400, description=f"To {action} run {run_id}, confirm it: send confirm={CONFIRMED} "
-                               "(the confirmation page does).")
+        return _refuse(400, f"To {action} run {run_id}, confirm it: send confirm={CONFIRMED} "
+                            "(the confirmation page does).", answers_json)
     perform: dict[str, Callable[[], tuple[str, bool]]] = {
         "stop": lambda: _stop(run), "expire": lambda: _expire(run), "discard": lambda: _discard(run)}
     try:
         message, ended = perform[action]()
     except RunControlRefused as exc:
-        abort(409, description=str(exc))
-    if wants_json() or request.is_json:
+        return _refuse(409, str(exc), answers_json)
+    if answers_json:
         return jsonify(ok=True, action=action, run_id=run_id, message=message, done=ended)
     flash(message, "ok")
     return redirect(url_for("runs.run", run_id=run_id), code=303)
+
+
+def _refuse(status: int, message: str, answers_json: bool) -> Any:
+    """A JSON request (a script) gets the sentence as JSON, a form post the error page."""
+    if answers_json:
+        return jsonify(error=message), status
+    abort(status, description=message)
 
 
 def _field(name: str) -> str:
