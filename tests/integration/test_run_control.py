@@ -21,8 +21,8 @@ from crowd.run_control import (
 from datastore import IllegalTransition
 from datastore.states import HitStatus, RunStatus, StopCause
 from runner.manager import STOPPED_TEXT
-from tests.integration.test_orphaned_runs import gone_pid, run_in_task, started_by
 from tests.fakes.mturk_server import ActionRefused
+from tests.integration.test_orphaned_runs import gone_pid, run_in_task, started_by
 from tests.support.mturk import work
 
 
