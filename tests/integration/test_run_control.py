@@ -20,6 +20,7 @@ from crowd.run_control import (
 )
 from datastore import IllegalTransition
 from datastore.states import HitStatus, RunStatus, StopCause
+from runner.cli import main
 from runner.manager import STOPPED_TEXT
 from tests.fakes.mturk_server import ActionRefused
 from tests.integration.test_orphaned_runs import gone_pid, run_in_task, started_by
@@ -148,3 +149,15 @@ def test_the_store_refuses_to_discard_a_running_run(handler):
     with pytest.raises(IllegalTransition, match="still running; stop it before discarding it"):
         handler.discard_run("r1")
     assert handler.list_runs(include_tests=True)["items"][0]["discarded_at"] is None
+
+
+def test_python_m_runner_stop_stops_a_run_or_says_in_a_sentence_why_not(handler, store_url, capsys):
+    run_in_task(handler, "died", started_by(socket.gethostname(), gone_pid()))
+
+    assert main(["stop", "died", "--db", store_url]) == 0
+    assert "No runner serves run died any more" in capsys.readouterr().out
+    assert handler.get_run_data("died")["status"] == RunStatus.STOPPED
+    assert main(["stop", "died", "--db", store_url]) == 2
+    assert "error: Run died already ended as stopped; there is nothing to stop." in capsys.readouterr().err
+    assert main(["stop", "nope", "--db", store_url]) == 2
+    assert "error: there is no run 'nope'" in capsys.readouterr().err
