@@ -33,6 +33,9 @@ run_control.app_context_processor(lambda: {"run_controls": controls})
 ACTIONS = ("stop", "expire", "discard")
 RULE = "/runs/<run_id>/<any(stop, expire, discard):action>"
 CONFIRMED = "yes"
+SERVED_HERE_STOP_SECONDS = 10.0
+"""How long a stop of a run this process serves waits for it to end before answering that it
+was asked (its runner finishes on its own)."""
 
 
 def _effect(action: str, run: Record) -> str:
@@ -106,7 +109,9 @@ def _stop(run: Record) -> tuple[str, bool]:
     manager = services().hub.get(run["run_id"])
     if manager is not None and not outcome.ended:
         manager.shutdown()
-        return f"Run {run['run_id']} was stopped.", True
+        # Its own poll may have seen the request first and be ending the run on its thread.
+        if manager.wait(SERVED_HERE_STOP_SECONDS):
+            return f"Run {run['run_id']} was stopped.", True
     return outcome.message, outcome.ended
 
 
