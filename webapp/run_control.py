@@ -31,7 +31,7 @@ run_control = Blueprint("run_control", __name__)
 run_control.app_context_processor(lambda: {"run_controls": controls})
 
 ACTIONS = ("stop", "expire", "discard")
-RULE = "/runs/<run_id>/<any(stop, expire, discard):action>"
+RULE = f"/runs/<run_id>/<any({', '.join(ACTIONS)}):action>"
 CONFIRMED = "yes"
 SERVED_HERE_STOP_SECONDS = 10.0
 """How long a stop of a run this process serves waits for it to end before answering that it
