@@ -101,6 +101,10 @@ class RunOptions:
     """Seconds of silence (no socket, no heartbeat) before a worker counts as disconnected."""
     heartbeat_seconds: float = 5.0
     is_test: bool = False
+    test_idle_minutes: float = 0.0
+    """A test run (`is_test`) with nothing written about it for this long (no worker opening
+    the page, moving on or leaving, no message: `run_last_activity`) stops itself; 0: never.
+    Open tabs sending only heartbeats do not count, so an abandoned tab cannot keep it alive."""
     messages_per_second: float | None = None
     """The live channel's budget per worker (runner/budget.py); None: the task config's value."""
     message_burst: int | None = None

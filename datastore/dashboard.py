@@ -77,6 +77,9 @@ RUN_FIELDS: Sequence[Any] = (
     Run.reward_cents,
     Run.currency,
     Run.config,
+    Run.stop_requested_at,
+    Run.stop_requested_by,
+    Run.discarded_at,
 )
 
 
@@ -562,8 +565,10 @@ class DashboardReaders(StoreAccess):
         status: str | None = None,
         is_sandbox: bool | None = None,
         include_tests: bool = False,
+        include_discarded: bool = False,
     ) -> dict[str, Any]:
         """A page of runs, newest first: `{"items": [run, ...], "next": cursor or None}`.
+        Discarded runs are left out unless `include_discarded`.
         Each run carries its conversations, completed / failed / live assignments, and what
         it has paid (`cost_cents`) and still owes (`owed_cents`)."""
         limit = _page_size(limit)
@@ -574,6 +579,8 @@ class DashboardReaders(StoreAccess):
                 query = query.where(column == value)
         if not include_tests:
             query = query.where(Run.is_test.is_(False))
+        if not include_discarded:
+            query = query.where(Run.discarded_at.is_(None))
         if after is not None:
             launched, run_id = decode_cursor(after, "runs", float, str)
             query = query.where(or_(

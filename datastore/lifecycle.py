@@ -56,7 +56,7 @@ def _json_ready(value: Any, what: str) -> Any:
     return value
 
 
-def _last_activity(s: Session, run: Run) -> float:
+def last_activity(s: Session, run: Run) -> float:
     """The last time anything of the run was written: its launch, an assignment's or a HIT's
     change, a message."""
     stamps = (
@@ -165,20 +165,24 @@ class LifecycleWriters(StoreAccess):
 
         self._write(write)
 
-    def log_interrupted_run(self, run_id: str, *, noticed_by: str) -> dict[str, Any] | None:
-        """End a run whose runner died: the run becomes `interrupted`, each live assignment
+    def log_interrupted_run(self, run_id: str, *, noticed_by: str,
+                            status: str = RunStatus.INTERRUPTED) -> dict[str, Any] | None:
+        """End a run whose runner died: the run becomes `status` (`interrupted`; `stopped`
+        when a reviewer stopped it from the dashboard and found no runner serving it), each live assignment
         moves as WHEN_THE_RUNNER_DIED says (in the task: `interrupted`, kept for review;
         not in a task yet: `expired`), and what happened is kept in the run's config under
         "interruption": when the run last did anything (the runner died after that), when and
         by what (`noticed_by`) it was noticed, and how many assignments were interrupted and
         expired. Answers that record; None, writing nothing, when the run is not running any
         more (another process noticed first, or it ended normally)."""
+        if status not in {RunStatus.INTERRUPTED, RunStatus.STOPPED}:
+            raise InvalidValue(f"a run whose runner died cannot end as {status!r}")
 
         def write(s: Session) -> dict[str, Any] | None:
             run = self._get_run(s, run_id)
             if run.status != RunStatus.RUNNING:
                 return None
-            last_activity = _last_activity(s, run)
+            last_activity_at = last_activity(s, run)
             live = s.scalars(
                 select(Assignment).where(Assignment.run_id == run_id, Assignment.status.in_(LIVE))
                 .order_by(Assignment.assignment_id).with_for_update()
@@ -188,11 +192,11 @@ class LifecycleWriters(StoreAccess):
             interrupted = [a.assignment_id for a in live if a.status == S.INTERRUPTED]
             for pairing in s.scalars(select(Pairing).where(Pairing.assignment_id.in_(interrupted))):
                 if pairing.task_start is not None and pairing.task_end is None:
-                    pairing.task_end = max(pairing.task_start, last_activity)
+                    pairing.task_end = max(pairing.task_start, last_activity_at)
             noticed_at = time.time()
-            record = {"last_activity": last_activity, "noticed_at": noticed_at, "noticed_by": noticed_by,
+            record = {"last_activity": last_activity_at, "noticed_at": noticed_at, "noticed_by": noticed_by,
                       "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
-            run.status, run.end_time = RunStatus.INTERRUPTED, noticed_at
+            run.status, run.end_time = status, noticed_at
             run.config = {**(run.config or {}), "interruption": record}
             return record
 

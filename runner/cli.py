@@ -26,6 +26,7 @@ from crowd.options import (
 )
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
+from crowd.run_control import RunControlRefused, stop_run
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
@@ -123,6 +124,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     notify.add_argument("--provider", choices=registry.names(), help="without --run: the marketplace to send on")
     notify.add_argument("--live", action="store_true", help="with --provider: the live marketplace (default: sandbox)")
     notify.add_argument("--db", metavar="URL")
+    stop = commands.add_parser("stop", help="stop a run served by a runner anywhere (as the dashboard's Stop does)")
+    stop.add_argument("run_id", metavar="RUN_ID")
+    stop.add_argument("--db", metavar="URL")
     return parser, provider_commands
 
 
@@ -221,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bonus_command(args)
         if args.command == "notify":
             return notify_command(args)
+        if args.command == "stop":
+            return stop_command(args)
         return run(args)
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -272,6 +278,10 @@ def run(args: argparse.Namespace) -> int:
             manager.shutdown()
     report.show(final=True)
     server.stop()
+    if manager.stopped_by is not None:
+        print(f"Run {run_id} was stopped through the store ({manager.stopped_by}) before it had all its "
+              "conversations.", file=sys.stderr)
+        return 1
     if stopping:
         print(f"Run {run_id} stopped before it had all its conversations.", file=sys.stderr)
         return 1
@@ -341,6 +351,19 @@ def bonus_command(args: argparse.Namespace) -> int:
     else:
         print(f"The bonus failed: {row['error']}", file=sys.stderr)
         return 1
+    return 0
+
+
+def stop_command(args: argparse.Namespace) -> int:
+    """Ask the run's runner, through the store, to stop it; end it here if no runner serves it."""
+    handler = MTurkDataHandler(db_url=args.db)
+    run = handler.get_run_data(args.run_id)
+    if run is None:
+        raise UsageError(f"there is no run {args.run_id!r}")
+    try:
+        print(stop_run(handler, run).message)
+    except RunControlRefused as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 

@@ -20,7 +20,7 @@ from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus, RunStatus
+from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
 from runner.protocol import WorkerIdentity, encode
@@ -50,6 +50,9 @@ SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
 STOPPED_TEXT = ("This task was stopped before your conversation ended. "
                 "Your work so far is saved: press Done to submit it.")
+CONTROL_POLL_SECONDS = 1.0
+"""How often a runner looks in the store for a stop asked from elsewhere (the dashboard,
+crowd/run_control.py), and a test run checks whether it has been idle too long."""
 POLICY_VIOLATION = 1008
 """The websocket close code for a page cut off for what it sent (RFC 6455, 7.4.1)."""
 
@@ -86,6 +89,8 @@ class TaskManager:
         self._active = 0
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self.stopped_by: StopCause | None = None
+        """Why the run was stopped through the store (a reviewer, or idleness); None otherwise."""
 
     # Starting and ending ---------------------------------------------------------------
 
@@ -107,6 +112,7 @@ class TaskManager:
             self._abandon_launch(keep=isinstance(exc, OutcomeUnknown))
             raise
         self._spawn(self._monitor, "monitor")
+        self._spawn(self._watch_control, "control")
         if self.provider.departures_poll_seconds is not None:
             self._spawn(self._watch_departures, "departures")
         if self._sweeps_approvals:
@@ -624,6 +630,30 @@ class TaskManager:
                     self.worker_left(session, "disconnect")
                 elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
+
+    def _watch_control(self) -> None:
+        """Stop the run, as Ctrl-C does, once the store says someone asked (the dashboard, from
+        any process or machine), or once a test run has been idle past `test_idle_minutes`."""
+        while not self._stop.wait(CONTROL_POLL_SECONDS):
+            try:
+                cause = self.handler.stop_requested(self.run_id)
+                if cause is None and self._idle_too_long():
+                    self.handler.request_run_stop(self.run_id, StopCause.IDLE)
+                    cause = StopCause.IDLE
+            except Exception:  # a store that cannot answer now: look again at the next poll
+                log.exception("could not look for a stop request of run %s", self.run_id)
+                continue
+            if cause is not None:
+                log.warning("run %s: stopping, as asked through the store (%s)", self.run_id, cause)
+                self.stopped_by = StopCause(cause)
+                self.shutdown()
+                return
+
+    def _idle_too_long(self) -> bool:
+        minutes = self.options.test_idle_minutes
+        if not (self.options.is_test and minutes > 0):
+            return False
+        return time.time() - self.handler.run_last_activity(self.run_id) >= minutes * 60
 
     def _watch_departures(self) -> None:
         """Workers who return the task or run out of time on the marketplace's own pages

@@ -163,6 +163,7 @@ def test_a_run_on_the_runs_page_carries_its_counts_and_what_it_paid_and_owes(han
         "is_sandbox": False, "is_test": False, "status": "running", "launch_time": T0,
         "end_time": None, "target": 4, "reward_cents": 50, "currency": "USD",
         "interruption": None,  # only a run whose runner died has one
+        "stop_requested_at": None, "stop_requested_by": None, "discarded_at": None,  # run control
         "conversations": 3,  # t_1, t_2, t_3; not W6's onboarding conversation
         "completed": 5,      # W1 approved, W2 rejected, W3 completed, W4 submitted, W9 partner_disconnect
         "failed": 2,         # W5 disconnect, W8 returned

@@ -79,6 +79,7 @@ EVIDENCE = {
     "runner notify --provider": f"{NOTIFY}::test_bad_notify_commands_exit_2_with_a_sentence_and_send_nothing",
     "runner notify --live": f"{NOTIFY}::test_bad_notify_commands_exit_2_with_a_sentence_and_send_nothing",
     "runner notify --db": f"{NOTIFY}::test_the_notify_command_messages_workers_once",
+    "runner stop --db": "tests/integration/test_run_control.py::test_python_m_runner_stop_stops_a_run_or_says_in_a_sentence_why_not",
     "datastore export --run": f"{EXPORT}::test_cli_writes_csv_to_stdout_without_out",
     "datastore export --format": f"{EXPORT}::test_cli_writes_csv_to_stdout_without_out",
     "datastore export --out": f"{EXPORT}::test_cli_writes_the_jsonl_export_to_the_out_file_and_a_summary_to_stderr",

@@ -15,7 +15,8 @@ def test_an_empty_store_shows_empty_states(client):
     assert home.status_code == 200 and "No runs" in home.get_data(as_text=True)
     assert client.get("/index.json").get_json() == {
         "runs": [], "next": None,
-        "filters": {"task": None, "provider": None, "status": None, "is_sandbox": None, "include_tests": False}}
+        "filters": {"task": None, "provider": None, "status": None, "is_sandbox": None, "include_tests": False,
+                    "include_discarded": False}}
     live = client.get("/live")
     assert live.status_code == 200 and "No run is live right now." in live.get_data(as_text=True)
     assert client.get("/live.json").get_json()["runs"] == []
