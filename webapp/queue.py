@@ -47,7 +47,7 @@ def review_queue(run_id: str) -> Any:
     unit = step["unit"]
     if unit is not None:
         unit = _with_what_they_saw(run, unit)
-    args = filter_args(queue_filter)
+    args: dict[str, Any] = filter_args(queue_filter)
     data = {"run_id": run_id, "filter": {"status": queue_filter.status, "worker": queue_filter.worker_id,
                                          "flagged": queue_filter.flagged},
             **step, "unit": unit}
