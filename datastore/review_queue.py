@@ -1,17 +1,19 @@
 """The review queue's reader: a run's units of work (one worker's assignment in its task
-conversation) one at a time, in the order the conversations began and, within one, the order
-its workers were paired, filtered by status, by worker and by the world's flag.
+conversation) one at a time, in the order the workers took their work (the pairing's row id),
+filtered by status, by worker and by the world's flag.
 
-Each step is a keyset query on (conversation row id, pairing row id) that reads one row (the
-unit asked for, the first after a unit, the last before one), never an OFFSET, so walking
-the queue costs the same at its start and at its end.
+Each step is a keyset query that walks the run's pairings from a unit by the (run_id, id)
+index and stops at the first that passes the filter (the unit asked for, the first after a
+unit, the last before one), never an OFFSET. A status filter is answered from the assignments'
+(run_id, status) index first, so skipping past work already reviewed costs a look-up per unit
+skipped, not a read of the run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, select, tuple_
+from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess
@@ -47,14 +49,14 @@ class QueueFilter:
         if self.status not in QUEUE_STATUSES:
             raise InvalidValue(f"status must be one of {', '.join(QUEUE_STATUSES)}, not {self.status!r}")
 
-    def where(self) -> list[ColumnElement[bool]]:
+    def where(self, run_id: str) -> list[ColumnElement[bool]]:
+        """The conditions on a run's units (`_units(run_id)`) that keep this filter's."""
         found: list[ColumnElement[bool]] = []
-        if self.status == UNREVIEWED:
-            found.append(Assignment.status.in_(REVIEWABLE))
-        elif self.status == REVIEWED_WORK:
-            found.append(Assignment.status.in_(REVIEWED))
-        elif self.status != ALL:
-            found.append(Assignment.status == self.status)
+        if self.status != ALL:
+            statuses = {UNREVIEWED: REVIEWABLE, REVIEWED_WORK: REVIEWED}.get(self.status, {self.status})
+            found.append(Pairing.assignment_id.in_(
+                select(Assignment.assignment_id)
+                .where(Assignment.run_id == run_id, Assignment.status.in_(statuses))))
         if self.worker_id is not None:
             found.append(Pairing.worker_id == self.worker_id)
         if self.flagged:
@@ -67,14 +69,10 @@ def world_flag() -> ColumnElement[Any]:
     return cast(Pairing.world_data[WORLD_FLAG_KEY].as_string(), String)
 
 
-Key = tuple[int, int]
-
-
 def _units(run_id: str) -> AnySelect:
     """A run's units (task conversations only: onboarding pairs nobody) with their sort key."""
     return (
-        select(Conversation.id.label("conversation_pk"), Pairing.id.label("pairing_pk"),
-               Pairing.assignment_id, Pairing.worker_id, Pairing.agent_id, Pairing.conversation_id,
+        select(Pairing.id, Pairing.assignment_id, Pairing.worker_id, Pairing.agent_id, Pairing.conversation_id,
                Assignment.status, world_flag().label("flag"))
         .join(Conversation, and_(Conversation.run_id == Pairing.run_id,
                                  Conversation.conversation_id == Pairing.conversation_id))
@@ -105,45 +103,41 @@ class ReviewQueueReaders(StoreAccess):
         if sum(x is not None for x in (at, after, before)) > 1:
             raise InvalidValue("give at most one of at, after and before")
         units = _units(run_id)
-        matching = units.where(*queue.where())
-        order = (Conversation.id, Pairing.id)
+        matching = units.where(*queue.where(run_id))
 
-        def key_of(s: Session, assignment_id: str) -> Key:
+        def unit_of(s: Session, assignment_id: str) -> Any:
             row = s.execute(units.where(Pairing.assignment_id == assignment_id)).first()
             if row is None:
                 raise InvalidValue(f"there is no assignment {assignment_id!r} to review in this run")
-            return row.conversation_pk, row.pairing_pk
+            return row
 
-        def after_key(s: Session, key: Key, inclusive: bool = False) -> Any:
-            test = tuple_(*order) >= key if inclusive else tuple_(*order) > key
-            return s.execute(matching.where(test).order_by(*order).limit(1)).first()
+        def after_key(s: Session, key: int, inclusive: bool = False) -> Any:
+            test = Pairing.id >= key if inclusive else Pairing.id > key
+            return s.execute(matching.where(test).order_by(Pairing.id).limit(1)).first()
 
-        def before_key(s: Session, key: Key, inclusive: bool = False) -> Any:
-            test = tuple_(*order) <= key if inclusive else tuple_(*order) < key
-            return s.execute(matching.where(test).order_by(*(c.desc() for c in order)).limit(1)).first()
+        def before_key(s: Session, key: int, inclusive: bool = False) -> Any:
+            test = Pairing.id <= key if inclusive else Pairing.id < key
+            return s.execute(matching.where(test).order_by(Pairing.id.desc()).limit(1)).first()
 
         def read(s: Session) -> dict[str, Any]:
-            first = s.execute(matching.order_by(*order).limit(1)).first()
+            first = s.execute(matching.order_by(Pairing.id).limit(1)).first()
             unit = nxt = previous = None
             if at is not None:
-                key = key_of(s, at)
-                unit = s.execute(units.where(Pairing.assignment_id == at)).first()
-                nxt, previous = after_key(s, key), before_key(s, key)
+                unit = unit_of(s, at)
             elif after is not None:
-                key = key_of(s, after)
+                key = unit_of(s, after).id
                 unit = after_key(s, key)
                 if unit is None:
                     previous = before_key(s, key, inclusive=True)
             elif before is not None:
-                key = key_of(s, before)
+                key = unit_of(s, before).id
                 unit = before_key(s, key)
                 if unit is None:
                     nxt = after_key(s, key, inclusive=True)
             else:
                 unit = first
-            if unit is not None and at is None:
-                key = (unit.conversation_pk, unit.pairing_pk)
-                nxt, previous = after_key(s, key), before_key(s, key)
+            if unit is not None:
+                nxt, previous = after_key(s, unit.id), before_key(s, unit.id)
             unreviewed = s.scalar(select(func.count()).select_from(Assignment).where(
                 Assignment.run_id == run_id, Assignment.status.in_(REVIEWABLE)))
             return {
