@@ -54,8 +54,12 @@ def _selected_worker(workers: list[dict[str, Any]]) -> str | None:
     ids = [w["assignment_id"] for w in workers]
     if asked in ids:
         return asked
-    waiting = [w["assignment_id"] for w in workers if w["status"] in REVIEWABLE]
-    return (waiting or ids or [None])[0]
+    return (_waiting(workers) or ids or [None])[0]
+
+
+def _waiting(workers: Any) -> list[str]:
+    """The assignment ids of the workers whose work waits for a verdict, in pairing order."""
+    return [w["assignment_id"] for w in workers if w["status"] in REVIEWABLE]
 
 
 @review.get("/runs/<run_id>/conversations/<conversation_id>/onward")
@@ -63,8 +67,7 @@ def onward(run_id: str, conversation_id: str) -> Any:
     """Where a verdict on the conversation page sends the reviewer: the next of its workers
     whose work waits for review, else the next conversation with work to review."""
     services().run_or_404(run_id)
-    workers = services().handler.get_pairings_for_conversation(run_id, conversation_id)
-    waiting = [w["assignment_id"] for w in workers if w["status"] in REVIEWABLE]
+    waiting = _waiting(services().handler.get_pairings_for_conversation(run_id, conversation_id))
     if waiting:
         return redirect(url_for("review.conversation", run_id=run_id, conversation_id=conversation_id,
                                 worker=waiting[0]))
