@@ -10,6 +10,7 @@ from datastore.dashboard import DashboardReaders
 from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
 from datastore.readers import Readers
+from datastore.review_queue import ReviewQueueReaders
 from datastore.reviewer_access import ReviewerAccess
 from datastore.run_control import RunControl
 from datastore.worker_admin import WorkerAdmin
@@ -18,7 +19,7 @@ __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
 class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
-                       RunControl):
+                       RunControl, ReviewQueueReaders):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +40,15 @@ class LoggedMessage:
 
     id: int
     created: bool
+
+
+def _recipients(recipients: Sequence[str] | None) -> list[str] | None:
+    """Recipients as stored: a list of non-empty agent ids (None: not recorded)."""
+    if recipients is None:
+        return None
+    if isinstance(recipients, str) or not all(isinstance(r, str) and r for r in recipients):
+        raise InvalidValue("a message's recipients must be a list of agent ids")
+    return list(dict.fromkeys(recipients))
 
 
 def _epoch(value: Any) -> float:
@@ -438,8 +448,10 @@ class LifecycleWriters(StoreAccess):
         assignment_id: str | None = None,
         client_msg_id: str | None = None,
         turn_index: int | None = None,
+        recipients: Sequence[str] | None = None,
     ) -> LoggedMessage:
-        """Store one message durably (committed when this returns).
+        """Store one message durably (committed when this returns); `recipients`: the agent
+        ids it was shown to, when known (see `Message.recipients`).
 
         Idempotent on (assignment_id, client_msg_id): a message re-sent after a reconnect
         is stored once, and the second call answers `created=False`.
@@ -457,8 +469,23 @@ class LifecycleWriters(StoreAccess):
         conversation_pk = self._conversation_pk(run_id, conversation_id)
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
-               "turn_index": turn_index, "payload": message, "created": time.time()}
+               "turn_index": turn_index, "payload": message, "created": time.time(),
+               "recipients": _recipients(recipients)}
         return LoggedMessage(*self._write_rows(lambda conn: self._hot.add_message(conn, row)))
+
+    def set_message_recipients(self, message_id: int, recipients: Sequence[str]) -> None:
+        """Record that the stored message `message_id` (a `log_message` row id) was shown to
+        `recipients` (agent ids), all of them: the runner calls it when a message it stored
+        for one agent is shown to another too."""
+        listed = _recipients(recipients)
+
+        def write(s: Session) -> None:
+            message = s.get(Message, message_id)
+            if message is None:
+                raise InvalidValue(f"there is no message {message_id!r}")
+            message.recipients = listed
+
+        self._write(write)
 
     def _conversation_pk(self, run_id: str, conversation_id: str) -> int:
         """The conversation's row id, created if new; remembered, since it never changes."""

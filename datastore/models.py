@@ -202,6 +202,11 @@ class Message(Base):
     turn_index: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created: Mapped[float] = mapped_column(Float)
+    recipients: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The agent ids (roles) the runner showed this message to, for a message no worker
+    sent (the world's, a bot's): a message sent to each worker alone is one row each, a
+    message shown to several is one row naming them. None: not recorded (a worker's message,
+    which the world passes on, or a message stored before recipients were kept)."""
 
     __table_args__ = (
         # Idempotency of log_message: a re-sent client message is stored once.

@@ -204,15 +204,19 @@ def test_a_reviewer_approves_rejects_and_pays_a_bonus_from_the_conversation_page
 
     w1 = reviewer.locator(f'article[data-assignment="{assignment["W1"]}"]')
     w2 = reviewer.locator(f'article[data-assignment="{assignment["W2"]}"]')
-    w1.get_by_role("button", name="Approve").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W1']}: approve: done")
+    conversation_page = reviewer.url
+    w1.get_by_role("button", name="Approve").click()  # moves on to the worker still to review
+    expect(reviewer.locator(".flash--ok")).to_have_text("Approved.")
+    expect(w2).to_have_attribute("aria-current", "true")
     w2.get_by_label("Rejection reason").fill("Said only 'hi'.")
-    w2.get_by_role("button", name="Reject").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W2']}: reject: done")
+    w2.get_by_role("button", name="Reject").click()  # nothing left to review: back to the run
+    expect(reviewer.locator(".flash--ok")).to_have_text("Rejected.")
+    expect(reviewer.locator("h1")).to_have_text(runner.run_id)
+    reviewer.goto(conversation_page)
     w1.get_by_label("Bonus amount in USD").fill("1.25")
     w1.get_by_label("Bonus reason").fill("A friendly opener")
-    w1.get_by_role("button", name="Bonus").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W1']}: bonus: done")
+    w1.get_by_role("button", name="Bonus").click()  # a bonus stays on the page
+    expect(reviewer.locator(".flash--ok")).to_have_text("Bonus paid.")
 
     # Each worker's card shows their status and audit log.
     expect(w1.locator(".worker__head .status")).to_have_text("approved")

@@ -1,4 +1,4 @@
-/* Parley's dashboard: keyboard shortcuts for reviewing, bulk selection, and the live
+/* Parley's dashboard: keyboard shortcuts for reviewing (per selected worker), bulk selection, and the live
  * monitor's polling of its JSON twin. Progressive: every page works without it. */
 (function () {
   'use strict';
@@ -8,8 +8,43 @@
                       target.tagName === 'SELECT' || target.isContentEditable);
   }
 
-  /* Keys: an element with data-key="a" is clicked (links, buttons) or focused (inputs). */
+  /* Keys: an element with data-key="a" (or "s j": either key) is clicked (links, buttons)
+   * or focused (inputs). Inside a [data-key-scope] (one worker's card) only the selected
+   * scope's elements answer: digits 1-9 select a scope, w the next one. Esc leaves a field. */
+  function keyed(key) {
+    var selector = '[data-key~="' + CSS.escape(key) + '"]';
+    var scope = document.querySelector('[data-key-scope][aria-current="true"]');
+    return (scope && scope.querySelector(selector)) ||
+      document.querySelector(selector + ':not([data-key-scope] *)');
+  }
+
+  function select(scope) {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-key-scope]'), function (s) {
+      if (s === scope) s.setAttribute('aria-current', 'true'); else s.removeAttribute('aria-current');
+    });
+  }
+
+  document.addEventListener('click', function (event) {
+    var scope = event.target.closest && event.target.closest('[data-key-scope]');
+    if (scope) select(scope);
+  });
+
+  function selectByKey(key) {
+    var scopes = Array.prototype.slice.call(document.querySelectorAll('[data-key-scope]'));
+    var current = scopes.indexOf(document.querySelector('[data-key-scope][aria-current="true"]'));
+    var chosen = key === 'w' ? scopes[(current + 1) % scopes.length]
+      : /^[1-9]$/.test(key) ? scopes[Number(key) - 1] : null;
+    if (!chosen) return false;
+    select(chosen);
+    chosen.scrollIntoView({block: 'nearest'});
+    return true;
+  }
+
   document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape' && typing(event.target)) {
+      event.target.blur();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (event.key === 'x') {
       var boxes = Array.prototype.slice.call(document.querySelectorAll('[data-select]'));
@@ -18,7 +53,11 @@
       event.preventDefault();
       return;
     }
-    var el = document.querySelector('[data-key="' + event.key + '"]');
+    if (selectByKey(event.key)) {
+      event.preventDefault();
+      return;
+    }
+    var el = keyed(event.key);
     if (!el) return;
     event.preventDefault();
     if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA') el.focus(); else el.click();
