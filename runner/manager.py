@@ -23,6 +23,7 @@ from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
+from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
 from runner.worlds import system_message
@@ -86,6 +87,8 @@ class TaskManager:
         self._active = 0
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self.presence: PresenceReporter | None = None
+        """Writes the workers' presence for the live monitor, from launch to the run's end."""
 
     # Starting and ending ---------------------------------------------------------------
 
@@ -107,6 +110,9 @@ class TaskManager:
             self._abandon_launch(keep=isinstance(exc, OutcomeUnknown))
             raise
         self._spawn(self._monitor, "monitor")
+        self.presence = PresenceReporter(self.handler, self.run_id, lambda: self.sessions.values(),
+                                         self.options.presence_seconds, self.options.stuck_seconds)
+        self.presence.start()
         if self.provider.departures_poll_seconds is not None:
             self._spawn(self._watch_departures, "departures")
         if self._sweeps_approvals:
@@ -174,6 +180,8 @@ class TaskManager:
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
+            if self.presence is not None:
+                self.presence.stop()
         finally:
             self.finished.set()
 
