@@ -675,10 +675,6 @@ class TaskManager:
                 "in_task": sum(s.state == "in_task" for s in live),
             }
 
-    def connected_count(self) -> int:
-        """Workers whose page has a socket open to this process right now."""
-        return sum(1 for s in list(self.sessions.values()) if s.connected and not s.left)
-
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         """What a world is made with: never the store, only the task context."""
         return {"task_dir": str(self.task.path), "run_id": self.run_id,
