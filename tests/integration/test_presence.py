@@ -4,7 +4,6 @@ runs) sees every runner's workers, which process serves them, who is stuck on th
 and, once a runner dies, that its workers are gone."""
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from datastore.presence import Presence
 from runner.cli import main as runner_main
 from tests.faults.processes import PAIR_CHAT, Runner
 from tests.support.live_runner import LiveRunner, Worker, fetch
+from tests.support.runner_processes import local_runners
 
 FAST_PRESENCE = ["--presence-seconds", "0.2"]
 NEVER_STUCK = ["--stuck-seconds", "3600"]
@@ -44,17 +44,8 @@ def states(rows: list[dict[str, Any]] | None) -> list[str]:
 @pytest.fixture
 def runners(store_url: str, tmp_path: Path) -> Iterator[Callable[..., Runner]]:
     """`runners(name, *flags)` starts `python -m runner run pair_chat --provider local` on the test's store."""
-    started: list[Runner] = []
-    env = {**os.environ, "PARLEY_SECRET_KEY": "presence-test"}
-
-    def start(name: str, *flags: str) -> Runner:
-        started.append(Runner(tmp_path, env, PAIR_CHAT, "-nc", "1", "--provider", "local", "--db", store_url,
-                              *flags, name=name))
-        return started[-1]
-
-    yield start
-    for runner in started:
-        runner.stop()
+    with local_runners(store_url, tmp_path) as start:
+        yield start
 
 
 def open_page(runner: Runner, link: str) -> Worker:
