@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crowd.processes import this_host
 from datastore import DatastoreError, MTurkDataHandler
 from datastore.presence import Presence, PresenceBeat, RunnerProcess
+from datastore.states import AssignmentStatus as S
 from runner.live import WorkerSession
 
 log = logging.getLogger("parley.runner")
@@ -24,21 +25,20 @@ STALE_BEATS = 3
 """Heartbeats a reader may miss before it takes the runner for gone."""
 MIN_FRESH_SECONDS = 5.0
 """However short the heartbeat, a row stays fresh this long: a busy store may hold a beat up."""
-FINISHED_STATES = ("submitted",)
-"""Page states of a worker the run no longer holds a place for (one who left has `left`)."""
-CONVERSING_STATES = ("onboarding", "in_task")
+CONVERSING_STATES = (S.ONBOARDING, S.IN_TASK)
+"""A worker's states (their page's, as the store's) in which they are in a conversation."""
 
 
 def presence_of(session: WorkerSession, stuck_seconds: float, now: float) -> PresenceBeat | None:
     """The worker as the monitor should see them now; None when they are no longer live here."""
-    if session.left or session.state in FINISHED_STATES:
+    if session.left or session.state == S.SUBMITTED:  # the run holds no place for them any more
         return None
     conversation = session.conversation if session.state in CONVERSING_STATES else None
     turn_since = conversation.turn_waiting_on(session.agent.id) if conversation is not None else None
     if not session.connected:
         state = Presence.DISCONNECTED
     elif conversation is None:
-        state = Presence.WAITING if session.state == "waiting" else Presence.CONNECTED
+        state = Presence.WAITING if session.state == S.WAITING else Presence.CONNECTED
     elif turn_since is not None and now - turn_since >= stuck_seconds:
         state = Presence.STUCK
     else:
@@ -71,7 +71,8 @@ class PresenceReporter:
         self._write(lambda: self.handler.clear_presence(self.run_id))
 
     def beat(self) -> None:
-        """Write every live worker's presence now (skipped while there is none, twice)."""
+        """Write every live worker's presence now. While there is nobody, nothing is written
+        once the store says so: an idle run costs the store nothing."""
         now = time.time()
         beats = [b for s in list(self.sessions()) if (b := presence_of(s, self.stuck_seconds, now)) is not None]
         if beats or self._wrote_any:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from crowd.orphans import end_orphaned_runs
 from datastore import MTurkDataHandler
 from datastore.presence import Presence
 from runner.cli import main as runner_main
@@ -90,6 +91,10 @@ def test_the_workers_of_a_killed_runner_read_as_gone_while_another_runners_stay_
         seen = wait_for_presence(reader, lambda by_run: states(by_run.get(doomed.run_id)) == [Presence.GONE])
         assert states(seen[alive.run_id]) == [Presence.WAITING]
         assert seen[doomed.run_id][0]["seen_seconds"] > 0
+        # The next process to start ends the dead runner's run, and its rows go with it.
+        assert [ended.run_id for ended in end_orphaned_runs(reader, noticed_by="webapp")] == [doomed.run_id]
+        assert reader.read_presence([doomed.run_id]) == []
+        assert states(reader.read_presence([alive.run_id])) == [Presence.WAITING]
     finally:
         for worker in workers:
             worker.close()
