@@ -4,11 +4,11 @@ conversation, then stuck when they let their turn pass without a message; a conv
 live page shows its transcript as it grows."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.faults.processes import Runner
 from tests.support.browser import SCREENSHOTS, send
@@ -26,31 +26,21 @@ def runner(store_url: str, tmp_path: Path) -> Iterator[Runner]:
         yield start("runner", "--presence-seconds", "0.2", "--stuck-seconds", STUCK_SECONDS)
 
 
-@pytest.fixture
-def worker(new_page) -> Callable[[str], Page]:
-    def open_(link: str) -> Page:
-        page = new_page(1000, 700)
-        page.goto(link)
-        return page
-
-    return open_
-
-
 def test_the_monitor_shows_a_worker_connected_to_a_runner_in_another_process_and_then_stuck(
-        reviewer, site, runner, worker):
+        reviewer, site, runner, open_page):
     url, _ = site
     first, second = runner.links(2)
     reviewer.goto(url + "/live")
     alice_row = reviewer.locator(f'#live-workers tr[data-assignment="{assignment_of(first)}"]')
     run_row = reviewer.locator(f'#live-runs tr[data-run="{runner.run_id}"]')
 
-    alice = worker(first)
+    alice = open_page(first)
     expect(alice_row.locator('[data-field="presence"]')).to_have_text("waiting", **LIVE)
     expect(alice_row).to_contain_text(f":{runner.proc.pid}")  # served by the other process
     expect(run_row.locator('[data-field="connected"]')).to_have_text("1")
     expect(run_row.locator('[data-field="runners"]')).to_contain_text(f":{runner.proc.pid}")
 
-    worker(second)
+    open_page(second)
     expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
     expect(alice_row.locator('[data-field="presence"]')).to_have_text("in conversation", **LIVE)
     expect(run_row.locator('[data-field="connected"]')).to_have_text("2")
@@ -64,10 +54,10 @@ def test_the_monitor_shows_a_worker_connected_to_a_runner_in_another_process_and
     expect(alice_row.locator('[data-field="presence"]')).to_have_text("in conversation", **LIVE)
 
 
-def test_a_conversations_live_page_shows_its_transcript_growing_and_who_is_stuck(reviewer, site, runner, worker):
+def test_a_conversations_live_page_shows_its_transcript_growing_and_who_is_stuck(reviewer, site, runner, open_page):
     url, _ = site
     first, second = runner.links(2)
-    alice, bob = worker(first), worker(second)
+    alice, bob = open_page(first), open_page(second)
     expect(bob.locator("#parley-messages")).to_contain_text("You are Bob.")
     reviewer.goto(url + "/live")
     link = reviewer.locator(f'#live-workers tr[data-assignment="{assignment_of(first)}"] a[href*="/conversations/"]')
