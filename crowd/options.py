@@ -17,7 +17,9 @@ FAIR_HOURLY_CENTS = 725
 """The default waiting bonus pays the wait at this rate: $7.25 an hour, the US federal minimum wage."""
 
 DEFAULT_PRESENCE_SECONDS = 3.0
+"""How often a runner writes its workers' presence (runner/presence.py): a monitor is this late."""
 DEFAULT_STUCK_SECONDS = 60.0
+"""A worker on their turn this long without a message is shown as stuck."""
 
 DEFAULT_DISCONNECT_CAP = 3
 """Disconnects (across this store's runs) after which a worker meets the run's consequences
