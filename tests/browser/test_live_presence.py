@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.faults.processes import Runner
 from tests.support.browser import SCREENSHOTS, send
@@ -26,6 +26,13 @@ def runner(store_url: str, tmp_path: Path) -> Iterator[Runner]:
         yield start("runner", "--presence-seconds", "0.2", "--stuck-seconds", STUCK_SECONDS)
 
 
+def close_before_the_servers_stop(*pages: Page) -> None:
+    """Live pages poll and hold sockets: closed now, none of their requests is cut by the
+    runner and the webapp stopping (which the browser would log as an error)."""
+    for page in pages:
+        page.close()
+
+
 def test_the_monitor_shows_a_worker_connected_to_a_runner_in_another_process_and_then_stuck(
         reviewer, site, runner, open_page):
     url, _ = site
@@ -40,7 +47,7 @@ def test_the_monitor_shows_a_worker_connected_to_a_runner_in_another_process_and
     expect(run_row.locator('[data-field="connected"]')).to_have_text("1")
     expect(run_row.locator('[data-field="runners"]')).to_contain_text(f":{runner.proc.pid}")
 
-    open_page(second)
+    bob = open_page(second)
     expect(alice.locator("#parley-messages")).to_contain_text("You are Alice.")
     expect(alice_row.locator('[data-field="presence"]')).to_have_text("in conversation", **LIVE)
     expect(run_row.locator('[data-field="connected"]')).to_have_text("2")
@@ -52,6 +59,7 @@ def test_the_monitor_shows_a_worker_connected_to_a_runner_in_another_process_and
 
     send(alice, "Sorry, I was making tea")
     expect(alice_row.locator('[data-field="presence"]')).to_have_text("in conversation", **LIVE)
+    close_before_the_servers_stop(reviewer, alice, bob)
 
 
 def test_a_conversations_live_page_shows_its_transcript_growing_and_who_is_stuck(reviewer, site, runner, open_page):
@@ -71,3 +79,4 @@ def test_a_conversations_live_page_shows_its_transcript_growing_and_who_is_stuck
     expect(transcript.last).to_have_text("Hello <b>Bob</b>", **LIVE)  # without a reload, and as text
     bob_row = reviewer.locator(f'#live-conversation-workers tr[data-assignment="{assignment_of(second)}"]')
     expect(bob_row.locator('[data-field="presence"]')).to_have_text("stuck", **LIVE)
+    close_before_the_servers_stop(reviewer, alice, bob)
