@@ -160,13 +160,21 @@ def _assignment_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, C
     return counts
 
 
-def _conversation_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, int]:
-    counts: defaultdict[str, int] = defaultdict(int)
-    counts.update(s.execute(
-        select(Conversation.run_id, func.count())
+@dataclass(frozen=True)
+class ConversationCounts:
+    """A run's task conversations: begun, and of those, ended."""
+
+    started: int = 0
+    done: int = 0
+
+
+def _conversation_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, ConversationCounts]:
+    counts: defaultdict[str, ConversationCounts] = defaultdict(ConversationCounts)
+    counts.update({run_id: ConversationCounts(started, done) for run_id, started, done in s.execute(
+        select(Conversation.run_id, func.count(), func.count(Conversation.ended))
         .where(Conversation.run_id.in_(run_ids), IS_TASK_CONVERSATION)
         .group_by(Conversation.run_id)
-    ).all())
+    )})
     return counts
 
 
@@ -219,7 +227,8 @@ class RunMoney:
         return self.base_owed + self.bonuses.unpaid
 
 
-def _run_dict(run: AnyRow, statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
+def _run_dict(run: AnyRow, statuses: Counter[str], conversations: ConversationCounts,
+              bonuses: Bonuses) -> dict[str, Any]:
     """A run (RUN_FIELDS) as the dashboard shows it: not its config (the runner's flags), only
     the `interruption` record a run whose runner died was ended with (else None)."""
     money = RunMoney(run.reward_cents, statuses, bonuses)
@@ -228,7 +237,8 @@ def _run_dict(run: AnyRow, statuses: Counter[str], conversations: int, bonuses: 
     return {
         **fields,
         "interruption": config.get("interruption"),
-        "conversations": conversations,
+        "conversations": conversations.started,
+        "conversations_done": conversations.done,
         "completed": _count_in(statuses, FINISHED_TASK),
         "failed": _count_in(statuses, FAILED),
         "live": _count_in(statuses, LIVE),
@@ -406,7 +416,7 @@ class RunTotals:
     threads once cached: read it, never change it."""
 
     statuses: Mapping[str, int]
-    conversations: int
+    conversations: ConversationCounts
     hits: Mapping[str, int]
     durations: Mapping[str, Any]
     outcomes_by_hour: Mapping[tuple[int, bool], int]
@@ -700,8 +710,9 @@ class DashboardReaders(StoreAccess):
         return self._read(read)
 
     def live_runs_activity(self) -> list[dict[str, Any]]:
-        """Every running run with its workers in each live state, its completed assignments
-        and its target, newest first: two queries for all of them."""
+        """Every running run with its workers in each live state, its completed assignments,
+        its conversations started and done, and its target, newest first: three queries for
+        all of them."""
 
         def read(s: Session) -> list[dict[str, Any]]:
             runs = s.execute(
@@ -710,13 +721,17 @@ class DashboardReaders(StoreAccess):
                 .where(Run.status == RunStatus.RUNNING)
                 .order_by(Run.launch_time.desc(), Run.run_id)
             ).all()
-            statuses = _assignment_counts(s, [run.run_id for run in runs]) if runs else {}
+            ids = [run.run_id for run in runs]
+            statuses = _assignment_counts(s, ids) if runs else {}
+            conversations = _conversation_counts(s, ids) if runs else defaultdict(ConversationCounts)
             return [
                 {
                     **run._asdict(),
                     **{str(state): statuses[run.run_id][state] for state in
                        (S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK)},
                     "completed": _count_in(statuses[run.run_id], FINISHED_TASK),
+                    "conversations": conversations[run.run_id].started,
+                    "conversations_done": conversations[run.run_id].done,
                 }
                 for run in runs
             ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datastore.dashboard import DashboardReaders
 from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
+from datastore.presence import PresenceStore
 from datastore.readers import Readers
 from datastore.review_queue import ReviewQueueReaders
 from datastore.reviewer_access import ReviewerAccess
@@ -19,7 +20,7 @@ __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
 class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
-                       RunControl, ReviewQueueReaders):
+                       RunControl, ReviewQueueReaders, PresenceStore):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

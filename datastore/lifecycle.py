@@ -24,6 +24,7 @@ from datastore.access import StoreAccess
 from datastore.errors import IllegalTransition, InvalidValue
 from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
+from datastore.models_presence import WorkerPresence
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
@@ -149,6 +150,7 @@ class LifecycleWriters(StoreAccess):
                     return
                 raise IllegalTransition(f"run {run_id!r} already ended as {run.status!r}")
             run.status, run.end_time = status, time.time()
+            _forget_presence(s, run_id)
 
         self._write(write)
 
@@ -208,6 +210,7 @@ class LifecycleWriters(StoreAccess):
                       "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
             run.status, run.end_time = status, noticed_at
             run.config = {**(run.config or {}), "interruption": record}
+            _forget_presence(s, run_id)
             return record
 
         return self._write(write)
@@ -535,3 +538,8 @@ class LifecycleWriters(StoreAccess):
         now = time.time()
         self._write_rows(lambda conn: self._hot.save_world(conn, run_id, conversation_id,
                                                            prepped_save_data, now))
+
+
+def _forget_presence(s: Session, run_id: str) -> None:
+    """An ended run has no worker present: its runner's last heartbeat rows go with it."""
+    s.execute(delete(WorkerPresence).where(WorkerPresence.run_id == run_id))

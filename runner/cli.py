@@ -20,6 +20,8 @@ from crowd.base import CommandHandler, Launch, Refused
 from crowd.options import (
     DEFAULT_DISCONNECT_CAP,
     DEFAULT_MAX_WAIT,
+    DEFAULT_PRESENCE_SECONDS,
+    DEFAULT_STUCK_SECONDS,
     FAIR_HOURLY_CENTS,
     RunOptions,
     add_marketplace_arguments,
@@ -86,6 +88,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--waiting-bonus", metavar="DOLLARS",
                      help="bonus paid to a released worker once they submit (default: the wait at "
                           f"${FAIR_HOURLY_CENTS / 100:.2f}/hour, rounded up to the cent; 0: none)")
+    run.add_argument("--presence-seconds", type=float, default=DEFAULT_PRESENCE_SECONDS, metavar="SECONDS",
+                     help="how often the workers' presence is written for the live monitor "
+                          f"(default {DEFAULT_PRESENCE_SECONDS:g})")
+    run.add_argument("--stuck-seconds", type=float, default=DEFAULT_STUCK_SECONDS, metavar="SECONDS",
+                     help="seconds on their turn without a message before the monitor shows a worker "
+                          f"as stuck (default {DEFAULT_STUCK_SECONDS:g})")
     add_budget_arguments(run)
     run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
                      help="seconds a connection has to send its request headers "
@@ -168,6 +176,9 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--auto-approve-delay must be 0 or more seconds")
     if not 0 < args.disconnect_timeout < math.inf:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    for flag in ("presence_seconds", "stuck_seconds"):
+        if not 0 < getattr(args, flag) < math.inf:
+            raise UsageError(f"--{flag.replace('_', '-')} must be a number of seconds more than 0")
     if not 0 <= args.max_wait < math.inf:
         raise UsageError("--max-wait must be a number of seconds, 0 (wait forever) or more")
     if args.waiting_bonus is not None:
@@ -193,7 +204,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         disconnect_cap=disconnect_cap,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
-        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, **budget,
+        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, presence_seconds=args.presence_seconds,
+        stuck_seconds=args.stuck_seconds, **budget,
     )
 
 

@@ -56,6 +56,8 @@ class LiveConversation:
         self.partner_left = threading.Event()
         self.turn: str | None = None
         """The agent whose act() the world waits on, until its message arrives."""
+        self.turn_began = 0.0
+        """When the world began waiting on `turn` (epoch seconds)."""
         self._positions: dict[tuple[str, str], int] = {}
         """(sender, message_id) -> position: a worker's message_id is their page's client id,
         unique per sender only."""
@@ -118,7 +120,7 @@ class LiveConversation:
     def begin_turn(self, agent_id: str) -> None:
         """The world waits on this agent's act(): their page may send, the others wait."""
         with self._lock:
-            self.turn = agent_id
+            self.turn, self.turn_began = agent_id, time.time()
         self._tell_turn(agent_id)
 
     def end_turn(self, agent_id: str) -> None:
@@ -127,6 +129,11 @@ class LiveConversation:
             if self.turn == agent_id:
                 self.turn = None
         self._tell_turn(None)
+
+    def turn_waiting_on(self, agent_id: str) -> float | None:
+        """When the world began waiting on `agent_id`'s message; None: it is not their turn."""
+        with self._lock:
+            return self.turn_began if self.turn == agent_id else None
 
     def take_turn(self, agent_id: str) -> bool:
         """A message from `agent_id` may be stored now (and uses up their turn); False: it

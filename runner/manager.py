@@ -23,6 +23,7 @@ from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
+from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
 from runner.worlds import system_message
@@ -91,6 +92,8 @@ class TaskManager:
         self._stop = threading.Event()
         self.stopped_by: StopCause | None = None
         """Why the run was stopped through the store (a reviewer, or idleness); None otherwise."""
+        self.presence: PresenceReporter | None = None
+        """Writes the workers' presence for the live monitor, from launch to the run's end."""
 
     # Starting and ending ---------------------------------------------------------------
 
@@ -113,6 +116,9 @@ class TaskManager:
             raise
         self._spawn(self._monitor, "monitor")
         self._spawn(self._watch_control, "control")
+        self.presence = PresenceReporter(self.handler, self.run_id, lambda: self.sessions.values(),
+                                         self.options.presence_seconds, self.options.stuck_seconds)
+        self.presence.start()
         if self.provider.departures_poll_seconds is not None:
             self._spawn(self._watch_departures, "departures")
         if self._sweeps_approvals:
@@ -180,6 +186,8 @@ class TaskManager:
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
+            if self.presence is not None:
+                self.presence.stop()
         finally:
             self.finished.set()
 
@@ -696,10 +704,6 @@ class TaskManager:
                 "waiting": sum(s.state == "waiting" for s in live),
                 "in_task": sum(s.state == "in_task" for s in live),
             }
-
-    def connected_count(self) -> int:
-        """Workers whose page has a socket open to this process right now."""
-        return sum(1 for s in list(self.sessions.values()) if s.connected and not s.left)
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         """What a world is made with: never the store, only the task context."""

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from runner.tasks import load_task
@@ -19,17 +18,6 @@ from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 DONE = re.compile("^done$", re.I)
-
-
-@pytest.fixture
-def open_page(new_page) -> Callable[[str], Page]:
-    """Open a link in its own browser context, as another person's browser would."""
-    def open_(url: str) -> Page:
-        page = new_page(1100, 760)
-        page.goto(url)
-        return page
-
-    return open_
 
 
 def shot(page: Page, name: str) -> None:

@@ -1,5 +1,5 @@
-/* Parley's dashboard: keyboard shortcuts for reviewing (per selected worker), bulk selection, and the live
- * monitor's polling of its JSON twin. Progressive: every page works without it. */
+/* Parley's dashboard: keyboard shortcuts for reviewing (per selected worker), bulk selection, and the
+ * live pages' refresh. Progressive: every page works without it. */
 (function () {
   'use strict';
 
@@ -71,43 +71,23 @@
     Array.prototype.forEach.call(form.querySelectorAll('button'), function (b) { b.disabled = true; });
   });
 
-  /* The live monitor: refresh the table from the page's JSON twin. */
-  function poll(section) {
-    var url = section.getAttribute('data-poll');
-    var seconds = Number(section.getAttribute('data-poll-seconds')) || 2;
-    var body = section.querySelector('[data-live-table] tbody');
-    var empty = section.querySelector('[data-live-empty]');
-    function cell(text, numeric) {
-      var td = document.createElement('td');
-      if (numeric) td.className = 'num';
-      td.textContent = text;
-      return td;
-    }
-    function render(data) {
-      var rows = document.createDocumentFragment();
-      (data.runs || []).forEach(function (run) {
-        var tr = document.createElement('tr');
-        tr.setAttribute('data-run', run.run_id);
-        var link = document.createElement('a');
-        link.href = '/runs/' + encodeURIComponent(run.run_id);
-        link.textContent = run.run_id;
-        var first = document.createElement('td');
-        first.appendChild(link);
-        tr.appendChild(first);
-        tr.appendChild(cell(run.taskname));
-        tr.appendChild(cell(run.connected === null || run.connected === undefined ? '—' : String(run.connected), true));
-        ['onboarding', 'waiting', 'in_task'].forEach(function (k) { tr.appendChild(cell(String(run[k]), true)); });
-        tr.appendChild(cell(run.completed + ' / ' + run.target, true));
-        rows.appendChild(tr);
+  /* Live pages (the monitor, a live conversation): every few seconds the page is read again
+   * and each [data-live-region] (by id) takes the fresh one's content, so what the server
+   * renders on load and on refresh is the same template. */
+  function poll(root) {
+    var seconds = Number(root.getAttribute('data-poll-seconds')) || 2;
+    function refresh(html) {
+      var fresh = new DOMParser().parseFromString(html, 'text/html');
+      Array.prototype.forEach.call(root.querySelectorAll('[data-live-region]'), function (region) {
+        var update = fresh.getElementById(region.id);
+        if (update) region.replaceChildren.apply(region, Array.prototype.slice.call(update.childNodes));
       });
-      body.replaceChildren(rows);
-      if (empty) empty.hidden = (data.runs || []).length > 0;
-      section.setAttribute('data-updated', String(Date.now()));
+      root.setAttribute('data-updated', String(Date.now()));
     }
     function tick() {
-      fetch(url, {headers: {Accept: 'application/json'}, credentials: 'same-origin'})
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) { if (data) render(data); })
+      fetch(window.location.href, {headers: {Accept: 'text/html'}, credentials: 'same-origin'})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html) refresh(html); })
         .catch(function () { /* next tick tries again */ })
         .then(function () { setTimeout(tick, seconds * 1000); });
     }
