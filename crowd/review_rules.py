@@ -92,7 +92,8 @@ def verdict(action: str, *, override_rejection: bool = False) -> Admit:
                                     "is no earlier result to show)")
             if override_rejection:
                 return None
-            raise ReviewRefused(f"assignment {aid} was rejected; approving it needs override_rejection")
+            raise ReviewRefused(f"assignment {aid} was rejected; to approve it, override the rejection "
+                                 "(with a reason)")
         if status not in REVIEWABLE:
             raise ReviewRefused(f"assignment {aid} is {status}: only finished work can be approved or rejected")
         return None

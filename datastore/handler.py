@@ -6,17 +6,20 @@ of processes (runner, webapp, notebooks) may open the same store at once.
 """
 from __future__ import annotations
 
+from datastore.bulk_jobs import BulkJobs
 from datastore.dashboard import DashboardReaders
 from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
 from datastore.readers import Readers
 from datastore.reviewer_access import ReviewerAccess
 from datastore.worker_admin import WorkerAdmin
+from datastore.worker_list import WorkerListing
 
 __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
-class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess):
+class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
+                       BulkJobs, WorkerListing):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""
