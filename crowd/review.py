@@ -26,14 +26,14 @@ from typing import Any
 from crowd import registry, review_rules
 from crowd.base import NotDone, OutcomeUnknown, Progress, Provider, Refused
 from crowd.options import run_block_qualifications
-from crowd.review_rules import ReviewRefused, Unsettled, this_process
+from crowd.review_rules import OVERRODE_REJECTION, ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.ledger import Admit
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
 
-__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason",
+__all__ = ["OVERRODE_REJECTION", "ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason",
            "rejection_request", "request_token"]
 
 log = logging.getLogger("parley.review")
@@ -60,8 +60,6 @@ class ReviewResult:
 
 
 MAX_TOKEN_CHARS = 64  # the tightest marketplace limit on an idempotency token
-OVERRODE_REJECTION = "overrode_rejection"
-"""The key an approval's audit row (its provider response) carries when it overrode a rejection."""
 
 ProviderFor = Callable[[Record], Provider]
 ProviderNamed = Callable[[str, bool], Provider]
