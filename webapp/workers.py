@@ -61,8 +61,9 @@ def unblock(worker_id: str) -> Any:
     except (ReviewRefused, Refused) as exc:
         return _answer(worker_id, "Unblock", {"ok": False, "message": str(exc)}, 409)
     row = result.action
-    lifted = result.outcome == ReviewOutcome.SUCCEEDED
-    message = ("already lifted" if result.repeated and lifted else "lifted" if lifted
+    lifted = result.outcome in (ReviewOutcome.SUCCEEDED, ReviewOutcome.PENDING)
+    message = ("being lifted by an earlier request" if result.outcome == ReviewOutcome.PENDING
+               else "already lifted" if result.repeated and lifted else "lifted" if lifted
                else f"not lifted ({result.outcome}): {row['error']}")
     return _answer(worker_id, "Unblock", {"ok": lifted, "repeated": result.repeated, "outcome": result.outcome,
                                           "message": message, "review_action_id": row["id"]}, 200 if lifted else 502)
