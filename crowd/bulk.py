@@ -55,7 +55,7 @@ class Preview:
         return fingerprint(self.run_id, self.action, self.as_of, self.items)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "action": str(self.action), "title": self.action.title,
+        return {"run_id": self.run_id, "action": str(self.action), "title": self.action.label,
                 "items": self.items, "count": len(self.items), "truncated": self.truncated,
                 "money": {self.currency: self.total_cents}, "as_of": self.as_of,
                 "fingerprint": self.fingerprint}
@@ -72,7 +72,7 @@ def progress(job: Record) -> dict[str, Any]:
     results: dict[str, dict[str, str]] = job["results"]
     counts = Counter(r["result"] for r in results.values())
     return {"id": job["id"], "run_id": job["run_id"], "action": job["action"],
-            "title": BulkAction(job["action"]).title, "state": job["state"], "total": job["total"],
+            "title": BulkAction(job["action"]).label, "state": job["state"], "total": job["total"],
             "done": len(results), "counts": {str(r): counts[r] for r in ItemResult},
             "problems": [{"assignment_id": aid, **r} for aid, r in results.items()
                          if r["result"] in (ItemResult.SKIPPED, ItemResult.FAILED)],

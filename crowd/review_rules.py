@@ -81,7 +81,7 @@ def verdict(action: str, *, override_rejection: bool = False) -> Admit:
         if (same := _in_flight(assignment, held, action)) is not None:
             return same
         aid, status = assignment["assignment_id"], assignment["status"]
-        if _holds(held, action):
+        if held is not None and _holds(held, action):
             if override_rejection and not (held["provider_response"] or {}).get(OVERRODE_REJECTION):
                 raise ReviewRefused(f"assignment {aid} was approved, not rejected: there is no rejection to override")
             return held

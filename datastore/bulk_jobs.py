@@ -36,7 +36,7 @@ class BulkAction(StrEnum):
     PAY_BONUSES = "pay_bonuses"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return BULK_TITLES[self]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 import time
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from crowd.bulk import BulkActions
 from datastore.bulk_jobs import MAX_BULK_ITEMS
 from tests.support.builders import accept
-from tests.support.review_races import SlowProvider
+from tests.support.review_races import SlowProvider, at_once
 from tests.webapp.conftest import logged_in_client
 
 
@@ -161,18 +160,7 @@ def test_two_confirms_of_one_preview_at_the_same_moment_make_one_job_that_approv
         app, client, handler, run, provider):
     shown = preview(client, run["run_id"], "approve_complete")
     reviewers = [logged_in_client(app), logged_in_client(app)]
-    barrier = threading.Barrier(2)
-    answers: list = [None, None]
-
-    def send(n: int) -> None:
-        barrier.wait()
-        answers[n] = confirm(reviewers[n], run["run_id"], shown).get_json()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    answers = [a.get_json() for a in at_once(2, lambda: confirm(reviewers.pop(), run["run_id"], shown))]
     assert sorted(a["started"] for a in answers) == [False, True]
     assert answers[0]["job_id"] == answers[1]["job_id"]
     wait_for_job(client, answers[0]["progress"])
@@ -193,18 +181,7 @@ def test_two_processes_running_one_job_at_once_still_pay_each_bonus_once(app, ha
     shown = actions.preview(run["run_id"], "pay_bonuses")
     job, _ = actions.confirm(run["run_id"], "pay_bonuses", as_of=shown.as_of, items=shown.items,
                              shown=shown.fingerprint, actor="reviewer")
-    barrier = threading.Barrier(2)
-    ended: list = []
-
-    def work() -> None:
-        barrier.wait()
-        ended.append(actions.run(job["id"]))
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    ended = at_once(2, lambda: actions.run(job["id"]))
     assert [j["state"] for j in ended] == ["finished", "finished"]
     for aid in run["complete"]:
         assert provider.reached(aid)["bonus"] == 1

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 
 import pytest
 
 from tests.support.builders import completed_conversation
 from tests.support.prolific import LONG_REASON, submitted_prolific_work
-from tests.support.review_races import SlowProvider
+from tests.support.review_races import SlowProvider, at_once
 from tests.webapp.conftest import logged_in_client
 
 
@@ -31,22 +30,10 @@ def post(client, path, **body):
     return client.post(path, json=body, headers={"X-CSRF-Token": client.csrf, "Accept": "application/json"})
 
 
-def together(app, calls):
-    """Each `call(client)` from its own logged-in client and thread, released by a barrier."""
-    clients = [logged_in_client(app) for _ in calls]
-    barrier = threading.Barrier(len(calls))
-    answers: list = [None] * len(calls)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        answers[n] = calls[n](clients[n])
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return answers
+def together(app, n: int, call):
+    """`call(client)` from `n` threads released by a barrier, each with its own logged-in client."""
+    clients = [logged_in_client(app) for _ in range(n)]
+    return at_once(n, lambda: call(clients.pop()))
 
 
 # Override a rejection --------------------------------------------------------------------------
@@ -84,7 +71,7 @@ def test_an_override_without_a_reason_is_refused_with_a_sentence(client, handler
 def test_two_overrides_posted_at_once_approve_once(app, client, handler, built, provider):
     a1 = built.assignments[0]
     post(client, f"/assignments/{a1}/reject", reason="Off topic")
-    answers = together(app, [lambda c: post(c, f"/assignments/{a1}/override", reason="Appeal upheld")] * 3)
+    answers = together(app, 3, lambda c: post(c, f"/assignments/{a1}/override", reason="Appeal upheld"))
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert sorted(a.get_json()["results"][0]["repeated"] for a in answers) == [False, True, True]
     assert provider.reached(a1) == {"reject": 1, "approve": 1}
@@ -138,8 +125,8 @@ def test_two_unblocks_posted_at_once_lift_once(app, client, handler, built, prov
     a1, worker = built.assignments[0], built.workers[0]
     post(client, f"/assignments/{a1}/soft_block", reason="low effort")
     post(client, f"/assignments/{a1}/hard_block", reason="abuse")
-    answers = together(app, [lambda c: post(c, f"/workers/{worker}/unblock", run_id=built.run_id,
-                                            reason="Appeal upheld")] * 3)
+    answers = together(app, 3, lambda c: post(c, f"/workers/{worker}/unblock", run_id=built.run_id,
+                                              reason="Appeal upheld"))
     assert [a.status_code for a in answers] == [200, 200, 200], [a.get_json() for a in answers]
     assert sorted(a.get_json()["repeated"] for a in answers) == [False, True, True]
     assert [c["action"] for c in provider.calls].count("unblock") == 1
