@@ -43,7 +43,7 @@ class BulkAction(StrEnum):
 BULK_TITLES = {
     BulkAction.APPROVE_COMPLETE: "Approve all work the world marked complete",
     BulkAction.APPROVE_UNREVIEWED: "Approve all unreviewed work",
-    BulkAction.PAY_BONUSES: "Pay all bonuses awarded to approved work",
+    BulkAction.PAY_BONUSES: "Pay all approved bonuses",
 }
 
 
