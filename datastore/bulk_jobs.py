@@ -24,8 +24,9 @@ from datastore.records import Record
 from datastore.states import REVIEWABLE
 from datastore.states import AssignmentStatus as S
 
-MAX_BULK_ITEMS = 2000
-"""The most assignments one preview lists (and one job acts on); the rest wait for the next."""
+MAX_BULK_ITEMS = 1000
+"""The most assignments one preview lists (and one job acts on); the rest wait for the next.
+The confirm form carries the list back, and a form field is at most 500 kB (Flask's limit)."""
 
 
 class BulkAction(StrEnum):

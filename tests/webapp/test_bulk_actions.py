@@ -212,3 +212,16 @@ def test_the_preview_form_carries_what_it_showed(client, run):
     items = re.search(r'name="items" value="([^"]*)"', page).group(1)
     assert json.loads(html.unescape(items)) == shown["items"]
     assert re.search(r'name="as_of" value="(\d+)"', page).group(1) == str(shown["as_of"])
+
+
+def test_a_confirm_form_of_a_full_preview_with_the_longest_ids_fits_in_one_request(client, run):
+    """The form carries the whole list back: at the cap, with 64-character ids and a reason on
+    each, it is still read (and judged against its preview), not refused for its size."""
+    items = [{"assignment_id": f"{n:064d}", "worker_id": f"{n:064d}", "status": "partner_disconnect",
+              "amount_cents": 100_000, "reason": "Great detail in every answer, thank you!"}
+             for n in range(MAX_BULK_ITEMS)]
+    response = client.post(f"/runs/{run['run_id']}/bulk/pay_bonuses", data={
+        "csrf_token": client.csrf, "fingerprint": "0" * 64, "as_of": "0",
+        "items": json.dumps(items, separators=(",", ":"))}, headers={"Accept": "application/json"})
+    assert response.status_code == 409
+    assert "does not match the preview it came from" in response.get_json()["error"]
