@@ -6,11 +6,12 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import time
 
 import pytest
 
-from crowd.bulk import BulkActions
+from crowd.bulk import BATCH, BulkActions
 from datastore.bulk_jobs import MAX_BULK_ITEMS
 from tests.support.builders import accept
 from tests.support.review_races import SlowProvider, at_once
@@ -225,3 +226,34 @@ def test_a_confirm_form_of_a_full_preview_with_the_longest_ids_fits_in_one_reque
         "items": json.dumps(items, separators=(",", ":"))}, headers={"Accept": "application/json"})
     assert response.status_code == 409
     assert "does not match the preview it came from" in response.get_json()["error"]
+
+
+class GatedProvider(SlowProvider):
+    """Approves at once, except the assignment `held`, whose approval waits for `release`."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__(round_trip=0)
+        self.held, self.reached_held, self.release = held, threading.Event(), threading.Event()
+
+    def approve(self, assignment_id, *, feedback=None, override_rejection=False):
+        if assignment_id == self.held:
+            self.reached_held.set()
+            assert self.release.wait(30)
+        return super().approve(assignment_id, feedback=feedback, override_rejection=override_rejection)
+
+
+def test_the_progress_twin_shows_each_batch_while_the_job_runs(app, client, handler):
+    run_id = handler.log_new_run(40, "qa_data_collection", provider="local", reward="0.50")
+    work = sorted(finished_work(handler, run_id, f"W{n}", n) for n in range(BATCH + 5))
+    gated = GatedProvider(held=work[BATCH])  # the first item of the second batch
+    app.extensions["parley"].review.provider_for = lambda run: gated
+    progress_url = confirm(client, run_id, preview(client, run_id, "approve_complete")).get_json()["progress"]
+    assert gated.reached_held.wait(30)
+    job = client.get(progress_url).get_json()["job"]
+    assert (job["state"], job["done"], job["total"], job["counts"]["done"]) == ("running", BATCH, BATCH + 5, BATCH)
+    page = client.get(progress_url.removesuffix(".json")).get_data(as_text=True)
+    assert 'data-state="running"' in page and f"<span data-done>{BATCH}</span> of {BATCH + 5}" in page
+    assert "bulk.js" in page  # the page reads its twin until the job ends
+    gated.release.set()
+    job = wait_for_job(client, progress_url)
+    assert (job["state"], job["done"], job["counts"]["done"]) == ("finished", BATCH + 5, BATCH + 5)
