@@ -148,6 +148,11 @@ class Provider(ABC):
     def approve(self, assignment_id: str, *, feedback: str | None = None,
                 override_rejection: bool = False) -> dict[str, Any]: ...
 
+    def override_rejection(self, assignment_id: str, *, feedback: str) -> dict[str, Any]:
+        """Approve work this marketplace rejected (the reviewer changed their mind), telling
+        the worker `feedback`. Raises Refused with a sentence where the marketplace cannot."""
+        return self.approve(assignment_id, feedback=feedback, override_rejection=True)
+
     @abstractmethod
     def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
         """Reject with `feedback` for the worker, filed under `category` (one of

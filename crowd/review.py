@@ -26,14 +26,14 @@ from typing import Any
 from crowd import registry, review_rules
 from crowd.base import NotDone, OutcomeUnknown, Progress, Provider, Refused
 from crowd.options import run_block_qualifications
-from crowd.review_rules import ReviewRefused, Unsettled, this_process
+from crowd.review_rules import OVERRODE_REJECTION, ReviewRefused, Unsettled, this_process
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.ledger import Admit
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
 from datastore.states import ACTION_SLOTS, BlockKind, ReviewAction, ReviewOutcome
 
-__all__ = ["ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason",
+__all__ = ["OVERRODE_REJECTION", "ReviewRefused", "ReviewResult", "ReviewService", "bonus_request", "rejection_reason",
            "rejection_request", "request_token"]
 
 log = logging.getLogger("parley.review")
@@ -81,14 +81,25 @@ class ReviewService:
 
     # Assignment actions: guarded by the assignment's slots -----------------------------
 
-    def approve(self, assignment_id: str, *, actor: str, feedback: str | None = None,
-                override_rejection: bool = False) -> ReviewResult:
+    def approve(self, assignment_id: str, *, actor: str, feedback: str | None = None) -> ReviewResult:
+        """Approve finished work (a rejected one needs `override_rejection`)."""
         feedback = _reason(feedback or "", required=False)
         return self._guarded(
-            ReviewAction.APPROVE, assignment_id, actor=actor, reason=feedback, key=[override_rejection],
-            admit=review_rules.verdict(ReviewAction.APPROVE, override_rejection=override_rejection),
-            call=lambda provider, assignment, token, progress: provider.approve(
-                assignment_id, feedback=feedback or None, override_rejection=override_rejection),
+            ReviewAction.APPROVE, assignment_id, actor=actor, reason=feedback, key=[False],
+            admit=review_rules.verdict(ReviewAction.APPROVE),
+            call=lambda provider, assignment, token, progress: provider.approve(assignment_id, feedback=feedback or None),
+        )
+
+    def override_rejection(self, assignment_id: str, *, actor: str, reason: str) -> ReviewResult:
+        """Approve a rejected assignment after all, telling the worker `reason` (required).
+        Audited as an approval that says it overrode a rejection; at most once, like every
+        verdict: asked again, or at the same moment, it answers the first override."""
+        reason = _reason(reason, required=True, what="overriding a rejection needs a reason the worker will see")
+        return self._guarded(
+            ReviewAction.APPROVE, assignment_id, actor=actor, reason=reason, key=[True],
+            admit=review_rules.verdict(ReviewAction.APPROVE, override_rejection=True),
+            call=lambda provider, assignment, token, progress: {
+                **provider.override_rejection(assignment_id, feedback=reason), OVERRODE_REJECTION: True},
         )
 
     def reject(self, assignment_id: str, *, actor: str, reason: str, category: str | None = None) -> ReviewResult:

@@ -25,6 +25,8 @@ from datastore.states import (
     ReviewSlot,
 )
 
+OVERRODE_REJECTION = "overrode_rejection"
+"""The key an approval's audit row (its provider response) carries when it overrode a rejection."""
 LEASE_SECONDS = 600.0
 """A pending action whose process cannot be checked (it ran on another host) counts as
 interrupted after this long: far beyond any provider call's timeouts and retries."""
@@ -78,9 +80,13 @@ def verdict(action: str, *, override_rejection: bool = False) -> Admit:
         held = holders.get(ReviewSlot.VERDICT)
         if (same := _in_flight(assignment, held, action)) is not None:
             return same
-        if _holds(held, action):
-            return held
         aid, status = assignment["assignment_id"], assignment["status"]
+        if held is not None and _holds(held, action):
+            if override_rejection and not (held["provider_response"] or {}).get(OVERRODE_REJECTION):
+                raise ReviewRefused(f"assignment {aid} was approved, not rejected: there is no rejection to override")
+            return held
+        if override_rejection and status != AssignmentStatus.REJECTED:
+            raise ReviewRefused(f"assignment {aid} is {status}, not rejected: there is no rejection to override")
         if status == AssignmentStatus.APPROVED:
             if action == ReviewAction.APPROVE:
                 raise ReviewRefused(f"{aid} is already approved (done outside Parley's review, so there "
@@ -92,7 +98,8 @@ def verdict(action: str, *, override_rejection: bool = False) -> Admit:
                                     "is no earlier result to show)")
             if override_rejection:
                 return None
-            raise ReviewRefused(f"assignment {aid} was rejected; approving it needs override_rejection")
+            raise ReviewRefused(f"assignment {aid} was rejected; to approve it, override the rejection "
+                                 "(with a reason)")
         if status not in REVIEWABLE:
             raise ReviewRefused(f"assignment {aid} is {status}: only finished work can be approved or rejected")
         return None

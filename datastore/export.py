@@ -71,15 +71,15 @@ def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
     for conversation in conversations:
         for index, message in enumerate(conversation["messages"]):
             rows.writerow((
-                _cell(conversation["run_id"]),
-                _cell(conversation["conversation_id"]),
+                spreadsheet_cell(conversation["run_id"]),
+                spreadsheet_cell(conversation["conversation_id"]),
                 index,
-                _cell(message.get("turn_index")),
-                _cell(message.get("id")),
-                _cell(message.get("worker_id")),
-                _cell(message.get("assignment_id")),
-                _cell(message.get("timestamp")),
-                _cell(message.get("text")),
+                spreadsheet_cell(message.get("turn_index")),
+                spreadsheet_cell(message.get("id")),
+                spreadsheet_cell(message.get("worker_id")),
+                spreadsheet_cell(message.get("assignment_id")),
+                spreadsheet_cell(message.get("timestamp")),
+                spreadsheet_cell(message.get("text")),
                 # ParlAI treats a missing episode_done as False; spell it as JSON does.
                 "true" if message.get("episode_done") else "false",
                 _json(message),
@@ -100,7 +100,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _cell(value: Any) -> Any:
+def spreadsheet_cell(value: Any) -> Any:
+    """A value as a CSV cell a spreadsheet shows as text (see the module docstring)."""
     # Empty rather than "None", so a missing value reads as missing in a spreadsheet.
     if value is None:
         return ""

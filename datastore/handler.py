@@ -6,6 +6,7 @@ of processes (runner, webapp, notebooks) may open the same store at once.
 """
 from __future__ import annotations
 
+from datastore.bulk_jobs import BulkJobs
 from datastore.dashboard import DashboardReaders
 from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
@@ -15,12 +16,13 @@ from datastore.review_queue import ReviewQueueReaders
 from datastore.reviewer_access import ReviewerAccess
 from datastore.run_control import RunControl
 from datastore.worker_admin import WorkerAdmin
+from datastore.worker_list import WorkerListing
 
 __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
 class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
-                       RunControl, ReviewQueueReaders, PresenceStore):
+                       RunControl, ReviewQueueReaders, PresenceStore, BulkJobs, WorkerListing):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -94,7 +94,7 @@ class HotPath:
         self.end_pairing_task = self.set_pairing_values.values(task_end=case(
             (and_(p.c.task_start.is_not(None), p.c.task_end.is_(None)), bindparam("now")),
             else_=p.c.task_end,
-        ))
+        ), task_outcome=func.coalesce(p.c.task_outcome, bindparam("outcome")))
         self.add_assignment = insert(a)
         self.add_pairing = insert(p)
         self.add_worker = _insert_unless_exists(dialect, WORKERS, "worker_id")
@@ -176,9 +176,10 @@ class HotPath:
     def set_pairing(self, conn: Connection, assignment_id: str, **values: Any) -> None:
         self._one_pairing(conn, self.set_pairing_values, {"a_id": assignment_id, **values})
 
-    def end_task_time(self, conn: Connection, assignment_id: str, now: float) -> None:
-        """The task ends now for this assignment, if it began and has not ended."""
-        self._one_pairing(conn, self.end_pairing_task, {"a_id": assignment_id, "now": now})
+    def end_task_time(self, conn: Connection, assignment_id: str, now: float, outcome: str) -> None:
+        """The task ends now for this assignment, if it began and has not ended; `outcome`
+        (the status it ended with) is kept unless an earlier ending was."""
+        self._one_pairing(conn, self.end_pairing_task, {"a_id": assignment_id, "now": now, "outcome": outcome})
 
     @staticmethod
     def _one_pairing(conn: Connection, statement: Any, params: dict[str, Any]) -> None:

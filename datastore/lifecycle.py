@@ -394,7 +394,7 @@ class LifecycleWriters(StoreAccess):
 
         def write(conn: Connection) -> None:
             if self._hot.move(conn, assignment_id, worker_id, status, now, **also) is not None:
-                self._hot.end_task_time(conn, assignment_id, now)
+                self._hot.end_task_time(conn, assignment_id, now, status)
 
         self._write_rows(write)
 

@@ -162,6 +162,10 @@ class Pairing(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     world_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """This worker's part of what the world's prep_save_data() returned."""
+    task_outcome: Mapped[str | None] = mapped_column(STATUS)
+    """How the task ended for this worker, as the runner first recorded it (`completed` when
+    the world finished it with them, else the way they left): kept after the status moves on
+    to submitted, so "approve what the world marked complete" can still tell."""
 
     __table_args__ = (
         Index(None, "run_id", "conversation_id"),

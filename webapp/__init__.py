@@ -16,6 +16,7 @@ from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from runner.server import SOCK_OPTIONS, LiveHub, live_blueprint
 from webapp import formatting
 from webapp.auth import auth, require_login
+from webapp.bulk import bulk
 from webapp.csrf import check_csrf, csrf_token
 from webapp.health import health
 from webapp.monitor import monitor
@@ -63,7 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.context_processor(lambda: {"csrf_token": csrf_token, "fmt": formatting, "url_with": url_with,
                                    "provider_names": registry.names()})
     app.jinja_env.tests["image_url"] = formatting.is_image_url
-    for blueprint in (health, auth, runs, run_control, review, queue, workers, payments, monitor, testing):
+    for blueprint in (health, auth, runs, run_control, review, queue, workers, payments, monitor, testing, bulk):
         app.register_blueprint(blueprint)
     app.register_blueprint(live_blueprint(hub, Sock(app)))
     _register_errors(app)

@@ -9,7 +9,8 @@ from flask import flash
 
 DONE = {"approve": ("Approved", "Already approved"), "reject": ("Rejected", "Already rejected"),
         "bonus": ("Bonus paid", "That bonus was already paid"), "soft_block": ("Soft-blocked", "Already soft-blocked"),
-        "hard_block": ("Hard-blocked", "Already hard-blocked"), "unblock": ("Unblocked", "Already unblocked")}
+        "hard_block": ("Hard-blocked", "Already hard-blocked"), "unblock": ("Unblocked", "Already unblocked"),
+        "override": ("Rejection overridden: approved", "The rejection was already overridden")}
 """Per action: what a first request did, and what a repeated one found."""
 
 

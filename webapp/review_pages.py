@@ -24,7 +24,8 @@ from webapp.twins import page, respond, wants_json
 
 review = Blueprint("review", __name__)
 
-ACTIONS = ("approve", "reject", "bonus", "soft_block", "hard_block", "unblock")
+ACTIONS = ("approve", "reject", "bonus", "soft_block", "hard_block", "unblock", "override")
+"""What the dashboard can do to an assignment (`override`: approve it after rejecting it)."""
 MAX_BULK = 500
 
 
@@ -135,8 +136,8 @@ def _perform(action: str, assignment_id: str, form: dict[str, Any]) -> dict[str,
     actor = "reviewer"
     reason = str(form.get("reason") or "")
     calls: dict[str, Callable[[], ReviewResult]] = {
-        "approve": lambda: svc.review.approve(assignment_id, actor=actor, feedback=reason or None,
-                                              override_rejection=form.get("override") in (True, "1", "true")),
+        "approve": lambda: svc.review.approve(assignment_id, actor=actor, feedback=reason or None),
+        "override": lambda: svc.review.override_rejection(assignment_id, actor=actor, reason=reason),
         "reject": lambda: svc.review.reject(assignment_id, actor=actor, reason=reason,
                                             category=str(form.get("category") or "") or None),
         "bonus": lambda: svc.review.bonus(assignment_id, str(form.get("amount") or ""), actor=actor, reason=reason),

@@ -50,6 +50,8 @@ REJECTION_CATEGORIES = ("TOO_QUICKLY", "TOO_SLOWLY", "FAILED_INSTRUCTIONS", "INC
                         "UNSUPP_DEVICE", "OTHER")
 MIN_REJECTION_CHARS = 100
 """Prolific refuses a rejection whose message to the participant is shorter."""
+OVERRIDE_REFUSED = ("Prolific does not let a rejected submission be approved: the rejection stands, "
+                    "and nothing was changed")
 VERDICT_STATUSES = {"approve": "APPROVED", "reject": "REJECTED"}
 SUBMITTED_STATUSES = ("AWAITING REVIEW", "APPROVED", "REJECTED")
 LEFT_STATUSES = {"RETURNED": "returned", "TIMED-OUT": "timeout"}
@@ -308,10 +310,13 @@ class ProlificProvider(Provider):
     def approve(self, assignment_id: str, *, feedback: str | None = None,
                 override_rejection: bool = False) -> dict[str, Any]:
         if override_rejection:
-            raise Refused("Prolific cannot approve a submission after rejecting it")
+            return self.override_rejection(assignment_id, feedback=feedback or "")
         self.client.post(f"/api/v1/submissions/{assignment_id}/transition/", {"action": "APPROVE"},
                          repeatable=True)
         return {"provider": self.name, "action": "approve", "assignment_id": assignment_id}
+
+    def override_rejection(self, assignment_id: str, *, feedback: str) -> dict[str, Any]:
+        raise Refused(OVERRIDE_REFUSED)
 
     def reject(self, assignment_id: str, *, feedback: str, category: str | None = None) -> dict[str, Any]:
         """Prolific asks for a message of at least MIN_REJECTION_CHARS and a category."""

@@ -42,7 +42,7 @@ def test_a_rejection_reaches_prolific_with_its_category_and_the_audit_log_keeps_
 
     again = prolific_review.reject(a1, actor="alice", reason=LONG_REASON, category="LOW_EFFORT")
     assert again.repeated and again.action["id"] == row["id"]
-    with pytest.raises(ReviewRefused, match="approving it needs override_rejection"):
+    with pytest.raises(ReviewRefused, match="to approve it, override the rejection"):
         prolific_review.approve(a1, actor="bob")
     assert len(fake_prolific.calls_of("transition_submission")) == 1
     assert len(handler.get_review_actions(assignment_id=a1)) == 1

@@ -75,9 +75,9 @@ def test_reject_needs_a_reason_and_reject_after_approve_is_refused(handler, revi
 def test_a_rejection_is_overridden_only_when_asked(handler, review, provider, built):
     a1 = built.assignments[0]
     review.reject(a1, actor="alice", reason="too short")
-    with pytest.raises(ReviewRefused, match="needs override_rejection"):
+    with pytest.raises(ReviewRefused, match="to approve it, override the rejection"):
         review.approve(a1, actor="alice")
-    assert review.approve(a1, actor="alice", override_rejection=True).succeeded
+    assert review.override_rejection(a1, actor="alice", reason="Checked again: it was fine").succeeded
     assert provider.calls[-1]["override"] is True
     assert handler.get_assignment_data(a1)["status"] == "approved"
 

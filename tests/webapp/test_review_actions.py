@@ -123,19 +123,3 @@ def test_unblock_lifts_the_workers_blocks_from_the_run_once(client, handler, bui
     refused = post(client, f"/assignments/{built.assignments[1]}/unblock", reason="nothing to lift")
     assert refused.status_code == 409
     assert "has no block that keeps them out of run" in refused.get_json()["results"][0]["message"]
-
-
-def test_pay_all_approved_bonuses_pays_each_once(client, handler, built):
-    a1, a2 = built.assignments
-    w1, w2 = built.workers
-    handler.log_award_amount(w1, a1, "1.50", "Extra effort")
-    handler.log_award_amount(w2, a2, "2.00", "Not approved yet")
-    post(client, f"/assignments/{a1}/approve")
-    path = f"/runs/{built.run_id}/payments/pay-approved-bonuses"
-    first = client.post(path, headers={"X-CSRF-Token": client.csrf, "Accept": "application/json"})
-    again = client.post(path, headers={"X-CSRF-Token": client.csrf, "Accept": "application/json"})
-    assert first.get_json() == {"paid": 1, "problems": []}
-    assert again.get_json() == {"paid": 0, "problems": []}
-    bonuses = [a for a in handler.get_review_actions(run_id=built.run_id) if a["action"] == "bonus"]
-    assert [(b["assignment_id"], b["amount_cents"]) for b in bonuses] == [(a1, 150)]
-    assert handler.get_worker_assignment_pairing(w2, a2)["bonus_paid"] in (False, 0)

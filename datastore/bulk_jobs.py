@@ -1,0 +1,166 @@
+"""Run-wide review actions in the store: which assignments each one would act on (its
+preview), and the job a confirmed preview becomes, with each item's result as it is done.
+
+The store only reads and records: the actions themselves go through the review service
+(crowd/bulk.py), which acts on each assignment at most once.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from datastore.access import StoreAccess, _insert_or_get
+from datastore.errors import InvalidValue, NotFound
+from datastore.ledger import row_record
+from datastore.models import Assignment, Pairing, Run
+from datastore.models_bulk import BulkJob
+from datastore.models_review import ReviewActionLog
+from datastore.records import Record
+from datastore.states import REVIEWABLE
+from datastore.states import AssignmentStatus as S
+
+MAX_BULK_ITEMS = 1000
+"""The most assignments one preview lists (and one job acts on); the rest wait for the next.
+The confirm form carries the list back, and a form field is at most 500 kB (Flask's limit)."""
+
+
+class BulkAction(StrEnum):
+    """A run-wide action, and what the reviewer is shown for it."""
+
+    APPROVE_COMPLETE = "approve_complete"
+    APPROVE_UNREVIEWED = "approve_unreviewed"
+    PAY_BONUSES = "pay_bonuses"
+
+    @property
+    def label(self) -> str:
+        return BULK_TITLES[self]
+
+
+BULK_TITLES = {
+    BulkAction.APPROVE_COMPLETE: "Approve all work the world marked complete",
+    BulkAction.APPROVE_UNREVIEWED: "Approve all unreviewed work",
+    BulkAction.PAY_BONUSES: "Pay all approved bonuses",
+}
+
+
+class BulkJobState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    """Stopped by an unexpected error (logged); the items not done yet wait for a confirm of
+    the same preview, which takes the job up again."""
+
+
+class ItemResult(StrEnum):
+    """What became of one item of a job."""
+
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    SKIPPED = "skipped"
+    """It changed since the preview (or the review service refused it): nothing was done."""
+    FAILED = "failed"
+
+
+def _scope(run_id: str, action: BulkAction) -> list[ColumnElement[bool]]:
+    where = [Assignment.run_id == run_id]
+    if action == BulkAction.APPROVE_COMPLETE:
+        return [*where, Assignment.status.in_(REVIEWABLE), Pairing.task_outcome == S.COMPLETED]
+    if action == BulkAction.APPROVE_UNREVIEWED:
+        return [*where, Assignment.status.in_(REVIEWABLE)]
+    return [*where, Assignment.status == S.APPROVED, Pairing.bonus_paid.is_(False), Pairing.bonus_amount_cents > 0]
+
+
+class BulkJobs(StoreAccess):
+    def bulk_candidates(self, run_id: str, action: str,
+                        assignment_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """What `action` would act on in the run now, in assignment id order (the first
+        MAX_BULK_ITEMS, or only those of `assignment_ids`): `{"items": [{assignment_id,
+        worker_id, status, amount_cents, reason}], "truncated", "currency", "as_of"}`, where an
+        approval's amount is the run's reward and a bonus's is the bonus awarded, and `as_of`
+        is the newest audit-log row of the run (a preview is bound to it)."""
+        try:
+            kind = BulkAction(action)
+        except ValueError:
+            raise InvalidValue(f"{action!r} is not a run-wide action; choose one of "
+                               f"{', '.join(BulkAction)}") from None
+        query = (
+            select(Assignment.assignment_id, Assignment.worker_id, Assignment.status,
+                   Pairing.bonus_amount_cents, Pairing.bonus_text)
+            .join(Pairing, Pairing.assignment_id == Assignment.assignment_id)
+            .where(*_scope(run_id, kind))
+            .order_by(Assignment.assignment_id)
+            .limit(MAX_BULK_ITEMS + 1)
+        )
+        if assignment_ids is not None:
+            query = query.where(Assignment.assignment_id.in_(list(assignment_ids)))
+
+        def read(s: Session) -> dict[str, Any]:
+            run = s.execute(select(Run.reward_cents, Run.currency).where(Run.run_id == run_id)).first()
+            if run is None:
+                raise NotFound(f"there is no run {run_id!r}")
+            rows = s.execute(query).all()
+            as_of = s.scalar(select(func.max(ReviewActionLog.id)).where(ReviewActionLog.run_id == run_id))
+            paying = kind == BulkAction.PAY_BONUSES
+            items = [{"assignment_id": r.assignment_id, "worker_id": r.worker_id, "status": r.status,
+                      "amount_cents": r.bonus_amount_cents if paying else run.reward_cents,
+                      "reason": r.bonus_text if paying else ""} for r in rows[:MAX_BULK_ITEMS]]
+            return {"items": items, "truncated": len(rows) > MAX_BULK_ITEMS, "currency": run.currency,
+                    "as_of": as_of or 0}
+
+        return self._read(read)
+
+    def start_bulk_job(self, job_id: str, *, run_id: str, action: str, actor: str,
+                       items: list[dict[str, Any]], owner: str) -> tuple[Record, bool]:
+        """The job `job_id`, written now (True) or as an earlier confirm wrote it (False):
+        of two confirms of one preview at the same moment, only one writes it."""
+        now = time.time()
+
+        def write(s: Session) -> tuple[Record, bool]:
+            row = BulkJob(id=job_id, run_id=run_id, action=action, actor=actor, items=items, results={},
+                          state=BulkJobState.RUNNING, owner=owner, total=len(items), created=now,
+                          updated=now)
+            stored = _insert_or_get(s, row, lambda: s.get(BulkJob, job_id))
+            s.flush()
+            return row_record(stored), stored is row
+
+        return self._write(write)
+
+    def take_up_bulk_job(self, job_id: str, *, was: str | None, owner: str) -> bool:
+        """Make `owner` the process doing the job, if it stopped or if it is running still
+        owned by `was` (a process that is gone); answers whether it did, so of two that try
+        at once, one does."""
+
+        def write(s: Session) -> bool:
+            taken = s.execute(update(BulkJob).where(
+                BulkJob.id == job_id,
+                or_(BulkJob.state == BulkJobState.STOPPED,
+                    and_(BulkJob.state == BulkJobState.RUNNING, BulkJob.owner == was)),
+            ).values(owner=owner, state=BulkJobState.RUNNING, finished=None, updated=time.time())
+             .returning(BulkJob.id))
+            return taken.first() is not None
+
+        return self._write(write)
+
+    def record_bulk_results(self, job_id: str, results: dict[str, dict[str, str]],
+                            *, state: str | None = None) -> Record:
+        """Add these items' results to the job (and move it to `state`, if given)."""
+
+        def write(s: Session) -> Record:
+            job = s.get(BulkJob, job_id, with_for_update=True)
+            if job is None:
+                raise NotFound(f"there is no run-wide job {job_id!r}")
+            job.results = {**job.results, **results}
+            job.updated = time.time()
+            if state is not None:
+                job.state, job.finished = state, job.updated
+            return row_record(job)
+
+        return self._write(write)
+
+    def get_bulk_job(self, job_id: str) -> Record | None:
+        return self._read(lambda s: next((row_record(j) for j in [s.get(BulkJob, job_id)] if j is not None), None))
