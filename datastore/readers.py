@@ -128,15 +128,17 @@ def workers_by_conversation(
     columns = [*CONVERSATION_WORKER_COLUMNS]
     if with_data:
         columns.append(Pairing.world_data.label("data"))
+    # Sorted here, not by ORDER BY: that made SQLite walk the run's (run_id, id) index over
+    # every pairing of the run instead of looking up these conversations.
     query = (
-        select(Pairing.conversation_id, *columns)
+        select(Pairing.id, Pairing.conversation_id, *columns)
         .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
         .where(Pairing.run_id == run_id, Pairing.conversation_id.in_(conversation_ids))
-        .order_by(Pairing.id)
     )
     workers: dict[str, list[dict[str, Any]]] = {}
-    for row in s.execute(query):
+    for row in sorted(s.execute(query), key=lambda row: row.id):
         worker = dict(row._mapping)
+        del worker["id"]
         workers.setdefault(worker.pop("conversation_id"), []).append(worker)
     return workers
 
