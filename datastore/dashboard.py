@@ -36,7 +36,8 @@ from datastore.states import AssignmentStatus as S
 from datastore.worker_admin import qualifications_held, utc_day
 
 MAX_PAGE = 500
-UNPAID_BONUS_LIST_CAP = 1000
+UNPAID_BONUS_LIST_CAP = 100
+"""Unpaid bonuses a run's payments list by default (the sums count them all)."""
 DURATION_BINS = 10
 MAX_TIMELINE_BUCKETS = 48
 UNREVIEWED_PROBE = 2000
@@ -369,10 +370,20 @@ class DashboardReaders(StoreAccess):
 
         return self._read(read)
 
-    def payments_for_run(self, run_id: str) -> dict[str, Any] | None:
+    def payments_for_run(self, run_id: str, *, bonus_list_cap: int | None = None) -> dict[str, Any] | None:
         """What a run has paid and owes, base rewards and bonuses apart, with the bonuses
-        awarded but not paid yet (the first UNPAID_BONUS_LIST_CAP). The base amounts come
-        from the run's kept totals, the bonuses from the store. None for an unknown run."""
+        awarded but not paid yet (the first `bonus_list_cap`, by default UNPAID_BONUS_LIST_CAP).
+        The base amounts come from the run's kept totals, the bonuses from the store. None
+        for an unknown run."""
+        cap = bonus_list_cap or UNPAID_BONUS_LIST_CAP
+        # The page's pairings found in the bonuses' index alone, then joined: joining first
+        # looked up the assignment of every unpaid bonus of the run before sorting them.
+        first_unpaid = (
+            select(Pairing.id)
+            .where(Pairing.run_id == run_id, Pairing.bonus_paid.is_(False), Pairing.bonus_amount_cents > 0)
+            .order_by(Pairing.id)
+            .limit(cap + 1)
+        )
 
         def read(s: Session) -> dict[str, Any] | None:
             run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
@@ -385,10 +396,8 @@ class DashboardReaders(StoreAccess):
                        Pairing.bonus_amount_cents.label("amount_cents"),
                        Pairing.bonus_text.label("reason"), Assignment.status)
                 .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
-                .where(Pairing.run_id == run_id, Pairing.bonus_paid.is_(False),
-                       Pairing.bonus_amount_cents > 0)
+                .where(Pairing.id.in_(first_unpaid.scalar_subquery()))
                 .order_by(Pairing.id)
-                .limit(UNPAID_BONUS_LIST_CAP + 1)
             ).all()
             return {
                 "currency": run.currency,
@@ -398,8 +407,8 @@ class DashboardReaders(StoreAccess):
                 "bonus_awarded_cents": bonuses.paid + bonuses.unpaid,
                 "bonus_paid_cents": bonuses.paid,
                 "bonus_unpaid_cents": bonuses.unpaid,
-                "unpaid_bonuses": [row._asdict() for row in unpaid[:UNPAID_BONUS_LIST_CAP]],
-                "unpaid_bonuses_truncated": len(unpaid) > UNPAID_BONUS_LIST_CAP,
+                "unpaid_bonuses": [row._asdict() for row in unpaid[:cap]],
+                "unpaid_bonuses_truncated": len(unpaid) > cap,
             }
 
         return self._read(read)

@@ -14,6 +14,9 @@ from webapp.twins import page, respond, wants_json
 
 payments = Blueprint("payments", __name__)
 
+PAY_ALL_AT_ONCE = 1000
+"""Bonuses one click on "Pay all approved bonuses" pays at most (the page lists fewer)."""
+
 
 @page(payments, "/payments")
 def overview() -> Any:
@@ -38,7 +41,7 @@ def pay_approved_bonuses(run_id: str) -> Any:
     payment goes through the review service, so running it twice pays nothing twice."""
     svc = services()
     svc.run_or_404(run_id)
-    payments = svc.handler.payments_for_run(run_id)
+    payments = svc.handler.payments_for_run(run_id, bonus_list_cap=PAY_ALL_AT_ONCE)
     unpaid = payments["unpaid_bonuses"] if payments is not None else []
     paid, problems = 0, []
     for bonus in unpaid:
