@@ -14,12 +14,12 @@ import base64
 import json
 import math
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from datastore import run_totals
@@ -30,7 +30,7 @@ from datastore.models_dashboard import RunTotal
 from datastore.models_review import Block, Qualification, WorkingTime
 from datastore.query_types import AnyRow, AnySelect
 from datastore.readers import MESSAGE_COUNT, WORKER_COLUMNS, workers_by_conversation
-from datastore.run_totals import HOUR, RunTallies, Tally
+from datastore.run_totals import HOUR, RunTallies, Tally, bonus_key
 from datastore.states import FAILED, FINISHED_TASK, LIVE, REVIEWABLE, RunStatus
 from datastore.states import AssignmentStatus as S
 from datastore.worker_admin import qualifications_held, utc_day
@@ -137,22 +137,9 @@ class Bonuses:
     paid: int = 0
     unpaid: int = 0
 
-
-def _bonus_totals(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Bonuses]:
-    """{run_id: Bonuses} for the runs given, from the (run_id, bonus_paid, amount) index."""
-    sums: defaultdict[str, dict[bool, int]] = defaultdict(dict)
-    # bonus_paid spelled out, so the index is searched for the bonuses alone, not scanned
-    # over every pairing of the run.
-    for run_id, paid, cents in s.execute(
-        select(Pairing.run_id, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
-        .where(Pairing.run_id.in_(run_ids), Pairing.bonus_paid.in_((False, True)),
-               Pairing.bonus_amount_cents > 0)
-        .group_by(Pairing.run_id, Pairing.bonus_paid)
-    ):
-        sums[run_id][bool(paid)] = int(cents)
-    totals: defaultdict[str, Bonuses] = defaultdict(Bonuses)
-    totals.update({run_id: Bonuses(by.get(True, 0), by.get(False, 0)) for run_id, by in sums.items()})
-    return totals
+    @classmethod
+    def of(cls, tallies: RunTallies) -> Bonuses:
+        return cls(tallies.bonus_cents[True], tallies.bonus_cents[False])
 
 
 @dataclass(frozen=True)
@@ -200,14 +187,14 @@ def _run_dict(run: AnyRow, statuses: Counter[str], conversations: int, bonuses: 
 
 
 def _run_dicts(s: Session, runs: Sequence[AnyRow]) -> list[dict[str, Any]]:
-    """Run rows (RUN_FIELDS) with their counts and money: two queries for the lot."""
+    """Run rows (RUN_FIELDS) with their counts and money: one query for the lot."""
     if not runs:
         return []
     ids = [run.run_id for run in runs]
-    tallies = _tallies(s, ids, Tally.STATUS, Tally.CONVERSATIONS)
-    bonuses = _bonus_totals(s, ids)
+    tallies = _tallies(s, ids, Tally.STATUS, Tally.CONVERSATIONS, Tally.BONUS_CENTS)
     return [
-        _run_dict(run, tallies[run.run_id].statuses, tallies[run.run_id].conversations, bonuses[run.run_id])
+        _run_dict(run, tallies[run.run_id].statuses, tallies[run.run_id].conversations,
+                  Bonuses.of(tallies[run.run_id]))
         for run in runs
     ]
 
@@ -358,7 +345,7 @@ class DashboardReaders(StoreAccess):
             totals = _tallies(s, [run_id])[run_id]
             statuses = totals.statuses
             return {
-                **_run_dict(run, statuses, totals.conversations, _bonus_totals(s, [run_id])[run_id]),
+                **_run_dict(run, statuses, totals.conversations, Bonuses.of(totals)),
                 "assignments_by_status": dict(statuses),
                 "hits_by_status": dict(totals.hits),
                 "approval_rate": _approval_rate(statuses),
@@ -389,8 +376,9 @@ class DashboardReaders(StoreAccess):
             run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
             if run is None:
                 return None
-            bonuses = _bonus_totals(s, [run_id])[run_id]
-            money = RunMoney(run.reward_cents, _tallies(s, [run_id], Tally.STATUS)[run_id].statuses, bonuses)
+            totals = _tallies(s, [run_id], Tally.STATUS, Tally.BONUS_CENTS)[run_id]
+            bonuses = Bonuses.of(totals)
+            money = RunMoney(run.reward_cents, totals.statuses, bonuses)
             unpaid = s.execute(
                 select(Pairing.assignment_id, Pairing.worker_id,
                        Pairing.bonus_amount_cents.label("amount_cents"),
@@ -417,29 +405,25 @@ class DashboardReaders(StoreAccess):
         """What every run (live and local ones, or with `is_sandbox` the sandbox ones; never
         test runs) has paid and owes, summed per currency and never across currencies: one
         dict per currency, alphabetically, with its runs, base rewards paid and owed, bonuses
-        paid and awarded but not paid, and the totals paid and owed. Three grouped queries, the
-        rewards from the runs' kept totals and the bonuses from the index of the bonuses alone."""
+        paid and awarded but not paid, and the totals paid and owed. Two grouped queries, over
+        the runs' kept totals: what they cost grows with the number of runs, not their size."""
         runs = (Run.is_sandbox.is_(is_sandbox), Run.is_test.is_(False))
-        rewards = (
-            select(Run.currency, RunTotal.key, func.sum(Run.reward_cents * RunTotal.n))
+        money = (
+            select(Run.currency, RunTotal.kind, RunTotal.key,
+                   func.sum(case((RunTotal.kind == Tally.STATUS, Run.reward_cents), else_=1) * RunTotal.n))
             .join(RunTotal, RunTotal.run_id == Run.run_id)
-            .where(*runs, RunTotal.kind == Tally.STATUS, RunTotal.key.in_({S.APPROVED, *REVIEWABLE}))
-            .group_by(Run.currency, RunTotal.key)
-        )
-        bonuses = (
-            select(Run.currency, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
-            .join(Pairing, Pairing.run_id == Run.run_id)
-            .where(*runs, Pairing.bonus_paid.in_((False, True)), Pairing.bonus_amount_cents > 0)
-            .group_by(Run.currency, Pairing.bonus_paid)
+            .where(*runs, or_(and_(RunTotal.kind == Tally.STATUS, RunTotal.key.in_({S.APPROVED, *REVIEWABLE})),
+                              RunTotal.kind == Tally.BONUS_CENTS))
+            .group_by(Run.currency, RunTotal.kind, RunTotal.key)
         )
         counted = select(Run.currency, func.count()).where(*runs).group_by(Run.currency)
+        sum_of = {(Tally.STATUS, S.APPROVED): "base_paid_cents", (Tally.BONUS_CENTS, bonus_key(True)): "bonus_paid_cents",
+                  (Tally.BONUS_CENTS, bonus_key(False)): "bonus_unpaid_cents"}
 
         def read(s: Session) -> list[dict[str, Any]]:
             sums: dict[str, Counter[str]] = {currency: Counter(runs=n) for currency, n in s.execute(counted)}
-            for currency, status, cents in s.execute(rewards):
-                sums[currency]["base_paid_cents" if status == S.APPROVED else "base_owed_cents"] += int(cents)
-            for currency, paid, cents in s.execute(bonuses):
-                sums[currency]["bonus_paid_cents" if paid else "bonus_unpaid_cents"] += int(cents)
+            for currency, kind, key, cents in s.execute(money):
+                sums[currency][sum_of.get((kind, key), "base_owed_cents")] += int(cents)
             return [
                 {"currency": currency, "runs": by["runs"],
                  **{key: by[key] for key in ("base_paid_cents", "base_owed_cents", "bonus_paid_cents",

@@ -26,6 +26,7 @@ from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Ru
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
 from datastore.run_totals import forget as forget_totals
+from datastore.run_totals import note_bonus
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
@@ -404,6 +405,8 @@ class LifecycleWriters(StoreAccess):
                 raise IllegalTransition(
                     f"the bonus for assignment {assignment_id} was already paid; it cannot change"
                 )
+            note_bonus(s.connection(), pairing.run_id, (pairing.bonus_amount_cents, pairing.bonus_paid),
+                       (cents, pairing.bonus_paid))
             pairing.bonus_amount_cents, pairing.bonus_text = cents, reason
 
         self._write(write)
@@ -416,6 +419,8 @@ class LifecycleWriters(StoreAccess):
                 raise IllegalTransition(
                     f"assignment {assignment_id} has no bonus awarded, so none can be paid"
                 )
+            note_bonus(s.connection(), pairing.run_id, (pairing.bonus_amount_cents, pairing.bonus_paid),
+                       (pairing.bonus_amount_cents, True))
             pairing.bonus_paid = True
 
         self._write(write)

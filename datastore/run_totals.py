@@ -1,6 +1,7 @@
 """A run's totals, kept current as the run changes: its assignments and HITs by status, its task
-conversations, its finished and failed assignments per hour of its life, and its finished
-tasks' durations in whole seconds, as rows of `run_totals` (run, kind, key) -> n.
+conversations, its finished and failed assignments per hour of its life, its finished tasks'
+durations in whole seconds, and its bonuses paid and unpaid, as rows of `run_totals`
+(run, kind, key) -> n.
 
 Counting them afresh reads every assignment of the run (a third of a second at 100,000), so the
 writers keep them instead: every change to what they count notes the difference it makes
@@ -54,6 +55,12 @@ class Tally(StrEnum):
     FAILED_HOUR = "failed_hour"
     DURATION = "duration"
     """Finished tasks by their duration, in whole seconds."""
+    BONUS_CENTS = "bonus_cents"
+    """Bonus awarded, key "paid" or "unpaid": here n is cents, not rows."""
+
+
+def bonus_key(paid: bool) -> str:
+    return "paid" if paid else "unpaid"
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,13 @@ def note_assignment(conn: Connection, before: AssignmentFacts | None, after: Ass
                 note(conn, facts_.run_id, Tally(kind), key, sign)
 
 
+def note_bonus(conn: Connection, run_id: str, before: tuple[int, bool], after: tuple[int, bool]) -> None:
+    """A pairing's bonus changed from `before` to `after`, each (cents, paid)."""
+    for (cents, paid), sign in ((before, -1), (after, 1)):
+        if cents > 0:
+            note(conn, run_id, Tally.BONUS_CENTS, bonus_key(paid), sign * cents)
+
+
 def _upsert(dialect: str) -> Any:
     statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(TOTALS)
     return statement.on_conflict_do_update(
@@ -153,6 +167,10 @@ def counted_afresh(conn: Connection | Session, run_id: str) -> Counter[tuple[str
     for status, n in conn.execute(select(Hit.hit_status, func.count()).where(Hit.run_id == run_id)
                                   .group_by(Hit.hit_status)):
         counts[Tally.HIT_STATUS.value, status] = n
+    for paid, cents in conn.execute(select(Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
+                                    .where(Pairing.run_id == run_id, Pairing.bonus_amount_cents > 0)
+                                    .group_by(Pairing.bonus_paid)):
+        counts[Tally.BONUS_CENTS.value, bonus_key(bool(paid))] = int(cents)
     conversations = conn.execute(select(func.count()).select_from(Conversation).where(
         Conversation.run_id == run_id, is_task_conversation())).scalar_one()
     if conversations:
@@ -192,6 +210,8 @@ class RunTallies:
     """{(hour of the run's life, failed): assignments}."""
     durations: Counter[int] = field(default_factory=Counter)
     """{whole seconds: finished tasks}."""
+    bonus_cents: Counter[bool] = field(default_factory=Counter)
+    """{paid: cents awarded}."""
 
 
 def read(s: Session, run_ids: Iterable[str], kinds: Iterable[Tally] = tuple(Tally)) -> dict[str, RunTallies]:
@@ -215,6 +235,8 @@ def read(s: Session, run_ids: Iterable[str], kinds: Iterable[Tally] = tuple(Tall
             tallies.conversations = n
         elif kind == Tally.DURATION:
             tallies.durations[int(key)] = n
+        elif kind == Tally.BONUS_CENTS:
+            tallies.bonus_cents[key == bonus_key(True)] = n
         else:
             tallies.hours[int(key), kind == Tally.FAILED_HOUR] = n
     return found

@@ -1,6 +1,6 @@
 """Each run's totals kept as rows, `run_totals` (run, kind, key) -> n: assignments and HITs by
-status, task conversations, finished and failed assignments per hour of the run's life, and
-finished tasks' durations in whole seconds. The writers keep them current in the same
+status, task conversations, finished and failed assignments per hour of the run's life,
+finished tasks' durations in whole seconds, and cents of bonus paid and unpaid. The writers keep them current in the same
 transaction as each change (datastore/run_totals.py), so the dashboard stops counting a run's
 assignments afresh, a third of a second at 100,000, after every change. Filled here for the runs
 already stored, counted as datastore/run_totals.py counts them (the status groups are written
@@ -61,6 +61,8 @@ def upgrade() -> None:
         f"SELECT a.run_id, 'duration', {duration}, COUNT(*) {work}"
         f"WHERE a.status IN ({_quoted(FINISHED_TASK)}) AND p.task_start IS NOT NULL "
         f"AND p.task_end IS NOT NULL GROUP BY a.run_id, {duration}",
+        "SELECT run_id, 'bonus_cents', CASE WHEN bonus_paid THEN 'paid' ELSE 'unpaid' END, "
+        "SUM(bonus_amount_cents) FROM pairings WHERE bonus_amount_cents > 0 GROUP BY run_id, bonus_paid",
     ):
         op.execute(into + statement)
 

@@ -60,7 +60,8 @@ def afresh(handler, run_id: str) -> Counter:
 
 def random_walk(handler, clock, run_id: str, rng: random.Random, assignments: int) -> None:
     """Every assignment goes a random legal way from accepted, the clock moving minutes to
-    hours between writes; HITs change status and conversations (onboarding ones too) begin."""
+    hours between writes; bonuses are awarded, changed and paid, HITs change status and
+    conversations begin."""
     for n in range(assignments):
         worker, conversation = f"W{n}", f"t_{n // 2}"
         assignment = accept(handler, run_id, worker, n)
@@ -72,6 +73,10 @@ def random_walk(handler, clock, run_id: str, rng: random.Random, assignments: in
             choices = sorted(ASSIGNMENT_TRANSITIONS[status])
             weights = [1 if step in FAILED else 10 if step == "in_task" else 4 for step in choices]
             MOVES[rng.choices(choices, weights)[0]](handler, worker, assignment, conversation)
+        for _ in range(rng.choice((0, 0, 1, 2))):  # bonuses awarded, changed, paid
+            handler.log_award_amount(worker, assignment, rng.choice(("0.25", "1.00")), "thanks")
+        if handler.get_worker_assignment_pairing(worker, assignment)["bonus_amount_cents"] and rng.random() < 0.5:
+            handler.log_bonus_paid(worker, assignment)
         if rng.random() < 0.3:
             handler.log_hit_status({"HIT": {"HITId": f"{run_id}-H{n}", "HITStatus": rng.choice(
                 ("Unassignable", "Reviewable", "Disposed")), "Expiration": T0 + 86_400}}, run_id)
@@ -81,6 +86,7 @@ def random_walk(handler, clock, run_id: str, rng: random.Random, assignments: in
 def test_kept_totals_equal_a_fresh_count_after_any_sequence_of_writes(handler, clock, seed):
     rng = random.Random(seed)
     run_id = handler.log_new_run(20, "qa", provider="mturk", reward="0.50")
+    completed_conversation(handler, run_id=run_id, conversation_id="t_whole", workers=("WA", "WB"))
     random_walk(handler, clock, run_id, rng, assignments=24)
     assert kept(handler, run_id) == afresh(handler, run_id)
 
@@ -89,7 +95,7 @@ def test_kept_totals_equal_a_fresh_count_after_any_sequence_of_writes(handler, c
     totals = kept(handler, run_id)
 
     assert totals == afresh(handler, run_id)
-    assert sum(n for (kind, _), n in totals.items() if kind == Tally.STATUS) == 24
+    assert sum(n for (kind, _), n in totals.items() if kind == Tally.STATUS) == 26
     assert {kind for kind, _ in totals} == set(Tally)  # every kind of total was exercised
 
 
@@ -156,6 +162,7 @@ def test_a_change_to_a_runs_totals_outside_a_transaction_that_keeps_them_is_refu
 
 def test_the_migration_fills_the_totals_of_the_runs_stored_before_it(handler, clock, store_url):
     run_id = handler.log_new_run(20, "qa", provider="mturk", reward="0.50")
+    completed_conversation(handler, run_id=run_id, conversation_id="t_whole", workers=("WA", "WB"))
     random_walk(handler, clock, run_id, random.Random(4), assignments=16)
     bot_conversations(handler, run_id, ["o_onboarding_only", "t_100"])
     expected = afresh(handler, run_id)
