@@ -173,7 +173,8 @@ def twin(path: str) -> str:
 def pages(big: BigStore) -> list[tuple[str, str]]:
     """(name, path) of every page in PAGES on the big run, then each page's JSON twin."""
     conversation = f"t_{big.sizes.conversations // 2}"
-    worker = MTurkDataHandler(db_url=big.url).get_pairings_for_conversation(big.run_id, conversation)[0]["worker_id"]
+    people = MTurkDataHandler(db_url=big.url).get_pairings_for_conversation(big.run_id, conversation)
+    worker = people[0]["worker_id"] if people else "no_worker_of_that_run"  # its page will say 404
     named = [(p.name, p.path.format(run=big.run_id, conversation=conversation, worker=worker, task=TASKNAME))
              for p in PAGES]
     return named + [(f"{name} .json", twin(path)) for name, path in named]
