@@ -69,7 +69,7 @@ def test_every_page_and_twin_sends_as_many_statements_on_a_big_run_as_on_a_small
 
     assert len(handler.get_assignments_for_run(built.run_id)) == 2 + 3 * 26
     assert big == small
-    assert all(n > 1 for n in small.values())  # counted: each page reads the store
+    assert all(n >= 1 for n in small.values())  # counted: each page reads the store (its session)
 
 
 def test_every_dashboard_page_is_in_the_statement_count(app):
