@@ -4,7 +4,7 @@ a worker's history, with the counts, money and charts around them, as JSON-ready
 Lists page by keyset behind an opaque `next` cursor, never by OFFSET, and every count or sum is
 a grouped query over an index for the ids of one page only, so a page costs the same whatever
 the size of the store. A run's own totals and charts (its assignments and HITs by status,
-outcomes per hour, task durations) are read from `run_totals`, which the writers keep current
+outcomes per hour, task durations, bonuses) are read from `run_totals`, which the writers keep current
 (datastore/run_totals.py), never counted over the run's rows. Money is integer cents; times are
 epoch seconds.
 """
