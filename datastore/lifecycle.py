@@ -26,7 +26,7 @@ from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Ru
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
 from datastore.run_totals import forget as forget_totals
-from datastore.run_totals import note_bonus
+from datastore.run_totals import ONBOARDING_PREFIX, Tally, note, note_bonus
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
@@ -495,7 +495,9 @@ class LifecycleWriters(StoreAccess):
 
         def write(conn: Connection) -> None:
             pk = self._hot.ensure_conversation(conn, run_id, conversation_id, now)
-            conn.execute(self._hot.end_conversation, {"pk": pk, "now": now})
+            ended = conn.execute(self._hot.end_conversation, {"pk": pk, "now": now}).rowcount
+            if ended and not conversation_id.startswith(ONBOARDING_PREFIX):
+                note(conn, run_id, Tally.CONVERSATIONS_DONE, "")
 
         self._write_rows(write)
 

@@ -48,7 +48,9 @@ class Tally(StrEnum):
     """Assignments by status."""
     HIT_STATUS = "hit_status"
     CONVERSATIONS = "conversations"
-    """Task conversations (key "")."""
+    """Task conversations begun (key "")."""
+    CONVERSATIONS_DONE = "conversations_done"
+    """Task conversations ended (key "")."""
     COMPLETED_HOUR = "completed_hour"
     """Assignments that finished their task, by the hour of the run's life it ended in (or
     they last changed in, if they never reached a task)."""
@@ -171,10 +173,11 @@ def counted_afresh(conn: Connection | Session, run_id: str) -> Counter[tuple[str
                                     .where(Pairing.run_id == run_id, Pairing.bonus_amount_cents > 0)
                                     .group_by(Pairing.bonus_paid)):
         counts[Tally.BONUS_CENTS.value, bonus_key(bool(paid))] = int(cents)
-    conversations = conn.execute(select(func.count()).select_from(Conversation).where(
-        Conversation.run_id == run_id, is_task_conversation())).scalar_one()
-    if conversations:
-        counts[Tally.CONVERSATIONS.value, ""] = conversations
+    begun, ended = conn.execute(select(func.count(), func.count(Conversation.ended)).where(
+        Conversation.run_id == run_id, is_task_conversation())).one()
+    for kind, n in ((Tally.CONVERSATIONS, begun), (Tally.CONVERSATIONS_DONE, ended)):
+        if n:
+            counts[kind.value, ""] = n
     return counts
 
 
@@ -206,6 +209,7 @@ class RunTallies:
     statuses: Counter[str] = field(default_factory=Counter)
     hits: Counter[str] = field(default_factory=Counter)
     conversations: int = 0
+    conversations_done: int = 0
     hours: Counter[tuple[int, bool]] = field(default_factory=Counter)
     """{(hour of the run's life, failed): assignments}."""
     durations: Counter[int] = field(default_factory=Counter)
@@ -233,6 +237,8 @@ def read(s: Session, run_ids: Iterable[str], kinds: Iterable[Tally] = tuple(Tall
             tallies.hits[key] = n
         elif kind == Tally.CONVERSATIONS:
             tallies.conversations = n
+        elif kind == Tally.CONVERSATIONS_DONE:
+            tallies.conversations_done = n
         elif kind == Tally.DURATION:
             tallies.durations[int(key)] = n
         elif kind == Tally.BONUS_CENTS:

@@ -1,10 +1,11 @@
 """Each run's totals kept as rows, `run_totals` (run, kind, key) -> n: assignments and HITs by
-status, task conversations, finished and failed assignments per hour of the run's life,
-finished tasks' durations in whole seconds, and cents of bonus paid and unpaid. The writers keep them current in the same
-transaction as each change (datastore/run_totals.py), so the dashboard stops counting a run's
-assignments afresh, a third of a second at 100,000, after every change. Filled here for the runs
-already stored, counted as datastore/run_totals.py counts them (the status groups are written
-out as they stand at this revision: a migration does not change when the code does).
+status, task conversations begun and ended, finished and failed assignments per hour of the
+run's life, finished tasks' durations in whole seconds, and cents of bonus paid and unpaid.
+The writers keep them current in the same transaction as each change (datastore/run_totals.py),
+so the dashboard stops counting a run's assignments afresh, a third of a second at 100,000,
+after every change. Filled here for the runs already stored, counted as datastore/run_totals.py
+counts them (the status groups are written out as they stand at this revision: a migration
+does not change when the code does).
 
 Revision ID: 0012
 Revises: 0009
@@ -56,6 +57,8 @@ def upgrade() -> None:
         "SELECT run_id, 'hit_status', hit_status, COUNT(*) FROM hits GROUP BY run_id, hit_status",
         "SELECT run_id, 'conversations', '', COUNT(*) FROM conversations "
         "WHERE substr(conversation_id, 1, 2) != 'o_' GROUP BY run_id",
+        "SELECT run_id, 'conversations_done', '', COUNT(*) FROM conversations "
+        "WHERE substr(conversation_id, 1, 2) != 'o_' AND ended IS NOT NULL GROUP BY run_id",
         f"SELECT a.run_id, {outcome}, {hour}, COUNT(*) {work}"
         f"WHERE a.status IN ({_quoted((*FAILED, *FINISHED_TASK))}) GROUP BY a.run_id, {outcome}, {hour}",
         f"SELECT a.run_id, 'duration', {duration}, COUNT(*) {work}"
