@@ -25,8 +25,8 @@ from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
-from datastore.run_totals import forget as forget_totals
 from datastore.run_totals import ONBOARDING_PREFIX, Tally, note, note_bonus
+from datastore.run_totals import forget as forget_totals
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
