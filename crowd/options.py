@@ -16,6 +16,11 @@ DEFAULT_MAX_WAIT = 300.0
 FAIR_HOURLY_CENTS = 725
 """The default waiting bonus pays the wait at this rate: $7.25 an hour, the US federal minimum wage."""
 
+DEFAULT_PRESENCE_SECONDS = 3.0
+"""How often a runner writes its workers' presence (runner/presence.py): a monitor is this late."""
+DEFAULT_STUCK_SECONDS = 60.0
+"""A worker on their turn this long without a message is shown as stuck."""
+
 DEFAULT_DISCONNECT_CAP = 3
 """Disconnects (across this store's runs) after which a worker meets the run's consequences
 (`--disconnect-qualification`, `--hard-block`), as ParlAI's disconnect limit."""
@@ -100,7 +105,15 @@ class RunOptions:
     disconnect_timeout: float = 30.0
     """Seconds of silence (no socket, no heartbeat) before a worker counts as disconnected."""
     heartbeat_seconds: float = 5.0
+    presence_seconds: float = DEFAULT_PRESENCE_SECONDS
+    """How often the runner writes its workers' presence to the store (the live monitor's view)."""
+    stuck_seconds: float = DEFAULT_STUCK_SECONDS
+    """Seconds a worker may leave their turn without a message before the monitor calls them stuck."""
     is_test: bool = False
+    test_idle_minutes: float = 0.0
+    """A test run (`is_test`) with nothing written about it for this long (no worker opening
+    the page, moving on or leaving, no message: `run_last_activity`) stops itself; 0: never.
+    Open tabs sending only heartbeats do not count, so an abandoned tab cannot keep it alive."""
     messages_per_second: float | None = None
     """The live channel's budget per worker (runner/budget.py); None: the task config's value."""
     message_burst: int | None = None

@@ -22,6 +22,10 @@ from datastore.states import RunStatus
 
 log = logging.getLogger("parley.runner")
 
+STOPPED_BY_REVIEWER = "a reviewer's stop"
+"""`noticed_by` of a run a reviewer stopped from the dashboard and found no runner serving
+(crowd/run_control.py)."""
+
 
 def runner_is_alive(run: Record) -> bool:
     """False only when the run's runner was on this machine and its process is gone. A run
@@ -78,9 +82,10 @@ def _release_hits(handler: MTurkDataHandler, run: Record) -> None:
 
 def what_happened(interruption: dict[str, Any]) -> str:
     """The sentence the runner, the webapp's log and the dashboard show for an interrupted run."""
-    interrupted, expired = interruption["interrupted"], interruption["expired"]
+    interrupted, expired, noticed_by = interruption["interrupted"], interruption["expired"], interruption["noticed_by"]
+    finder = noticed_by if noticed_by == STOPPED_BY_REVIEWER else f"the next start of the {noticed_by}"
     return (f"The runner stopped unexpectedly after {_utc(interruption['last_activity'])}, its last "
-            f"recorded activity; the next start of the {interruption['noticed_by']} found it at "
+            f"recorded activity; {finder} found it at "
             f"{_utc(interruption['noticed_at'])} and ended the run: {_count(interrupted, 'assignment')} "
             f"interrupted mid-task (to review), {_count(expired, 'worker')} not yet in a task let go.")
 

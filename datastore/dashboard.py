@@ -59,6 +59,9 @@ RUN_FIELDS: Sequence[Any] = (
     Run.reward_cents,
     Run.currency,
     Run.config,
+    Run.stop_requested_at,
+    Run.stop_requested_by,
+    Run.discarded_at,
 )
 
 
@@ -168,16 +171,19 @@ class RunMoney:
         return self.base_owed + self.bonuses.unpaid
 
 
-def _run_dict(run: AnyRow, statuses: Counter[str], conversations: int, bonuses: Bonuses) -> dict[str, Any]:
-    """A run (RUN_FIELDS) as the dashboard shows it: not its config (the runner's flags), only
-    the `interruption` record a run whose runner died was ended with (else None)."""
-    money = RunMoney(run.reward_cents, statuses, bonuses)
+def _run_dict(run: AnyRow, tallies: RunTallies) -> dict[str, Any]:
+    """A run (RUN_FIELDS) as the dashboard shows it, with its kept totals: not its config (the
+    runner's flags), only the `interruption` record a run whose runner died was ended with
+    (else None)."""
+    statuses = tallies.statuses
+    money = RunMoney(run.reward_cents, statuses, Bonuses.of(tallies))
     fields = run._asdict()
     config = fields.pop("config") or {}
     return {
         **fields,
         "interruption": config.get("interruption"),
-        "conversations": conversations,
+        "conversations": tallies.conversations,
+        "conversations_done": tallies.conversations_done,
         "completed": _count_in(statuses, FINISHED_TASK),
         "failed": _count_in(statuses, FAILED),
         "live": _count_in(statuses, LIVE),
@@ -191,12 +197,8 @@ def _run_dicts(s: Session, runs: Sequence[AnyRow]) -> list[dict[str, Any]]:
     if not runs:
         return []
     ids = [run.run_id for run in runs]
-    tallies = _tallies(s, ids, Tally.STATUS, Tally.CONVERSATIONS, Tally.BONUS_CENTS)
-    return [
-        _run_dict(run, tallies[run.run_id].statuses, tallies[run.run_id].conversations,
-                  Bonuses.of(tallies[run.run_id]))
-        for run in runs
-    ]
+    tallies = _tallies(s, ids, Tally.STATUS, Tally.CONVERSATIONS, Tally.CONVERSATIONS_DONE, Tally.BONUS_CENTS)
+    return [_run_dict(run, tallies[run.run_id]) for run in runs]
 
 
 # Charts -------------------------------------------------------------------------------------
@@ -298,8 +300,10 @@ class DashboardReaders(StoreAccess):
         status: str | None = None,
         is_sandbox: bool | None = None,
         include_tests: bool = False,
+        include_discarded: bool = False,
     ) -> dict[str, Any]:
         """A page of runs, newest first: `{"items": [run, ...], "next": cursor or None}`.
+        Discarded runs are left out unless `include_discarded`.
         Each run carries its conversations, completed / failed / live assignments, and what
         it has paid (`cost_cents`) and still owes (`owed_cents`)."""
         limit = _page_size(limit)
@@ -310,6 +314,8 @@ class DashboardReaders(StoreAccess):
                 query = query.where(column == value)
         if not include_tests:
             query = query.where(Run.is_test.is_(False))
+        if not include_discarded:
+            query = query.where(Run.discarded_at.is_(None))
         if after is not None:
             launched, run_id = decode_cursor(after, "runs", float, str)
             query = query.where(or_(
@@ -345,7 +351,7 @@ class DashboardReaders(StoreAccess):
             totals = _tallies(s, [run_id])[run_id]
             statuses = totals.statuses
             return {
-                **_run_dict(run, statuses, totals.conversations, Bonuses.of(totals)),
+                **_run_dict(run, totals),
                 "assignments_by_status": dict(statuses),
                 "hits_by_status": dict(totals.hits),
                 "approval_rate": _approval_rate(statuses),
@@ -436,8 +442,9 @@ class DashboardReaders(StoreAccess):
         return self._read(read)
 
     def live_runs_activity(self) -> list[dict[str, Any]]:
-        """Every running run with its workers in each live state, its completed assignments
-        and its target, newest first: two queries for all of them."""
+        """Every running run with its workers in each live state, its completed assignments,
+        its conversations started and done, and its target, newest first: three queries for
+        all of them."""
 
         def read(s: Session) -> list[dict[str, Any]]:
             runs = s.execute(
@@ -446,13 +453,16 @@ class DashboardReaders(StoreAccess):
                 .where(Run.status == RunStatus.RUNNING)
                 .order_by(Run.launch_time.desc(), Run.run_id)
             ).all()
-            tallies = _tallies(s, [run.run_id for run in runs], Tally.STATUS)
+            tallies = _tallies(s, [run.run_id for run in runs], Tally.STATUS, Tally.CONVERSATIONS,
+                               Tally.CONVERSATIONS_DONE)
             return [
                 {
                     **run._asdict(),
                     **{str(state): tallies[run.run_id].statuses[state] for state in
                        (S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK)},
                     "completed": _count_in(tallies[run.run_id].statuses, FINISHED_TASK),
+                    "conversations": tallies[run.run_id].conversations,
+                    "conversations_done": tallies[run.run_id].conversations_done,
                 }
                 for run in runs
             ]

@@ -9,14 +9,18 @@ from __future__ import annotations
 from datastore.dashboard import DashboardReaders
 from datastore.ledger import ReviewLedger
 from datastore.lifecycle import LifecycleWriters, LoggedMessage
+from datastore.presence import PresenceStore
 from datastore.readers import Readers
+from datastore.review_queue import ReviewQueueReaders
 from datastore.reviewer_access import ReviewerAccess
+from datastore.run_control import RunControl
 from datastore.worker_admin import WorkerAdmin
 
 __all__ = ["LoggedMessage", "MTurkDataHandler"]
 
 
-class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess):
+class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
+                       RunControl, ReviewQueueReaders, PresenceStore):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from datastore.access import StoreAccess
 from datastore.errors import IllegalTransition, InvalidValue
 from datastore.hot_path import check_holder
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run
+from datastore.models_presence import WorkerPresence
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
 from datastore.run_totals import ONBOARDING_PREFIX, Tally, note, note_bonus
@@ -43,6 +45,15 @@ class LoggedMessage:
     created: bool
 
 
+def _recipients(recipients: Sequence[str] | None) -> list[str] | None:
+    """Recipients as stored: a list of non-empty agent ids (None: not recorded)."""
+    if recipients is None:
+        return None
+    if isinstance(recipients, str) or not all(isinstance(r, str) and r for r in recipients):
+        raise InvalidValue("a message's recipients must be a list of agent ids")
+    return list(dict.fromkeys(recipients))
+
+
 def _epoch(value: Any) -> float:
     """A marketplace's answer may hold a datetime; Parley's own callers give epoch seconds."""
     if isinstance(value, datetime):
@@ -58,7 +69,7 @@ def _json_ready(value: Any, what: str) -> Any:
     return value
 
 
-def _last_activity(s: Session, run: Run) -> float:
+def last_activity(s: Session, run: Run) -> float:
     """The last time anything of the run was written: its launch, an assignment's or a HIT's
     change, a message."""
     stamps = (
@@ -141,6 +152,7 @@ class LifecycleWriters(StoreAccess):
                     return
                 raise IllegalTransition(f"run {run_id!r} already ended as {run.status!r}")
             run.status, run.end_time = status, time.time()
+            _forget_presence(s, run_id)
 
         self._write(write)
 
@@ -168,20 +180,24 @@ class LifecycleWriters(StoreAccess):
 
         self._write(write)
 
-    def log_interrupted_run(self, run_id: str, *, noticed_by: str) -> dict[str, Any] | None:
-        """End a run whose runner died: the run becomes `interrupted`, each live assignment
+    def log_interrupted_run(self, run_id: str, *, noticed_by: str,
+                            status: str = RunStatus.INTERRUPTED) -> dict[str, Any] | None:
+        """End a run whose runner died: the run becomes `status` (`interrupted`; `stopped`
+        when a reviewer stopped it from the dashboard and found no runner serving it), each live assignment
         moves as WHEN_THE_RUNNER_DIED says (in the task: `interrupted`, kept for review;
         not in a task yet: `expired`), and what happened is kept in the run's config under
         "interruption": when the run last did anything (the runner died after that), when and
         by what (`noticed_by`) it was noticed, and how many assignments were interrupted and
         expired. Answers that record; None, writing nothing, when the run is not running any
         more (another process noticed first, or it ended normally)."""
+        if status not in {RunStatus.INTERRUPTED, RunStatus.STOPPED}:
+            raise InvalidValue(f"a run whose runner died cannot end as {status!r}")
 
         def write(s: Session) -> dict[str, Any] | None:
             run = self._get_run(s, run_id)
             if run.status != RunStatus.RUNNING:
                 return None
-            last_activity = _last_activity(s, run)
+            last_activity_at = last_activity(s, run)
             live = s.scalars(
                 select(Assignment).where(Assignment.run_id == run_id, Assignment.status.in_(LIVE))
                 .order_by(Assignment.assignment_id).with_for_update()
@@ -194,14 +210,15 @@ class LifecycleWriters(StoreAccess):
                 # The task's end first, so the move counts the task as ended then.
                 if (new_status == S.INTERRUPTED and pairing is not None
                         and pairing.task_start is not None and pairing.task_end is None):
-                    pairing.task_end = max(pairing.task_start, last_activity)
+                    pairing.task_end = max(pairing.task_start, last_activity_at)
                 self._move(assignment, new_status)
             interrupted = [a.assignment_id for a in live if a.status == S.INTERRUPTED]
             noticed_at = time.time()
-            record = {"last_activity": last_activity, "noticed_at": noticed_at, "noticed_by": noticed_by,
+            record = {"last_activity": last_activity_at, "noticed_at": noticed_at, "noticed_by": noticed_by,
                       "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
-            run.status, run.end_time = RunStatus.INTERRUPTED, noticed_at
+            run.status, run.end_time = status, noticed_at
             run.config = {**(run.config or {}), "interruption": record}
+            _forget_presence(s, run_id)
             return record
 
         return self._write(write)
@@ -446,8 +463,10 @@ class LifecycleWriters(StoreAccess):
         assignment_id: str | None = None,
         client_msg_id: str | None = None,
         turn_index: int | None = None,
+        recipients: Sequence[str] | None = None,
     ) -> LoggedMessage:
-        """Store one message durably (committed when this returns).
+        """Store one message durably (committed when this returns); `recipients`: the agent
+        ids it was shown to, when known (see `Message.recipients`).
 
         Idempotent on (assignment_id, client_msg_id): a message re-sent after a reconnect
         is stored once, and the second call answers `created=False`.
@@ -465,8 +484,23 @@ class LifecycleWriters(StoreAccess):
         conversation_pk = self._conversation_pk(run_id, conversation_id)
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
-               "turn_index": turn_index, "payload": message, "created": time.time()}
+               "turn_index": turn_index, "payload": message, "created": time.time(),
+               "recipients": _recipients(recipients)}
         return LoggedMessage(*self._write_rows(lambda conn: self._hot.add_message(conn, row)))
+
+    def set_message_recipients(self, message_id: int, recipients: Sequence[str]) -> None:
+        """Record that the stored message `message_id` (a `log_message` row id) was shown to
+        `recipients` (agent ids), all of them: the runner calls it when a message it stored
+        for one agent is shown to another too."""
+        listed = _recipients(recipients)
+
+        def write(s: Session) -> None:
+            message = s.get(Message, message_id)
+            if message is None:
+                raise InvalidValue(f"there is no message {message_id!r}")
+            message.recipients = listed
+
+        self._write(write)
 
     def _conversation_pk(self, run_id: str, conversation_id: str) -> int:
         """The conversation's row id, created if new; remembered, since it never changes."""
@@ -518,3 +552,8 @@ class LifecycleWriters(StoreAccess):
         now = time.time()
         self._write_rows(lambda conn: self._hot.save_world(conn, run_id, conversation_id,
                                                            prepped_save_data, now))
+
+
+def _forget_presence(s: Session, run_id: str) -> None:
+    """An ended run has no worker present: its runner's last heartbeat rows go with it."""
+    s.execute(delete(WorkerPresence).where(WorkerPresence.run_id == run_id))

@@ -65,6 +65,13 @@ class Run(Base):
     launch_time: Mapped[float] = mapped_column(Float)
     end_time: Mapped[float | None] = mapped_column(Float)
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    stop_requested_at: Mapped[float | None] = mapped_column(Float)
+    """When someone asked the run to stop (the dashboard), or it stopped itself (an idle test
+    run): the runner serving it, in whatever process, polls this and stops as Ctrl-C does."""
+    stop_requested_by: Mapped[str | None] = mapped_column(String(32))
+    """Why it was asked to stop: a `datastore.states.StopCause`."""
+    discarded_at: Mapped[float | None] = mapped_column(Float)
+    """A test, sandbox or local run hidden from the dashboard's lists; all its data is kept."""
 
     __table_args__ = (
         Index(None, "launch_time"),
@@ -195,6 +202,11 @@ class Message(Base):
     turn_index: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created: Mapped[float] = mapped_column(Float)
+    recipients: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The agent ids (roles) the runner showed this message to, for a message no worker
+    sent (the world's, a bot's): a message sent to each worker alone is one row each, a
+    message shown to several is one row naming them. None: not recorded (a worker's message,
+    which the world passes on, or a message stored before recipients were kept)."""
 
     __table_args__ = (
         # Idempotency of log_message: a re-sent client message is stored once.

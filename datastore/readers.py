@@ -164,9 +164,13 @@ def _pairings(*where: ColumnElement[bool]) -> AnySelect:
 
 
 def message_dict(row: Message) -> dict[str, Any]:
-    """A stored message as the act that was sent, plus who sent it and when.
-    The columns win over the payload: a worker cannot claim to be someone else."""
+    """A stored message as the act that was sent, plus who sent it and when, and whom it was
+    shown to where that was recorded. The columns win over the payload: a worker cannot
+    claim to be someone else, nor to have been shown only to some."""
     message = dict(row.payload)
+    message.pop("recipients", None)
+    if row.recipients is not None:
+        message["recipients"] = list(row.recipients)
     message["id"] = row.sender_id
     if row.client_msg_id is not None:
         message.setdefault("message_id", row.client_msg_id)

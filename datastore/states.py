@@ -126,6 +126,15 @@ class RunStatus(StrEnum):
     """Its runner died (killed, crashed, the machine went down); the next start ended it."""
 
 
+class StopCause(StrEnum):
+    """Why a run was asked to stop through the store (`runs.stop_requested_by`)."""
+
+    REVIEWER = "reviewer"
+    """A reviewer stopped it from the dashboard."""
+    IDLE = "idle"
+    """A test run nobody touched for its idle limit ended itself."""
+
+
 class HitStatus(StrEnum):
     """A HIT's status in the store: ParlAI's vocabulary (spelled as ParlAI's first
     marketplace spells it); each provider maps its own states onto these."""

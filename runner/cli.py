@@ -20,12 +20,15 @@ from crowd.base import CommandHandler, Launch, Refused
 from crowd.options import (
     DEFAULT_DISCONNECT_CAP,
     DEFAULT_MAX_WAIT,
+    DEFAULT_PRESENCE_SECONDS,
+    DEFAULT_STUCK_SECONDS,
     FAIR_HOURLY_CENTS,
     RunOptions,
     add_marketplace_arguments,
 )
 from crowd.orphans import end_orphaned_runs
 from crowd.review import ReviewRefused, ReviewService
+from crowd.run_control import RunControlRefused, stop_run
 from datastore import DatastoreError, InvalidValue, MTurkDataHandler
 from datastore.money import to_cents, to_dollars
 from datastore.records import Record
@@ -85,6 +88,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--waiting-bonus", metavar="DOLLARS",
                      help="bonus paid to a released worker once they submit (default: the wait at "
                           f"${FAIR_HOURLY_CENTS / 100:.2f}/hour, rounded up to the cent; 0: none)")
+    run.add_argument("--presence-seconds", type=float, default=DEFAULT_PRESENCE_SECONDS, metavar="SECONDS",
+                     help="how often the workers' presence is written for the live monitor "
+                          f"(default {DEFAULT_PRESENCE_SECONDS:g})")
+    run.add_argument("--stuck-seconds", type=float, default=DEFAULT_STUCK_SECONDS, metavar="SECONDS",
+                     help="seconds on their turn without a message before the monitor shows a worker "
+                          f"as stuck (default {DEFAULT_STUCK_SECONDS:g})")
     add_budget_arguments(run)
     run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
                      help="seconds a connection has to send its request headers "
@@ -123,6 +132,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     notify.add_argument("--provider", choices=registry.names(), help="without --run: the marketplace to send on")
     notify.add_argument("--live", action="store_true", help="with --provider: the live marketplace (default: sandbox)")
     notify.add_argument("--db", metavar="URL")
+    stop = commands.add_parser("stop", help="stop a run served by a runner anywhere (as the dashboard's Stop does)")
+    stop.add_argument("run_id", metavar="RUN_ID")
+    stop.add_argument("--db", metavar="URL")
     return parser, provider_commands
 
 
@@ -164,6 +176,9 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         raise UsageError("--auto-approve-delay must be 0 or more seconds")
     if not 0 < args.disconnect_timeout < math.inf:
         raise UsageError("--disconnect-timeout must be more than 0 seconds")
+    for flag in ("presence_seconds", "stuck_seconds"):
+        if not 0 < getattr(args, flag) < math.inf:
+            raise UsageError(f"--{flag.replace('_', '-')} must be a number of seconds more than 0")
     if not 0 <= args.max_wait < math.inf:
         raise UsageError("--max-wait must be a number of seconds, 0 (wait forever) or more")
     if args.waiting_bonus is not None:
@@ -189,7 +204,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         disconnect_qualification=args.disconnect_qualification, hard_block=args.hard_block,
         disconnect_cap=disconnect_cap,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
-        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, **budget,
+        max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, presence_seconds=args.presence_seconds,
+        stuck_seconds=args.stuck_seconds, **budget,
     )
 
 
@@ -221,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bonus_command(args)
         if args.command == "notify":
             return notify_command(args)
+        if args.command == "stop":
+            return stop_command(args)
         return run(args)
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -272,6 +290,10 @@ def run(args: argparse.Namespace) -> int:
             manager.shutdown()
     report.show(final=True)
     server.stop()
+    if manager.stopped_by is not None:
+        print(f"Run {run_id} was stopped through the store ({manager.stopped_by}) before it had all its "
+              "conversations.", file=sys.stderr)
+        return 1
     if stopping:
         print(f"Run {run_id} stopped before it had all its conversations.", file=sys.stderr)
         return 1
@@ -341,6 +363,19 @@ def bonus_command(args: argparse.Namespace) -> int:
     else:
         print(f"The bonus failed: {row['error']}", file=sys.stderr)
         return 1
+    return 0
+
+
+def stop_command(args: argparse.Namespace) -> int:
+    """Ask the run's runner, through the store, to stop it; end it here if no runner serves it."""
+    handler = MTurkDataHandler(db_url=args.db)
+    run = handler.get_run_data(args.run_id)
+    if run is None:
+        raise UsageError(f"there is no run {args.run_id!r}")
+    try:
+        print(stop_run(handler, run).message)
+    except RunControlRefused as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 

@@ -56,11 +56,15 @@ class LiveConversation:
         self.partner_left = threading.Event()
         self.turn: str | None = None
         """The agent whose act() the world waits on, until its message arrives."""
+        self.turn_began = 0.0
+        """When the world began waiting on `turn` (epoch seconds)."""
         self._positions: dict[tuple[str, str], int] = {}
         """(sender, message_id) -> position: a worker's message_id is their page's client id,
         unique per sender only."""
         self._turns = 0
         self._lock = threading.Lock()
+        self._shown: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        """(sender, message_id) -> (row id, recipients) of each act stored by store_observed."""
         self.storing = threading.Lock()
         """Held from giving a message its position until it is written: the store's own
         order (what the review page and the export read by) is then the positions' order,
@@ -84,19 +88,31 @@ class LiveConversation:
         with self._lock:
             return self._positions.get((sender, message_id))
 
-    def store_observed(self, act: Act) -> int:
-        """Store an act a human is about to see, unless it is stored already (a worker's
-        own message, or one another human observed first), and answer its position. Stamps
-        `message_id` as ParlAI did."""
+    def store_observed(self, act: Act, observer: str) -> int:
+        """Store an act a human (agent `observer`) is about to see, unless it is stored
+        already (a worker's own message, or one another human observed first), and answer
+        its position. Stamps `message_id` as ParlAI did. An act no worker sent keeps whom it
+        was shown to: the first observer when it is stored, each further one added."""
         message_id = act.setdefault("message_id", uuid.uuid4().hex)
         sender = str(act.get("id", "System"))
+        key = (sender, message_id)
         with self.storing:
             with self._lock:
-                if (sender, message_id) in self._positions:
-                    return self._positions[(sender, message_id)]
-                turn = self._positions[(sender, message_id)] = self._turns
-                self._turns += 1
-            self.handler.log_message(self.run_id, self.conversation_id, sender, act, turn_index=turn)
+                turn = self._positions.get(key)
+                shown = self._shown.get(key)
+                if turn is not None and (shown is None or observer in shown[1]):
+                    return turn
+                if turn is None:
+                    turn = self._positions[key] = self._turns
+                    self._turns += 1
+            if shown is None:
+                logged = self.handler.log_message(self.run_id, self.conversation_id, sender, act,
+                                                  turn_index=turn, recipients=[observer])
+                with self._lock:
+                    self._shown[key] = (logged.id, [observer])
+            else:
+                shown[1].append(observer)
+                self.handler.set_message_recipients(shown[0], shown[1])
         return turn
 
     # Turns -------------------------------------------------------------------------------
@@ -104,7 +120,7 @@ class LiveConversation:
     def begin_turn(self, agent_id: str) -> None:
         """The world waits on this agent's act(): their page may send, the others wait."""
         with self._lock:
-            self.turn = agent_id
+            self.turn, self.turn_began = agent_id, time.time()
         self._tell_turn(agent_id)
 
     def end_turn(self, agent_id: str) -> None:
@@ -113,6 +129,11 @@ class LiveConversation:
             if self.turn == agent_id:
                 self.turn = None
         self._tell_turn(None)
+
+    def turn_waiting_on(self, agent_id: str) -> float | None:
+        """When the world began waiting on `agent_id`'s message; None: it is not their turn."""
+        with self._lock:
+            return self.turn_began if self.turn == agent_id else None
 
     def take_turn(self, agent_id: str) -> bool:
         """A message from `agent_id` may be stored now (and uses up their turn); False: it
@@ -289,7 +310,7 @@ class HumanAgent(WorkerActions, Agent):
     def observe(self, act: Act) -> None:
         super().observe(act)
         conversation = self.session.conversation
-        position = conversation.store_observed(act) if conversation is not None else None
+        position = conversation.store_observed(act, self.id) if conversation is not None else None
         if act.get("id") != self.id:  # the page already shows the worker's own messages
             self.session.push({"type": "message", "act": act, "position": position})
 

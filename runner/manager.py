@@ -20,9 +20,10 @@ from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus, RunStatus
+from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
+from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
 from runner.tasks import Task
 from runner.worlds import system_message
@@ -50,6 +51,9 @@ SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
 STOPPED_TEXT = ("This task was stopped before your conversation ended. "
                 "Your work so far is saved: press Done to submit it.")
+CONTROL_POLL_SECONDS = 1.0
+"""How often a runner looks in the store for a stop asked from elsewhere (the dashboard,
+crowd/run_control.py), and a test run checks whether it has been idle too long."""
 POLICY_VIOLATION = 1008
 """The websocket close code for a page cut off for what it sent (RFC 6455, 7.4.1)."""
 
@@ -86,6 +90,10 @@ class TaskManager:
         self._active = 0
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self.stopped_by: StopCause | None = None
+        """Why the run was stopped through the store (a reviewer, or idleness); None otherwise."""
+        self.presence: PresenceReporter | None = None
+        """Writes the workers' presence for the live monitor, from launch to the run's end."""
 
     # Starting and ending ---------------------------------------------------------------
 
@@ -107,6 +115,10 @@ class TaskManager:
             self._abandon_launch(keep=isinstance(exc, OutcomeUnknown))
             raise
         self._spawn(self._monitor, "monitor")
+        self._spawn(self._watch_control, "control")
+        self.presence = PresenceReporter(self.handler, self.run_id, lambda: self.sessions.values(),
+                                         self.options.presence_seconds, self.options.stuck_seconds)
+        self.presence.start()
         if self.provider.departures_poll_seconds is not None:
             self._spawn(self._watch_departures, "departures")
         if self._sweeps_approvals:
@@ -174,6 +186,8 @@ class TaskManager:
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
             self._stop.set()
+            if self.presence is not None:
+                self.presence.stop()
         finally:
             self.finished.set()
 
@@ -625,6 +639,30 @@ class TaskManager:
                 elif now - session.last_sent >= self.options.beat_seconds:
                     session.send({"type": "heartbeat"})
 
+    def _watch_control(self) -> None:
+        """Stop the run, as Ctrl-C does, once the store says someone asked (the dashboard, from
+        any process or machine), or once a test run has been idle past `test_idle_minutes`."""
+        while not self._stop.wait(CONTROL_POLL_SECONDS):
+            try:
+                cause = self.handler.stop_requested(self.run_id)
+                if cause is None and self._idle_too_long():
+                    self.handler.request_run_stop(self.run_id, StopCause.IDLE)
+                    cause = StopCause.IDLE
+            except Exception:  # a store that cannot answer now: look again at the next poll
+                log.exception("could not look for a stop request of run %s", self.run_id)
+                continue
+            if cause is not None:
+                log.warning("run %s: stopping, as asked through the store (%s)", self.run_id, cause)
+                self.stopped_by = StopCause(cause)
+                self.shutdown()
+                return
+
+    def _idle_too_long(self) -> bool:
+        minutes = self.options.test_idle_minutes
+        if not (self.options.is_test and minutes > 0):
+            return False
+        return time.time() - self.handler.run_last_activity(self.run_id) >= minutes * 60
+
     def _watch_departures(self) -> None:
         """Workers who return the task or run out of time on the marketplace's own pages
         leave the run as if they had left from ours: recorded, and their partners' worlds end."""
@@ -666,10 +704,6 @@ class TaskManager:
                 "waiting": sum(s.state == "waiting" for s in live),
                 "in_task": sum(s.state == "in_task" for s in live),
             }
-
-    def connected_count(self) -> int:
-        """Workers whose page has a socket open to this process right now."""
-        return sum(1 for s in list(self.sessions.values()) if s.connected and not s.left)
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         """What a world is made with: never the store, only the task context."""

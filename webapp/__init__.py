@@ -20,7 +20,9 @@ from webapp.csrf import check_csrf, csrf_token
 from webapp.health import health
 from webapp.monitor import monitor
 from webapp.payments import payments
+from webapp.queue import queue
 from webapp.review_pages import review
+from webapp.run_control import run_control
 from webapp.runs import runs
 from webapp.services import Services
 from webapp.sessions import ReviewerCookie
@@ -61,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.context_processor(lambda: {"csrf_token": csrf_token, "fmt": formatting, "url_with": url_with,
                                    "provider_names": registry.names()})
     app.jinja_env.tests["image_url"] = formatting.is_image_url
-    for blueprint in (health, auth, runs, review, workers, payments, monitor, testing):
+    for blueprint in (health, auth, runs, run_control, review, queue, workers, payments, monitor, testing):
         app.register_blueprint(blueprint)
     app.register_blueprint(live_blueprint(hub, Sock(app)))
     _register_errors(app)

@@ -14,9 +14,12 @@ from crowd.options import block_qualification_name
 from crowd.registry import rejection_rules
 from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
-from datastore.states import ReviewOutcome
+from datastore.states import REVIEWABLE, ReviewOutcome
 from webapp.redirects import same_site_path
+from webapp.review_details import with_review_details
+from webapp.review_flash import flash_outcomes
 from webapp.services import services
+from webapp.transcripts import context_of, one_per_message
 from webapp.twins import page, respond, wants_json
 
 review = Blueprint("review", __name__)
@@ -27,24 +30,48 @@ MAX_BULK = 500
 
 @page(review, "/runs/<run_id>/conversations/<conversation_id>")
 def conversation(run_id: str, conversation_id: str) -> Any:
+    """A conversation with each of its workers: what each saw, and the actions on their work.
+    `?worker=<assignment id>` selects the worker the keyboard's a, r and b act on (by
+    default the first whose work waits for review)."""
     handler = services().handler
     run = handler.get_run_data(run_id)
     full = run and handler.get_full_conversation_data(run_id, conversation_id, bool(run["is_sandbox"]))
     if run is None or not full:
         abort(404, description=f"There is no conversation {conversation_id!r} in run {run_id!r}.")
     full.setdefault("task_data", merged_task_data(full["messages"]))
-    for worker in full["workers"]:
-        assignment_id = worker["assignment_id"]
-        onboarding = handler.get_onboarding_data(assignment_id)
-        worker["onboarding"] = onboarding.as_dict() if onboarding is not None else None
-        pairing = handler.get_worker_assignment_pairing(worker["worker_id"], assignment_id)
-        worker["bonus_amount_cents"] = pairing["bonus_amount_cents"] if pairing else 0
-        worker["bonus_paid"] = bool(pairing and pairing["bonus_paid"])
-        worker["review_actions"] = [a.as_dict() for a in handler.get_review_actions(assignment_id=assignment_id)]
+    full["workers"] = [{**with_review_details(handler, worker), "task_data": context_of(full["messages"], worker)}
+                       for worker in full["workers"]]
     _, categories, min_chars = rejection_rules(run["provider"])
     return respond("conversation.html", {"conversation": full, "rejection_categories": list(categories)},
-                   run=run, min_rejection_chars=min_chars,
+                   run=run, min_rejection_chars=min_chars, transcript=one_per_message(full["messages"]),
+                   selected=_selected_worker(full["workers"]),
                    next_url=url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))
+
+
+def _selected_worker(workers: list[dict[str, Any]]) -> str | None:
+    """The assignment id of the worker the keyboard acts on."""
+    asked = request.args.get("worker")
+    ids = [w["assignment_id"] for w in workers]
+    if asked in ids:
+        return asked
+    return (_waiting(workers) or ids or [None])[0]
+
+
+def _waiting(workers: Any) -> list[str]:
+    """The assignment ids of the workers whose work waits for a verdict, in pairing order."""
+    return [w["assignment_id"] for w in workers if w["status"] in REVIEWABLE]
+
+
+@review.get("/runs/<run_id>/conversations/<conversation_id>/onward")
+def onward(run_id: str, conversation_id: str) -> Any:
+    """Where a verdict on the conversation page sends the reviewer: the next of its workers
+    whose work waits for review, else the next conversation with work to review."""
+    services().run_or_404(run_id)
+    waiting = _waiting(services().handler.get_pairings_for_conversation(run_id, conversation_id))
+    if waiting:
+        return redirect(url_for("review.conversation", run_id=run_id, conversation_id=conversation_id,
+                                worker=waiting[0]))
+    return redirect(url_for("review.next_unreviewed", run_id=run_id, after=conversation_id))
 
 
 @review.get("/runs/<run_id>/next-unreviewed")
@@ -168,6 +195,5 @@ def _answer(outcomes: list[dict[str, Any]]) -> Any:
     status = 200 if any(o["ok"] for o in outcomes) else max(o["status"] for o in outcomes)
     if wants_json() or request.is_json:
         return jsonify(results=outcomes), status
-    for outcome in outcomes:
-        flash(f"{outcome['assignment_id']}: {outcome['message']}", "ok" if outcome["ok"] else "error")
+    flash_outcomes(outcomes)
     return redirect(same_site_path(request.form.get("next")), code=303)

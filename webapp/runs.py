@@ -45,7 +45,7 @@ def index() -> Any:
         abort(400, description=f"status must be one of {', '.join(RUN_STATUSES)}")
     filters: dict[str, Any] = {"task": args.get("task") or None, "provider": args.get("provider") or None,
                "status": status, "is_sandbox": flag_arg("sandbox"),
-               "include_tests": bool(flag_arg("tests"))}
+               "include_tests": bool(flag_arg("tests")), "include_discarded": bool(flag_arg("discarded"))}
     try:
         listing = services().handler.list_runs(after=args.get("after") or None, limit=_limit(), **filters)
     except InvalidValue as exc:

@@ -26,6 +26,10 @@ NUMBERS_FROM_ENVIRONMENT: dict[str, tuple[str, int, int]] = {
 """LOGIN_*: at most so many failed logins per client address and in all, within the window.
 TRUST_PROXY: how many reverse proxies stand in front; their X-Forwarded-For and
 X-Forwarded-Proto are believed only when this is 1 or more."""
+TEST_RUN_IDLE_MINUTES = ("PARLEY_TEST_RUN_IDLE_MINUTES", 60.0)
+"""A test run started from the dashboard with nothing happening in it (no worker opening its
+page or moving on, no message) for this many minutes stops itself; 0: never
+(`RunOptions.test_idle_minutes`)."""
 YES, NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -106,6 +110,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     for key, (variable, default, least) in NUMBERS_FROM_ENVIRONMENT.items():
         settings[key] = _number_from_environment(variable, default, least)
+    settings["TEST_RUN_IDLE_MINUTES"] = _minutes_from_environment(*TEST_RUN_IDLE_MINUTES)
     password = overrides.pop("ADMIN_PASSWORD", None) or os.environ.get("PARLEY_ADMIN_PASSWORD")
     if password:
         settings["ADMIN_PASSWORD_HASH"] = generate_password_hash(password)
@@ -145,6 +150,19 @@ def _number_from_environment(variable: str, default: int, least: int) -> int:
         value = None
     if value is None or value < least:
         raise SettingsError(f"{variable} must be a whole number of at least {least}, not {raw!r}")
+    return value
+
+
+def _minutes_from_environment(variable: str, default: float) -> float:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{variable} must be a number of minutes, 0 or more (0: never), not {raw!r}")
     return value
 
 

@@ -8,7 +8,7 @@ counts them (the status groups are written out as they stand at this revision: a
 does not change when the code does).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 from collections.abc import Sequence
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

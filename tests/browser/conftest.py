@@ -56,6 +56,17 @@ def new_page(browser) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
+def open_page(new_page) -> Callable[[str], Page]:
+    """Open a link in its own browser context, as another person's browser would."""
+    def open_(url: str) -> Page:
+        page = new_page(1100, 760)
+        page.goto(url)
+        return page
+
+    return open_
+
+
+@pytest.fixture
 def site(store_url, tmp_path, monkeypatch) -> Iterator[tuple[str, object]]:
     """The webapp over the per-test store on a free local port: (its URL, its handler)."""
     from webapp import create_app

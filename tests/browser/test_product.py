@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from runner.tasks import load_task
@@ -19,17 +18,6 @@ from tests.support.live_runner import LiveRunner, chat_pair_to_the_end
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 DONE = re.compile("^done$", re.I)
-
-
-@pytest.fixture
-def open_page(new_page) -> Callable[[str], Page]:
-    """Open a link in its own browser context, as another person's browser would."""
-    def open_(url: str) -> Page:
-        page = new_page(1100, 760)
-        page.goto(url)
-        return page
-
-    return open_
 
 
 def shot(page: Page, name: str) -> None:
@@ -204,15 +192,19 @@ def test_a_reviewer_approves_rejects_and_pays_a_bonus_from_the_conversation_page
 
     w1 = reviewer.locator(f'article[data-assignment="{assignment["W1"]}"]')
     w2 = reviewer.locator(f'article[data-assignment="{assignment["W2"]}"]')
-    w1.get_by_role("button", name="Approve").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W1']}: approve: done")
+    conversation_page = reviewer.url
+    w1.get_by_role("button", name="Approve").click()  # moves on to the worker still to review
+    expect(reviewer.locator(".flash--ok")).to_have_text("Approved.")
+    expect(w2).to_have_attribute("aria-current", "true")
     w2.get_by_label("Rejection reason").fill("Said only 'hi'.")
-    w2.get_by_role("button", name="Reject").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W2']}: reject: done")
+    w2.get_by_role("button", name="Reject").click()  # nothing left to review: back to the run
+    expect(reviewer.locator(".flash--ok")).to_have_text("Rejected.")
+    expect(reviewer.locator("h1")).to_have_text(runner.run_id)
+    reviewer.goto(conversation_page)
     w1.get_by_label("Bonus amount in USD").fill("1.25")
     w1.get_by_label("Bonus reason").fill("A friendly opener")
-    w1.get_by_role("button", name="Bonus").click()
-    expect(reviewer.locator(".flash--ok")).to_have_text(f"{assignment['W1']}: bonus: done")
+    w1.get_by_role("button", name="Bonus").click()  # a bonus stays on the page
+    expect(reviewer.locator(".flash--ok")).to_have_text("Bonus paid.")
 
     # Each worker's card shows their status and audit log.
     expect(w1.locator(".worker__head .status")).to_have_text("approved")

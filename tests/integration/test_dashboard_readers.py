@@ -163,7 +163,9 @@ def test_a_run_on_the_runs_page_carries_its_counts_and_what_it_paid_and_owes(han
         "is_sandbox": False, "is_test": False, "status": "running", "launch_time": T0,
         "end_time": None, "target": 4, "reward_cents": 50, "currency": "USD",
         "interruption": None,  # only a run whose runner died has one
+        "stop_requested_at": None, "stop_requested_by": None, "discarded_at": None,  # run control
         "conversations": 3,  # t_1, t_2, t_3; not W6's onboarding conversation
+        "conversations_done": 1,  # t_1; t_2 and t_3 have not ended
         "completed": 5,      # W1 approved, W2 rejected, W3 completed, W4 submitted, W9 partner_disconnect
         "failed": 2,         # W5 disconnect, W8 returned
         "live": 2,           # W6 onboarding, W7 waiting
@@ -570,6 +572,23 @@ def test_a_workers_page_pages_their_history_newest_first_with_counts_blocks_time
     assert summary["earned_sandbox"] == {"USD": 20}  # sandbox money is not real, so kept apart
 
 
+def test_a_run_counts_its_conversations_started_apart_from_those_done(handler):
+    run_id = handler.log_new_run(3, "qa", provider="local")
+    for n in range(3):
+        assignment_in(handler, run_id, f"W{n}", n, "in_task", conversation_id=f"t_{n}")
+
+    def counts() -> list[tuple[int, int]]:
+        [listed] = handler.list_runs()["items"]
+        summary = handler.run_summary(run_id)
+        [live] = handler.live_runs_activity()
+        return [(r["conversations"], r["conversations_done"]) for r in (listed, summary, live)]
+
+    assert counts() == [(3, 0)] * 3  # three begun, none done: not "3 / 3"
+    handler.log_complete_assignment("W1", handler.get_assignments_for_run(run_id)[1]["assignment_id"])
+    handler.log_end_conversation(run_id, "t_1")
+    assert counts() == [(3, 1)] * 3
+
+
 # The live monitor ------------------------------------------------------------------------------
 
 def test_live_activity_counts_each_running_runs_workers_in_every_live_state(handler, clock):
@@ -589,9 +608,11 @@ def test_live_activity_counts_each_running_runs_workers_in_every_live_state(hand
 
     assert activity == [
         {"run_id": idle, "taskname": "dealnodeal", "provider": "local", "is_sandbox": False,
-         "target": 2, "accepted": 0, "onboarding": 0, "waiting": 0, "in_task": 0, "completed": 0},
+         "target": 2, "accepted": 0, "onboarding": 0, "waiting": 0, "in_task": 0, "completed": 0,
+         "conversations": 0, "conversations_done": 0},
         {"run_id": busy, "taskname": "qa", "provider": "mturk", "is_sandbox": False,
-         "target": 10, "accepted": 1, "onboarding": 2, "waiting": 1, "in_task": 2, "completed": 2},
+         "target": 10, "accepted": 1, "onboarding": 2, "waiting": 1, "in_task": 2, "completed": 2,
+         "conversations": 1, "conversations_done": 0},
     ]
-    assert len(selects(sent)) == 2
+    assert len(selects(sent)) == 3
 

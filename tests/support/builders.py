@@ -155,3 +155,18 @@ def bot_conversations(handler: MTurkDataHandler, run_id: str, ids: Iterable[str]
     transaction apiece, the cheapest way the writers create a conversation."""
     for conversation_id in ids:
         handler.log_message(run_id, conversation_id, "System", {"text": f"Hello from {conversation_id}"})
+
+
+def run_of_conversations(
+    handler: MTurkDataHandler, conversations: int, *, provider: str = "local", workers_each: int = 2
+) -> list[Built]:
+    """A run of `conversations` finished conversations (t_1, t_2, ...), each between its own
+    `workers_each` workers (W1a, W1b, W2a, ...), built as `completed_conversation` builds one."""
+    run_id = handler.log_new_run(conversations, "qa_data_collection", provider=provider, reward="0.50")
+    letters = "abcdefgh"[:workers_each]
+    roles = ("Asker", "Answerer", "Judge", "Helper")[:workers_each]
+    return [
+        completed_conversation(handler, run_id=run_id, conversation_id=f"t_{n}",
+                               workers=tuple(f"W{n}{x}" for x in letters), roles=roles)
+        for n in range(1, conversations + 1)
+    ]

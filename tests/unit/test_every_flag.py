@@ -47,6 +47,8 @@ EVIDENCE = {
     "runner run --disconnect-cap": f"{BLOCKS}::test_a_worker_who_reaches_the_disconnect_cap_gets_the_disconnect_qualification_and_no_more_hits",
     "runner run --auto-approve-delay": "tests/integration/test_auto_approve.py::test_a_local_run_with_an_auto_approve_delay_approves_what_its_workers_submitted",
     "runner run --disconnect-timeout": "tests/integration/test_runner_live.py::test_a_worker_who_stays_away_is_disconnected_and_the_partner_told",
+    "runner run --presence-seconds": "tests/integration/test_presence.py::test_two_runner_processes_write_their_workers_presence_and_a_third_process_reads_both",
+    "runner run --stuck-seconds": "tests/integration/test_presence.py::test_a_worker_silent_on_their_turn_past_the_stuck_time_is_stuck_until_they_send",
     "runner run --max-wait": f"{WAITING}::test_a_lone_worker_is_released_paid_the_waiting_bonus_once_and_a_later_pair_completes_the_run",
     "runner run --waiting-bonus": f"{WAITING}::test_a_lone_worker_is_released_paid_the_waiting_bonus_once_and_a_later_pair_completes_the_run",
     "runner run --messages-per-second": BUDGETS,
@@ -79,6 +81,7 @@ EVIDENCE = {
     "runner notify --provider": f"{NOTIFY}::test_bad_notify_commands_exit_2_with_a_sentence_and_send_nothing",
     "runner notify --live": f"{NOTIFY}::test_bad_notify_commands_exit_2_with_a_sentence_and_send_nothing",
     "runner notify --db": f"{NOTIFY}::test_the_notify_command_messages_workers_once",
+    "runner stop --db": "tests/integration/test_run_control.py::test_python_m_runner_stop_stops_a_run_or_says_in_a_sentence_why_not",
     "datastore export --run": f"{EXPORT}::test_cli_writes_csv_to_stdout_without_out",
     "datastore export --format": f"{EXPORT}::test_cli_writes_csv_to_stdout_without_out",
     "datastore export --out": f"{EXPORT}::test_cli_writes_the_jsonl_export_to_the_out_file_and_a_summary_to_stderr",
@@ -135,7 +138,7 @@ RUN_FLAG_VALUES = {
     "--allowed-conversations": "2", "--max-connections": "5", "--max-time": "60",
     "--max-time-qual": "q_time", "--block-qualification": "q_block", "--disconnect-qualification": "q_gone",
     "--disconnect-cap": "4", "--auto-approve-delay": "30", "--disconnect-timeout": "12",
-    "--max-wait": "45", "--waiting-bonus": "0.10", "--messages-per-second": "1.5", "--message-burst": "7",
+    "--max-wait": "45", "--presence-seconds": "0.5", "--stuck-seconds": "20", "--waiting-bonus": "0.10", "--messages-per-second": "1.5", "--message-burst": "7",
     "--messages-per-assignment": "9", "--bytes-per-assignment": "999",
 }
 SWITCHES = ("--unique", "--count-complete", "--hard-block")

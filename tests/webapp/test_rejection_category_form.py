@@ -58,7 +58,7 @@ def test_the_reject_form_carries_its_category_to_prolific_and_the_audit_log(clie
     [row] = handler.get_review_actions(assignment_id=a1)
     assert (row["outcome"], row["provider_response"]["category"]) == ("succeeded", "NO_DATA")
     page = client.get(back).get_data(as_text=True)
-    assert f"{a1}: reject: done" in page and "reject (NO_DATA)" in page
+    assert '<p class="flash flash--ok">Rejected.</p>' in page and "reject (NO_DATA)" in page
 
 
 @pytest.mark.parametrize(("body", "sentence"), [
