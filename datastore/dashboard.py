@@ -443,7 +443,7 @@ class DashboardReaders(StoreAccess):
 
     def live_runs_activity(self) -> list[dict[str, Any]]:
         """Every running run with its workers in each live state, its completed assignments,
-        its conversations started and done, and its target, newest first: three queries for
+        its conversations started and done, and its target, newest first: two queries for
         all of them."""
 
         def read(s: Session) -> list[dict[str, Any]]:
