@@ -159,6 +159,9 @@ PAGES = (
     Page("payments", "/payments"),
     Page("worker", "/workers/{worker}"),
     Page("monitor", "/live"),
+    Page("live conversation", "/live/{run}/conversations/{conversation}"),
+    Page("review queue", "/runs/{run}/queue"),
+    Page("stop a run", "/runs/{run}/stop"),
     Page("tasks", "/app/tasks"),
     Page("task", "/app/tasks/{task}"),
 )

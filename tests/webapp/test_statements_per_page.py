@@ -18,6 +18,9 @@ PAGES = {
     "payments.overview": "/payments",
     "workers.worker": "/workers/{worker}",
     "monitor.index": "/live",
+    "monitor.conversation": "/live/{run}/conversations/{conversation}",
+    "queue.review_queue": "/runs/{run}/queue",
+    "run_control.confirm": "/runs/{run}/stop",
     "testing.index": "/app/tasks",
     "testing.task": "/app/tasks/qa_data_collection",
 }
