@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from datastore import MTurkDataHandler
 from datastore.engine import close_stores
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
+from datastore.run_totals import recount
 from datastore.states import LIVE, RunStatus
 from datastore.states import AssignmentStatus as S
 
@@ -207,6 +208,7 @@ class Generator:
         # What save_world_data and log_end_conversation leave on a finished conversation.
         self._finish_conversations(conn, ends)
         self._insert_chunked(conn, Message, self._messages(pks, people, counts))
+        recount(conn, run_id)  # the writers keep a run's totals; bulk inserts bypass them
 
     def _finish_conversations(self, conn: Connection, ends: list[tuple[int, float]]) -> None:
         table = Conversation.__table__

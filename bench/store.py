@@ -230,13 +230,12 @@ def dashboard_calls(handler: MTurkDataHandler, big: BigStore) -> list[tuple[str,
         ("runs /", "list_runs", lambda: handler.list_runs(limit=50)),
         ("runs /", "list_tasks_with_runs", handler.list_tasks_with_runs),
         ("run page", "run_summary", lambda: handler.run_summary(run_id)),
-        ("run page", "run_summary, totals counted afresh", lambda: recount(handler, run_id)),
         ("run page", "list_conversations", lambda: handler.list_conversations(run_id, limit=50)),
         ("run page", "list_conversations (page 11)",
          lambda: handler.list_conversations(run_id, after=deep, limit=50)),
         ("run page", "list_conversations unreviewed",
          lambda: handler.list_conversations(run_id, limit=50, unreviewed_only=True)),
-        ("run page", "payments_for_run", lambda: handler.payments_for_run(run_id)),
+        ("run payments", "payments_for_run", lambda: handler.payments_for_run(run_id)),
         ("conversation", "get_run_data", lambda: handler.get_run_data(run_id)),
         ("conversation", "get_full_conversation_data",
          lambda: handler.get_full_conversation_data(run_id, middle, bool(run_row and run_row["is_sandbox"]))),
@@ -247,12 +246,6 @@ def dashboard_calls(handler: MTurkDataHandler, big: BigStore) -> list[tuple[str,
         ("next unreviewed", "next_unreviewed_conversation",
          lambda: handler.next_unreviewed_conversation(run_id, middle)),
     ]
-
-
-def recount(handler: MTurkDataHandler, run_id: str) -> Any:
-    """run_summary as its first view after a change to the run: its kept totals forgotten."""
-    handler.run_totals.forget()
-    return handler.run_summary(run_id)
 
 
 def check_dashboard(handler: MTurkDataHandler, big: BigStore) -> list[str]:
@@ -411,9 +404,8 @@ def run(url: str, plan: Plan, *, record: bool, big_url: str | None = None,
         {"store": big.url, "sizes": vars(big.sizes),
          "timings_ms": {f"{p} / {n}": [ms(x) for x in v] for (p, n), v in dashboard["timings"].items()}},
         notes="Each call as the webapp makes it, run back to back after one warm-up call; "
-              "SQLite store built by bench/bigstore.py. run_summary serves the run's totals kept "
-              "since the warm-up (the run does not change meanwhile); \"counted afresh\" is its "
-              "cost on the first view after a change.",
+              "SQLite store built by bench/bigstore.py. run_summary and get_run_data read the "
+              "run's totals the writers keep (datastore/run_totals.py): nothing counts the run's rows.",
         record=record,
     )
     return problems

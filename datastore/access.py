@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from datastore.engine import open_store, retry_transient, write_slot
 from datastore.errors import InvalidValue, NotFound
 from datastore.hot_path import HotPath, check_holder, hot_path, missing_assignment
 from datastore.models import Assignment, Pairing, Run
 from datastore.records import Record
+from datastore.run_totals import facts, note_assignment, tallying
 from datastore.states import transition_needed
 
 T = TypeVar("T")
 
 
 class StoreAccess:
-    """Holds the engine; `_write` runs one transaction, retried whole on transient errors."""
+    """Holds the engine; `_write` runs one transaction, retried whole on transient errors.
+    Every write transaction keeps the runs' totals it changes (datastore/run_totals.py)."""
 
     def __init__(self, run_id: str | None = None, db_url: str | None = None) -> None:
         self.engine: Engine = open_store(db_url)
@@ -33,7 +36,8 @@ class StoreAccess:
     def _write(self, work: Callable[[Session], T]) -> T:
         def attempt() -> T:
             with self._write_slot.connection() as conn, \
-                    Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                    Session(bind=conn, expire_on_commit=False) as session, session.begin(), \
+                    tallying(session.connection()):
                 return work(session)
 
         return retry_transient(attempt)
@@ -42,7 +46,7 @@ class StoreAccess:
         """One write transaction on a plain connection, for the hot path (SQL expressions,
         no ORM objects): `work` gets the connection, inside BEGIN ... COMMIT."""
         def attempt() -> T:
-            with self._write_slot.connection() as conn, conn.begin():
+            with self._write_slot.connection() as conn, conn.begin(), tallying(conn):
                 return work(conn)
 
         return retry_transient(attempt)
@@ -101,11 +105,20 @@ class StoreAccess:
 
     @staticmethod
     def _move(assignment: Assignment, status: str) -> bool:
-        """Change the status if the state machine allows it; False when already there."""
+        """Change the status if the state machine allows it; False when already there. The
+        run's totals are told, from the assignment and its pairing as flushed so far."""
         if not transition_needed(assignment.assignment_id, assignment.status, status):
             return False
+        session = object_session(assignment)
+        if session is None:
+            raise RuntimeError("an assignment is moved only inside a write transaction")
+        session.flush()
+        conn = session.connection()
+        before = facts(conn, assignment.assignment_id)
         assignment.status = status
         assignment.updated = time.time()
+        if before is not None:
+            note_assignment(conn, before, replace(before, status=status, updated=assignment.updated))
         return True
 
     def _ensure_worker(self, session: Session, worker_id: str) -> None:

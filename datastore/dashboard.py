@@ -3,66 +3,48 @@ a worker's history, with the counts, money and charts around them, as JSON-ready
 
 Lists page by keyset behind an opaque `next` cursor, never by OFFSET, and every count or sum is
 a grouped query over an index for the ids of one page only, so a page costs the same whatever
-the size of the store. The one exception is a run's own totals and charts, which read every
-assignment of the run: they are kept between calls (RunTotalsCache) under a fingerprint of the
-run read in a few index steps. Money is integer cents; times are epoch seconds.
+the size of the store. A run's own totals and charts (its assignments and HITs by status,
+outcomes per hour, task durations, bonuses) are read from `run_totals`, which the writers keep current
+(datastore/run_totals.py), never counted over the run's rows. Money is integer cents; times are
+epoch seconds.
 """
 from __future__ import annotations
 
 import base64
 import json
 import math
-import threading
 import time
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    and_,
-    func,
-    literal,
-    or_,
-    select,
-    tuple_,
-)
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
+from datastore import run_totals
 from datastore.access import StoreAccess
 from datastore.errors import InvalidValue
-from datastore.models import Assignment, Conversation, Hit, Pairing, Run, Worker
+from datastore.models import Assignment, Conversation, Pairing, Run, Worker
+from datastore.models_dashboard import RunTotal
 from datastore.models_review import Block, Qualification, WorkingTime
 from datastore.query_types import AnyRow, AnySelect
 from datastore.readers import MESSAGE_COUNT, WORKER_COLUMNS, workers_by_conversation
+from datastore.run_totals import HOUR, RunTallies, Tally, bonus_key
 from datastore.states import FAILED, FINISHED_TASK, LIVE, REVIEWABLE, RunStatus
 from datastore.states import AssignmentStatus as S
 from datastore.worker_admin import qualifications_held, utc_day
 
 MAX_PAGE = 500
-UNPAID_BONUS_LIST_CAP = 1000
+UNPAID_BONUS_LIST_CAP = 100
+"""Unpaid bonuses a run's payments list by default (the sums count them all)."""
 DURATION_BINS = 10
 MAX_TIMELINE_BUCKETS = 48
-HOUR = 3600.0
-RUN_TOTALS_KEPT = 32
-"""Runs whose totals RunTotalsCache keeps, the most recently viewed."""
-LIVE_REFRESH_SECONDS = 5.0
-"""A running run's totals are computed again at most this often, so what its page shows is at
-most this old; also how long a writer may take from stamping a change to committing it."""
 UNREVIEWED_PROBE = 2000
 """Conversations the unreviewed filter checks one by one before it looks up the run's whole
 reviewable work instead (see _with_work_to_review)."""
 
-ONBOARDING_PREFIX = "o_"
-IS_TASK_CONVERSATION = (
-    func.substr(Conversation.conversation_id, 1, len(ONBOARDING_PREFIX)) != ONBOARDING_PREFIX
-)
-"""No column marks onboarding conversations: the runner names them o_<assignment id>, as ParlAI
-did. substr, not LIKE, because SQLite's LIKE ignores case and PostgreSQL's does not."""
+IS_TASK_CONVERSATION = run_totals.is_task_conversation()
 
 RUN_FIELDS: Sequence[Any] = (
     Run.run_id,
@@ -148,34 +130,9 @@ def _approval_rate(statuses: Counter[str]) -> float | None:
     return statuses[S.APPROVED] / reviewed if reviewed else None
 
 
-def _assignment_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Counter[str]]:
-    """{run_id: {status: assignments}} for the runs given, from the (run_id, status) index."""
-    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for run_id, status, n in s.execute(
-        select(Assignment.run_id, Assignment.status, func.count())
-        .where(Assignment.run_id.in_(run_ids))
-        .group_by(Assignment.run_id, Assignment.status)
-    ):
-        counts[run_id][status] = n
-    return counts
-
-
-@dataclass(frozen=True)
-class ConversationCounts:
-    """A run's task conversations: begun, and of those, ended."""
-
-    started: int = 0
-    done: int = 0
-
-
-def _conversation_counts(s: Session, run_ids: Sequence[str]) -> defaultdict[str, ConversationCounts]:
-    counts: defaultdict[str, ConversationCounts] = defaultdict(ConversationCounts)
-    counts.update({run_id: ConversationCounts(started, done) for run_id, started, done in s.execute(
-        select(Conversation.run_id, func.count(), func.count(Conversation.ended))
-        .where(Conversation.run_id.in_(run_ids), IS_TASK_CONVERSATION)
-        .group_by(Conversation.run_id)
-    )})
-    return counts
+def _tallies(s: Session, run_ids: Sequence[str], *kinds: Tally) -> dict[str, RunTallies]:
+    """The runs' kept totals (run_totals.py): one query over its primary key for the lot."""
+    return run_totals.read(s, run_ids, kinds or tuple(Tally))
 
 
 @dataclass(frozen=True)
@@ -183,22 +140,9 @@ class Bonuses:
     paid: int = 0
     unpaid: int = 0
 
-
-def _bonus_totals(s: Session, run_ids: Sequence[str]) -> defaultdict[str, Bonuses]:
-    """{run_id: Bonuses} for the runs given, from the (run_id, bonus_paid, amount) index."""
-    sums: defaultdict[str, dict[bool, int]] = defaultdict(dict)
-    # bonus_paid spelled out, so the index is searched for the bonuses alone, not scanned
-    # over every pairing of the run.
-    for run_id, paid, cents in s.execute(
-        select(Pairing.run_id, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
-        .where(Pairing.run_id.in_(run_ids), Pairing.bonus_paid.in_((False, True)),
-               Pairing.bonus_amount_cents > 0)
-        .group_by(Pairing.run_id, Pairing.bonus_paid)
-    ):
-        sums[run_id][bool(paid)] = int(cents)
-    totals: defaultdict[str, Bonuses] = defaultdict(Bonuses)
-    totals.update({run_id: Bonuses(by.get(True, 0), by.get(False, 0)) for run_id, by in sums.items()})
-    return totals
+    @classmethod
+    def of(cls, tallies: RunTallies) -> Bonuses:
+        return cls(tallies.bonus_cents[True], tallies.bonus_cents[False])
 
 
 @dataclass(frozen=True)
@@ -227,18 +171,19 @@ class RunMoney:
         return self.base_owed + self.bonuses.unpaid
 
 
-def _run_dict(run: AnyRow, statuses: Counter[str], conversations: ConversationCounts,
-              bonuses: Bonuses) -> dict[str, Any]:
-    """A run (RUN_FIELDS) as the dashboard shows it: not its config (the runner's flags), only
-    the `interruption` record a run whose runner died was ended with (else None)."""
-    money = RunMoney(run.reward_cents, statuses, bonuses)
+def _run_dict(run: AnyRow, tallies: RunTallies) -> dict[str, Any]:
+    """A run (RUN_FIELDS) as the dashboard shows it, with its kept totals: not its config (the
+    runner's flags), only the `interruption` record a run whose runner died was ended with
+    (else None)."""
+    statuses = tallies.statuses
+    money = RunMoney(run.reward_cents, statuses, Bonuses.of(tallies))
     fields = run._asdict()
     config = fields.pop("config") or {}
     return {
         **fields,
         "interruption": config.get("interruption"),
-        "conversations": conversations.started,
-        "conversations_done": conversations.done,
+        "conversations": tallies.conversations,
+        "conversations_done": tallies.conversations_done,
         "completed": _count_in(statuses, FINISHED_TASK),
         "failed": _count_in(statuses, FAILED),
         "live": _count_in(statuses, LIVE),
@@ -248,121 +193,36 @@ def _run_dict(run: AnyRow, statuses: Counter[str], conversations: ConversationCo
 
 
 def _run_dicts(s: Session, runs: Sequence[AnyRow]) -> list[dict[str, Any]]:
-    """Run rows (RUN_FIELDS) with their counts and money: three grouped queries for the lot."""
+    """Run rows (RUN_FIELDS) with their counts and money: one query for the lot."""
     if not runs:
         return []
     ids = [run.run_id for run in runs]
-    statuses = _assignment_counts(s, ids)
-    conversations = _conversation_counts(s, ids)
-    bonuses = _bonus_totals(s, ids)
-    return [
-        _run_dict(run, statuses[run.run_id], conversations[run.run_id], bonuses[run.run_id])
-        for run in runs
-    ]
+    tallies = _tallies(s, ids, Tally.STATUS, Tally.CONVERSATIONS, Tally.CONVERSATIONS_DONE, Tally.BONUS_CENTS)
+    return [_run_dict(run, tallies[run.run_id]) for run in runs]
 
 
 # Charts -------------------------------------------------------------------------------------
-
-class _floor(FunctionElement[int]):
-    """floor(x) where the database has it; SQLite's CAST truncates toward zero instead, which
-    differs only below zero, where every caller clamps to the first bucket anyway."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_floor)
-def _floor_default(element: _floor, compiler: Any, **kw: Any) -> str:
-    return f"floor({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_floor, "sqlite")
-def _floor_sqlite(element: _floor, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
-
-
-def _bucket_of(value: ColumnElement[Any], origin: float, width: float) -> ColumnElement[int]:
-    """The index of the bucket of `width` from `origin` that `value` falls in, unclamped
-    (see _clamp): arithmetic, not a CASE per bucket, because it runs once per assignment."""
-    return _floor((value - literal(origin)) / literal(width))
-
 
 def _clamp(bucket: Any, buckets: int) -> int:
     """Values below the first bucket or above the last land in the first or last one."""
     return min(max(int(bucket), 0), buckets - 1)
 
 
-def _run_work(run_id: str) -> AnySelect:
-    """A run's assignments with their pairings, read from two covering indexes: the
-    pairing must be of the same run, which lets the join use (run_id, assignment_id, ...)."""
-    return (
-        select()
-        .select_from(Assignment)
-        .outerjoin(Pairing, and_(Pairing.run_id == Assignment.run_id,
-                                 Pairing.assignment_id == Assignment.assignment_id))
-        .where(Assignment.run_id == run_id)
-    )
-
-
-TASK_DURATION = Pairing.task_end - Pairing.task_start
-
-
-def _durations(s: Session, run_id: str, low: float | None, high: float | None, n: int) -> dict[str, Any]:
-    """A histogram of the task durations of a run's finished tasks, counted in the database,
-    given their range and number."""
-    if not n or low is None or high is None:
+def _durations(seconds: Mapping[int, int]) -> dict[str, Any]:
+    """A histogram of task durations, from {whole seconds: finished tasks}: DURATION_BINS bins
+    from the shortest to the longest (one when they are all as long)."""
+    if not seconds:
         return {"bins": []}
+    low, high = min(seconds), max(seconds)
     bins = DURATION_BINS if high > low else 1
-    edges = [low + (high - low) * i / bins for i in range(bins)] + [high]
+    width = (high - low) / bins
+    edges = [low + width * i for i in range(bins)] + [high]
     counts: Counter[int] = Counter()
-    if bins > 1:
-        counted = (
-            _run_work(run_id)
-            .add_columns(_bucket_of(TASK_DURATION, low, (high - low) / bins).label("bin"))
-            .where(Assignment.status.in_(FINISHED_TASK), TASK_DURATION.is_not(None))
-            .subquery()
-        )
-        for bin_, n_in in s.execute(select(counted.c.bin, func.count()).group_by(counted.c.bin)):
-            counts[_clamp(bin_, bins)] += n_in
-    else:
-        counts[0] = n
+    for duration, n in seconds.items():
+        counts[_clamp((duration - low) // width, bins) if width else 0] += n
     return {"bins": [
         {"start": edges[i], "end": edges[i + 1], "count": counts.get(i, 0)} for i in range(bins)
     ]}
-
-
-def _outcomes_by_hour(
-    s: Session, run: AnyRow
-) -> tuple[dict[tuple[int, bool], int], float | None, float | None, int]:
-    """{(hour of the run's life, failed): assignments} of the run's finished and failed
-    assignments; and, from the same pass, the shortest and longest finished task and how many
-    there are. An assignment counts when its task ended, or when it last changed if it never
-    reached a task (a return, an expiry). Hours, not the chart's buckets, because how wide
-    those are depends on how long a running run has lasted by the time it is shown."""
-    when = func.coalesce(Pairing.task_end, Assignment.updated)
-    # Grouped by status, not by a CASE of outcome: no expression but the hour per row.
-    ended = (
-        _run_work(run.run_id)
-        .add_columns(Assignment.status, _bucket_of(when, run.launch_time, HOUR).label("hour"),
-                     TASK_DURATION.label("duration"))
-        .where(Assignment.status.in_(FINISHED_TASK | FAILED))
-        .subquery()
-    )
-    by_hour: Counter[tuple[int, bool]] = Counter()
-    low: float | None = None
-    high: float | None = None
-    timed = 0
-    for status, hour, n, shortest, longest, n_timed in s.execute(
-        select(ended.c.status, ended.c.hour, func.count(), func.min(ended.c.duration),
-               func.max(ended.c.duration), func.count(ended.c.duration))
-        .group_by(ended.c.status, ended.c.hour)
-    ):
-        by_hour[int(hour), status in FAILED] += n
-        if n_timed and status in FINISHED_TASK:
-            low = shortest if low is None else min(low, shortest)
-            high = longest if high is None else max(high, longest)
-            timed += n_timed
-    return dict(by_hour), low, high, timed
 
 
 def _outcomes_over_time(run: AnyRow, by_hour: Mapping[tuple[int, bool], int], now: float) -> list[dict[str, Any]]:
@@ -376,137 +236,6 @@ def _outcomes_over_time(run: AnyRow, by_hour: Mapping[tuple[int, bool], int], no
     for (hour, failed), n in by_hour.items():
         buckets[_clamp(hour // hours, count)]["failed" if failed else "completed"] += n
     return buckets
-
-
-# A run's totals, kept between calls ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class RunFingerprint:
-    """What changes whenever anything a run's totals count changes, read in a few index steps:
-    every writer that changes an assignment's status (and with it its pairing's task times)
-    stamps `assignments.updated`, log_hit_status stamps `hits.updated`, and conversations
-    only ever get added, with growing ids."""
-
-    status: str
-    end_time: float | None
-    last_assignment_change: float | None
-    last_hit_change: float | None
-    last_conversation: int | None
-
-    @property
-    def last_change(self) -> float:
-        stamps = [t for t in (self.last_assignment_change, self.last_hit_change) if t is not None]
-        return max(stamps, default=-math.inf)
-
-
-def _fingerprint(s: Session, run: AnyRow) -> RunFingerprint:
-    run_id = run.run_id
-    return RunFingerprint(
-        run.status,
-        run.end_time,
-        s.scalar(select(func.max(Assignment.updated)).where(Assignment.run_id == run_id)),
-        s.scalar(select(func.max(Hit.updated)).where(Hit.run_id == run_id)),
-        s.scalar(select(func.max(Conversation.id)).where(Conversation.run_id == run_id)),
-    )
-
-
-@dataclass(frozen=True)
-class RunTotals:
-    """What a run's page counts over all of the run's rows, as of `as_of`. Shared between
-    threads once cached: read it, never change it."""
-
-    statuses: Mapping[str, int]
-    conversations: ConversationCounts
-    hits: Mapping[str, int]
-    durations: Mapping[str, Any]
-    outcomes_by_hour: Mapping[tuple[int, bool], int]
-    as_of: float
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(self.statuses)
-
-
-def _run_totals(s: Session, run: AnyRow, as_of: float) -> RunTotals:
-    run_id = run.run_id
-    by_hour, low, high, timed = _outcomes_by_hour(s, run)
-    return RunTotals(
-        statuses=dict(_assignment_counts(s, [run_id])[run_id]),
-        conversations=_conversation_counts(s, [run_id])[run_id],
-        hits=dict(s.execute(
-            select(Hit.hit_status, func.count()).where(Hit.run_id == run_id).group_by(Hit.hit_status)
-        ).all()),
-        durations=_durations(s, run_id, low, high, timed),
-        outcomes_by_hour=by_hour,
-        as_of=as_of,
-    )
-
-
-@dataclass(frozen=True)
-class _Kept:
-    fingerprint: RunFingerprint
-    totals: RunTotals
-
-    def serves(self, fingerprint: RunFingerprint, now: float) -> bool:
-        age = now - self.totals.as_of
-        if fingerprint.status == RunStatus.RUNNING and age < LIVE_REFRESH_SECONDS:
-            return True  # a running run changes all the time: at most this stale, by design
-        if fingerprint != self.fingerprint:
-            return False
-        # Writers stamp a change before they commit it, so a change stamped just before these
-        # totals were counted may have committed just after, without moving the fingerprint:
-        # totals counted that close to the last change are trusted only for a while.
-        settled = self.totals.as_of - fingerprint.last_change >= LIVE_REFRESH_SECONDS
-        return settled or age < LIVE_REFRESH_SECONDS
-
-
-class RunTotalsCache:
-    """The totals last counted for each of the RUN_TOTALS_KEPT runs viewed most recently, with
-    the fingerprint they were counted at: a finished run's are counted once and again only
-    after something in it changed, a running run's at most every LIVE_REFRESH_SECONDS.
-    Safe to share between threads: one lock guards the table, and while one thread counts a
-    run's totals the others asking for that run wait for them instead of counting too."""
-
-    def __init__(self, size: int = RUN_TOTALS_KEPT) -> None:
-        self._size = size
-        self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        self._lock = threading.Lock()
-        self._counting = [threading.Lock() for _ in range(size)]
-
-    def totals(self, s: Session, run: AnyRow) -> RunTotals:
-        """The run's totals, counted in `s` unless the ones kept still serve."""
-        now = time.time()  # before the fingerprint: the totals are at least this recent
-        fingerprint = _fingerprint(s, run)
-        kept = self._get(run.run_id, fingerprint, now)
-        if kept is not None:
-            return kept
-        with self._counting[hash(run.run_id) % self._size]:
-            kept = self._get(run.run_id, fingerprint, now)  # counted while this thread waited?
-            if kept is not None:
-                return kept
-            totals = _run_totals(s, run, as_of=now)
-            self._put(run.run_id, _Kept(fingerprint, totals))
-            return totals
-
-    def forget(self) -> None:
-        """Drop every run's kept totals, so the next view counts them again (benchmarks)."""
-        with self._lock:
-            self._kept.clear()
-
-    def _get(self, run_id: str, fingerprint: RunFingerprint, now: float) -> RunTotals | None:
-        with self._lock:
-            kept = self._kept.get(run_id)
-            if kept is None or not kept.serves(fingerprint, now):
-                return None
-            self._kept.move_to_end(run_id)
-            return kept.totals
-
-    def _put(self, run_id: str, kept: _Kept) -> None:
-        with self._lock:
-            self._kept[run_id] = kept
-            self._kept.move_to_end(run_id)
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
 
 
 # Conversations ------------------------------------------------------------------------------
@@ -559,10 +288,6 @@ def _with_work_to_review(
 
 
 class DashboardReaders(StoreAccess):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.run_totals = RunTotalsCache()
-
     # Runs ---------------------------------------------------------------------------------
 
     def list_runs(
@@ -614,49 +339,59 @@ class DashboardReaders(StoreAccess):
     def run_summary(self, run_id: str) -> dict[str, Any] | None:
         """The run as `list_runs` shows it, plus its assignments and HITs by status, the
         approval rate, a histogram of task durations, outcomes per hour, how many assignments
-        wait for review, and `as_of`: when those were counted. A finished run's are exact; a
-        running run's at most LIVE_REFRESH_SECONDS old (see RunTotalsCache); the run's own
-        row and its bonuses are read afresh every time. None for an unknown run."""
+        wait for review, and `as_of`: when they were read. All are current (the writers keep
+        them, see run_totals.py): three queries whatever the size of the run. None for an
+        unknown run."""
 
         def read(s: Session) -> dict[str, Any] | None:
+            now = time.time()
             run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
             if run is None:
                 return None
-            totals = self.run_totals.totals(s, run)
-            statuses = totals.counts
+            totals = _tallies(s, [run_id])[run_id]
+            statuses = totals.statuses
             return {
-                **_run_dict(run, statuses, totals.conversations, _bonus_totals(s, [run_id])[run_id]),
+                **_run_dict(run, totals),
                 "assignments_by_status": dict(statuses),
                 "hits_by_status": dict(totals.hits),
                 "approval_rate": _approval_rate(statuses),
-                "durations": {"bins": [dict(b) for b in totals.durations["bins"]]},
-                "outcomes_over_time": _outcomes_over_time(run, totals.outcomes_by_hour, time.time()),
+                "durations": _durations(totals.durations),
+                "outcomes_over_time": _outcomes_over_time(run, totals.hours, now),
                 "unreviewed": _count_in(statuses, REVIEWABLE),
-                "as_of": totals.as_of,
+                "as_of": now,
             }
 
         return self._read(read)
 
-    def payments_for_run(self, run_id: str) -> dict[str, Any] | None:
+    def payments_for_run(self, run_id: str, *, bonus_list_cap: int | None = None) -> dict[str, Any] | None:
         """What a run has paid and owes, base rewards and bonuses apart, with the bonuses
-        awarded but not paid yet (the first UNPAID_BONUS_LIST_CAP). The base amounts come
-        from the totals `run_summary` keeps, the bonuses from the store. None for an unknown run."""
+        awarded but not paid yet (the first `bonus_list_cap`, by default UNPAID_BONUS_LIST_CAP).
+        The base amounts come from the run's kept totals, the bonuses from the store. None
+        for an unknown run."""
+        cap = bonus_list_cap or UNPAID_BONUS_LIST_CAP
+        # The page's pairings found in the bonuses' index alone, then joined: joining first
+        # looked up the assignment of every unpaid bonus of the run before sorting them.
+        first_unpaid = (
+            select(Pairing.id)
+            .where(Pairing.run_id == run_id, Pairing.bonus_paid.is_(False), Pairing.bonus_amount_cents > 0)
+            .order_by(Pairing.id)
+            .limit(cap + 1)
+        )
 
         def read(s: Session) -> dict[str, Any] | None:
             run = s.execute(select(*RUN_FIELDS).where(Run.run_id == run_id)).first()
             if run is None:
                 return None
-            bonuses = _bonus_totals(s, [run_id])[run_id]
-            money = RunMoney(run.reward_cents, self.run_totals.totals(s, run).counts, bonuses)
+            totals = _tallies(s, [run_id], Tally.STATUS, Tally.BONUS_CENTS)[run_id]
+            bonuses = Bonuses.of(totals)
+            money = RunMoney(run.reward_cents, totals.statuses, bonuses)
             unpaid = s.execute(
                 select(Pairing.assignment_id, Pairing.worker_id,
                        Pairing.bonus_amount_cents.label("amount_cents"),
                        Pairing.bonus_text.label("reason"), Assignment.status)
                 .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
-                .where(Pairing.run_id == run_id, Pairing.bonus_paid.is_(False),
-                       Pairing.bonus_amount_cents > 0)
+                .where(Pairing.id.in_(first_unpaid.scalar_subquery()))
                 .order_by(Pairing.id)
-                .limit(UNPAID_BONUS_LIST_CAP + 1)
             ).all()
             return {
                 "currency": run.currency,
@@ -666,8 +401,8 @@ class DashboardReaders(StoreAccess):
                 "bonus_awarded_cents": bonuses.paid + bonuses.unpaid,
                 "bonus_paid_cents": bonuses.paid,
                 "bonus_unpaid_cents": bonuses.unpaid,
-                "unpaid_bonuses": [row._asdict() for row in unpaid[:UNPAID_BONUS_LIST_CAP]],
-                "unpaid_bonuses_truncated": len(unpaid) > UNPAID_BONUS_LIST_CAP,
+                "unpaid_bonuses": [row._asdict() for row in unpaid[:cap]],
+                "unpaid_bonuses_truncated": len(unpaid) > cap,
             }
 
         return self._read(read)
@@ -676,28 +411,25 @@ class DashboardReaders(StoreAccess):
         """What every run (live and local ones, or with `is_sandbox` the sandbox ones; never
         test runs) has paid and owes, summed per currency and never across currencies: one
         dict per currency, alphabetically, with its runs, base rewards paid and owed, bonuses
-        paid and awarded but not paid, and the totals paid and owed. Two grouped queries."""
+        paid and awarded but not paid, and the totals paid and owed. Two grouped queries, over
+        the runs' kept totals: what they cost grows with the number of runs, not their size."""
         runs = (Run.is_sandbox.is_(is_sandbox), Run.is_test.is_(False))
-        rewards = (
-            select(Run.currency, Assignment.status, func.sum(Run.reward_cents))
-            .join(Assignment, Assignment.run_id == Run.run_id)
-            .where(*runs, Assignment.status.in_({S.APPROVED, *REVIEWABLE}))
-            .group_by(Run.currency, Assignment.status)
-        )
-        bonuses = (
-            select(Run.currency, Pairing.bonus_paid, func.sum(Pairing.bonus_amount_cents))
-            .join(Pairing, Pairing.run_id == Run.run_id)
-            .where(*runs, Pairing.bonus_amount_cents > 0)
-            .group_by(Run.currency, Pairing.bonus_paid)
+        money = (
+            select(Run.currency, RunTotal.kind, RunTotal.key,
+                   func.sum(case((RunTotal.kind == Tally.STATUS, Run.reward_cents), else_=1) * RunTotal.n))
+            .join(RunTotal, RunTotal.run_id == Run.run_id)
+            .where(*runs, or_(and_(RunTotal.kind == Tally.STATUS, RunTotal.key.in_({S.APPROVED, *REVIEWABLE})),
+                              RunTotal.kind == Tally.BONUS_CENTS))
+            .group_by(Run.currency, RunTotal.kind, RunTotal.key)
         )
         counted = select(Run.currency, func.count()).where(*runs).group_by(Run.currency)
+        sum_of = {(Tally.STATUS, S.APPROVED): "base_paid_cents", (Tally.BONUS_CENTS, bonus_key(True)): "bonus_paid_cents",
+                  (Tally.BONUS_CENTS, bonus_key(False)): "bonus_unpaid_cents"}
 
         def read(s: Session) -> list[dict[str, Any]]:
             sums: dict[str, Counter[str]] = {currency: Counter(runs=n) for currency, n in s.execute(counted)}
-            for currency, status, cents in s.execute(rewards):
-                sums[currency]["base_paid_cents" if status == S.APPROVED else "base_owed_cents"] += int(cents)
-            for currency, paid, cents in s.execute(bonuses):
-                sums[currency]["bonus_paid_cents" if paid else "bonus_unpaid_cents"] += int(cents)
+            for currency, kind, key, cents in s.execute(money):
+                sums[currency][sum_of.get((kind, key), "base_owed_cents")] += int(cents)
             return [
                 {"currency": currency, "runs": by["runs"],
                  **{key: by[key] for key in ("base_paid_cents", "base_owed_cents", "bonus_paid_cents",
@@ -711,7 +443,7 @@ class DashboardReaders(StoreAccess):
 
     def live_runs_activity(self) -> list[dict[str, Any]]:
         """Every running run with its workers in each live state, its completed assignments,
-        its conversations started and done, and its target, newest first: three queries for
+        its conversations started and done, and its target, newest first: two queries for
         all of them."""
 
         def read(s: Session) -> list[dict[str, Any]]:
@@ -721,17 +453,16 @@ class DashboardReaders(StoreAccess):
                 .where(Run.status == RunStatus.RUNNING)
                 .order_by(Run.launch_time.desc(), Run.run_id)
             ).all()
-            ids = [run.run_id for run in runs]
-            statuses = _assignment_counts(s, ids) if runs else {}
-            conversations = _conversation_counts(s, ids) if runs else defaultdict(ConversationCounts)
+            tallies = _tallies(s, [run.run_id for run in runs], Tally.STATUS, Tally.CONVERSATIONS,
+                               Tally.CONVERSATIONS_DONE)
             return [
                 {
                     **run._asdict(),
-                    **{str(state): statuses[run.run_id][state] for state in
+                    **{str(state): tallies[run.run_id].statuses[state] for state in
                        (S.ACCEPTED, S.ONBOARDING, S.WAITING, S.IN_TASK)},
-                    "completed": _count_in(statuses[run.run_id], FINISHED_TASK),
-                    "conversations": conversations[run.run_id].started,
-                    "conversations_done": conversations[run.run_id].done,
+                    "completed": _count_in(tallies[run.run_id].statuses, FINISHED_TASK),
+                    "conversations": tallies[run.run_id].conversations,
+                    "conversations_done": tallies[run.run_id].conversations_done,
                 }
                 for run in runs
             ]

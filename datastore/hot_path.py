@@ -6,10 +6,12 @@ each of these happens once or more per worker (bench/load.py, BENCHMARKS.md).
 `HotPath` holds the statements, built once per database dialect, and the steps the handler's
 writers (lifecycle.py, worker_admin.py) compose inside one write transaction. They check what
 the ORM writers check, with the same sentences: the state machine decides every status change,
-an assignment must belong to the worker named, a HIT to the run named.
+an assignment must belong to the worker named, a HIT to the run named. And they tell the
+run's totals (run_totals.py) what each change adds and takes away.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -21,6 +23,16 @@ from datastore.errors import InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
 from datastore.models_review import Block, WorkingTime
 from datastore.query_types import AnyRow
+from datastore.run_totals import (
+    FACTS_COLUMNS,
+    FACTS_FROM,
+    ONBOARDING_PREFIX,
+    AssignmentFacts,
+    Tally,
+    facts,
+    note,
+    note_assignment,
+)
 from datastore.states import AssignmentStatus as S
 from datastore.states import transition_needed
 
@@ -71,13 +83,14 @@ class HotPath:
     def __init__(self, dialect: str) -> None:
         a, p, c, m, t = ASSIGNMENTS, PAIRINGS, CONVERSATIONS, MESSAGES, WORKING_TIME
         hits, runs = HITS.c, RUNS.c
-        self.hit_run = select(hits.run_id).where(hits.hit_id == bindparam("hit_id"))
-        self.hit_run_and_provider = (select(hits.run_id, runs.provider).join(RUNS, runs.run_id == hits.run_id)
+        self.hit_run_and_provider = (select(hits.run_id, runs.provider, runs.launch_time)
+                                     .join(RUNS, runs.run_id == hits.run_id)
                                      .where(hits.hit_id == bindparam("hit_id")))
         self.name_workers_provider = (update(WORKERS).where(WORKERS.c.worker_id == bindparam("w_id"),
                                                             WORKERS.c.provider.is_(None))
                                       .values(provider=bindparam("provider")))
-        self.hit_run_for_update = self.hit_run.with_for_update()
+        self.hit_for_update = select(hits.run_id, hits.hit_status).where(
+            hits.hit_id == bindparam("hit_id")).with_for_update()
         self.add_hit = insert(HITS)
         self.set_hit = update(HITS).where(hits.hit_id == bindparam("h_id"))
         self.run_exists = select(runs.run_id).where(runs.run_id == bindparam("run_id"))
@@ -85,6 +98,10 @@ class HotPath:
             a.c.assignment_id == bindparam("a_id"))
         # Locks the row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the store.
         self.assignment_for_update = self.assignment.with_for_update()
+        # The same, with what the run's totals need to know of it.
+        self.assignment_facts_for_update = (
+            select(a.c.worker_id, a.c.hit_id, *FACTS_COLUMNS).select_from(FACTS_FROM)
+            .where(a.c.assignment_id == bindparam("a_id")).with_for_update(of=a))
         blocks = BLOCKS.c
         self.blocks = select(BLOCKS).where(blocks.worker_id == bindparam("worker_id")).order_by(blocks.id)
         self.active_blocks = self.blocks.where(blocks.revoked.is_(None))
@@ -141,14 +158,16 @@ class HotPath:
         """Create the run's HIT with `values`, or update it."""
         if conn.execute(self.run_exists, {"run_id": run_id}).first() is None:
             raise NotFound(f"there is no run {run_id!r}")
-        owner = conn.execute(self.hit_run_for_update, {"hit_id": hit_id}).scalar()
-        if owner is None:
+        hit = conn.execute(self.hit_for_update, {"hit_id": hit_id}).first()
+        if hit is None:
             conn.execute(self.add_hit, {"hit_id": hit_id, "run_id": run_id, "created": now,
                                         "updated": now, **values})
-        elif owner != run_id:
-            raise InvalidValue(f"HIT {hit_id!r} belongs to run {owner!r}, not {run_id!r}")
+        elif hit.run_id != run_id:
+            raise InvalidValue(f"HIT {hit_id!r} belongs to run {hit.run_id!r}, not {run_id!r}")
         else:
             conn.execute(self.set_hit, {"h_id": hit_id, "updated": now, **values})
+            note(conn, run_id, Tally.HIT_STATUS, hit.hit_status, -1)
+        note(conn, run_id, Tally.HIT_STATUS, values["hit_status"])
 
     # One worker's assignment ---------------------------------------------------------------
 
@@ -166,11 +185,16 @@ class HotPath:
              now: float, **columns: Any) -> AnyRow | None:
         """Move the assignment to `status` (with `columns` set alongside) as the state machine
         allows: the row as it was before, or None when it already had `status`."""
-        row = self.assignment_of(conn, assignment_id, worker_id)
+        row = conn.execute(self.assignment_facts_for_update, {"a_id": assignment_id}).first()
+        if row is None:
+            raise missing_assignment(assignment_id)
+        check_holder(assignment_id, row.worker_id, worker_id)
         if not transition_needed(assignment_id, row.status, status):
             return None
         conn.execute(self.set_assignment,
                      {"a_id": assignment_id, "status": status, "updated": now, **columns})
+        before = AssignmentFacts.of(row)
+        note_assignment(conn, before, replace(before, status=status, updated=now))
         return row
 
     def set_pairing(self, conn: Connection, assignment_id: str, **values: Any) -> None:
@@ -179,7 +203,10 @@ class HotPath:
     def end_task_time(self, conn: Connection, assignment_id: str, now: float, outcome: str) -> None:
         """The task ends now for this assignment, if it began and has not ended; `outcome`
         (the status it ended with) is kept unless an earlier ending was."""
+        before = facts(conn, assignment_id)
         self._one_pairing(conn, self.end_pairing_task, {"a_id": assignment_id, "now": now, "outcome": outcome})
+        if before is not None and before.task_start is not None and before.task_end is None:
+            note_assignment(conn, before, replace(before, task_end=now))
 
     @staticmethod
     def _one_pairing(conn: Connection, statement: Any, params: dict[str, Any]) -> None:
@@ -194,7 +221,7 @@ class HotPath:
         found = conn.execute(self.hit_run_and_provider, {"hit_id": hit_id}).first()
         if found is None:
             raise NotFound(f"there is no HIT {hit_id!r}")
-        hit_run, provider = found
+        hit_run, provider, launch_time = found
         if run_id is not None and hit_run != run_id:
             raise InvalidValue(f"HIT {hit_id!r} belongs to run {hit_run!r}, not {run_id!r}")
         existing = conn.execute(self.assignment_for_update, {"a_id": assignment_id}).first()
@@ -212,6 +239,7 @@ class HotPath:
             "worker_id": worker_id, "status": S.ACCEPTED, "accepted": now, "updated": now})
         conn.execute(self.add_pairing,
                      {"assignment_id": assignment_id, "worker_id": worker_id, "run_id": hit_run})
+        note_assignment(conn, None, AssignmentFacts(hit_run, S.ACCEPTED, now, None, None, launch_time))
 
     def ensure_worker(self, conn: Connection, worker_id: str, now: float) -> None:
         if not worker_id:
@@ -252,6 +280,9 @@ class HotPath:
             raise NotFound(f"there is no run {run_id!r}")
         pk = conn.execute(self.add_conversation, {
             "run_id": run_id, "conversation_id": conversation_id, "started": now}).scalar()
-        # None: another process created it between the look and the insert.
-        return int(pk if pk is not None else conn.execute(self.conversation_pk, key).scalar_one())
+        if pk is None:  # another process created it between the look and the insert
+            return int(conn.execute(self.conversation_pk, key).scalar_one())
+        if not conversation_id.startswith(ONBOARDING_PREFIX):
+            note(conn, run_id, Tally.CONVERSATIONS, "")
+        return int(pk)
 

@@ -27,6 +27,8 @@ from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Ru
 from datastore.models_presence import WorkerPresence
 from datastore.models_review import Block, OnboardingResult, ReviewActionLog
 from datastore.money import currency_code, to_cents
+from datastore.run_totals import ONBOARDING_PREFIX, Tally, note, note_bonus
+from datastore.run_totals import forget as forget_totals
 from datastore.states import LIVE, WHEN_THE_RUNNER_DIED, HitStatus, RunStatus
 from datastore.states import AssignmentStatus as S
 
@@ -173,6 +175,7 @@ class LifecycleWriters(StoreAccess):
                 raise IllegalTransition(f"run {run_id!r} has {', '.join(held) or 'HITs on the marketplace'}; "
                                         "it is kept")
             s.execute(delete(Hit).where(Hit.run_id == run_id))
+            forget_totals(s.connection(), run_id)
             s.delete(run)
 
         self._write(write)
@@ -199,12 +202,17 @@ class LifecycleWriters(StoreAccess):
                 select(Assignment).where(Assignment.run_id == run_id, Assignment.status.in_(LIVE))
                 .order_by(Assignment.assignment_id).with_for_update()
             ).all()
+            pairings = {p.assignment_id: p for p in s.scalars(
+                select(Pairing).where(Pairing.assignment_id.in_([a.assignment_id for a in live])))}
             for assignment in live:
-                self._move(assignment, WHEN_THE_RUNNER_DIED[S(assignment.status)])
-            interrupted = [a.assignment_id for a in live if a.status == S.INTERRUPTED]
-            for pairing in s.scalars(select(Pairing).where(Pairing.assignment_id.in_(interrupted))):
-                if pairing.task_start is not None and pairing.task_end is None:
+                new_status = WHEN_THE_RUNNER_DIED[S(assignment.status)]
+                pairing = pairings.get(assignment.assignment_id)
+                # The task's end first, so the move counts the task as ended then.
+                if (new_status == S.INTERRUPTED and pairing is not None
+                        and pairing.task_start is not None and pairing.task_end is None):
                     pairing.task_end = max(pairing.task_start, last_activity_at)
+                self._move(assignment, new_status)
+            interrupted = [a.assignment_id for a in live if a.status == S.INTERRUPTED]
             noticed_at = time.time()
             record = {"last_activity": last_activity_at, "noticed_at": noticed_at, "noticed_by": noticed_by,
                       "interrupted": len(interrupted), "expired": len(live) - len(interrupted)}
@@ -414,6 +422,8 @@ class LifecycleWriters(StoreAccess):
                 raise IllegalTransition(
                     f"the bonus for assignment {assignment_id} was already paid; it cannot change"
                 )
+            note_bonus(s.connection(), pairing.run_id, (pairing.bonus_amount_cents, pairing.bonus_paid),
+                       (cents, pairing.bonus_paid))
             pairing.bonus_amount_cents, pairing.bonus_text = cents, reason
 
         self._write(write)
@@ -426,6 +436,8 @@ class LifecycleWriters(StoreAccess):
                 raise IllegalTransition(
                     f"assignment {assignment_id} has no bonus awarded, so none can be paid"
                 )
+            note_bonus(s.connection(), pairing.run_id, (pairing.bonus_amount_cents, pairing.bonus_paid),
+                       (pairing.bonus_amount_cents, True))
             pairing.bonus_paid = True
 
         self._write(write)
@@ -517,7 +529,9 @@ class LifecycleWriters(StoreAccess):
 
         def write(conn: Connection) -> None:
             pk = self._hot.ensure_conversation(conn, run_id, conversation_id, now)
-            conn.execute(self._hot.end_conversation, {"pk": pk, "now": now})
+            ended = conn.execute(self._hot.end_conversation, {"pk": pk, "now": now}).rowcount
+            if ended and not conversation_id.startswith(ONBOARDING_PREFIX):
+                note(conn, run_id, Tally.CONVERSATIONS_DONE, "")
 
         self._write_rows(write)
 

@@ -97,7 +97,7 @@ class Hit(Base):
 
     __table_args__ = (
         Index(None, "run_id", "hit_status"),  # a run's HITs counted by status
-        Index(None, "run_id", "updated"),  # a run's last HIT change: its totals' fingerprint
+        Index(None, "run_id", "updated"),  # a run's last HIT change: when its runner was last alive
     )
 
 
@@ -133,8 +133,8 @@ class Assignment(Base):
         Index(None, "run_id", "status"),
         Index(None, "worker_id", "status"),
         Index(None, "worker_id", "accepted", "assignment_id"),  # a worker's history, newest first
-        Index(None, "run_id", "status", "assignment_id", "updated"),  # a run's charts, index-only
-        Index(None, "run_id", "updated"),  # a run's last change: its totals' fingerprint
+        Index(None, "run_id", "status", "assignment_id", "updated"),  # a run's totals counted afresh
+        Index(None, "run_id", "updated"),  # a run's last change: when its runner was last alive
         Index(None, "assignment_id", "status"),  # "has work to review?" without the table
     )
 
@@ -172,7 +172,7 @@ class Pairing(Base):
         Index(None, "run_id", "id"),
         # A run's bonuses summed paid and unpaid, and the unpaid ones listed, from the index alone.
         Index(None, "run_id", "bonus_paid", "bonus_amount_cents"),
-        Index(None, "run_id", "assignment_id", "task_start", "task_end"),  # a run's charts, index-only
+        Index(None, "run_id", "assignment_id", "task_start", "task_end"),  # totals counted afresh
     )
 
 

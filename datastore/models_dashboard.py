@@ -1,11 +1,12 @@
-"""Models for who may use the reviewer's dashboard: its open login sessions and the recent
-failed logins its throttle counts. Kept in the store so every webapp process agrees."""
+"""Models for the reviewer's dashboard: who may use it (its open login sessions and the recent
+failed logins its throttle counts, kept in the store so every webapp process agrees), and each
+run's totals, kept current as the run changes so its pages cost the same at any size."""
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from datastore.models import Base
+from datastore.models import ID, Base
 
 DIGEST = String(64)
 """A SHA-256 in hex."""
@@ -39,3 +40,17 @@ class LoginAttempt(Base):
     at: Mapped[float] = mapped_column(Float, index=True)
 
     __table_args__ = (Index(None, "address", "at"),)
+
+
+class RunTotal(Base):
+    """One of a run's totals, kept current by the writers in the same transaction as the change
+    it counts (datastore/run_totals.py), so the dashboard reads a run's counts and charts in
+    one index range however big the run is: `n` of the run's rows fall under (`kind`, `key`),
+    e.g. ("status", "approved") or ("completed_hour", "17")."""
+
+    __tablename__ = "run_totals"
+
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.run_id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

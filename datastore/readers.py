@@ -2,7 +2,8 @@
 columns after them); conversation readers answer plain dicts built from the messages table.
 
 Counters ParlAI stored (a run's `created`/`completed`/`failed`, a worker's `accepted`, ...)
-are counted here from indexed columns, so they always agree with the rows.
+are counted here from indexed columns, or read from the run's totals the writers keep in the
+same transaction as the rows (run_totals.py), so they always agree with the rows.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, first_record, records
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
+from datastore.models_dashboard import RunTotal
 from datastore.query_types import AnySelect
 from datastore.records import Record
+from datastore.run_totals import Tally
 from datastore.states import FAILED, FINISHED_TASK
 from datastore.states import AssignmentStatus as S
 
@@ -26,12 +29,20 @@ def _count(*where: ColumnElement[bool]) -> Any:
     return select(func.count()).select_from(Assignment).where(*where).scalar_subquery()
 
 
+def _kept(kind: Tally, *keys: str) -> Any:
+    """The sum of the run's kept totals (run_totals.py) of `kind`, of `keys` if given."""
+    where = [RunTotal.run_id == Run.run_id, RunTotal.kind == kind]
+    if keys:
+        where.append(RunTotal.key.in_(keys))
+    return select(func.coalesce(func.sum(RunTotal.n), 0)).where(*where).scalar_subquery()
+
+
 RUN_COLUMNS: Sequence[Any] = (
     Run.run_id,
-    select(func.count()).select_from(Hit).where(Hit.run_id == Run.run_id).scalar_subquery().label("created"),
+    _kept(Tally.HIT_STATUS).label("created"),
     Run.maximum,
-    _count(Assignment.run_id == Run.run_id, Assignment.status.in_(FINISHED_TASK)).label("completed"),
-    _count(Assignment.run_id == Run.run_id, Assignment.status.in_(FAILED)).label("failed"),
+    _kept(Tally.STATUS, *FINISHED_TASK).label("completed"),
+    _kept(Tally.STATUS, *FAILED).label("failed"),
     Run.taskname,
     Run.launch_time,
     Run.end_time,
@@ -128,15 +139,17 @@ def workers_by_conversation(
     columns = [*CONVERSATION_WORKER_COLUMNS]
     if with_data:
         columns.append(Pairing.world_data.label("data"))
+    # Sorted here, not by ORDER BY: that made SQLite walk the run's (run_id, id) index over
+    # every pairing of the run instead of looking up these conversations.
     query = (
-        select(Pairing.conversation_id, *columns)
+        select(Pairing.id, Pairing.conversation_id, *columns)
         .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
         .where(Pairing.run_id == run_id, Pairing.conversation_id.in_(conversation_ids))
-        .order_by(Pairing.id)
     )
     workers: dict[str, list[dict[str, Any]]] = {}
-    for row in s.execute(query):
+    for row in sorted(s.execute(query), key=lambda row: row.id):
         worker = dict(row._mapping)
+        del worker["id"]
         workers.setdefault(worker.pop("conversation_id"), []).append(worker)
     return workers
 

@@ -10,11 +10,13 @@ WIDTH, HEIGHT, PAD = 560, 180, 28
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]]) -> Markup:
-    """Stacked bars: one bar per label; `series` are (name, css class, values per label)."""
-    if not labels:
-        return Markup('<p class="chart chart--empty">{}: nothing yet.</p>').format(title)
+    """Stacked bars: one bar per label; `series` are (name, css class, values per label). With
+    nothing to draw (no labels, or a live run's buckets all still empty) a sentence says so
+    instead of an empty frame."""
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
-    top = max(totals) or 1
+    if not any(totals):
+        return Markup('<p class="chart chart--empty">{}: nothing yet.</p>').format(title)
+    top = max(totals)
     slot = (WIDTH - 2 * PAD) / len(labels)
     bar = max(slot * 0.8, 1)
     parts = [Markup('<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
@@ -34,9 +36,9 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, str
             parts.append(Markup('<rect class="chart__bar {c}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
                                 'height="{h:.1f}"><title>{label}: {v} {name}</title></rect>')
                          .format(c=css, x=x, y=y, w=bar, h=height, label=label, v=values[i], name=name))
-    for i in _tick_indexes(len(labels)):
-        parts.append(Markup('<text class="chart__label" x="{x:.1f}" y="{y}">{label}</text>')
-                     .format(x=PAD + i * slot, y=HEIGHT - 8, label=labels[i]))
+    for i in _tick_indexes(len(labels)):  # each under the middle of its bar
+        parts.append(Markup('<text class="chart__label" x="{x:.1f}" y="{y}" text-anchor="middle">{label}</text>')
+                     .format(x=PAD + (i + 0.5) * slot, y=HEIGHT - 8, label=labels[i]))
     if len(series) > 1:
         for n, (name, css, _) in enumerate(series):
             parts.append(Markup('<rect class="chart__bar {c}" x="{x}" y="4" width="10" height="10"/>'

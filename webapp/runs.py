@@ -7,7 +7,6 @@ from flask import Blueprint, abort, request
 
 from crowd.orphans import what_happened
 from datastore import InvalidValue
-from datastore.dashboard import LIVE_REFRESH_SECONDS
 from datastore.states import RunStatus
 from webapp import charts, formatting
 from webapp.services import services
@@ -68,9 +67,8 @@ def run(run_id: str) -> Any:
             unreviewed_only=bool(flag_arg("unreviewed")))
     except InvalidValue as exc:
         abort(400, description=str(exc))
-    data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"],
-            "payments": handler.payments_for_run(run_id)}
-    return respond("run.html", data, charts=_charts(summary), refresh_seconds=LIVE_REFRESH_SECONDS)
+    data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"]}
+    return respond("run.html", data, charts=_charts(summary))
 
 
 def _with_note(run: dict[str, Any]) -> dict[str, Any]:

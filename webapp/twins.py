@@ -1,5 +1,7 @@
 """Every page has a `.json` twin answering the same data: one view serves both, so the
-dashboard and a script can never disagree."""
+dashboard and a script can never disagree. The rule, with no exception: a page's twin is its
+path plus `.json` (`/runs/R` -> `/runs/R.json`, the runs list `/` -> `/.json`). `/index.json`
+still answers for the runs list too, for the scripts written before `/.json` did."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,17 +9,25 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
+LEGACY_HOME_TWIN = "/index.json"
+
+
+def twin_path(path: str) -> str:
+    """The JSON twin of the page at `path`: the path plus .json."""
+    return path + ".json"
+
 
 def wants_json() -> bool:
     return request.path.endswith(".json") or request.accept_mimetypes.best == "application/json"
 
 
 def page(bp: Blueprint, rule: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view at `rule` and at `rule.json`."""
+    """Register a view at `rule` and at `rule.json` (and the home page's at /index.json)."""
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         bp.add_url_rule(rule, view.__name__, view, **options)
-        json_rule = rule.rstrip("/") + ".json" if rule != "/" else "/index.json"
-        bp.add_url_rule(json_rule, view.__name__ + "_json", view, **options)
+        bp.add_url_rule(twin_path(rule), view.__name__ + "_json", view, **options)
+        if rule == "/":
+            bp.add_url_rule(LEGACY_HOME_TWIN, view.__name__ + "_json", view, **options)
         return view
 
     return register

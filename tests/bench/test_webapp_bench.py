@@ -4,6 +4,7 @@ the check notices when a page does not."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -30,3 +31,24 @@ def test_a_short_load_records_every_request(small_store, tmp_path, monkeypatch):
     assert webapp.run(small_store, threads=2, clients=2, requests=2, record=False) == []
     result = (tmp_path / "webapp-pages.json").read_text()
     assert '"errors"' in result and '"run page .json"' in result
+
+
+def test_every_dashboard_page_on_main_is_measured_with_its_twin(small_store):
+    listed = dict(webapp.pages(small_store))
+    for name in ("runs /", "run page", "conversation", "run payments", "payments", "worker", "monitor",
+                 "tasks", "task"):
+        assert name in listed and f"{name} .json" in listed
+    assert listed["runs / .json"] == "/index.json" and listed["worker .json"] == listed["worker"] + ".json"
+
+
+def test_a_baseline_commit_is_measured_on_the_same_pages_side_by_side(small_store, tmp_path, monkeypatch):
+    """HEAD's committed code, from a temporary worktree over a copy of the store."""
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    assert webapp.run(small_store, threads=2, clients=2, requests=2, record=False, workers=2,
+                      baseline="HEAD") == []
+    result = json.loads((tmp_path / "webapp-pages.json").read_text())
+
+    assert result["columns"][3:5] == ["HEAD p50 ms", "HEAD p95 ms"]
+    assert result["gunicorn_workers"] == 2
+    assert all(row[3] is not None and row[4] is not None for row in result["rows"]), result["rows"]
+    assert set(result["baseline_latencies_ms"]) == set(result["latencies_ms"])
