@@ -221,13 +221,14 @@ def test_a_reviewer_approves_rejects_and_pays_a_bonus_from_the_conversation_page
     reviewer.goto(f"{url}/runs/{runner.run_id}")
     reviewer.get_by_role("main").get_by_role("link", name="Payments").click()  # the run's, not the top bar's
     expect(reviewer).to_have_url(f"{url}/runs/{runner.run_id}/payments")
-    audit = reviewer.locator("section.card", has=reviewer.get_by_role("heading", name=re.compile("^Audit log")))
+    audit = reviewer.locator("section.card", has=reviewer.get_by_role("heading", name=re.compile("^Payments log")))
     rows = audit.locator("tbody tr")
     expect(rows).to_have_count(3)
-    expected = [("bonus", "W1", "$1.25"), ("reject", "W2", ""), ("approve", "W1", "")]
-    for row, (action, worker, amount) in zip(rows.all(), expected):
+    expected = [("bonus", "W1", "$1.25", "A friendly opener"), ("reject", "W2", "", "Said only 'hi'."),
+                ("approve", "W1", "", "")]
+    for row, (action, worker, amount, reason) in zip(rows.all(), expected):
         expect(row.locator("td")).to_have_text(
-            [re.compile("."), action, assignment[worker], worker, amount, "succeeded", "reviewer"])
+            [re.compile("."), action, assignment[worker], worker, amount, reason, "succeeded", "reviewer"])
     expect(reviewer.locator(".stat", has_text="bonuses paid").locator(".stat__value")).to_have_text("$1.25")
     shot(reviewer, "dashboard-payments")
 
