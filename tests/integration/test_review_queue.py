@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from datastore import InvalidValue
-from datastore import review_queue
+from datastore import InvalidValue, review_queue
 from datastore.review_queue import WORLD_FLAG_KEY, QueueFilter
 from tests.support.builders import assignment_in, run_of_conversations
 from tests.support.store_probes import statements_on
