@@ -7,10 +7,11 @@ the first unit passing the filter (the unit asked for, the first after a unit, t
 one), never an OFFSET. It is asked two ways. First as a walk of the next WALKED pairings,
 testing each one's own assignment row: a step costs a look-up per unit passed, and in a queue
 of work waiting for a verdict the next one is usually a few units away. When the walk meets
-none (the filter's units are rare there, or it names a worker), the step asks the
-assignments' (run_id, status) index for the ids of the run's assignments of the filter's
-statuses and keeps the nearest, which costs the count of those, however far away the next
-one is. How many units wait for a verdict is read from the run's kept totals (run_totals.py).
+none (the filter's units are rare there), the step asks the assignments' (run_id, status)
+index for the ids of the run's assignments of the filter's statuses and keeps the nearest,
+which costs the count of those, however far away the next one is. A worker's units are read
+by the pairings' worker_id index instead. How many units wait for a verdict is read from the
+run's kept totals (run_totals.py).
 """
 from __future__ import annotations
 
@@ -132,15 +133,16 @@ class ReviewQueueReaders(StoreAccess):
             if key is not None:
                 beyond.append((Pairing.id >= key if inclusive else Pairing.id > key) if later
                               else (Pairing.id <= key if inclusive else Pairing.id < key))
-            if queue.worker_id is None:
-                window = (select(Pairing.id).where(Pairing.run_id == run_id, *beyond)
-                          .order_by(order).limit(WALKED).subquery())
-                edge = select((func.max if later else func.min)(window.c.id)).scalar_subquery()
-                within = Pairing.id <= edge if later else Pairing.id >= edge
-                row = s.execute(walked.where(*beyond, within).order_by(order).limit(1)).first()
-                if row is not None:
-                    return row
-            return s.execute(gathered.where(*beyond).order_by(order).limit(1)).first()
+            if queue.worker_id is not None:  # a worker's few units, by the pairings' worker_id index
+                return s.execute(walked.where(*beyond).order_by(order).limit(1)).first()
+            window = (select(Pairing.id).where(Pairing.run_id == run_id, *beyond)
+                      .order_by(order).limit(WALKED).subquery())
+            edge = select((func.max if later else func.min)(window.c.id)).scalar_subquery()
+            within = Pairing.id <= edge if later else Pairing.id >= edge
+            row = s.execute(walked.where(*beyond, within).order_by(order).limit(1)).first()
+            if row is None:
+                row = s.execute(gathered.where(*beyond).order_by(order).limit(1)).first()
+            return row
 
         def read(s: Session) -> dict[str, Any]:
             first = nearest(s, None, later=True)
