@@ -2,11 +2,16 @@
 conversation) one at a time, in the order the workers took their work (the pairing's row id),
 filtered by status, by worker and by the world's flag.
 
-Each step is a keyset query that walks the run's pairings from a unit by the (run_id, id)
-index and stops at the first that passes the filter (the unit asked for, the first after a
-unit, the last before one), never an OFFSET. A status filter is answered from the assignments'
-(run_id, status) index first, so skipping past work already reviewed costs a look-up per unit
-skipped, not a read of the run.
+Each step is a keyset query over the run's pairings by the (run_id, id) index that stops at
+the first unit passing the filter (the unit asked for, the first after a unit, the last before
+one), never an OFFSET. It is asked two ways. First as a walk of the next WALKED pairings,
+testing each one's own assignment row: a step costs a look-up per unit passed, and in a queue
+of work waiting for a verdict the next one is usually a few units away. When the walk meets
+none (the filter's units are rare there), the step asks the assignments' (run_id, status)
+index for the ids of the run's assignments of the filter's statuses and keeps the nearest,
+which costs the count of those, however far away the next one is. A worker's units are read
+by the pairings' worker_id index instead. How many units wait for a verdict is read from the
+run's kept totals (run_totals.py).
 """
 from __future__ import annotations
 
@@ -16,11 +21,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
+from datastore import run_totals
 from datastore.access import StoreAccess
 from datastore.dashboard import IS_TASK_CONVERSATION
 from datastore.errors import InvalidValue
 from datastore.models import Assignment, Conversation, Pairing
 from datastore.query_types import AnySelect
+from datastore.run_totals import Tally
 from datastore.states import REVIEWABLE, REVIEWED, AssignmentStatus
 
 WORLD_FLAG_KEY = "review_flag"
@@ -30,6 +37,9 @@ false, 0 and "" mean not flagged."""
 
 _NOT_A_FLAG = ("", "0", "false")
 """A flag's value as text (SQLite and PostgreSQL spell JSON false differently) that is no flag."""
+
+WALKED = 1000
+"""How many pairings a step walks looking for the next unit before it gathers the filter's."""
 
 UNREVIEWED, REVIEWED_WORK, ALL = "unreviewed", "reviewed", "all"
 QUEUE_STATUSES: tuple[str, ...] = (UNREVIEWED, REVIEWED_WORK, ALL, *AssignmentStatus)
@@ -49,14 +59,17 @@ class QueueFilter:
         if self.status not in QUEUE_STATUSES:
             raise InvalidValue(f"status must be one of {', '.join(QUEUE_STATUSES)}, not {self.status!r}")
 
-    def where(self, run_id: str) -> list[ColumnElement[bool]]:
-        """The conditions on a run's units (`_units(run_id)`) that keep this filter's."""
+    def where(self, run_id: str, *, gathered: bool) -> list[ColumnElement[bool]]:
+        """The conditions on a run's units (`_units(run_id)`) that keep this filter's. The
+        status is tested on each unit's own assignment row, or (`gathered`) by gathering the
+        ids of the run's assignments of those statuses first (see the module's docstring)."""
         found: list[ColumnElement[bool]] = []
         if self.status != ALL:
             statuses = {UNREVIEWED: REVIEWABLE, REVIEWED_WORK: REVIEWED}.get(self.status, {self.status})
             found.append(Pairing.assignment_id.in_(
                 select(Assignment.assignment_id)
-                .where(Assignment.run_id == run_id, Assignment.status.in_(statuses))))
+                .where(Assignment.run_id == run_id, Assignment.status.in_(statuses))) if gathered
+                else Assignment.status.in_(statuses))
         if self.worker_id is not None:
             found.append(Pairing.worker_id == self.worker_id)
         if self.flagged:
@@ -103,7 +116,8 @@ class ReviewQueueReaders(StoreAccess):
         if sum(x is not None for x in (at, after, before)) > 1:
             raise InvalidValue("give at most one of at, after and before")
         units = _units(run_id)
-        matching = units.where(*queue.where(run_id))
+        walked = units.where(*queue.where(run_id, gathered=False))
+        gathered = units.where(*queue.where(run_id, gathered=True))
 
         def unit_of(s: Session, assignment_id: str) -> Any:
             row = s.execute(units.where(Pairing.assignment_id == assignment_id)).first()
@@ -111,35 +125,48 @@ class ReviewQueueReaders(StoreAccess):
                 raise InvalidValue(f"there is no assignment {assignment_id!r} to review in this run")
             return row
 
-        def after_key(s: Session, key: int, inclusive: bool = False) -> Any:
-            test = Pairing.id >= key if inclusive else Pairing.id > key
-            return s.execute(matching.where(test).order_by(Pairing.id).limit(1)).first()
-
-        def before_key(s: Session, key: int, inclusive: bool = False) -> Any:
-            test = Pairing.id <= key if inclusive else Pairing.id < key
-            return s.execute(matching.where(test).order_by(Pairing.id.desc()).limit(1)).first()
+        def nearest(s: Session, key: int | None, *, later: bool, inclusive: bool = False) -> Any:
+            """The queue's unit nearest pairing `key` (the run's first or last when None),
+            later or earlier than it."""
+            order = Pairing.id if later else Pairing.id.desc()
+            beyond: list[ColumnElement[bool]] = []
+            if key is not None:
+                beyond.append((Pairing.id >= key if inclusive else Pairing.id > key) if later
+                              else (Pairing.id <= key if inclusive else Pairing.id < key))
+            if queue.worker_id is not None:  # a worker's few units, by the pairings' worker_id index
+                return s.execute(walked.where(*beyond).order_by(order).limit(1)).first()
+            window = (select(Pairing.id).where(Pairing.run_id == run_id, *beyond)
+                      .order_by(order).limit(WALKED).subquery())
+            edge = select((func.max if later else func.min)(window.c.id)).scalar_subquery()
+            within = Pairing.id <= edge if later else Pairing.id >= edge
+            row = s.execute(walked.where(*beyond, within).order_by(order).limit(1)).first()
+            if row is None:
+                row = s.execute(gathered.where(*beyond).order_by(order).limit(1)).first()
+            return row
 
         def read(s: Session) -> dict[str, Any]:
-            first = s.execute(matching.order_by(Pairing.id).limit(1)).first()
+            first = nearest(s, None, later=True)
             unit = nxt = previous = None
             if at is not None:
                 unit = unit_of(s, at)
             elif after is not None:
                 key = unit_of(s, after).id
-                unit = after_key(s, key)
+                unit = nearest(s, key, later=True)
                 if unit is None:
-                    previous = before_key(s, key, inclusive=True)
+                    previous = nearest(s, key, later=False, inclusive=True)
             elif before is not None:
                 key = unit_of(s, before).id
-                unit = before_key(s, key)
+                unit = nearest(s, key, later=False)
                 if unit is None:
-                    nxt = after_key(s, key, inclusive=True)
+                    nxt = nearest(s, key, later=True, inclusive=True)
             else:
                 unit = first
             if unit is not None:
-                nxt, previous = after_key(s, unit.id), before_key(s, unit.id)
-            unreviewed = s.scalar(select(func.count()).select_from(Assignment).where(
-                Assignment.run_id == run_id, Assignment.status.in_(REVIEWABLE)))
+                nxt = nearest(s, unit.id, later=True)
+                # Nothing of the queue comes before its first unit.
+                previous = nearest(s, unit.id, later=False) if first is not None and unit.id > first.id else None
+            statuses = run_totals.read(s, [run_id], (Tally.STATUS,))[run_id].statuses
+            unreviewed = sum(statuses[status] for status in REVIEWABLE)
             return {
                 "unit": _unit(unit) if unit is not None else None,
                 "next": nxt.assignment_id if nxt is not None else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from datastore import InvalidValue
+from datastore import InvalidValue, review_queue
 from datastore.review_queue import WORLD_FLAG_KEY, QueueFilter
 from tests.support.builders import assignment_in, run_of_conversations
 from tests.support.store_probes import statements_on
@@ -78,6 +78,26 @@ def test_the_status_filter_shows_reviewed_work_one_status_or_everything(handler,
     assert walk(handler, run_id, QueueFilter(status="rejected")) == [units[3]]
     assert walk(handler, run_id, QueueFilter(status="all")) == units
 
+
+
+def test_units_further_away_than_a_walk_goes_are_found_by_gathering_the_filters_units(handler, monkeypatch):
+    built = run_of_conversations(handler, 5)
+    run_id, units = built[0].run_id, units_in_order(built)
+    for decided in (*units[:6], units[7]):  # a reviewed stretch longer than a walk, then a gap
+        handler.log_approve_assignment(decided)
+    expected = {"walk": [units[6], units[8], units[9]],
+                "first": handler.review_queue(run_id, UNREVIEWED, at=units[8]),
+                "after the last": handler.review_queue(run_id, UNREVIEWED, after=units[9]),
+                "before the first": handler.review_queue(run_id, UNREVIEWED, before=units[6])}
+    monkeypatch.setattr(review_queue, "WALKED", 2)
+    assert walk(handler, run_id) == expected["walk"]
+    assert handler.review_queue(run_id, UNREVIEWED, at=units[8]) == expected["first"]
+    assert expected["first"]["first"] == units[6] and expected["first"]["previous"] == units[6]
+    assert handler.review_queue(run_id, UNREVIEWED, after=units[9]) == expected["after the last"]
+    assert expected["after the last"]["previous"] == units[9]
+    before_the_first = handler.review_queue(run_id, UNREVIEWED, before=units[6])
+    assert before_the_first == expected["before the first"]
+    assert (before_the_first["unit"], before_the_first["next"]) == (None, units[6])
 
 def test_the_worker_filter_shows_one_workers_units(handler, three):
     run_id, units = three[0].run_id, units_in_order(three)
