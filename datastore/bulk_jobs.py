@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, _insert_or_get
@@ -24,9 +25,11 @@ from datastore.records import Record
 from datastore.states import REVIEWABLE
 from datastore.states import AssignmentStatus as S
 
-MAX_BULK_ITEMS = 1000
-"""The most assignments one preview lists (and one job acts on); the rest wait for the next.
-The confirm form carries the list back, and a form field is at most 500 kB (Flask's limit)."""
+MAX_BULK_ITEMS = 500
+"""The most assignments one preview lists (and one job acts on); the rest wait for the next
+preview, which the finished job's page links. The preview page shows every one of them and
+its confirm form carries the list back, so the cost of both grows with it: at 1,000 the page
+was three times the run page's work on a big run (bench/webapp.py); at 500 it is about as much."""
 
 
 class BulkAction(StrEnum):
@@ -66,13 +69,35 @@ class ItemResult(StrEnum):
     FAILED = "failed"
 
 
-def _scope(run_id: str, action: BulkAction) -> list[ColumnElement[bool]]:
-    where = [Assignment.run_id == run_id]
+def _scope(action: BulkAction) -> tuple[list[str], list[ColumnElement[bool]]]:
+    """The assignment statuses `action` acts on, and what else their pairing must show."""
     if action == BulkAction.APPROVE_COMPLETE:
-        return [*where, Assignment.status.in_(REVIEWABLE), Pairing.task_outcome == S.COMPLETED]
+        return sorted(REVIEWABLE), [Pairing.task_outcome == S.COMPLETED]
     if action == BulkAction.APPROVE_UNREVIEWED:
-        return [*where, Assignment.status.in_(REVIEWABLE)]
-    return [*where, Assignment.status == S.APPROVED, Pairing.bonus_paid.is_(False), Pairing.bonus_amount_cents > 0]
+        return sorted(REVIEWABLE), []
+    return [S.APPROVED], [Pairing.bonus_paid.is_(False), Pairing.bonus_amount_cents > 0]
+
+
+def _first_candidates(run_id: str, action: BulkAction, assignment_ids: Sequence[str] | None,
+                      limit: int) -> Select[tuple[str]]:
+    """The ids of the first `limit` assignments `action` acts on in the run, in id order.
+
+    One branch per status, each reading its own stretch of the index (run_id, status,
+    assignment_id) in order and stopping at `limit`, merged: on a big run this reads a few
+    thousand index entries, where `status IN (...) ORDER BY assignment_id` read every
+    candidate of the run (tens of thousands) and sorted them all."""
+    statuses, on_pairing = _scope(action)
+    branches = []
+    for status in statuses:
+        branch = select(Assignment.assignment_id.label("id")).where(Assignment.run_id == run_id,
+                                                                    Assignment.status == status)
+        if on_pairing:
+            branch = branch.join(Pairing, Pairing.assignment_id == Assignment.assignment_id).where(*on_pairing)
+        if assignment_ids is not None:
+            branch = branch.where(Assignment.assignment_id.in_(list(assignment_ids)))
+        branches.append(select(branch.order_by(Assignment.assignment_id).limit(limit).subquery()))
+    merged = union_all(*branches).subquery()
+    return select(merged.c.id).order_by(merged.c.id).limit(limit)
 
 
 class BulkJobs(StoreAccess):
@@ -88,31 +113,29 @@ class BulkJobs(StoreAccess):
         except ValueError:
             raise InvalidValue(f"{action!r} is not a run-wide action; choose one of "
                                f"{', '.join(BulkAction)}") from None
-        query = (
-            select(Assignment.assignment_id, Assignment.worker_id, Assignment.status,
-                   Pairing.bonus_amount_cents, Pairing.bonus_text)
-            .join(Pairing, Pairing.assignment_id == Assignment.assignment_id)
-            .where(*_scope(run_id, kind))
-            .order_by(Assignment.assignment_id)
-            .limit(MAX_BULK_ITEMS + 1)
-        )
-        if assignment_ids is not None:
-            query = query.where(Assignment.assignment_id.in_(list(assignment_ids)))
+        paying = kind == BulkAction.PAY_BONUSES
+        listed = [Assignment.assignment_id, Assignment.worker_id, Assignment.status]
+        # A bonus's amount and reason are its pairing's; an approval's amount is the run's
+        # reward, so approvals read no pairing at all.
+        query = (select(*listed, Pairing.bonus_amount_cents, Pairing.bonus_text)
+                 .join(Pairing, Pairing.assignment_id == Assignment.assignment_id) if paying else select(*listed))
+        query = (query.where(Assignment.assignment_id.in_(_first_candidates(run_id, kind, assignment_ids,
+                                                                            MAX_BULK_ITEMS + 1)))
+                 .order_by(Assignment.assignment_id))
 
-        def read(s: Session) -> dict[str, Any]:
-            run = s.execute(select(Run.reward_cents, Run.currency).where(Run.run_id == run_id)).first()
+        def read(conn: Connection) -> dict[str, Any]:
+            run = conn.execute(select(Run.reward_cents, Run.currency).where(Run.run_id == run_id)).first()
             if run is None:
                 raise NotFound(f"there is no run {run_id!r}")
-            rows = s.execute(query).all()
-            as_of = s.scalar(select(func.max(ReviewActionLog.id)).where(ReviewActionLog.run_id == run_id))
-            paying = kind == BulkAction.PAY_BONUSES
-            items = [{"assignment_id": r.assignment_id, "worker_id": r.worker_id, "status": r.status,
-                      "amount_cents": r.bonus_amount_cents if paying else run.reward_cents,
-                      "reason": r.bonus_text if paying else ""} for r in rows[:MAX_BULK_ITEMS]]
+            rows = conn.execute(query).all()
+            as_of = conn.scalar(select(func.max(ReviewActionLog.id)).where(ReviewActionLog.run_id == run_id))
+            items = [{"assignment_id": r[0], "worker_id": r[1], "status": r[2],
+                      "amount_cents": r[3] if paying else run.reward_cents, "reason": r[4] if paying else ""}
+                     for r in rows[:MAX_BULK_ITEMS]]
             return {"items": items, "truncated": len(rows) > MAX_BULK_ITEMS, "currency": run.currency,
                     "as_of": as_of or 0}
 
-        return self._read(read)
+        return self._read_rows(read)  # one snapshot: the rows and the newest audit row agree
 
     def start_bulk_job(self, job_id: str, *, run_id: str, action: str, actor: str,
                        items: list[dict[str, Any]], owner: str) -> tuple[Record, bool]:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 
 from crowd.bulk import BulkActions, PreviewChanged, progress
-from datastore.bulk_jobs import BulkAction
+from datastore.bulk_jobs import MAX_BULK_ITEMS, BulkAction
 from webapp.services import services
 from webapp.twins import page, respond, wants_json
 
@@ -36,7 +36,7 @@ def preview(run_id: str, action: str) -> Any:
     run = services().run_or_404(run_id)
     found = _actions().preview(run_id, _action_or_404(action))
     return respond("bulk_preview.html", {"preview": found.as_dict()}, run=run,
-                   items_json=json.dumps(found.items, separators=(",", ":")))
+                   items_json=json.dumps(found.items, separators=(",", ":")), worker_page=_worker_page())
 
 
 @bulk.post("/runs/<run_id>/bulk/<action>")
@@ -72,7 +72,13 @@ def job(run_id: str, job_id: str) -> Any:
     found = services().handler.get_bulk_job(job_id)
     if found is None or found["run_id"] != run_id:
         abort(404, description=f"There is no run-wide job {job_id!r} in run {run_id!r}.")
-    return respond("bulk_job.html", {"job": progress(found)}, run=run)
+    return respond("bulk_job.html", {"job": progress(found)}, run=run, max_items=MAX_BULK_ITEMS)
+
+
+def _worker_page() -> str:
+    """The path of a worker's page without the id, which the preview appends to each row's
+    (URL-quoted): url_for for each of hundreds of rows cost as much as the rest of the page."""
+    return url_for("workers.worker", worker_id="_").removesuffix("_")
 
 
 def _items(raw: Any) -> list[dict[str, Any]]:

@@ -190,12 +190,58 @@ def test_two_processes_running_one_job_at_once_still_pay_each_bonus_once(app, ha
 
 
 def test_a_preview_lists_at_most_the_cap_and_says_so(client, handler, monkeypatch, run):
+    everything = sorted([*run["complete"], run["partner_left"], run["unsubmitted"]])
     monkeypatch.setattr("datastore.bulk_jobs.MAX_BULK_ITEMS", 2)
     shown = preview(client, run["run_id"], "approve_unreviewed")
-    assert (len(shown["items"]), shown["truncated"]) == (2, True)
-    assert MAX_BULK_ITEMS >= 1000
+    assert ([i["assignment_id"] for i in shown["items"]], shown["truncated"]) == (everything[:2], True)
+    assert MAX_BULK_ITEMS == 500
     page = client.get(f"/runs/{run['run_id']}/bulk/approve_unreviewed").get_data(as_text=True)
     assert "Only the first 2 are listed" in page
+
+
+def test_a_capped_preview_takes_the_first_ids_of_the_run_whatever_their_status(client, handler, monkeypatch):
+    """The work to approve is in several statuses; the preview lists the lowest ids of all of
+    them together, and says it is capped only when something is left over."""
+    run_id = handler.log_new_run(6, "qa_data_collection", provider="local", reward="0.50")
+    submitted = [finished_work(handler, run_id, f"W{n}", n) for n in (0, 3, 4)]
+    unsubmitted = [finished_work(handler, run_id, f"W{n}", n, submit=False) for n in (1, 5)]
+    partner_left = finished_work(handler, run_id, "W2", 2, outcome="partner_disconnect", submit=False)
+    everything = sorted([*submitted, *unsubmitted, partner_left])
+    assert {handler.get_assignment_data(a)["status"] for a in everything} == {
+        "submitted", "completed", "partner_disconnect"}
+    monkeypatch.setattr("datastore.bulk_jobs.MAX_BULK_ITEMS", 4)
+    shown = preview(client, run_id, "approve_unreviewed")
+    assert ([i["assignment_id"] for i in shown["items"]], shown["truncated"]) == (everything[:4], True)
+    monkeypatch.setattr("datastore.bulk_jobs.MAX_BULK_ITEMS", len(everything))
+    shown = preview(client, run_id, "approve_unreviewed")
+    assert ([i["assignment_id"] for i in shown["items"]], shown["truncated"]) == (everything, False)
+
+
+def test_each_previewed_worker_links_their_own_page_even_with_an_id_that_needs_quoting(client, handler):
+    run_id = handler.log_new_run(2, "qa_data_collection", provider="local", reward="0.50")
+    workers = ["plain_worker", "odd id & co?#%"]
+    for n, worker_id in enumerate(workers):
+        finished_work(handler, run_id, worker_id, n)
+    page = client.get(f"/runs/{run_id}/bulk/approve_unreviewed").get_data(as_text=True)
+    links = re.findall(r'<a href="(/workers/[^"]*)">([^<]*)</a>', page)
+    assert sorted(html.unescape(name) for _, name in links) == sorted(workers)
+    for href, name in links:
+        worker = client.get(html.unescape(href) + ".json")
+        assert worker.status_code == 200, href
+        assert worker.get_json()["worker"]["worker_id"] == html.unescape(name)
+
+
+def test_a_finished_job_links_the_preview_of_what_is_left(client, handler, monkeypatch, run, provider):
+    monkeypatch.setattr("datastore.bulk_jobs.MAX_BULK_ITEMS", 2)
+    first = preview(client, run["run_id"], "approve_unreviewed")
+    progress_url = confirm(client, run["run_id"], first).get_json()["progress"]
+    assert wait_for_job(client, progress_url)["state"] == "finished"
+    page = client.get(progress_url.removesuffix(".json")).get_data(as_text=True)
+    next_preview = re.search(r'href="([^"]+)" data-preview-next', page).group(1)
+    assert next_preview == f"/runs/{run['run_id']}/bulk/approve_unreviewed"
+    rest = client.get(next_preview + ".json").get_json()["preview"]["items"]
+    assert {i["assignment_id"] for i in rest}.isdisjoint(i["assignment_id"] for i in first["items"])
+    assert len(rest) == 2
 
 
 def test_the_run_page_links_each_run_wide_preview(client, run):
