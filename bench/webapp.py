@@ -160,6 +160,8 @@ PAGES = (
     Page("worker", "/workers/{worker}"),
     Page("workers", "/workers"),
     Page("run-wide approve preview", "/runs/{run}/bulk/approve_unreviewed"),
+    Page("approve-complete preview", "/runs/{run}/bulk/approve_complete"),
+    Page("pay-bonuses preview", "/runs/{run}/bulk/pay_bonuses"),
     Page("monitor", "/live"),
     Page("live conversation", "/live/{run}/conversations/{conversation}"),
     Page("review queue", "/runs/{run}/queue"),

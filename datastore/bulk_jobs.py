@@ -87,6 +87,16 @@ def _first_candidates(run_id: str, action: BulkAction, assignment_ids: Sequence[
     thousand index entries, where `status IN (...) ORDER BY assignment_id` read every
     candidate of the run (tens of thousands) and sorted them all."""
     statuses, on_pairing = _scope(action)
+    if action == BulkAction.APPROVE_COMPLETE:
+        # The run's completed pairings in assignment order, from their index (run_id,
+        # task_outcome, assignment_id), each checked for a reviewable status: it stops at
+        # `limit`, where a branch per status would check the pairing of every candidate.
+        complete = (select(Pairing.assignment_id.label("id"))
+                    .join(Assignment, Assignment.assignment_id == Pairing.assignment_id)
+                    .where(Pairing.run_id == run_id, *on_pairing, Assignment.status.in_(statuses)))
+        if assignment_ids is not None:
+            complete = complete.where(Pairing.assignment_id.in_(list(assignment_ids)))
+        return complete.order_by(Pairing.assignment_id).limit(limit)
     branches = []
     for status in statuses:
         branch = select(Assignment.assignment_id.label("id")).where(Assignment.run_id == run_id,

@@ -173,6 +173,7 @@ class Pairing(Base):
         # A run's bonuses summed paid and unpaid, and the unpaid ones listed, from the index alone.
         Index(None, "run_id", "bonus_paid", "bonus_amount_cents"),
         Index(None, "run_id", "assignment_id", "task_start", "task_end"),  # totals counted afresh
+        Index(None, "run_id", "task_outcome", "assignment_id"),  # "approve what the world marked complete"
     )
 
 
