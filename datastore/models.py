@@ -173,7 +173,9 @@ class Pairing(Base):
         # A run's bonuses summed paid and unpaid, and the unpaid ones listed, from the index alone.
         Index(None, "run_id", "bonus_paid", "bonus_amount_cents"),
         Index(None, "run_id", "assignment_id", "task_start", "task_end"),  # totals counted afresh
-        Index(None, "run_id", "task_outcome", "assignment_id"),  # "approve what the world marked complete"
+        # Run-wide previews: "approve what the world marked complete", "pay all approved bonuses".
+        Index(None, "run_id", "task_outcome", "assignment_id"),
+        Index(None, "run_id", "bonus_paid", "assignment_id", "bonus_amount_cents"),
     )
 
 
