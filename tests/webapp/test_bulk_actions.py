@@ -194,7 +194,7 @@ def test_a_preview_lists_at_most_the_cap_and_says_so(client, handler, monkeypatc
     monkeypatch.setattr("datastore.bulk_jobs.MAX_BULK_ITEMS", 2)
     shown = preview(client, run["run_id"], "approve_unreviewed")
     assert ([i["assignment_id"] for i in shown["items"]], shown["truncated"]) == (everything[:2], True)
-    assert MAX_BULK_ITEMS == 250
+    assert MAX_BULK_ITEMS == 200
     page = client.get(f"/runs/{run['run_id']}/bulk/approve_unreviewed").get_data(as_text=True)
     assert "Only the first 2 are listed" in page
 
