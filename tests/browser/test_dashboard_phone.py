@@ -12,7 +12,10 @@ from tests.support.browser import SCREENSHOTS
 from tests.support.builders import completed_conversation
 
 PHONE = {"width": 390, "height": 844}
-LONG_RUN = "qa_data_collection_" + "a_rather_long_run_identifier_" * 3 + "1764860000"
+LONG_RUN = "qa_data_collection_" + "a_long_run_identifier_" + "1764860"
+"""As long as a run id can be when the ids made from it (an assignment's: the run id, "-A", the
+conversation id and a number; a message's client id from that) keep within the store's 64
+characters, which PostgreSQL enforces."""
 LONG_WORKERS = ("A" + "3KQ8ZJ1VX7R2M" * 3, "A" + "9PLD0W4TB6YHN" * 3)
 MEASURE = """() => {
     const width = document.documentElement.clientWidth;
@@ -57,7 +60,7 @@ def fits_the_phone(page: Page, name: str) -> dict:
 def test_the_runs_list_and_a_run_page_fit_a_phone_and_their_tables_scroll_inside(phone, site):
     url, handler = site
     run_id = handler.log_new_run(5, "qa_data_collection", LONG_RUN, provider="mturk", reward="0.50")
-    conversation = "t_" + "a_long_conversation_identifier_" * 2 + "7"
+    conversation = "t_7"
     completed_conversation(handler, run_id=run_id, conversation_id=conversation, workers=LONG_WORKERS)
 
     phone.goto(url + "/")
