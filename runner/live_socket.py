@@ -25,8 +25,9 @@ READ_AHEAD_FRAMES = 8
 """Frames of one socket parsed and not yet handled, past which its reader waits: more than a
 page sends at once after a reconnect, few enough that a flood costs the runner next to nothing."""
 READ_AHEAD_PAUSE_SECONDS = 0.005
-CLOSE_WAIT_SECONDS = 2.0
-"""How long an ending socket waits for the page's side of the close before dropping it."""
+CLOSE_WAIT_SECONDS = 5.0
+"""How long an ending socket waits for the page's side of the close before dropping it (a busy
+machine took over 2 s to read the rest of a 1 MiB frame and the page's close now and then)."""
 
 
 class _HeldBackSocket:
