@@ -8,9 +8,10 @@ else in Parley names a provider.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import cache
 
-from crowd.base import Launch, Provider, ProviderEntry, Refused
+from crowd.base import COMMON_IDS, Launch, Provider, ProviderEntry, Refused
 from datastore import MTurkDataHandler
 from datastore.records import Record
 
@@ -35,6 +36,15 @@ def entry(name: str) -> ProviderEntry:
         raise Refused(f"there is no {name!r} provider (there are: {', '.join(PACKAGES)})")
     found: ProviderEntry = importlib.import_module(PACKAGES[name]).ENTRY
     return found
+
+
+def marketplace_ids(name: str) -> Mapping[str, str]:
+    """What the provider's marketplace calls the store's hit, assignment and worker ids (the
+    common words for a provider this Parley does not have, e.g. of a store's older run)."""
+    try:
+        return entry(name).ids
+    except Refused:
+        return COMMON_IDS
 
 
 def entries() -> list[ProviderEntry]:

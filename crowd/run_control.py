@@ -16,7 +16,7 @@ from typing import Any
 
 from crowd.base import Provider, Refused
 from crowd.orphans import STOPPED_BY_REVIEWER, runner_is_alive
-from crowd.registry import entry, provider_class, provider_for_run
+from crowd.registry import marketplace_ids, provider_class, provider_for_run
 from datastore import IllegalTransition, MTurkDataHandler
 from datastore.records import Record
 from datastore.states import HitStatus, RunStatus, StopCause
@@ -137,7 +137,4 @@ def _refuse_if(refusal: str | None) -> None:
 
 def hits_word(run: RunRow) -> str:
     """What the run's marketplace calls its HITs, plural."""
-    try:
-        return entry(run["provider"]).ids["hit"] + "s"
-    except Refused:
-        return "HITs"
+    return marketplace_ids(run["provider"])["hit"] + "s"

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 
 from crowd import registry
-from crowd.base import COMMON_IDS, Refused
+from crowd.base import Refused
 from datastore.money import USD, to_dollars
 
 SYMBOLS = {USD: "$", "GBP": "£", "EUR": "€"}
@@ -28,12 +28,8 @@ def currency_sign(currency: str) -> str:
 
 
 def ids(provider: str) -> Mapping[str, str]:
-    """What the provider's marketplace calls the store's hit, assignment and worker ids
-    (the registry's entry; the common words for a provider this Parley does not have)."""
-    try:
-        return registry.entry(provider).ids
-    except Refused:
-        return COMMON_IDS
+    """What the provider's marketplace calls the store's hit, assignment and worker ids."""
+    return registry.marketplace_ids(provider)
 
 
 def capital(word: str) -> str:
