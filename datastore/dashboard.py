@@ -14,7 +14,7 @@ import base64
 import json
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +123,29 @@ def _page(
 
 def _count_in(statuses: Counter[str], group: Collection[str]) -> int:
     return sum(n for status, n in statuses.items() if status in group)
+
+
+def earnings(s: Session, worker_ids: Sequence[str]) -> dict[str, dict[bool, dict[str, int]]]:
+    """{worker: {is_sandbox: {currency: cents}}}: the rewards of their approved assignments
+    plus the bonuses paid to them, summed in each currency apart (a worker with none: absent)."""
+    earned: defaultdict[str, defaultdict[bool, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    rewards = (
+        select(Assignment.worker_id, Run.is_sandbox, Run.currency, func.sum(Run.reward_cents))
+        .join(Run, Run.run_id == Assignment.run_id)
+        .where(Assignment.worker_id.in_(worker_ids), Assignment.status == S.APPROVED)
+        .group_by(Assignment.worker_id, Run.is_sandbox, Run.currency)
+    )
+    bonuses = (
+        select(Pairing.worker_id, Run.is_sandbox, Run.currency, func.sum(Pairing.bonus_amount_cents))
+        .join(Run, Run.run_id == Pairing.run_id)
+        .where(Pairing.worker_id.in_(worker_ids), Pairing.bonus_paid.is_(True))
+        .group_by(Pairing.worker_id, Run.is_sandbox, Run.currency)
+    )
+    for query in (rewards, bonuses):
+        for worker_id, is_sandbox, currency, cents in s.execute(query):
+            earned[worker_id][bool(is_sandbox)][currency] += int(cents)
+    return {worker: {sandbox: dict(sorted(by.items())) for sandbox, by in kinds.items()}
+            for worker, kinds in earned.items()}
 
 
 def _approval_rate(statuses: Counter[str]) -> float | None:
@@ -593,7 +616,7 @@ class DashboardReaders(StoreAccess):
             total = s.scalar(
                 select(func.sum(WorkingTime.seconds)).where(WorkingTime.worker_id == worker_id)
             )
-            earned = self._earnings(s, worker_id)
+            earned = earnings(s, [worker_id]).get(worker_id, {})
             return {
                 **worker._asdict(),
                 "assignments": [row._asdict() for row in rows],
@@ -604,30 +627,8 @@ class DashboardReaders(StoreAccess):
                 "blocks": [row._asdict() for row in blocks],
                 "working_time_today": today.seconds if today is not None else 0.0,
                 "working_time_total": float(total or 0.0),
-                "earned": earned[False],
-                "earned_sandbox": earned[True],
+                "earned": earned.get(False, {}),
+                "earned_sandbox": earned.get(True, {}),
             }
 
         return self._read(read)
-
-    @staticmethod
-    def _earnings(s: Session, worker_id: str) -> dict[bool, dict[str, int]]:
-        """{is_sandbox: {currency: cents}}: the rewards of approved assignments plus the
-        bonuses paid, summed in each currency apart."""
-        earned: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
-        rewards = (
-            select(Run.is_sandbox, Run.currency, func.sum(Run.reward_cents))
-            .join(Assignment, Assignment.run_id == Run.run_id)
-            .where(Assignment.worker_id == worker_id, Assignment.status == S.APPROVED)
-            .group_by(Run.is_sandbox, Run.currency)
-        )
-        bonuses = (
-            select(Run.is_sandbox, Run.currency, func.sum(Pairing.bonus_amount_cents))
-            .join(Pairing, Pairing.run_id == Run.run_id)
-            .where(Pairing.worker_id == worker_id, Pairing.bonus_paid.is_(True))
-            .group_by(Run.is_sandbox, Run.currency)
-        )
-        for query in (rewards, bonuses):
-            for is_sandbox, currency, cents in s.execute(query):
-                earned[bool(is_sandbox)][currency] += int(cents)
-        return {sandbox: dict(sorted(by.items())) for sandbox, by in earned.items()}

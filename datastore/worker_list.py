@@ -10,10 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess
-from datastore.dashboard import _approval_rate, _page, _page_size, decode_cursor, encode_cursor
-from datastore.models import Assignment, Pairing, Run, Worker
+from datastore.dashboard import (
+    _approval_rate,
+    _page,
+    _page_size,
+    decode_cursor,
+    earnings,
+    encode_cursor,
+)
+from datastore.models import Assignment, Worker
 from datastore.models_review import Block
-from datastore.states import AssignmentStatus as S
 
 CURSOR = "workers"
 
@@ -38,10 +44,10 @@ class WorkerListing(StoreAccess):
         def read(s: Session) -> dict[str, Any]:
             rows, next_page = _page(s.execute(query).all(), limit, lambda r: encode_cursor(CURSOR, r.worker_id))
             ids = [r.worker_id for r in rows]
-            statuses, earned, blocks = _statuses(s, ids), _earned(s, ids), _active_blocks(s, ids)
+            statuses, earned, blocks = _statuses(s, ids), earnings(s, ids), _active_blocks(s, ids)
             items = [{**row._asdict(), "counts_by_status": dict(statuses[row.worker_id]),
                       "approval_rate": _approval_rate(statuses[row.worker_id]),
-                      "earned": dict(sorted(earned[row.worker_id].items())),
+                      "earned": earned.get(row.worker_id, {}).get(False, {}),
                       "active_blocks": blocks[row.worker_id]} for row in rows]
             return {"items": items, "next": next_page}
 
@@ -55,23 +61,6 @@ def _statuses(s: Session, ids: list[str]) -> defaultdict[str, Counter[str]]:
             .where(Assignment.worker_id.in_(ids)).group_by(Assignment.worker_id, Assignment.status)):
         counts[worker_id][status] = n
     return counts
-
-
-def _earned(s: Session, ids: list[str]) -> defaultdict[str, Counter[str]]:
-    """{worker: {currency: cents}}: approved rewards plus paid bonuses, live and local runs only."""
-    earned: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    rewards = (select(Assignment.worker_id, Run.currency, func.sum(Run.reward_cents))
-               .join(Run, Run.run_id == Assignment.run_id)
-               .where(Assignment.worker_id.in_(ids), Assignment.status == S.APPROVED, Run.is_sandbox.is_(False))
-               .group_by(Assignment.worker_id, Run.currency))
-    bonuses = (select(Pairing.worker_id, Run.currency, func.sum(Pairing.bonus_amount_cents))
-               .join(Run, Run.run_id == Pairing.run_id)
-               .where(Pairing.worker_id.in_(ids), Pairing.bonus_paid.is_(True), Run.is_sandbox.is_(False))
-               .group_by(Pairing.worker_id, Run.currency))
-    for query in (rewards, bonuses):
-        for worker_id, currency, cents in s.execute(query):
-            earned[worker_id][currency] += int(cents)
-    return earned
 
 
 def _active_blocks(s: Session, ids: list[str]) -> Counter[str]:
