@@ -37,7 +37,8 @@ from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.http_server import ServerLimits
 from runner.manager import TaskManager
 from runner.server import RunnerServer, create_runner_app
-from runner.tasks import TaskError, available_tasks, load_task
+from runner.task_options import add_task_arguments, values_from
+from runner.tasks import Task, TaskError, available_tasks, load_task
 from runner.usage import UsageError
 
 PROG = "python -m runner"
@@ -49,8 +50,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
-    """The parser, and the handlers of the commands the providers add."""
+def build_parser(task: Task | None = None) -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
+    """The parser, and the handlers of the commands the providers add; with `task`, `run`
+    also takes that task's own flags."""
     parser = _Parser(prog=PROG, description="Run Parley tasks.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("tasks", help="list the tasks in tasks/")
@@ -101,6 +103,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandHandler]]:
     run.add_argument("--max-http-connections", type=int, default=ServerLimits.max_connections, metavar="N",
                      help="connections the chat server serves at once, chat sockets included "
                           f"(default {ServerLimits.max_connections})")
+    if task is not None:
+        add_task_arguments(run, task.name, task.options)
     provider_commands: dict[str, CommandHandler] = {}
     if any(entry.marketplace_flags for entry in registry.entries()):
         add_marketplace_arguments(run)
@@ -226,7 +230,8 @@ def disconnect_cap_from(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser, provider_commands = build_parser()
+        task = task_of_run(argv)
+        parser, provider_commands = build_parser(task)
         args = parser.parse_args(argv)
         if args.command == "tasks":
             print("\n".join(available_tasks()))
@@ -239,16 +244,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return notify_command(args)
         if args.command == "stop":
             return stop_command(args)
-        return run(args)
+        return run(args, task or load_task(args.task))
     except (UsageError, TaskError, DatastoreError, Refused) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
 
 
-def run(args: argparse.Namespace) -> int:
+def task_of_run(argv: Sequence[str] | None) -> Task | None:
+    """The task of `run TASK ...` (its flags then parse with the runner's own and show in
+    --help), or None for other commands and when the task is not the word after `run`."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if len(words) < 2 or words[0] != "run" or words[1].startswith("-"):
+        return None
+    return load_task(words[1])
+
+
+def run(args: argparse.Namespace, task: Task) -> int:
     options = options_from(args)
     limits = server_limits_from(args)
-    task = load_task(args.task)
+    task.option_values = values_from(args, task.options)
     handler = MTurkDataHandler(db_url=args.db)
     for ended in end_orphaned_runs(handler, noticed_by="runner"):
         print(ended, flush=True)

@@ -707,7 +707,7 @@ class TaskManager:
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         """What a world is made with: never the store, only the task context."""
-        return {"task_dir": str(self.task.path), "run_id": self.run_id,
+        return {**self.task.option_values, "task_dir": str(self.task.path), "run_id": self.run_id,
                 "conversation_id": conversation_id, "context": self._task_context(),
                 "is_sandbox": self.provider.is_sandbox, "provider": self.provider.name,
                 "task_config": self.task.config}

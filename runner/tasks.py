@@ -8,6 +8,7 @@
   `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py; `free_chat`:
   True lets workers send whenever they like instead of only when the world waits on them;
   `roles`: how the page shows each agent, `{agent id: {"label": ..., "color": "#rrggbb"}}`;
+  `task_options`: the task's own flags, see runner/task_options.py;
   whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
   and `device_compatibility`, see tasks/README.md),
 - `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
@@ -24,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
+from runner.task_options import OptionError, TaskOption, defaults, parse_task_options
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_LABEL_CHARS = 60
@@ -51,6 +53,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # participants may use (desktop, tablet, mobile). See tasks/README.md.
     "participant_filters": [],
     "device_compatibility": ["desktop"],
+    # The task's own flags (runner/task_options.py).
+    "task_options": {},
     **DEFAULT_BUDGET.as_config(),
 }
 
@@ -66,6 +70,11 @@ class Task:
     config: dict[str, Any]
     worlds: ModuleType
     custom_js: Path | None = field(default=None)
+    options: dict[str, TaskOption] = field(default_factory=dict)
+    """The task's own flags, as its config declares them."""
+    option_values: dict[str, Any] = field(default_factory=dict)
+    """What each of them is for this run (the defaults until the CLI sets them); every
+    world gets them in its `opt`."""
 
     @property
     def agent_ids(self) -> list[str]:
@@ -107,11 +116,16 @@ def load_task(name_or_path: str | Path) -> Task:
         raise TaskError(f"task {path.name}: free_chat must be True or False")
     if problem := roles_problem(config["roles"]):
         raise TaskError(f"task {path.name}: roles {problem}")
+    try:
+        options = parse_task_options(config["task_options"])
+    except OptionError as exc:
+        raise TaskError(f"task {path.name}: {exc}") from None
     worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")
     if not hasattr(worlds, "TaskWorld"):
         raise TaskError(f"task {path.name}: worlds.py defines no TaskWorld")
     custom_js = path / "frontend" / "custom.js"
-    return Task(path.name, path, config, worlds, custom_js if custom_js.is_file() else None)
+    return Task(path.name, path, config, worlds, custom_js if custom_js.is_file() else None,
+                options, defaults(options))
 
 
 def roles_problem(roles: Any) -> str | None:

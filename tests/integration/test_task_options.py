@@ -1,0 +1,82 @@
+"""A task's own flags (`task_options` in its task_config): offered by `python -m runner run
+TASK`, shown in its --help, checked, and given to its worlds."""
+from __future__ import annotations
+
+import pytest
+
+from runner.cli import main
+from runner.tasks import TaskError, load_task
+from tests.integration.test_runner_process import RunnerProcess
+from tests.support.live_runner import chat_pair_to_the_end
+
+OPTIONED_CHAT = "tests/support/tasks/optioned_chat"
+
+
+@pytest.fixture
+def runner_process():
+    started: list[RunnerProcess] = []
+    yield lambda *args: started.append(RunnerProcess(*args)) or started[-1]
+    for process in started:
+        process.kill()
+
+
+def _greetings(worker) -> str:
+    return worker.wait_for(lambda f: f["type"] == "message" and f["act"]["id"] == "System")["act"]["text"]
+
+
+def test_a_tasks_flags_reach_its_worlds(store_url, runner_process):
+    runner = runner_process(store_url, OPTIONED_CHAT, "-nc", "1", "--greeting", "Bonjour", "--loud",
+                            "--mood", "merry")
+    alice, bob = runner.join(0), runner.join(1)
+    assert _greetings(alice) == "BONJOUR, ALICE!"
+    assert _greetings(bob) == "BONJOUR, BOB!"
+    chat_pair_to_the_end(alice, bob, "hello")
+    code, _, err = runner.finish()
+    assert code == 0, err
+
+
+def test_without_its_flags_a_task_gets_their_defaults(store_url, runner_process):
+    runner = runner_process(store_url, OPTIONED_CHAT, "-nc", "1")
+    alice, bob = runner.join(0), runner.join(1)
+    assert (_greetings(alice), _greetings(bob)) == ("Hello, Alice.", "Hello, Bob.")
+
+
+def test_help_lists_the_tasks_flags(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", OPTIONED_CHAT, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "options of the task optioned_chat" in out
+    assert "--greeting GREETING" in out and "the word each worker is greeted with" in out
+    assert "--loud" in out and "--mood {calm,merry}" in out
+
+
+def test_a_value_outside_a_flags_choices_exits_2_with_a_sentence(capsys, store_url):
+    assert main(["run", OPTIONED_CHAT, "--mood", "grumpy", "--db", store_url]) == 2
+    assert "argument --mood: invalid choice: 'grumpy'" in capsys.readouterr().err
+
+
+def test_another_tasks_flag_is_refused(capsys, store_url):
+    assert main(["run", "tests/support/tasks/pair_chat", "--greeting", "Hi", "--db", store_url]) == 2
+    assert "unrecognized arguments: --greeting Hi" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("declared", "says"), [
+    ("not a dict", "task_options must map option names"),
+    ({"Model-URL": {}}, "a name is 1-40 lower-case letters"),
+    ({"run_id": {}}, "would hide the runner's own opt['run_id']"),
+    ({"model_url": {"hlep": "typo"}}, "may give only choices, default, help, type"),
+    ({"turns": {"type": "number"}}, "type must be one of text, int, float, flag"),
+    ({"turns": {"type": "int", "default": "3"}}, "the default '3' is not of type int"),
+    ({"turns": {"type": "int", "default": True}}, "the default True is not of type int"),
+    ({"mood": {"choices": [], "default": None}}, "choices must be a list of text values"),
+    ({"mood": {"choices": ["a"], "default": "b"}}, "the default 'b' is not one of its choices"),
+])
+def test_a_bad_task_options_declaration_is_refused_with_a_sentence(tmp_path, declared, says):
+    task = tmp_path / "bad_options"
+    task.mkdir()
+    (task / "task_config.py").write_text(f"task_config = {{'task_options': {declared!r}}}\n")
+    (task / "worlds.py").write_text("class TaskWorld:\n    pass\n")
+    with pytest.raises(TaskError, match="task bad_options: ") as refused:
+        load_task(task)
+    assert says in str(refused.value)
