@@ -1,4 +1,8 @@
-"""What workers see of the model evaluation task before and while they do it."""
+"""What workers see of the model evaluation task before and while they do it, and its own
+flags: `--model-url` and `--model-name` (defaults from PARLEY_MODEL_URL and PARLEY_MODEL_NAME)
+name the OpenAI-compatible model the "Model" agent asks; without them it is the built-in
+keyword responder."""
+import os
 
 task_config = {
     "hit_title": "Rate a chatbot's reply",
@@ -15,4 +19,17 @@ reply, then send <b>one whole number from 0 to 10</b>:</p>
 </ul>
 """,
     "agent_ids": ["Worker"],
+    "task_options": {
+        "model_url": {
+            "default": os.environ.get("PARLEY_MODEL_URL") or None,
+            "help": "base URL of an OpenAI-compatible server the Model asks, e.g. http://localhost:8000/v1 "
+                    "(default $PARLEY_MODEL_URL; with neither URL nor name: the built-in keyword responder; "
+                    "the key, if the server needs one, comes from $PARLEY_MODEL_API_KEY)",
+        },
+        "model_name": {
+            "default": os.environ.get("PARLEY_MODEL_NAME") or None,
+            "help": "the model's name on that server (default $PARLEY_MODEL_NAME)",
+        },
+        "system_prompt": {"default": None, "help": "a system message the model gets before the prompt"},
+    },
 }

@@ -1,19 +1,28 @@
-"""Model evaluation: a small retrieval "model" answers a prompt and one worker rates the
-reply from 0 to 10. A rating that is not a whole number in range is asked for again, at
-most MAX_TRIES times in all."""
+"""Model evaluation: a model answers a prompt and one worker rates the reply from 0 to 10. A
+rating that is not a whole number in range is asked for again, at most MAX_TRIES times in all.
+
+The model is one on an OpenAI-compatible server when the run has `--model-url` and
+`--model-name` (runner/model_agent.py), else a small built-in retrieval responder. When the
+server fails, the worker reads the model's failure line, still rates, and custom_data says
+`model_error`."""
 from __future__ import annotations
 
+import logging
 import random
 import re
 from typing import Any
 
 from runner.agents import Act, Agent, BotAgent
+from runner.model_agent import DEFAULT_FAILURE_TEXT, ModelAgent, shown_url
 from runner.worlds import World, is_leave
 from runner.worlds import system_message as system
 
 TURN_TIMEOUT_SECONDS = 5 * 60
 MAX_TRIES = 3
 MODEL_ID = "Model"
+BUILT_IN = "built-in responder"
+NOT_CONFIGURED = "not_configured"
+log = logging.getLogger("parley.runner")
 
 PROMPTS = [
     "What should I cook for dinner tonight if I only have rice and eggs?",
@@ -60,11 +69,30 @@ def retrieve_reply(prompt: str) -> str:
     return reply if keywords & asked else FALLBACK_REPLY
 
 
-def model_agent() -> BotAgent:
+def built_in_responder() -> BotAgent:
     def respond(observed: list[Act]) -> str:
         return retrieve_reply(str(observed[-1].get("text", "")) if observed else "")
 
     return BotAgent(MODEL_ID, respond)
+
+
+def half_configured(missing: str) -> BotAgent:
+    """The Model when only one of --model-url and --model-name was given: it says so instead
+    of answering (the built-in responder would pass for the model that was asked for)."""
+    reason = f"it was given no {missing} (a run needs both --model-url and --model-name)"
+    return BotAgent(MODEL_ID, lambda _: {"text": DEFAULT_FAILURE_TEXT.replace("{reason}", reason),
+                                         "model_error": NOT_CONFIGURED})
+
+
+def model_agent(opt: dict[str, Any]) -> Agent:
+    """The run's Model: a ModelAgent with both --model-url and --model-name, the built-in
+    responder with neither."""
+    url, name = opt.get("model_url"), opt.get("model_name")
+    if url and name:
+        return ModelAgent(MODEL_ID, url, name, system_prompt=opt.get("system_prompt"))
+    if url or name:
+        return half_configured("model name" if url else "server URL")
+    return built_in_responder()
 
 
 def parse_rating(text: str) -> int | None:
@@ -75,12 +103,16 @@ def parse_rating(text: str) -> int | None:
     return int(match.group(1))
 
 
-
 class TaskWorld(World):
     def __init__(self, opt: dict[str, Any], agents: list[Agent]) -> None:
         super().__init__(opt, agents)
         self.worker = agents[0]
-        self.model = model_agent()
+        self.model = model_agent(opt)
+        self.model_name: str | None = opt.get("model_name") or (None if opt.get("model_url") else BUILT_IN)
+        self.model_url = shown_url(opt["model_url"]) if opt.get("model_url") else None
+        self.model_error: str | None = None
+        log.info("model_evaluator %s: the Model is %s", opt["conversation_id"],
+                 f"{self.model_name} at {self.model_url}" if self.model_url else self.model_name)
         self.prompt = random.Random(str(opt["conversation_id"])).choice(PROMPTS)
         self.reply: str | None = None
         self.rating: int | None = None
@@ -116,9 +148,14 @@ class TaskWorld(World):
         self.model.observe(system(self.prompt))
         answer = self.model.act()
         self.reply = str(answer["text"])
+        self.model_error = answer.get("model_error")
         self.worker.observe(answer)
         self.worker.observe(system(
             "How good is the model's reply? Send a whole number from 0 (useless) to 10 (perfect)."))
+
+    def shutdown(self) -> None:
+        if isinstance(self.model, ModelAgent):
+            self.model.close()
 
     def _finish(self, outcome: str) -> None:
         self.outcome = outcome
@@ -131,4 +168,7 @@ class TaskWorld(World):
             "rating": self.rating,
             "attempts": self.attempts,
             "outcome": self.outcome,
+            "model": self.model_name,
+            "model_url": self.model_url,
+            "model_error": self.model_error,
         }

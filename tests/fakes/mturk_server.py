@@ -61,8 +61,9 @@ from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.model import ListShape, Shape, StructureShape
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.serving import BackgroundServer
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -1229,16 +1230,11 @@ def _answer(status: int, body: Result) -> Response:
                     headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 # ---------------------------------------------------------------------------------------------
 # The fake, as tests drive it
 
 
-class FakeMTurk:
+class FakeMTurk(BackgroundServer):
     """A fake MTurk requester endpoint on a free local port, served from a background thread.
 
     balance: the starting AvailableBalance in dollars (a sandbox account has $10,000.00).
@@ -1251,34 +1247,11 @@ class FakeMTurk:
         self.market = Marketplace(balance=Decimal(balance).quantize(CENT), allow_http=allow_http, clock=self.clock)
         self.faults = FaultPlan()
         self.front = ApiFront(self.market, self.faults)
-        self._server = make_server(host, port, self.front, threaded=True, request_handler=_QuietHandler)
-        self._thread: threading.Thread | None = None
-
-    # -- running ---------------------------------------------------------------------------------
-
-    def start(self) -> FakeMTurk:
-        # A short poll interval: stop() waits for the serving loop to look up, and tests stop a lot.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-mturk", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> FakeMTurk:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(self.front, host, port, "fake-mturk")
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
+        return self.origin
 
     def client(self, config: Config | None = None) -> BaseClient:
         """A real boto3 MTurk client aimed at the fake (any credentials do: nothing is signed-checked).

@@ -89,8 +89,9 @@ from urllib.parse import urlencode
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.serving import BackgroundServer
 
 Body = dict[str, Any]
 
@@ -1028,16 +1029,11 @@ def answer(status: int, body: Body, headers: dict[str, str] | None = None) -> Re
     return Response(json.dumps(body), status=status, content_type="application/json", headers=headers or {})
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 # ---------------------------------------------------------------------------------------------
 # The fake, as tests drive it
 
 
-class FakeProlific:
+class FakeProlific(BackgroundServer):
     """A fake Prolific API on a free local port, served from a background thread.
 
     token: the API token it accepts. balance: the account balance in cents of `currency`.
@@ -1055,34 +1051,12 @@ class FakeProlific:
         self.faults = FaultPlan()
         self.rate = RateLimit(self.clock)
         self.front = ApiFront(self.market, self.faults, self.rate, token)
-        self._server = make_server(host, port, self.front, threaded=True, request_handler=_QuietHandler)
-        self._thread: threading.Thread | None = None
-
-    # -- running ---------------------------------------------------------------------------------
-
-    def start(self) -> FakeProlific:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-prolific", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> FakeProlific:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(self.front, host, port, "fake-prolific")
 
     @property
     def url(self) -> str:
         """The base URL (what PARLEY_PROLIFIC_ENDPOINT would hold); the API lives under /api/v1/."""
-        return f"http://{self._server.host}:{self._server.port}"
+        return self.origin
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -225,7 +225,8 @@ def test_model_evaluator_re_asks_an_unreadable_rating_and_keeps_the_valid_one(st
         ("System", "Thank you for your rating! You can submit the HIT now."),
     ]
     assert full["custom_data"] == {"prompt": prompt, "reply": reply, "rating": 8,
-                                   "attempts": ["pretty good", "8/10"], "outcome": "rated"}
+                                   "attempts": ["pretty good", "8/10"], "outcome": "rated",
+                                   "model": "built-in responder", "model_url": None, "model_error": None}
     assert workers_of(full) == [("W1", "Worker", "submitted")]
 
 

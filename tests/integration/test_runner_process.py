@@ -20,9 +20,10 @@ PAIR_CHAT = "tests/support/tasks/pair_chat"
 
 
 class RunnerProcess:
-    """`python -m runner run ...` in a subprocess, with the links it prints."""
+    """`python -m runner run ...` in a subprocess, with the links it prints (`links` of them:
+    the task's humans times its conversations)."""
 
-    def __init__(self, store_url: str, *args: str) -> None:
+    def __init__(self, store_url: str, *args: str, links: int = 2) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner", "run", *args, "--port", "0", "--db", store_url],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -31,7 +32,7 @@ class RunnerProcess:
         assert match, header + self.proc.stderr.read()
         self.run_id, self.url = match.groups()
         self.links = []
-        for _ in range(2):
+        for _ in range(links):
             line = self.proc.stdout.readline()
             assert line.strip().startswith("worker link: "), line
             self.links.append(line.split("worker link: ", 1)[1].strip())

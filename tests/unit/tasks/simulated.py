@@ -74,7 +74,9 @@ class SimulatedHuman(WorkerActions, Agent):
 
 
 def opt_for(task: Task, conversation_id: str = "conv_1", **extra: Any) -> dict[str, Any]:
-    return {"task_dir": str(task.path), "run_id": "run_1", "conversation_id": conversation_id, **extra}
+    """A world's opt as the runner makes it: the task's option values (its defaults) first."""
+    return {**task.option_values, "task_dir": str(task.path), "run_id": "run_1",
+            "conversation_id": conversation_id, **extra}
 
 
 def build_world(name: str, agents: list[Agent], conversation_id: str = "conv_1", **opt: Any) -> World:

@@ -5,6 +5,7 @@ import pytest
 
 from runner.tasks import load_task
 from runner.worlds import DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE
+from tests.fakes.openai_server import FakeOpenAI
 from tests.unit.tasks.simulated import SimulatedHuman, build_world, run_world
 
 TASK = "model_evaluator"
@@ -93,3 +94,54 @@ def test_worker_leaving_after_an_invalid_rating_ends_the_world(leave):
     assert data["rating"] is None
     assert data["reply"] is not None
     assert data["outcome"] == leave["leave"]
+
+
+# The model: a server's, or the built-in responder -------------------------------------------
+
+def test_without_model_options_the_built_in_responder_answers_and_custom_data_says_so():
+    worker = SimulatedHuman("Worker", ["5"])
+    world = build_world(TASK, [worker], model_url=None, model_name=None)  # whatever PARLEY_MODEL_* say
+    data = run_world(world, [worker])[0]["custom_data"]
+    assert (data["model"], data["model_url"], data["model_error"]) == ("built-in responder", None, None)
+
+
+def test_with_a_model_url_and_name_the_servers_reply_is_shown_and_rated():
+    with FakeOpenAI(reply=lambda messages: "Egg fried rice, from the server.") as fake:
+        worker = SimulatedHuman("Worker", ["9"])
+        world = build_world(TASK, [worker], model_url=fake.url, model_name="tiny", system_prompt="Be kind.")
+        data = run_world(world, [worker])[0]["custom_data"]
+        sent = fake.sent_messages
+    assert worker.observed[1] == {"id": "Model", "text": "Egg fried rice, from the server.", "episode_done": False}
+    assert sent == [[{"role": "system", "content": "Be kind."}, {"role": "user", "content": data["prompt"]}]]
+    assert (data["reply"], data["rating"], data["outcome"]) == ("Egg fried rice, from the server.", 9, "rated")
+    assert (data["model"], data["model_url"], data["model_error"]) == ("tiny", fake.url, None)
+
+
+def test_a_failing_server_gives_the_worker_the_failure_line_and_the_rating_is_still_kept():
+    with FakeOpenAI() as fake:
+        fake.fail_next(status=500, times=3)
+        worker = SimulatedHuman("Worker", ["0"])
+        data = run_world(build_world(TASK, [worker], model_url=fake.url, model_name="tiny"), [worker])[0]["custom_data"]
+    line = "[The model could not answer: the server said 500 Internal Server Error.]"
+    assert worker.texts()[1] == line
+    assert (data["reply"], data["rating"], data["outcome"], data["model_error"]) == (line, 0, "rated", "status_500")
+
+
+@pytest.mark.parametrize(("given", "missing"), [({"model_url": "http://localhost:8000/v1"}, "model name"),
+                                                ({"model_name": "tiny"}, "server URL")])
+def test_half_a_model_configuration_says_so_instead_of_passing_off_the_built_in_responder(given, missing):
+    worker = SimulatedHuman("Worker", ["0"])
+    data = run_world(build_world(TASK, [worker], **given), [worker])[0]["custom_data"]
+    assert worker.texts()[1] == (f"[The model could not answer: it was given no {missing} "
+                                 "(a run needs both --model-url and --model-name).]")
+    assert data["model_error"] == "not_configured"
+
+
+def test_the_model_options_default_to_parley_model_url_and_name(monkeypatch):
+    monkeypatch.setenv("PARLEY_MODEL_URL", "http://models.internal:8000/v1")
+    monkeypatch.setenv("PARLEY_MODEL_NAME", "llama-3-8b")
+    assert load_task(TASK).option_values == {"model_url": "http://models.internal:8000/v1",
+                                             "model_name": "llama-3-8b", "system_prompt": None}
+    monkeypatch.delenv("PARLEY_MODEL_URL")
+    monkeypatch.delenv("PARLEY_MODEL_NAME")
+    assert load_task(TASK).option_values == {"model_url": None, "model_name": None, "system_prompt": None}
