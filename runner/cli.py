@@ -37,7 +37,7 @@ from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.http_server import ServerLimits
 from runner.manager import TaskManager
 from runner.server import RunnerServer, create_runner_app
-from runner.task_options import add_task_arguments, values_from
+from runner.task_options import add_task_arguments, options_problem, values_from
 from runner.tasks import Task, TaskError, available_tasks, load_task
 from runner.usage import UsageError
 
@@ -263,6 +263,8 @@ def run(args: argparse.Namespace, task: Task) -> int:
     options = options_from(args)
     limits = server_limits_from(args)
     task.option_values = values_from(args, task.options)
+    if problem := options_problem(task.config.get("check_options"), task.option_values):
+        raise UsageError(problem)
     handler = MTurkDataHandler(db_url=args.db)
     for ended in end_orphaned_runs(handler, noticed_by="runner"):
         print(ended, flush=True)

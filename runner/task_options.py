@@ -10,6 +10,10 @@
 `model_url` becomes `--model-url`; its value (the flag's, else the default) reaches every
 world of the run as `opt["model_url"]`. Types: "text" (the default), "int", "float" and
 "flag" (present or not; default False). Task testing in the webapp runs with the defaults.
+
+A task_config's `check_options` (a function of the values, answering a sentence or None)
+refuses values that do not go together before anything is launched: the CLI exits 2 with
+the sentence, task testing answers 400.
 """
 from __future__ import annotations
 
@@ -96,6 +100,14 @@ def add_task_arguments(parser: argparse.ArgumentParser, task_name: str, options:
         group.add_argument(option.flag, dest=f"task_option_{option.name}", type=TYPES[option.kind],
                            metavar=None if option.choices else option.name.upper(),
                            choices=option.choices, default=option.default, help=option.help + shown)
+
+
+def options_problem(check: Any, values: dict[str, Any]) -> str | None:
+    """What the task's `check_options` says of these values (None: nothing, or no check)."""
+    if check is None:
+        return None
+    problem = check(dict(values))
+    return None if problem is None else str(problem)
 
 
 def values_from(args: argparse.Namespace, options: dict[str, TaskOption]) -> dict[str, Any]:

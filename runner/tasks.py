@@ -53,8 +53,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # participants may use (desktop, tablet, mobile). See tasks/README.md.
     "participant_filters": [],
     "device_compatibility": ["desktop"],
-    # The task's own flags (runner/task_options.py).
+    # The task's own flags, and what refuses values of them that do not go together
+    # (runner/task_options.py).
     "task_options": {},
+    "check_options": None,
     **DEFAULT_BUDGET.as_config(),
 }
 
@@ -118,6 +120,8 @@ def load_task(name_or_path: str | Path) -> Task:
         raise TaskError(f"task {path.name}: roles {problem}")
     try:
         options = parse_task_options(config["task_options"])
+        if config["check_options"] is not None and not callable(config["check_options"]):
+            raise OptionError("check_options must be a function of the option values")
     except OptionError as exc:
         raise TaskError(f"task {path.name}: {exc}") from None
     worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")

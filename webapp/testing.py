@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from crowd import registry
 from crowd.options import RunOptions
 from runner.manager import TaskManager
+from runner.task_options import options_problem
 from runner.tasks import Task, TaskError, available_tasks, load_task
 from webapp.services import services
 from webapp.twins import page, respond
@@ -68,6 +69,8 @@ def task(task_name: str) -> Any:
 @testing.post("/tasks/<task_name>/start")
 def start(task_name: str) -> Any:
     loaded = _load(task_name)
+    if problem := options_problem(loaded.config["check_options"], loaded.option_values):
+        abort(400, description=f"Task {task_name} cannot start with its options' defaults: {problem}")
     svc = services()
     manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
                           RunOptions(num_conversations=1, is_test=True, max_connections=0,

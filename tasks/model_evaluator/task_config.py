@@ -4,6 +4,16 @@ name the OpenAI-compatible model the "Model" agent asks; without them it is the 
 keyword responder."""
 import os
 
+
+def check_options(values: dict) -> str | None:
+    """A model is named by its server and its name together: with one alone the built-in
+    responder would pass for the model asked for."""
+    if bool(values["model_url"]) != bool(values["model_name"]):
+        missing = "--model-name (or PARLEY_MODEL_NAME)" if values["model_url"] else "--model-url (or PARLEY_MODEL_URL)"
+        return f"a model needs both --model-url and --model-name: give {missing} too"
+    return None
+
+
 task_config = {
     "hit_title": "Rate a chatbot's reply",
     "hit_description": "Read a question and a chatbot's reply to it, then rate the reply from 0 to 10.",
@@ -32,4 +42,5 @@ reply, then send <b>one whole number from 0 to 10</b>:</p>
         },
         "system_prompt": {"default": None, "help": "a system message the model gets before the prompt"},
     },
+    "check_options": check_options,
 }

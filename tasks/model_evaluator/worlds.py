@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from runner.agents import Act, Agent, BotAgent
-from runner.model_agent import DEFAULT_FAILURE_TEXT, ModelAgent, shown_url
+from runner.model_agent import ModelAgent, shown_url
 from runner.worlds import World, is_leave
 from runner.worlds import system_message as system
 
@@ -21,7 +21,6 @@ TURN_TIMEOUT_SECONDS = 5 * 60
 MAX_TRIES = 3
 MODEL_ID = "Model"
 BUILT_IN = "built-in responder"
-NOT_CONFIGURED = "not_configured"
 log = logging.getLogger("parley.runner")
 
 PROMPTS = [
@@ -76,22 +75,12 @@ def built_in_responder() -> BotAgent:
     return BotAgent(MODEL_ID, respond)
 
 
-def half_configured(missing: str) -> BotAgent:
-    """The Model when only one of --model-url and --model-name was given: it says so instead
-    of answering (the built-in responder would pass for the model that was asked for)."""
-    reason = f"it was given no {missing} (a run needs both --model-url and --model-name)"
-    return BotAgent(MODEL_ID, lambda _: {"text": DEFAULT_FAILURE_TEXT.replace("{reason}", reason),
-                                         "model_error": NOT_CONFIGURED})
-
-
 def model_agent(opt: dict[str, Any]) -> Agent:
-    """The run's Model: a ModelAgent with both --model-url and --model-name, the built-in
-    responder with neither."""
+    """The run's Model: a ModelAgent with --model-url and --model-name (the task's
+    check_options refuses one without the other at launch), else the built-in responder."""
     url, name = opt.get("model_url"), opt.get("model_name")
     if url and name:
         return ModelAgent(MODEL_ID, url, name, system_prompt=opt.get("system_prompt"))
-    if url or name:
-        return half_configured("model name" if url else "server URL")
     return built_in_responder()
 
 

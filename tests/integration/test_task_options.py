@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from datastore import MTurkDataHandler
 from runner.cli import main
 from runner.tasks import TaskError, load_task
 from tests.integration.test_runner_process import RunnerProcess
@@ -80,3 +81,24 @@ def test_a_bad_task_options_declaration_is_refused_with_a_sentence(tmp_path, dec
     with pytest.raises(TaskError, match="task bad_options: ") as refused:
         load_task(task)
     assert says in str(refused.value)
+
+
+@pytest.mark.parametrize(("given", "missing"), [(["--model-url", "http://127.0.0.1:9/v1"], "--model-name"),
+                                                (["--model-name", "tiny"], "--model-url")])
+def test_model_evaluator_refuses_half_a_model_before_launching_anything(capsys, store_url, monkeypatch, given,
+                                                                        missing):
+    """check_options: values that do not go together exit 2 with the task's sentence."""
+    monkeypatch.delenv("PARLEY_MODEL_URL", raising=False)
+    monkeypatch.delenv("PARLEY_MODEL_NAME", raising=False)
+    assert main(["run", "tasks/model_evaluator", *given, "--db", store_url]) == 2
+    assert f"a model needs both --model-url and --model-name: give {missing}" in capsys.readouterr().err
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
+
+
+def test_check_options_that_is_not_a_function_is_refused(tmp_path):
+    task = tmp_path / "bad_check"
+    task.mkdir()
+    (task / "task_config.py").write_text("task_config = {'check_options': 'model_url needs model_name'}\n")
+    (task / "worlds.py").write_text("class TaskWorld:\n    pass\n")
+    with pytest.raises(TaskError, match="task bad_check: check_options must be a function of the option values"):
+        load_task(task)

@@ -102,3 +102,13 @@ def test_an_unknown_task_is_a_404_with_a_sentence(client):
     assert response.status_code == 404
     assert "There is no task &#39;no_such_task&#39;" in response.get_data(as_text=True)
     assert client.post("/app/tasks/../start", data={"csrf_token": client.csrf}).status_code == 404
+
+
+def test_a_task_whose_option_defaults_do_not_go_together_is_refused_400_and_starts_nothing(
+        client, app, monkeypatch):
+    monkeypatch.setenv("PARLEY_MODEL_URL", "http://127.0.0.1:9/v1")  # a URL without a model name
+    monkeypatch.delenv("PARLEY_MODEL_NAME", raising=False)
+    response = client.post("/app/tasks/model_evaluator/start", data={"csrf_token": client.csrf})
+    assert response.status_code == 400
+    assert "a model needs both --model-url and --model-name" in response.get_data(as_text=True)
+    assert app.extensions["parley"].handler.get_all_run_data() == []

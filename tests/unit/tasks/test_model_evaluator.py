@@ -127,16 +127,6 @@ def test_a_failing_server_gives_the_worker_the_failure_line_and_the_rating_is_st
     assert (data["reply"], data["rating"], data["outcome"], data["model_error"]) == (line, 0, "rated", "status_500")
 
 
-@pytest.mark.parametrize(("given", "missing"), [({"model_url": "http://localhost:8000/v1"}, "model name"),
-                                                ({"model_name": "tiny"}, "server URL")])
-def test_half_a_model_configuration_says_so_instead_of_passing_off_the_built_in_responder(given, missing):
-    worker = SimulatedHuman("Worker", ["0"])
-    data = run_world(build_world(TASK, [worker], **given), [worker])[0]["custom_data"]
-    assert worker.texts()[1] == (f"[The model could not answer: it was given no {missing} "
-                                 "(a run needs both --model-url and --model-name).]")
-    assert data["model_error"] == "not_configured"
-
-
 def test_the_model_options_default_to_parley_model_url_and_name(monkeypatch):
     monkeypatch.setenv("PARLEY_MODEL_URL", "http://models.internal:8000/v1")
     monkeypatch.setenv("PARLEY_MODEL_NAME", "llama-3-8b")
