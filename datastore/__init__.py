@@ -1,6 +1,13 @@
 """Parley's store: the models, the migrations runner and `MTurkDataHandler`, the one API
 through which runs, HITs, assignments, workers, conversations and messages are written and read."""
-from datastore import models, models_bulk, models_dashboard, models_presence, models_review  # noqa: F401  (they define tables)
+from datastore import (  # noqa: F401  (they define tables)
+    models,
+    models_bulk,
+    models_dashboard,
+    models_forms,
+    models_presence,
+    models_review,
+)
 from datastore.engine import open_store
 from datastore.errors import (
     DatastoreError,

@@ -1,5 +1,9 @@
 """Export a run's conversations as JSON Lines (one ParlAI-style conversation per line) or
-CSV (one message per row), streaming a page of conversations at a time.
+CSV (one message per row), streaming a page of conversations at a time; and a form run's
+answers as CSV (one answer per row, one column per field).
+
+A form run's conversation lines also carry "form_answers": the answers its workers'
+assignments gave, each with the data of the item it answers.
 
 A CSV is opened in spreadsheets, which run a cell that starts like a formula: such cells get a
 leading `'` (OWASP's rule for CSV injection), so a worker's `=HYPERLINK(...)` stays text. The
@@ -15,12 +19,12 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from datastore.errors import NotFound
+from datastore.errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:
     from datastore.handler import MTurkDataHandler
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "answers-csv")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet may take as the start of a formula (OWASP, CSV injection)."""
 
@@ -38,12 +42,28 @@ CSV_COLUMNS = (
     "payload",
 )
 
+FORM_ANSWER_COLUMNS = (
+    "run_id",
+    "item_id",
+    "worker_id",
+    "assignment_id",
+    "answered_at",
+    "is_gold",
+    "gold_correct",
+)
+"""The answers CSV's first columns; a column per field name follows, then `answers`."""
+ANSWERS_COLUMN = "answers"
+FIELD_COLUMN_PREFIX = "field:"
+"""Put before a field's name when the name is also one of the fixed columns'."""
+
 
 def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
     """Write each conversation of `run_id` as one JSON object per line; return how many."""
     written = 0
-    for conversation in _conversations(handler, run_id):
-        out.write(_json({
+    conversations = _conversations(handler, run_id)
+    item_data = _form_item_data(handler, run_id)
+    for conversation in conversations:
+        line = {
             "run_id": conversation["run_id"],
             "conversation_id": conversation["conversation_id"],
             "taskname": conversation["taskname"],
@@ -54,7 +74,10 @@ def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
             "dialog": conversation["messages"],
             "workers": conversation["workers"],
             "custom_data": conversation["custom_data"],
-        }))
+        }
+        if item_data is not None:
+            line["form_answers"] = _form_answers(handler, run_id, conversation["workers"], item_data)
+        out.write(_json(line))
         out.write("\n")
         written += 1
     return written
@@ -88,12 +111,64 @@ def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
     return written
 
 
+def export_form_answers_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
+    """Write a header, then one row per answer of the form run `run_id`, in the order they
+    were stored: who answered which item and when, whether it was a gold and right, each
+    field's value in a column of its own (fields in the order first answered), and all the
+    answers as JSON. Answers the number of rows after the header; a run that is not a form
+    run is refused before anything is written."""
+    if _form_item_data(handler, _known_run(handler, run_id)) is None:
+        raise InvalidValue(f"run {run_id!r} is not a form run (it has no form items); "
+                           "export its conversations as jsonl or csv")
+    answers = handler.get_form_answers(run_id)
+    fields = list(dict.fromkeys(name for answer in answers for name in answer["answers"]))
+    rows = csv.writer(out)
+    rows.writerow((*FORM_ANSWER_COLUMNS, *map(_field_column, fields), ANSWERS_COLUMN))
+    for answer in answers:
+        rows.writerow((
+            *(_cell(answer[column]) for column in FORM_ANSWER_COLUMNS),
+            *(_cell(answer["answers"].get(name)) for name in fields),
+            _json(answer["answers"]),
+        ))
+    return len(answers)
+
+
+def _form_item_data(handler: MTurkDataHandler, run_id: str) -> dict[str, Any] | None:
+    """Each item's data by item id, for a form run; None for a run without form items."""
+    items = handler.get_form_items(run_id)
+    return {item["item_id"]: item["data"] for item in items} if items else None
+
+
+def _form_answers(handler: MTurkDataHandler, run_id: str, workers: list[dict[str, Any]],
+                  item_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers the conversation's workers gave, worker by worker, each with its item's data."""
+    return [{**answer.as_dict(), "data": item_data[answer["item_id"]]}
+            for worker in workers
+            for answer in handler.get_form_answers(run_id, assignment_id=worker["assignment_id"])]
+
+
+def _field_column(name: str) -> str:
+    taken = name in FORM_ANSWER_COLUMNS or name == ANSWERS_COLUMN
+    return f"{FIELD_COLUMN_PREFIX}{name}" if taken else name
+
+
+def _cell(value: Any) -> Any:
+    """A value as a CSV cell: true and false spelled as JSON does, the rest as spreadsheet_cell."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return spreadsheet_cell(value)
+
+
+def _known_run(handler: MTurkDataHandler, run_id: str) -> str:
+    if handler.get_run_data(run_id) is None:
+        raise NotFound(f"there is no run {run_id!r} in the store")
+    return run_id
+
+
 def _conversations(handler: MTurkDataHandler, run_id: str) -> Iterator[dict[str, Any]]:
     # Checked eagerly (not inside a generator) so callers learn of a missing run before
     # they write anything; a run with no conversations is not an error.
-    if handler.get_run_data(run_id) is None:
-        raise NotFound(f"there is no run {run_id!r} in the store")
-    return handler.iter_full_conversations(run_id)
+    return handler.iter_full_conversations(_known_run(handler, run_id))
 
 
 def _json(value: Any) -> str:

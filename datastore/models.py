@@ -32,7 +32,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ID = String(64)
+ID_LENGTH = 64
+ID = String(ID_LENGTH)
 STATUS = String(32)
 
 

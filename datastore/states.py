@@ -193,3 +193,16 @@ ACTION_SLOTS = {ReviewAction.APPROVE: ReviewSlot.VERDICT, ReviewAction.REJECT: R
 class BlockKind(StrEnum):
     SOFT = "soft"
     HARD = "hard"
+
+
+class ClaimState(StrEnum):
+    """What became of a form item handed to a worker's assignment (`form_claims`): open until
+    answered, or released when the assignment ended first. Only an open claim can change."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    RELEASED = "released"
+
+
+HELD_CLAIMS = frozenset({ClaimState.OPEN, ClaimState.ANSWERED})
+"""Claims that count towards an item's N annotators: its answers and the answers on their way."""

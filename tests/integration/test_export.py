@@ -1,5 +1,6 @@
 """`datastore.export` and `python -m datastore export`: a run's conversations as JSON Lines
-(one conversation a line) or CSV (one message a row), written whole or not at all."""
+(one conversation a line) or CSV (one message a row), and a form run's answers as CSV (one
+answer a row), written whole or not at all."""
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from datastore import MTurkDataHandler, NotFound
-from datastore.export import CSV_COLUMNS, export_csv, export_jsonl
-from tests.support.builders import Built, completed_conversation
+from datastore import InvalidValue, MTurkDataHandler, NotFound
+from datastore.export import (
+    CSV_COLUMNS,
+    FORM_ANSWER_COLUMNS,
+    export_csv,
+    export_form_answers_csv,
+    export_jsonl,
+)
+from tests.support.builders import Built, assignment_in, completed_conversation
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRICKY_TEXTS = (
@@ -130,7 +137,7 @@ def test_export_of_a_run_without_conversations_writes_nothing(handler):
 
 
 def test_export_of_an_unknown_run_raises_not_found_and_writes_nothing(handler):
-    for export in (export_jsonl, export_csv):
+    for export in (export_jsonl, export_csv, export_form_answers_csv):
         out = io.StringIO()
         with pytest.raises(NotFound, match="no run 'nope'"):
             export(handler, "nope", out)
@@ -296,7 +303,7 @@ def test_cli_exports_an_empty_run_as_an_empty_file(handler, store_url, tmp_path)
         (["--run", "nope", "--format", "jsonl", "--out", "{tmp}/out.jsonl"],
          "there is no run 'nope' in the store."),
         (["--run", "{run}", "--format", "xml", "--out", "{tmp}/out.xml"],
-         "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'csv')."),
+         "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'csv', 'answers-csv')."),
         (["--format", "jsonl", "--out", "{tmp}/out.jsonl"],
          "the following arguments are required: --run."),
         (["--run", "{run}", "--format", "jsonl", "--out", "{tmp}/missing/out.jsonl"],
@@ -304,8 +311,11 @@ def test_cli_exports_an_empty_run_as_an_empty_file(handler, store_url, tmp_path)
         (["--run", "{run}", "--format", "csv", "--out", "{tmp}"], "is a directory, not a file."),
         (["--run", "{run}", "--format", "csv", "--out", "{tmp}/out.csv", "--db", "not a url"],
          "'not a url' is not a database URL."),
+        (["--run", "{run}", "--format", "answers-csv", "--out", "{tmp}/out.csv"],
+         "is not a form run (it has no form items); export its conversations as jsonl or csv."),
     ],
-    ids=["unknown-run", "bad-format", "missing-run", "unwritable-out", "out-is-a-directory", "bad-db-url"],
+    ids=["unknown-run", "bad-format", "missing-run", "unwritable-out", "out-is-a-directory", "bad-db-url",
+         "answers-of-a-chat-run"],
 )
 def test_cli_refuses_bad_arguments_with_one_sentence_and_exit_code_2(
     handler, store_url, tmp_path, args, says
@@ -335,3 +345,119 @@ def test_cli_leaves_neither_the_out_file_nor_a_temporary_file_when_the_run_is_un
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert exported_files(tmp_path) == set()
+
+
+# Form runs -------------------------------------------------------------------------------
+
+FORM_ITEMS = [
+    {"item_id": "i1", "data": {"text": "The cat sat."}, "gold": None},
+    {"item_id": "i2", "data": {"text": "=1+1"}, "gold": None},
+    {"item_id": "g1", "data": {"text": "A known one."}, "gold": {"label": "yes"}},
+]
+ORDER = {item["item_id"]: n for n, item in enumerate(FORM_ITEMS)}
+
+
+def form_run(handler: MTurkDataHandler, answers: dict[str, list[dict]]) -> tuple[str, dict[str, str]]:
+    """A form run whose workers (the keys of `answers`) each have a conversation of their own
+    (f_W1, ...) and answer the items handed to them (half of them golds when more than one), in
+    the run's order, with their answers in turn. Answers the run id and each worker's assignment."""
+    run_id = handler.log_new_run(2, "rate_sentences", provider="local")
+    handler.register_form_items(run_id, FORM_ITEMS)
+    assignments = {}
+    for n, (worker_id, given) in enumerate(answers.items()):
+        assignment_id = assignment_in(handler, run_id, worker_id, n, "in_task", conversation_id=f"f_{worker_id}")
+        gold_rate = 0.5 if len(given) > 1 else 0.0
+        claimed = handler.claim_form_items(run_id, assignment_id, worker_id, len(given), 2, gold_rate)
+        for item, answer in zip(sorted(claimed, key=lambda item: ORDER[item.item_id]), given):
+            handler.log_form_answer(run_id, assignment_id, worker_id, item.item_id, answer)
+        handler.log_complete_assignment(worker_id, assignment_id)
+        assignments[worker_id] = assignment_id
+    return run_id, assignments
+
+
+def answers_csv(handler: MTurkDataHandler, run_id: str) -> tuple[int, list[str], list[dict[str, str]]]:
+    out = io.StringIO(newline="")
+    count = export_form_answers_csv(handler, run_id, out)
+    reader = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+    return count, list(reader.fieldnames or ()), list(reader)
+
+
+def test_jsonl_lines_of_a_form_run_carry_their_workers_answers_with_each_items_data(handler):
+    run_id, assignments = form_run(handler, {
+        "W1": [{"label": "no"}, {"label": "yes"}],  # i1, then g1
+        "W2": [{"label": "yes", "note": "hmm"}],  # i2
+    })
+
+    _, lines = jsonl_lines(handler, run_id)
+
+    by_conversation = {line["conversation_id"]: line["form_answers"] for line in lines}
+    assert sorted(by_conversation) == ["f_W1", "f_W2"]
+    assert [(a["item_id"], a["answers"], a["data"], a["is_gold"], a["gold_correct"])
+            for a in by_conversation["f_W1"]] == [
+        ("i1", {"label": "no"}, {"text": "The cat sat."}, False, None),
+        ("g1", {"label": "yes"}, {"text": "A known one."}, True, True),
+    ]
+    [w2] = by_conversation["f_W2"]
+    assert (w2["item_id"], w2["worker_id"], w2["assignment_id"], w2["data"]) == (
+        "i2", "W2", assignments["W2"], {"text": "=1+1"})
+    assert w2["answered_at"] == handler.get_form_answers(run_id, worker_id="W2")[0]["answered_at"]
+
+
+def test_jsonl_lines_of_a_chat_run_have_no_form_answers(handler):
+    _, lines = jsonl_lines(handler, completed_conversation(handler).run_id)
+    assert lines and all("form_answers" not in line for line in lines)
+
+
+def test_the_answers_csv_has_a_row_per_answer_and_a_column_per_field_in_the_order_first_answered(handler):
+    run_id, assignments = form_run(handler, {
+        "W1": [{"label": "no", "score": 2}, {"label": "yes", "score": 5}],  # i1, then g1
+        "W2": [{"label": "yes", "note": "=cmd|' /C calc'!A0", "tags": ["a", "b"]}],  # i2
+    })
+
+    count, header, rows = answers_csv(handler, run_id)
+
+    assert count == len(rows) == 3
+    assert header == [*FORM_ANSWER_COLUMNS, "label", "score", "note", "tags", "answers"]
+    assert [(r["worker_id"], r["item_id"], r["is_gold"], r["gold_correct"]) for r in rows] == [
+        ("W1", "i1", "false", ""), ("W1", "g1", "true", "true"), ("W2", "i2", "false", "")]
+    assert [(r["label"], r["score"], r["note"], r["tags"]) for r in rows] == [
+        ("no", "2", "", ""), ("yes", "5", "", ""), ("yes", "", "'=cmd|' /C calc'!A0", '["a","b"]')]
+    assert json.loads(rows[2]["answers"]) == {"label": "yes", "note": "=cmd|' /C calc'!A0", "tags": ["a", "b"]}
+    assert {r["run_id"] for r in rows} == {run_id}
+    assert [r["assignment_id"] for r in rows] == [assignments["W1"], assignments["W1"], assignments["W2"]]
+    stored = handler.get_form_answers(run_id)
+    assert [float(r["answered_at"]) for r in rows] == [a["answered_at"] for a in stored]
+
+
+def test_a_field_named_like_a_fixed_column_gets_a_column_of_its_own(handler):
+    run_id, _ = form_run(handler, {"W1": [{"item_id": "mine", "answers": 3}]})
+
+    _, header, [row] = answers_csv(handler, run_id)
+
+    assert header == [*FORM_ANSWER_COLUMNS, "field:item_id", "field:answers", "answers"]
+    assert (row["item_id"], row["field:item_id"], row["field:answers"]) == ("i1", "mine", "3")
+
+
+def test_the_answers_csv_of_a_form_run_without_answers_is_its_header(handler):
+    run_id, _ = form_run(handler, {})
+    assert answers_csv(handler, run_id) == (0, [*FORM_ANSWER_COLUMNS, "answers"], [])
+
+
+def test_the_answers_csv_of_a_run_that_is_not_a_form_run_is_refused_before_anything_is_written(handler):
+    out = io.StringIO()
+    with pytest.raises(InvalidValue, match="is not a form run"):
+        export_form_answers_csv(handler, completed_conversation(handler).run_id, out)
+    assert out.getvalue() == ""
+
+
+def test_cli_writes_the_answers_csv_to_the_out_file_and_a_summary_to_stderr(handler, store_url, tmp_path):
+    run_id, _ = form_run(handler, {"W1": [{"label": "no"}, {"label": "yes"}], "W2": [{"label": "+SUM(A1)"}]})
+    out = tmp_path / "answers.csv"
+
+    result = run_cli("--run", run_id, "--format", "answers-csv", "--out", str(out), store_url=store_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == f"wrote 3 answers of run {run_id!r} to {out}"
+    with out.open(encoding="utf-8", newline="") as exported:
+        rows = list(csv.DictReader(exported))
+    assert [row["label"] for row in rows] == ["no", "yes", "'+SUM(A1)"]

@@ -598,3 +598,24 @@ def test_the_runs_currency_migration_gives_every_existing_run_us_dollars(store_u
         handler.log_run_currency(new, "pounds")
     with pytest.raises(NotFound):
         handler.log_run_currency("R-nope", "GBP")
+
+
+def test_a_run_from_before_form_tasks_takes_form_items_claims_and_answers_once_upgraded(store_url):
+    """0016 adds the form tables beside what a store at 0015 holds: a run and a worker's
+    assignment written then are used as they are."""
+    from tests.support.builders import accept
+
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0015")
+        insert_old_run(conn, "R-old", "local")
+        conn.execute(sa.text("UPDATE runs SET status = 'running' WHERE run_id = 'R-old'"))
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    assignment_id = accept(handler, "R-old", "W1", 1)
+
+    assert handler.register_form_items("R-old", [{"item_id": "i1", "data": {"text": "Hello"}, "gold": None}]) == 1
+    [item] = handler.claim_form_items("R-old", assignment_id, "W1", 1, 1)
+    handler.log_form_answer("R-old", assignment_id, "W1", item.item_id, {"label": "yes"})
+
+    assert handler.form_progress("R-old", 1) == {"items": 1, "complete": 1, "answers": 1}
+    assert handler.get_run_data("R-old")["status"] == "running"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 T0 = 1_713_920_400.0  # 2024-04-24 01:00 UTC: a test's hours stay within one UTC day
-STORE_MODULES_THAT_READ_THE_CLOCK = ("access", "lifecycle", "worker_admin", "dashboard")
+STORE_MODULES_THAT_READ_THE_CLOCK = ("access", "lifecycle", "worker_admin", "dashboard", "forms")
 
 
 class Clock:
