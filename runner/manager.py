@@ -316,6 +316,7 @@ class TaskManager:
         self._write(self.handler.log_start_onboard, session.worker_id, session.assignment_id,
                     conversation.conversation_id)
         session.set_state("onboarding", "Please complete this short introduction first.")
+        assert self.task.worlds is not None  # has_onboarding: a chat task's worlds.py
         world = self.task.worlds.OnboardingWorld(self._opt(conversation.conversation_id), session.agent)
         try:
             self._run_world(world, conversation)
@@ -415,6 +416,7 @@ class TaskManager:
         world = None
         crashed = False
         try:
+            assert self.task.worlds is not None
             world = self.task.worlds.TaskWorld(self._opt(conversation.conversation_id), agents)
             self._run_world(world, conversation)
         except Exception:
