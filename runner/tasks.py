@@ -90,6 +90,11 @@ class Task:
     def humans_per_conversation(self) -> int:
         return len(self.config["agent_ids"])
 
+    def default_conversations(self) -> int:
+        """The conversations a run collects when not told (-nc): one for a chat task; for a
+        form task, enough assignments to answer every item N times."""
+        return self.form.conversations_needed() if self.form is not None else 1
+
     @property
     def has_onboarding(self) -> bool:
         return self.worlds is not None and hasattr(self.worlds, "OnboardingWorld")

@@ -70,7 +70,7 @@ def start(task_name: str) -> Any:
     loaded = _load(task_name)
     svc = services()
     manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
-                          RunOptions(num_conversations=1, is_test=True, max_connections=0,
+                          RunOptions(num_conversations=loaded.default_conversations(), is_test=True, max_connections=0,
                                      disconnect_timeout=120.0,
                                      test_idle_minutes=current_app.config["TEST_RUN_IDLE_MINUTES"]),
                           base_url=request.host_url)
