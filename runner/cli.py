@@ -58,7 +58,9 @@ def build_parser(task: Task | None = None) -> tuple[argparse.ArgumentParser, dic
     commands.add_parser("tasks", help="list the tasks in tasks/")
     run = commands.add_parser("run", help="run a task", description="Run a task until it has its conversations.")
     run.add_argument("task", help="a folder under tasks/, or a path to a task folder")
-    run.add_argument("-nc", "--num-conversations", type=int, default=1, help="conversations to collect")
+    run.add_argument("-nc", "--num-conversations", type=int,
+                     help="conversations to collect (default 1; for a form task, enough assignments to "
+                          "answer every item annotations_per_item times)")
     run.add_argument("-r", "--reward", default="0", help="reward per assignment, in dollars")
     run.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT)
     run.add_argument("--host", default="127.0.0.1", help="address the chat server listens on")
@@ -170,8 +172,12 @@ def server_limits_from(args: argparse.Namespace) -> ServerLimits:
     return ServerLimits(header_timeout=args.header_timeout, max_connections=args.max_http_connections)
 
 
-def options_from(args: argparse.Namespace) -> RunOptions:
-    if args.num_conversations < 1:
+def options_from(args: argparse.Namespace, task: Task | None = None) -> RunOptions:
+    """The run's options from its flags; -nc left out is `task`'s default (1 without a task)."""
+    num_conversations = args.num_conversations
+    if num_conversations is None:
+        num_conversations = task.default_conversations() if task is not None else 1
+    if num_conversations < 1:
         raise UsageError("--num-conversations must be 1 or more: the conversations this run collects")
     for name in ("allowed_conversations", "max_connections", "max_time"):
         if getattr(args, name) < 0:
@@ -200,7 +206,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         raise UsageError(f"--reward: {exc}") from None
     disconnect_cap = disconnect_cap_from(args)
     return RunOptions(
-        num_conversations=args.num_conversations, reward=args.reward,
+        num_conversations=num_conversations, reward=args.reward,
         count_complete=args.count_complete, max_connections=args.max_connections,
         allowed_conversations=args.allowed_conversations, unique=args.unique,
         unique_qual_name=args.unique_qual_name, max_time=args.max_time,
@@ -260,8 +266,8 @@ def task_of_run(argv: Sequence[str] | None) -> Task | None:
 
 
 def run(args: argparse.Namespace, task: Task) -> int:
-    options = options_from(args)
     limits = server_limits_from(args)
+    options = options_from(args, task)
     task.option_values = values_from(args, task.options)
     if problem := options_problem(task.config.get("check_options"), task.option_values):
         raise UsageError(problem)

@@ -27,6 +27,7 @@ from runner.worlds import (
 
 if TYPE_CHECKING:
     from datastore import MTurkDataHandler
+    from runner.forms.world import FormDesk
 
 LEAVE_MESSAGES = {
     "disconnect": DISCONNECT_MESSAGE,
@@ -175,6 +176,8 @@ class WorkerSession:
         """How the worker left ('disconnect', 'returned', 'timeout'), once they have."""
         self.conversation: LiveConversation | None = None
         self.preferred_role: str | None = None
+        self.form: FormDesk | None = None
+        """A form task's items for this assignment, once its world has begun."""
         self.agent = HumanAgent(self)
         self.last_seen = time.monotonic()
         self.waiting_since = time.monotonic()
@@ -246,12 +249,13 @@ class WorkerSession:
             except Exception:  # the page went away mid-send; it will replay on reconnect
                 self._ws = None
 
-    def push(self, frame: dict[str, Any]) -> None:
-        """Number a frame, keep it for replay, and send it."""
+    def push(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """Number a frame, keep it for replay, and send it; answers the frame kept."""
         with self._lock:
             frame = {**frame, "seq": len(self._frames) + 1}
             self._frames.append(frame)
             self.send(frame)
+            return frame
 
     def set_state(self, state: str, text: str = "") -> None:
         with self._lock:

@@ -22,6 +22,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
+from runner.forms.world import NO_ITEMS, FormDesk, FormWorld
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
 from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
@@ -41,6 +42,9 @@ LEFT_TEXT = {
     "timeout": "You took too long to answer, so this task has ended for you.",
 }
 DONE_TEXT = "The conversation is over. Press Done to submit your work."
+FORM_DONE_TEXT = "Every item is answered. Press Done to submit your work."
+NO_ITEMS_TEXT = ("There are no more items for you in this task, so there is nothing to answer. "
+                 "Press Done to end it.")
 PARTNER_LEFT_TEXT = ("Your partner left the conversation, so it has ended. "
                      "Your work so far is saved: press Done to submit it.")
 RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any longer. "
@@ -106,6 +110,8 @@ class TaskManager:
                     **self.budget.as_config()},
         )
         self.provider.bind(self.handler, self.run_id, self.base_url)
+        if self.task.form is not None:
+            self.handler.register_form_items(self.run_id, self.task.form.items)
         self.context = TaskContext(self.review, self.handler, self.run_id, self.provider.is_sandbox,
                                    self.block_qualification)
         try:
@@ -316,6 +322,7 @@ class TaskManager:
         self._write(self.handler.log_start_onboard, session.worker_id, session.assignment_id,
                     conversation.conversation_id)
         session.set_state("onboarding", "Please complete this short introduction first.")
+        assert self.task.worlds is not None  # has_onboarding: a chat task's worlds.py
         world = self.task.worlds.OnboardingWorld(self._opt(conversation.conversation_id), session.agent)
         try:
             self._run_world(world, conversation)
@@ -370,9 +377,18 @@ class TaskManager:
 
     def _conversations_needed(self) -> int:
         target = self.options.num_conversations
+        if self.task.form is not None:  # a form run is over once every item has its N answers
+            if self._form_complete():
+                return 0
+            return target - self._completed_ok - self._active
         if self.options.count_complete:
             return target - self._completed_ok - self._active
         return target - self._started
+
+    def _form_complete(self) -> bool:
+        assert self.task.form is not None
+        progress = self.handler.form_progress(self.run_id, self.task.form.annotations_per_item)
+        return bool(progress["complete"] >= progress["items"])
 
     def _try_pairing(self) -> None:
         size = self.task.humans_per_conversation
@@ -415,16 +431,17 @@ class TaskManager:
         world = None
         crashed = False
         try:
-            world = self.task.worlds.TaskWorld(self._opt(conversation.conversation_id), agents)
+            world = self._task_world(conversation)
             self._run_world(world, conversation)
         except Exception:
             log.exception("task world %s failed", conversation.conversation_id)
             crashed = True
         ok = not crashed and not conversation.partner_left.is_set() and not any(s.left for s in sessions)
+        no_items = isinstance(world, FormWorld) and world.outcome == NO_ITEMS
         approve_time = (time.time() + self.options.auto_approve_delay
                         if self.options.auto_approve_delay is not None else None)
         for session in sessions:
-            self._end_task_for(session, conversation, approve_time)
+            self._end_task_for(session, conversation, approve_time, self._done_text(world))
             self._work_ended(session)
         if world is not None:
             try:
@@ -437,8 +454,9 @@ class TaskManager:
         self._write(self.handler.log_end_conversation, self.run_id, conversation.conversation_id)
         with self._lock:
             self._active -= 1
-            self._completed_ok += ok
-            relaunch = self.options.count_complete and not ok
+            self._completed_ok += ok and not no_items
+            # A form run counts only assignments that answered (their items may go to others).
+            relaunch = (self.options.count_complete or self.task.is_form) and not ok
         if relaunch:
             self._launch_more(self.task.humans_per_conversation, f"for conversation {conversation.conversation_id}")
         self._try_pairing()
@@ -446,6 +464,23 @@ class TaskManager:
             last = self._conversations_needed() <= 0 and self._active == 0
         if last:  # not under the lock: the end of a run waits for its last workers to submit
             self._finish_run()
+
+    def _task_world(self, conversation: LiveConversation) -> Any:
+        """The conversation's world: the task's TaskWorld, or for a form task the built-in
+        FormWorld over its one worker's items."""
+        opt = self._opt(conversation.conversation_id)
+        if self.task.form is not None:
+            session = conversation.sessions[0]
+            session.form = FormDesk(self.handler, self.run_id, self.task.form, session)
+            return FormWorld(opt, session.form)
+        assert self.task.worlds is not None
+        return self.task.worlds.TaskWorld(opt, [s.agent for s in conversation.sessions])
+
+    @staticmethod
+    def _done_text(world: Any) -> str:
+        if not isinstance(world, FormWorld):
+            return DONE_TEXT
+        return NO_ITEMS_TEXT if world.outcome == NO_ITEMS else FORM_DONE_TEXT
 
     def _run_world(self, world: Any, conversation: LiveConversation) -> None:
         extra_turns = 0
@@ -458,7 +493,7 @@ class TaskManager:
                     return
 
     def _end_task_for(self, session: WorkerSession, conversation: LiveConversation,
-                      approve_time: float | None) -> None:
+                      approve_time: float | None, done_text: str) -> None:
         if session.left:
             return
         kind = "partner_disconnect" if conversation.partner_left.is_set() else "completed"
@@ -466,7 +501,7 @@ class TaskManager:
                     approve_time, kind)
         self._add_working_time(session)
         session.set_state("partner_disconnect" if kind == "partner_disconnect" else "done",
-                          PARTNER_LEFT_TEXT if kind == "partner_disconnect" else DONE_TEXT)
+                          PARTNER_LEFT_TEXT if kind == "partner_disconnect" else done_text)
 
     # What the worker's page says -------------------------------------------------------
 
@@ -515,6 +550,26 @@ class TaskManager:
             session.meter.refund(size)
             conversation.give_back_turn(agent_id)
         return logged.id, position if logged.created else None
+
+    def store_form_answer(self, session: WorkerSession, item_id: str, answers: dict[str, Any]) -> None:
+        """Check and store a worker's answers to one of their form items (then the socket
+        acks them). Raises AnswersRefused (the fields' sentences), Refused when the worker
+        cannot answer now or the item is not theirs, OverBudget past the run's budget;
+        DatastoreError / DB errors propagate so the socket can ask the page to retry."""
+        desk = session.form
+        if desk is None or session.state != "in_task" or session.left:
+            raise Refused("You cannot answer right now.")
+        size = len(encode(answers).encode())
+        refusal = session.meter.charge(size)
+        if refusal is not None:
+            raise OverBudget(refusal)
+        try:
+            new = desk.store_answer(item_id, answers)
+        except Exception:
+            session.meter.refund(size)
+            raise
+        if not new:
+            session.meter.refund(size)
 
     @staticmethod
     def _clean(session: WorkerSession, act: dict[str, Any]) -> dict[str, Any]:

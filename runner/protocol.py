@@ -3,6 +3,7 @@
 Client → server
   {"type": "hello", "token": T, "last_seq": N}   first frame; N = last server seq seen (0 at first)
   {"type": "message", "cid": C, "act": {...}}    C: client message id, unique per assignment
+  {"type": "answer", "cid": C, "item_id": I, "answers": {...}}   a form task's answers to item I
   {"type": "heartbeat"}
   {"type": "done"}                               the worker pressed done/submit after the task
   {"type": "return"}                             the worker gives the task back
@@ -21,7 +22,12 @@ Server → client
                                                  only that agent's page may send, once
   {"type": "state", "seq": N, "state": S, "text": ..., "agent_id": ..., "role": R}
                                                  waiting / in_task / done / ...
-  {"type": "error", "error": E, "cid"?: C, "retry"?: true}
+  {"type": "ack", "cid": C, "item_id": I}       an answer to item I is in the store
+  {"type": "form", "seq": N, "items": [{"item_id", "html", "data"}], "fields": [...],
+   "answered": [item ids]}                       a form task's items and fields; replayed after
+                                                 a reconnect with the items answered by then
+  {"type": "error", "error": E, "cid"?: C, "retry"?: true, "fields"?: {name: sentence}}
+                                                 `fields`: answers refused, each field's reason
   {"type": "heartbeat"}
 
 After a reconnect the client says `hello` with the last seq it saw and the server replays
@@ -42,7 +48,8 @@ MAX_ACT_DEPTH = 32
 """Objects and lists nested in an act, the act itself included: more than any task needs, and
 far below the depth at which storing or relaying the act would exhaust Python's recursion."""
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # fullmatch: a `$` would let in a final newline
-CLIENT_TYPES = ("hello", "message", "heartbeat", "done", "return")
+CLIENT_TYPES = ("hello", "message", "answer", "heartbeat", "done", "return")
+MAX_ITEM_ID_CHARS = 64
 
 
 class ProtocolError(Exception):
@@ -56,6 +63,8 @@ class ClientFrame:
     last_seq: int = 0
     cid: str | None = None
     act: dict[str, Any] | None = None
+    item_id: str | None = None
+    answers: dict[str, Any] | None = None
 
 
 def parse_client_frame(raw: str | bytes) -> ClientFrame:
@@ -78,10 +87,16 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             raise ProtocolError("last_seq must be a whole number, 0 or more")
         return ClientFrame(kind, token=token, last_seq=last_seq)
+    if kind == "answer":
+        cid, item_id, answers = _cid(frame, "an answer"), frame.get("item_id"), frame.get("answers")
+        if not isinstance(item_id, str) or not 0 < len(item_id) <= MAX_ITEM_ID_CHARS:
+            raise ProtocolError(f"an answer needs an item_id of 1-{MAX_ITEM_ID_CHARS} characters")
+        if not isinstance(answers, dict):
+            raise ProtocolError("an answer needs an answers object")
+        _check_plain(answers, "an answer")
+        return ClientFrame(kind, cid=cid, item_id=item_id, answers=answers)
     if kind == "message":
-        cid, act = frame.get("cid"), frame.get("act")
-        if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
-            raise ProtocolError("a message needs a cid of 1-64 letters, digits or _.:-")
+        cid, act = _cid(frame, "a message"), frame.get("act")
         if not isinstance(act, dict):
             raise ProtocolError("a message needs an act object")
         text = act.get("text", "")
@@ -93,14 +108,26 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
             raise ProtocolError("act.task_data must be an object")
         if not text.strip() and not act.get("task_data"):
             raise ProtocolError("an empty message cannot be sent")
-        if _depth(act) > MAX_ACT_DEPTH:
-            raise ProtocolError(f"a message is nested too deeply (limit {MAX_ACT_DEPTH} levels)")
-        try:  # what the store and the partner's page get must be UTF-8 JSON, as a browser sends it
-            json.dumps(act, ensure_ascii=False, allow_nan=False).encode()
-        except ValueError:  # a lone surrogate (UnicodeEncodeError), NaN or Infinity
-            raise ProtocolError("a message may hold only valid unicode text and finite numbers") from None
+        _check_plain(act, "a message")
         return ClientFrame(kind, cid=cid, act=act)
     return ClientFrame(kind)
+
+
+def _cid(frame: dict[str, Any], what: str) -> str:
+    cid = frame.get("cid")
+    if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
+        raise ProtocolError(f"{what} needs a cid of 1-64 letters, digits or _.:-")
+    return cid
+
+
+def _check_plain(value: dict[str, Any], what: str) -> None:
+    """Refuse what the store and the pages could not keep as UTF-8 JSON, as a browser sends it."""
+    if _depth(value) > MAX_ACT_DEPTH:
+        raise ProtocolError(f"{what} is nested too deeply (limit {MAX_ACT_DEPTH} levels)")
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except ValueError:  # a lone surrogate (UnicodeEncodeError), NaN or Infinity
+        raise ProtocolError(f"{what} may hold only valid unicode text and finite numbers") from None
 
 
 def _depth(value: Any) -> int:

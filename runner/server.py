@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, get_sockaddr, select_address_family
 from crowd.base import Refused
 from datastore import DatastoreError, InvalidValue
 from runner.budget import CUT_OFF_TEXT, OverBudget
+from runner.forms.world import AnswersRefused
 from runner.http_server import GatedWSGIServer, ServerLimits
 from runner.live_socket import SOCK_OPTIONS, finish_socket
 from runner.manager import TaskManager
@@ -135,6 +136,7 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "token": token,
             "ws_path": url_for("live.worker_socket"),
             "title": title,
+            "kind": task.config["kind"],
             "task_description_html": task.config["task_description"],
             "state": session.state,
             "agent_id": session.agent.id if session.conversation else None,
@@ -218,22 +220,8 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
     """One frame from a greeted worker."""
     if frame.type == "heartbeat":
         session.send({"type": "heartbeat"})
-    elif frame.type == "message":
-        assert frame.cid is not None and frame.act is not None
-        try:
-            message_id, position = manager.store_worker_message(session, frame.cid, frame.act)
-        except OverBudget as exc:
-            session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
-            if exc.refusal.cut_off:
-                manager.cut_off(session, exc.refusal)
-        except Refused as exc:
-            session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
-        except (DatastoreError, SQLAlchemyError) as exc:
-            log.warning("could not store a message of %s: %s", session.assignment_id, exc)
-            session.send({"type": "error", "cid": frame.cid, "retry": True,
-                          "error": "Your message could not be saved yet; it will be sent again."})
-        else:
-            session.send({"type": "ack", "cid": frame.cid, "id": message_id, "position": position})
+    elif frame.type in ("message", "answer"):
+        _store(manager, session, frame)
     elif frame.type == "done":
         try:
             manager.worker_done(session)
@@ -243,6 +231,36 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         manager.worker_left(session, "returned")
     else:
         session.send({"type": "error", "error": "hello was already received"})
+
+
+def _store(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
+    """Store a worker's message or form answers, then ack it: an ack means it is in the store."""
+    assert frame.cid is not None
+    try:
+        if frame.type == "answer":
+            assert frame.item_id is not None and frame.answers is not None
+            manager.store_form_answer(session, frame.item_id, frame.answers)
+            ack: dict[str, Any] = {"type": "ack", "cid": frame.cid, "item_id": frame.item_id}
+        else:
+            assert frame.act is not None
+            message_id, position = manager.store_worker_message(session, frame.cid, frame.act)
+            ack = {"type": "ack", "cid": frame.cid, "id": message_id, "position": position}
+    except AnswersRefused as exc:
+        session.send({"type": "error", "cid": frame.cid, "error": str(exc), "fields": exc.problems})
+    except OverBudget as exc:
+        session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+        if exc.refusal.cut_off:
+            manager.cut_off(session, exc.refusal)
+    except Refused as exc:
+        session.send({"type": "error", "cid": frame.cid, "error": str(exc)})
+    except (DatastoreError, SQLAlchemyError) as exc:
+        what = "answers" if frame.type == "answer" else "a message"
+        log.warning("could not store %s of %s: %s", what, session.assignment_id, exc)
+        session.send({"type": "error", "cid": frame.cid, "retry": True, "error": (
+            "Your answers could not be saved yet; they will be sent again." if frame.type == "answer"
+            else "Your message could not be saved yet; it will be sent again.")})
+    else:
+        session.send(ack)
 
 
 def create_runner_app(manager: TaskManager, secret: str | None = None) -> Flask:

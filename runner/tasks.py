@@ -12,6 +12,8 @@
   whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
   and `device_compatibility`, see tasks/README.md),
 - `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
+  unless the task is a form (`"kind": "form"`: fields and items, see runner/forms/; the
+  runner plays its built-in FormWorld),
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
 """
 from __future__ import annotations
@@ -25,6 +27,8 @@ from types import ModuleType
 from typing import Any
 
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
+from runner.forms import FormConfigError, FormTask, check_form_config
+from runner.forms.config import FORM_KEYS
 from runner.task_options import OptionError, TaskOption, defaults, parse_task_options
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -32,7 +36,11 @@ MAX_LABEL_CHARS = 60
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 
+CHAT, FORM = "chat", "form"
+KINDS = (CHAT, FORM)
+
 DEFAULT_CONFIG: dict[str, Any] = {
+    "kind": CHAT,
     "hit_title": "Chat task",
     "hit_description": "Take part in a short chat.",
     "hit_keywords": "chat,dialog",
@@ -70,13 +78,20 @@ class Task:
     name: str
     path: Path
     config: dict[str, Any]
-    worlds: ModuleType
+    worlds: ModuleType | None
+    """The task's worlds.py; None for a form task, which the runner's FormWorld plays."""
     custom_js: Path | None = field(default=None)
+    form: FormTask | None = field(default=None)
+    """A form task's checked fields and items; None for a chat task."""
     options: dict[str, TaskOption] = field(default_factory=dict)
     """The task's own flags, as its config declares them."""
     option_values: dict[str, Any] = field(default_factory=dict)
     """What each of them is for this run (the defaults until the CLI sets them); every
     world gets them in its `opt`."""
+
+    @property
+    def is_form(self) -> bool:
+        return self.form is not None
 
     @property
     def agent_ids(self) -> list[str]:
@@ -86,14 +101,20 @@ class Task:
     def humans_per_conversation(self) -> int:
         return len(self.config["agent_ids"])
 
+    def default_conversations(self) -> int:
+        """The conversations a run collects when not told (-nc): one for a chat task; for a
+        form task, enough assignments to answer every item N times."""
+        return self.form.conversations_needed() if self.form is not None else 1
+
     @property
     def has_onboarding(self) -> bool:
-        return hasattr(self.worlds, "OnboardingWorld")
+        return self.worlds is not None and hasattr(self.worlds, "OnboardingWorld")
 
 
 def available_tasks(directory: Path = TASKS_DIR) -> list[str]:
-    """The task folders in `directory` (default: the repository's tasks/)."""
-    return sorted(p.name for p in directory.iterdir() if (p / "worlds.py").is_file())
+    """The task folders in `directory` (default: the repository's tasks/): each has a
+    task_config.py (a chat task's worlds.py is checked when it loads)."""
+    return sorted(p.name for p in directory.iterdir() if (p / "task_config.py").is_file())
 
 
 def load_task(name_or_path: str | Path) -> Task:
@@ -104,11 +125,12 @@ def load_task(name_or_path: str | Path) -> Task:
         known = ", ".join(available_tasks()) or "none"
         raise TaskError(f"there is no task {str(name_or_path)!r} (tasks here: {known})")
     path = path.resolve()
-    for required in ("worlds.py", "task_config.py"):
-        if not (path / required).is_file():
-            raise TaskError(f"the task folder {path} has no {required}")
+    if not (path / "task_config.py").is_file():
+        raise TaskError(f"the task folder {path} has no task_config.py")
     config_module = _load_module(path / "task_config.py", f"parley_task_{path.name}_config")
     config = {**DEFAULT_CONFIG, **getattr(config_module, "task_config", {})}
+    if config["kind"] not in KINDS:
+        raise TaskError(f"task {path.name}: kind must be one of {', '.join(KINDS)}")
     if not config["agent_ids"] or len(set(config["agent_ids"])) != len(config["agent_ids"]):
         raise TaskError(f"task {path.name}: agent_ids must be a list of distinct role names")
     for key in BUDGET_KEYS:
@@ -124,12 +146,34 @@ def load_task(name_or_path: str | Path) -> Task:
             raise OptionError("check_options must be a function of the option values")
     except OptionError as exc:
         raise TaskError(f"task {path.name}: {exc}") from None
+    custom_js = path / "frontend" / "custom.js"
+    custom = custom_js if custom_js.is_file() else None
+    if config["kind"] == FORM:
+        return Task(path.name, path, config, None, custom, form=_load_form(path, config),
+                    options=options, option_values=defaults(options))
+    if given := [key for key in FORM_KEYS if key in config]:
+        raise TaskError(f"task {path.name}: {', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
+                        f'form tasks ("kind": "form")')
+    if not (path / "worlds.py").is_file():
+        raise TaskError(f"the task folder {path} has no worlds.py (a chat task needs one)")
     worlds = _load_module(path / "worlds.py", f"parley_task_{path.name}_worlds")
     if not hasattr(worlds, "TaskWorld"):
         raise TaskError(f"task {path.name}: worlds.py defines no TaskWorld")
-    custom_js = path / "frontend" / "custom.js"
-    return Task(path.name, path, config, worlds, custom_js if custom_js.is_file() else None,
-                options, defaults(options))
+    return Task(path.name, path, config, worlds, custom, options=options, option_values=defaults(options))
+
+
+def _load_form(path: Path, config: dict[str, Any]) -> FormTask:
+    """A form task's fields and items, checked; one worker per form, so one role."""
+    if len(config["agent_ids"]) != 1:
+        raise TaskError(f"task {path.name}: a form task has one worker per assignment, so one agent id")
+    if (path / "worlds.py").is_file():
+        raise TaskError(f"task {path.name}: a form task runs the built-in form world, so it has no worlds.py")
+    try:
+        form = check_form_config(config, path)
+    except FormConfigError as exc:
+        raise TaskError(f"task {path.name}: {exc}") from None
+    config["fields"] = form.fields
+    return form
 
 
 def roles_problem(roles: Any) -> str | None:

@@ -73,7 +73,7 @@ def start(task_name: str) -> Any:
         abort(400, description=f"Task {task_name} cannot start with its options' defaults: {problem}")
     svc = services()
     manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
-                          RunOptions(num_conversations=1, is_test=True, max_connections=0,
+                          RunOptions(num_conversations=loaded.default_conversations(), is_test=True, max_connections=0,
                                      disconnect_timeout=120.0,
                                      test_idle_minutes=current_app.config["TEST_RUN_IDLE_MINUTES"]),
                           base_url=request.host_url)

@@ -358,6 +358,11 @@
     return scheme + '//' + window.location.host + (path.charAt(0) === '/' ? path : '/' + path);
   }
 
+  /** The frame that sends an unacked item again: a form answer, or a chat message. */
+  function unackedFrame(item) {
+    return item.frame || {type: 'message', cid: item.cid, act: item.act};
+  }
+
   function Client(config, ui) {
     this.config = config;
     this.ui = ui;
@@ -380,6 +385,7 @@
     this.unacked = [];      // {cid, act}, oldest first: re-sent after every (re)connect
     this.controls = [];     // done/return frames waiting for an open socket
     this.doneSent = false;
+    this.formFrame = null;   // a form task's items and fields (the server's form frame)
     this.socket = null;
     this.open = false;
     this.everConnected = false;
@@ -415,12 +421,14 @@
     if (!this.config.state && saved.state) this.state = saved.state;
     if (saved.state === this.state && typeof saved.stateText === 'string') this.stateText = saved.stateText;
     this.doneSent = !!saved.doneSent;
+    this.formFrame = isPlainObject(saved.formFrame) ? saved.formFrame : null;
   };
 
   Client.prototype.persist = function () {
     var snapshot = {
       lastSeq: this.lastSeq, unacked: this.unacked, taskData: this.taskData, agentId: this.agentId,
-      state: this.state, stateText: this.stateText, doneSent: this.doneSent, log: this.log
+      state: this.state, stateText: this.stateText, doneSent: this.doneSent, log: this.log,
+      formFrame: this.formFrame
     };
     try {
       window.sessionStorage.setItem(this.storageKey, JSON.stringify(snapshot));
@@ -465,7 +473,7 @@
       self.lastHeard = Date.now();
       self.ui.connection('connected');
       self.write({type: 'hello', token: self.config.token, last_seq: self.lastSeq});
-      self.unacked.forEach(function (item) { self.write({type: 'message', cid: item.cid, act: item.act}); });
+      self.unacked.forEach(function (item) { self.write(unackedFrame(item)); });
       self.flushControls();
     };
     socket.onmessage = function (event) {
@@ -567,6 +575,14 @@
         break;
       case 'ack':
         this.acked(frame.cid, frame.id, frame.position);
+        if (typeof frame.item_id === 'string' && this.ui.form) this.ui.form.acked(frame.item_id);
+        break;
+      case 'form':
+        // Always shown (a replay after a reconnect says what is answered by now).
+        this.newSeq(frame.seq);
+        this.formFrame = frame;
+        this.persist();
+        if (this.ui.form) this.ui.form.show(frame);
         break;
       case 'message':
         if (!this.newSeq(frame.seq)) return;
@@ -719,6 +735,7 @@
       return;
     }
     this.forget(cid);
+    if (pending && pending.frame && this.ui.form) this.ui.form.refused(pending.frame.item_id, frame);
     var entry = this.entryFor(cid);
     if (entry) {
       entry.status = 'failed';
@@ -737,11 +754,26 @@
     clearTimeout(this.retryTimers[item.cid]);
     this.retryTimers[item.cid] = setTimeout(function () {
       delete self.retryTimers[item.cid];
-      if (self.unacked.indexOf(item) !== -1) self.write({type: 'message', cid: item.cid, act: item.act});
+      if (self.unacked.indexOf(item) !== -1) self.write(unackedFrame(item));
     }, delay);
   };
 
   /* -- what the worker does */
+
+  /** Send a form task's answers to one item; they are re-sent after a reconnect until acked. */
+  Client.prototype.sendAnswer = function (itemId, answers) {
+    if (INPUT_STATES.indexOf(this.state) === -1 || this.doneSent) return false;
+    var cid = randomId();
+    var frame = {type: 'answer', cid: cid, item_id: itemId, answers: answers};
+    if (JSON.stringify(frame).length > MAX_FRAME_CHARS) {
+      this.ui.notice('These answers are too large to send.');
+      return false;
+    }
+    this.unacked.push({cid: cid, frame: frame});
+    this.persist();
+    this.write(frame);
+    return cid;
+  };
 
   /** Send a message (a string or a whole act). Returns its cid, or false if not sent. */
   Client.prototype.sendMessage = function (textOrAct) {
@@ -854,6 +886,7 @@
       actions: byId('parley-actions')
     };
     this.rows = {};
+    this.form = config.kind === 'form' && window.Parley.forms ? window.Parley.forms.create(this) : null;
     this.client = new Client(config, this);
     this.noticeTimer = null;
   }
@@ -881,7 +914,11 @@
     this.renderRole();
     this.mount(this.slots.task, 'TaskDescription', this.props({html: this.config.task_description_html}));
     this.renderContext();
-    this.renderMessages();
+    if (this.form) {
+      if (this.client.formFrame) this.form.show(this.client.formFrame);
+    } else {
+      this.renderMessages();
+    }
     this.renderDone();
     this.renderInput();
     this.turnLine();
@@ -938,8 +975,10 @@
       hint: this.inputHint(),
       send: function (textOrAct) { return client.sendMessage(textOrAct); }
     }));
-    // After the conversation there is nothing to type into: no closed box, no hint.
-    slot.hidden = client.doneSent || DONE_STATES.concat(FINAL_STATES).indexOf(client.state) !== -1;
+    // After the conversation there is nothing to type into: no closed box, no hint. A form
+    // task has its fields under each item instead.
+    slot.hidden = !!this.form || client.doneSent || DONE_STATES.concat(FINAL_STATES).indexOf(client.state) !== -1;
+    if (this.form) this.form.setOpen(INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent);
     var fresh = slot.querySelector('textarea, input[type="text"], input[type="number"]');
     if (fresh && draft && !fresh.value && fresh.tagName === 'TEXTAREA') fresh.value = draft;
     if (fresh && keepFocus && !fresh.disabled && !slot.hidden) fresh.focus();
@@ -951,7 +990,7 @@
     var client = this.client;
     var el = byId('parley-turn');
     var text = '';
-    if (this.config.free_chat !== true && INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent) {
+    if (!this.form && this.config.free_chat !== true && INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent) {
       text = client.turn.yours ? 'Your turn.'
         : client.turn.agentId ? 'Waiting for ' + this.roleOf(client.turn.agentId).label + '…' : 'Waiting…';
     }

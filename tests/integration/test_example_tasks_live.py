@@ -18,6 +18,7 @@ import pytest
 
 from runner.tasks import load_task
 from tests.fakes.prolific_server import ActionRefused, FakeProlific
+from tests.support.form_tasks import good_answers
 from tests.support.live_runner import LiveRunner, Worker, fetch
 from tests.support.prolific import come_back_with_code, published_study, take_part
 
@@ -612,3 +613,20 @@ def test_custom_frontend_demo_three_roles_each_message_lands_with_its_role(start
         "evaluation": "approve", "outcome": "evaluated", "ended_by": "Evaluator"}
     assert workers_of(full) == [("W1", "Asker", "submitted"), ("W2", "Answerer", "submitted"),
                                 ("W3", "Evaluator", "submitted")]
+
+
+def test_dialog_rating_two_workers_each_answer_a_dialog_and_a_gold_and_every_answer_is_kept(start):
+    runner = start("dialog_rating", num_conversations=load_task(TASKS / "dialog_rating").default_conversations())
+    for worker_id in ("R1", "R2"):
+        worker = runner.market.join(runner, worker_id)
+        for item in worker.wait_for(lambda f: f["type"] == "form")["items"]:
+            assert worker.answer(item["item_id"], good_answers(item))["type"] == "ack"
+        worker.wait_state("done")
+        worker.send_frame({"type": "done"})
+        worker.wait_state("submitted")
+        runner.market.hand_in(worker)
+    rows = runner.handler.get_form_answers(runner.run_id)
+    assert sorted((r["worker_id"], r["is_gold"]) for r in rows) == [
+        ("R1", False), ("R1", True), ("R2", False), ("R2", True)]
+    assert all(r["gold_correct"] == (r["item_id"] == "gold-capital") for r in rows if r["is_gold"])
+    assert len({r["item_id"] for r in rows if not r["is_gold"]}) == 2  # fewest answers first

@@ -166,6 +166,14 @@ class Worker:
             self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
         return cid
 
+    def answer(self, item_id: str, answers: dict[str, Any], cid: str | None = None) -> dict[str, Any]:
+        """Send a form task's answers to one item; answers the server's ack or error."""
+        if cid is None:
+            self._cids += 1
+            cid = f"c{self._cids}"
+        self.send_frame({"type": "answer", "cid": cid, "item_id": item_id, "answers": answers})
+        return self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
+
     def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 15,
                  after: int = 0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from runner.forms.fields import FIELD_TYPES
 from runner.tasks import available_tasks, load_task
 from runner.worlds import World
 
@@ -38,7 +39,7 @@ def test_task_loads_with_its_roles_hit_texts_and_a_task_world(name):
     assert (task.path / "README.md").read_text(encoding="utf-8").startswith(f"# {name}\n")
 
 
-@pytest.mark.parametrize("name", TASKS)
+@pytest.mark.parametrize("name", [*TASKS, "dialog_rating"])
 def test_run_py_hands_its_own_folder_and_the_flags_to_the_runner_cli(name, monkeypatch):
     calls = []
     cli = types.ModuleType("runner.cli")
@@ -52,3 +53,14 @@ def test_run_py_hands_its_own_folder_and_the_flags_to_the_runner_cli(name, monke
 
     assert exit_.value.code == 0
     assert calls == [["run", str(task.path), "--provider", "local"]]
+
+
+def test_dialog_rating_is_a_form_task_with_every_field_type_and_two_golds():
+    task = load_task("dialog_rating")
+    assert "dialog_rating" in available_tasks()
+    assert task.is_form and task.worlds is None and task.agent_ids == ["Worker"]
+    assert sorted(f["type"] for f in task.config["fields"]) == sorted(FIELD_TYPES)
+    assert sum(item["gold"] is not None for item in task.form.items) == 2 and len(task.form.items) == 10
+    assert (task.form.items_per_assignment, task.form.annotations_per_item) == (2, 2)
+    assert (task.path / "README.md").read_text(encoding="utf-8").startswith("# dialog_rating\n")
+    assert "`dialog_rating`" in (task.path.parent / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,81 @@
+"""A form task in a real browser: two workers each answer their dialog_rating items on the
+page (every field type, per-turn labels), a bad answer is refused next to its field (by the
+page's own check, and by the server's when the page's is bypassed), and afterwards every
+item is answered twice in the store."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.support.form_tasks import dialog_rating_copy
+
+SHORT_SUMMARY = "Too short"
+SHORT_TEXT = "Please write at least 10 characters (you wrote 9)."
+
+
+def fill_item(page: Page, item_id: str, summary: str) -> None:
+    item = page.locator(f'.parley-form-item[data-item-id="{item_id}"]')
+    for select in item.locator(".parley-field__turn-label").all():
+        select.select_option("good")
+    item.locator('[data-field="overall"] input[value="4"]').check()
+    item.locator('[data-field="on_topic"] input[value="yes"]').check()
+    item.locator('[data-field="problems"] input[value="unclear"]').check()
+    item.locator('[data-field="engaging"] input[type="range"]').fill("7")
+    item.locator('[data-field="summary"] input').fill(summary)
+    item.locator('[data-field="comments"] textarea').fill("Nothing else.")
+
+
+def submit(page: Page, item_id: str) -> None:
+    page.locator(f'.parley-form-item[data-item-id="{item_id}"] .parley-form-item__submit').click()
+
+
+def test_two_workers_answer_every_item_twice_and_a_bad_answer_is_refused_by_its_field(store_url, tmp_path,
+                                                                                        start, new_page):
+    # Two ordinary dialogs and a gold, three items an assignment: two workers answer each dialog twice.
+    task = dialog_rating_copy(tmp_path, item_ids=["weather", "recipe", "gold-capital"], items_per_assignment=3,
+                              annotations_per_item=2, gold_rate=0.34)
+    runner = start(str(task), num_conversations=2)
+    handler = runner.handler
+    for n, worker_id in enumerate(("W1", "W2")):
+        page = new_page(1100, 900)
+        page.goto(runner.link(worker_id))
+        expect(page.locator(".parley-form-item")).to_have_count(3)
+        ids = page.locator(".parley-form-item").evaluate_all("els => els.map(e => e.dataset.itemId)")
+        assert sorted(ids) == ["gold-capital", "recipe", "weather"]
+        first = ids[0]
+        fill_item(page, first, SHORT_SUMMARY)
+        submit(page, first)
+        error = page.locator(f'.parley-form-item[data-item-id="{first}"] [data-field="summary"] .parley-field__error')
+        expect(error).to_have_text(SHORT_TEXT)
+        if n == 1:  # past the page's own check, the server refuses it the same way
+            page.evaluate("([id]) => Parley.page.client.sendAnswer(id, {summary: 'no'})", [first])
+            expect(page.locator(f'.parley-form-item[data-item-id="{first}"] [data-field="overall"] '
+                                ".parley-field__error")).to_have_text("This answer is required.")
+        assert handler.get_form_answers(runner.run_id, worker_id=worker_id) == []
+        for item_id in ids:
+            if item_id != first:
+                fill_item(page, item_id, "A helpful, short answer.")
+            else:
+                page.locator(f'.parley-form-item[data-item-id="{first}"] [data-field="summary"] input').fill(
+                    "A helpful, short answer.")
+            submit(page, item_id)
+            expect(page.locator(f'.parley-form-item[data-item-id="{item_id}"]')).to_have_attribute(
+                "data-answered", "true")
+        done = page.get_by_role("button", name=re.compile("done", re.I))
+        expect(done).to_be_enabled()
+        done.click()
+        expect(page.locator("#parley-banner")).to_contain_text("submitted")
+    answers = handler.get_form_answers(runner.run_id)
+    per_item: dict[str, list[str]] = {}
+    for row in answers:
+        per_item.setdefault(row["item_id"], []).append(row["worker_id"])
+    assert {k: sorted(v) for k, v in per_item.items()} == {
+        "weather": ["W1", "W2"], "recipe": ["W1", "W2"], "gold-capital": ["W1", "W2"]}
+    assert all(row["gold_correct"] for row in answers if row["is_gold"])
+    first_row = next(row for row in answers if row["item_id"] == "weather")
+    assert first_row["answers"] == {"turns": ["good", "good", "good"], "overall": 4, "on_topic": "yes",
+                                    "problems": ["unclear"], "engaging": 7, "summary": "A helpful, short answer.",
+                                    "comments": "Nothing else."}
+    assert runner.manager.wait(15)
+    assert handler.get_run_data(runner.run_id)["status"] == "completed"
