@@ -107,7 +107,8 @@ class TaskManager:
             is_sandbox=self.provider.is_sandbox, is_test=self.options.is_test,
             reward=self.options.reward,
             config={"task_dir": str(self.task.path), "runner": runner_identity(), **self.options.as_config(),
-                    **self.budget.as_config()},
+                    **self.budget.as_config(),
+                    **({"form": self.task.form.as_run_config()} if self.task.form is not None else {})},
         )
         self.provider.bind(self.handler, self.run_id, self.base_url)
         if self.task.form is not None:
@@ -471,7 +472,8 @@ class TaskManager:
         opt = self._opt(conversation.conversation_id)
         if self.task.form is not None:
             session = conversation.sessions[0]
-            session.form = FormDesk(self.handler, self.run_id, self.task.form, session)
+            session.form = FormDesk(self.handler, self.run_id, self.task.form, session,
+                                    soft_block=session.agent.soft_block_worker)
             return FormWorld(opt, session.form)
         assert self.task.worlds is not None
         return self.task.worlds.TaskWorld(opt, [s.agent for s in conversation.sessions])

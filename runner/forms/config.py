@@ -11,9 +11,18 @@ from typing import Any
 
 from runner.forms.answers import validate_answers
 from runner.forms.fields import FieldError, check_fields
+from runner.forms.policy import (
+    POLICY_KEYS,
+    Comparison,
+    GoldPolicy,
+    PolicyError,
+    comparison,
+    gold_policy,
+)
 from runner.forms.render import ItemRenderer, RenderError
 
-FORM_KEYS = ("fields", "items", "items_per_assignment", "annotations_per_item", "gold_rate", "template")
+FORM_KEYS = ("fields", "items", "items_per_assignment", "annotations_per_item", "gold_rate", "template",
+             *POLICY_KEYS)
 MAX_ITEM_ID_CHARS = 64
 
 
@@ -30,6 +39,8 @@ class FormTask:
     annotations_per_item: int
     gold_rate: float
     renderer: ItemRenderer
+    gold: GoldPolicy
+    comparison: Comparison | None
 
     @property
     def ordinary_items(self) -> int:
@@ -47,8 +58,19 @@ class FormTask:
         per_assignment = max(1, self.items_per_assignment - self.golds_per_assignment)
         return math.ceil(self.ordinary_items * self.annotations_per_item / per_assignment)
 
-    def render(self, item_id: str, data: dict[str, Any]) -> str:
-        return self.renderer.render(item_id, data)
+    def render(self, item_id: str, data: dict[str, Any], assignment_id: str = "") -> str:
+        """The item's HTML for the page of `assignment_id` (with a comparison, the template's
+        `sides` are in the order drawn for that assignment)."""
+        sides = self.comparison.positions(assignment_id, item_id) if self.comparison else None
+        return self.renderer.render(item_id, data, sides=sides)
+
+    def as_run_config(self) -> dict[str, Any]:
+        """What the store keeps of the form with its run, for readers that never load the task
+        (the run page's agreement, gold and win-rate tables)."""
+        return {"fields": self.fields, "items_per_assignment": self.items_per_assignment,
+                "annotations_per_item": self.annotations_per_item, "gold_rate": self.gold_rate,
+                "gold_min_answers": self.gold.min_answers, "gold_min_accuracy": self.gold.min_accuracy,
+                "comparison": self.comparison.as_config() if self.comparison else None}
 
 
 def check_form_config(config: dict[str, Any], task_dir: Path) -> FormTask:
@@ -69,7 +91,12 @@ def check_form_config(config: dict[str, Any], task_dir: Path) -> FormTask:
     except RenderError as exc:
         raise FormConfigError(str(exc)) from None
     items = load_items(config.get("items"), task_dir, fields)
-    form = FormTask(fields, items, per_assignment, per_item, float(gold_rate), renderer)
+    has_golds = bool(gold_rate) and any(item["gold"] is not None for item in items)
+    try:
+        gold, compared = gold_policy(config, has_golds), comparison(config, fields, items)
+    except PolicyError as exc:
+        raise FormConfigError(str(exc)) from None
+    form = FormTask(fields, items, per_assignment, per_item, float(gold_rate), renderer, gold, compared)
     for item in items:  # a template that fails on some item fails now, not mid-run
         try:
             form.render(item["item_id"], item["data"])

@@ -42,8 +42,9 @@ class ItemRenderer:
         except TemplateError as exc:
             raise RenderError(f"the template {template_name} does not load: {exc}") from None
 
-    def render(self, item_id: str, data: dict[str, Any]) -> str:
+    def render(self, item_id: str, data: dict[str, Any], sides: list[str] | None = None) -> str:
+        """`sides`: a comparison's sides in the order this page shows them (else None)."""
         try:
-            return self._template.render(item=data, item_id=item_id)
+            return self._template.render(item=data, item_id=item_id, sides=sides)
         except TemplateError as exc:
             raise RenderError(f"the template fails on item {item_id!r}: {exc}") from None

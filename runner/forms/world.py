@@ -7,7 +7,9 @@ right), stores each answer once it passes the field checks (an ack means "in the
 and gives back unanswered claims when the assignment ends without them."""
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crowd.base import Refused
@@ -15,6 +17,7 @@ from datastore import InvalidValue
 from runner.agents import Act, Agent
 from runner.forms.answers import validate_answers
 from runner.forms.config import FormTask
+from runner.forms.policy import POSITIONS_KEY
 from runner.protocol import WorkerIdentity
 from runner.worlds import World, is_leave
 
@@ -40,7 +43,13 @@ class FormSession(Protocol):
     def deliver_to_agent(self, act: Act) -> None: ...
 
 NO_ITEMS = "no_items"
+log = logging.getLogger("parley.runner")
 ANSWERS_REFUSED_TEXT = "Some answers need another look."
+
+
+def gold_sentence(answered: int, correct: int, bar: float) -> str:
+    return (f"Right on {correct} of {answered} gold items ({correct / answered:.0%}), below the task's "
+            f"{bar:.0%}.")
 
 
 class AnswersRefused(Exception):
@@ -52,10 +61,14 @@ class AnswersRefused(Exception):
 
 
 class FormDesk:
-    def __init__(self, handler: MTurkDataHandler, run_id: str, form: FormTask, session: FormSession) -> None:
+    def __init__(self, handler: MTurkDataHandler, run_id: str, form: FormTask, session: FormSession,
+                 soft_block: Callable[[str], object]) -> None:
         self.handler, self.run_id, self.form, self.session = handler, run_id, form, session
+        self._soft_block = soft_block
+        """Keeps the worker out of the task, through the review service (audited, once)."""
         self.items: dict[str, dict[str, Any]] = {}
         """Claimed item id -> its data, in claim order."""
+        self.golds: set[str] = set()
         self.answered: set[str] = set()
         self._frame: dict[str, Any] | None = None
         self._lock = threading.Lock()
@@ -71,11 +84,12 @@ class FormDesk:
         answered = self.handler.get_form_answers(self.run_id, assignment_id=who.assignment_id)
         with self._lock:
             self.items = {item.item_id: item.data for item in claimed}
+            self.golds = {item.item_id for item in claimed if item.is_gold}
             self.answered = {row["item_id"] for row in answered} & set(self.items)
             self._frame = self.session.push({
                 "type": "form", "fields": self.form.fields, "answered": sorted(self.answered),
-                "items": [{"item_id": item_id, "html": self.form.render(item_id, data), "data": data}
-                          for item_id, data in self.items.items()]})
+                "items": [{"item_id": item_id, "html": self.form.render(item_id, data, who.assignment_id),
+                           "data": data} for item_id, data in self.items.items()]})
         return True
 
     @property
@@ -94,6 +108,8 @@ class FormDesk:
         if problems := validate_answers(self.form.fields, answers, data):
             raise AnswersRefused(problems)
         who = self.session.who
+        if self.form.comparison is not None:  # which side the page showed first, as it drew them
+            answers = {**answers, POSITIONS_KEY: self.form.comparison.positions(who.assignment_id, item_id)}
         try:
             self.handler.log_form_answer(self.run_id, who.assignment_id, who.worker_id, item_id, answers)
         except InvalidValue as exc:
@@ -103,10 +119,31 @@ class FormDesk:
             self.answered.add(item_id)
             if self._frame is not None:
                 self._frame["answered"] = sorted(self.answered)
+        if new and item_id in self.golds:
+            self.judge_golds()
         if new:  # wakes the world, which ends once every item is answered
             self.session.deliver_to_agent({"id": self.session.agent.id, "text": "", "form_answer": item_id,
                                            "episode_done": False})
         return new
+
+    def falls_short(self) -> tuple[int, int] | None:
+        """(golds answered, golds right) when the worker is below the task's bar, else None."""
+        answered, correct = self.handler.gold_accuracy(self.run_id, self.session.who.worker_id)
+        return (answered, correct) if self.form.gold.falls_short(answered, correct) else None
+
+    def judge_golds(self) -> str | None:
+        """Soft-block a worker whose golds fall below the task's bar, and answer why (None: not
+        below). The review service blocks once however often this finds them short; a block
+        that fails is logged and tried again at their next gold and when their world ends,
+        since the answer that found them short is stored (and acked) either way."""
+        if (record := self.falls_short()) is None:
+            return None
+        sentence = gold_sentence(*record, self.form.gold.min_accuracy or 0.0)
+        try:
+            self._soft_block(sentence)
+        except Exception:
+            log.exception("soft-blocking worker %s for their golds failed", self.session.who.worker_id)
+        return sentence
 
     def release(self) -> None:
         """Give back the items this assignment claimed and did not answer."""
@@ -139,6 +176,13 @@ class FormWorld(World):
     def _end(self, outcome: str) -> None:
         self.outcome = outcome
         self.episode_over = True
+
+    def prep_save_data(self, agents: list[Any]) -> dict[str, Any]:
+        """The outcome, and a review flag on the work of a worker whose golds fall short."""
+        data: dict[str, Any] = {"custom_data": {"outcome": self.outcome}, "worker_data": {}}
+        if self.desk.items and (sentence := self.desk.judge_golds()) is not None:
+            data["worker_data"][self.desk.session.who.worker_id] = {"review_flag": sentence}
+        return data
 
     def shutdown(self) -> None:
         if not self.desk.complete:  # left, stopped or failed: the items may go to someone else
