@@ -25,7 +25,8 @@ Server → client
   {"type": "ack", "cid": C, "item_id": I}       an answer to item I is in the store
   {"type": "form", "seq": N, "items": [{"item_id", "html", "data"}], "fields": [...],
    "answered": [item ids]}                       a form task's items and fields; replayed after
-                                                 a reconnect with the items answered by then
+                                                 a reconnect with the items answered by then;
+                                                 `data`: only the turns per-turn labels are for
   {"type": "error", "error": E, "cid"?: C, "retry"?: true, "fields"?: {name: sentence}}
                                                  `fields`: answers refused, each field's reason
   {"type": "heartbeat"}

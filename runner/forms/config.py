@@ -64,6 +64,13 @@ class FormTask:
         sides = self.comparison.positions(assignment_id, item_id) if self.comparison else None
         return self.renderer.render(item_id, data, sides=sides)
 
+    def page_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What the page gets of an item's data beside its HTML: the turns its per-turn labels
+        are for, and nothing else (a compared item's data names its models, which the page
+        must never see)."""
+        keys = {field["dialog_key"] for field in self.fields if field["type"] == "turn_labels"}
+        return {key: data[key] for key in keys if key in data}
+
     def as_run_config(self) -> dict[str, Any]:
         """What the store keeps of the form with its run, for readers that never load the task
         (the run page's agreement, gold and win-rate tables)."""

@@ -89,7 +89,7 @@ class FormDesk:
             self._frame = self.session.push({
                 "type": "form", "fields": self.form.fields, "answered": sorted(self.answered),
                 "items": [{"item_id": item_id, "html": self.form.render(item_id, data, who.assignment_id),
-                           "data": data} for item_id, data in self.items.items()]})
+                           "data": self.form.page_data(data)} for item_id, data in self.items.items()]})
         return True
 
     @property
