@@ -21,7 +21,8 @@ from typing import Any
 OPTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 TYPES: dict[str, type] = {"text": str, "int": int, "float": float, "flag": bool}
 SPEC_KEYS = frozenset({"help", "default", "type", "choices"})
-RESERVED = frozenset({"task_dir", "run_id", "conversation_id", "context", "is_sandbox", "provider", "task_config"})
+RESERVED = frozenset({"task_dir", "run_id", "conversation_id", "context", "is_sandbox", "provider", "task_config",
+                      "local_humans"})
 """What the runner itself puts in a world's `opt`: a task option may not shadow it."""
 
 

@@ -22,16 +22,18 @@ PAIR_CHAT = "tests/support/tasks/pair_chat"
 class RunnerProcess:
     """`python -m runner run ...` in a subprocess, with the links it prints."""
 
-    def __init__(self, store_url: str, *args: str) -> None:
+    def __init__(self, store_url: str, *args: str, links: int = 2, stdin: int | None = None) -> None:
+        """`links`: the worker links the run prints (its HITs); `stdin`: subprocess.PIPE to
+        type at the runner's terminal (`self.proc.stdin`)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner", "run", *args, "--port", "0", "--db", store_url],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         header = self.proc.stdout.readline()
         match = re.match(r"Run (\S+): .* Chat server at (\S+)", header)
         assert match, header + self.proc.stderr.read()
         self.run_id, self.url = match.groups()
         self.links = []
-        for _ in range(2):
+        for _ in range(links):
             line = self.proc.stdout.readline()
             assert line.strip().startswith("worker link: "), line
             self.links.append(line.split("worker link: ", 1)[1].strip())
