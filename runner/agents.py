@@ -82,16 +82,3 @@ class BotAgent(Agent):
         act.setdefault("episode_done", False)
         return act
 
-
-class ScriptedBot(BotAgent):
-    """Says its lines in order, then `[DONE]` forever after (ending the episode)."""
-
-    def __init__(self, agent_id: str, lines: list[str]) -> None:
-        remaining = list(lines)
-
-        def next_line(_: list[Act]) -> Act:
-            if remaining:
-                return {"text": remaining.pop(0)}
-            return {"text": "[DONE]", "episode_done": True}
-
-        super().__init__(agent_id, next_line)

@@ -276,6 +276,7 @@ def run(args: argparse.Namespace, task: Task) -> int:
         print(ended, flush=True)
     provider = registry.provider_for_launch(args.provider, Launch(args, task, options, handler))
     manager = TaskManager(task, handler, provider, options)
+    manager.announce = announce
     app = create_runner_app(manager)
     try:
         server = RunnerServer(app, args.host, args.port, limits)
@@ -320,6 +321,12 @@ def run(args: argparse.Namespace, task: Task) -> int:
         print(f"Run {run_id} stopped before it had all its conversations.", file=sys.stderr)
         return 1
     return 0
+
+
+def announce(line: str) -> None:
+    """A line for the person running the run (where a local human is wanted): on a line of
+    its own, below the progress line a terminal shows."""
+    print(("\n" if sys.stdout.isatty() else "") + line, flush=True)
 
 
 class ProgressReport:

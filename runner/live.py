@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from crowd.base import Refused
 from runner.agents import Act, Agent, WorkerActions
 from runner.budget import MessageMeter
 from runner.protocol import WorkerIdentity, encode
@@ -54,6 +55,9 @@ class LiveConversation:
         self.handler, self.run_id, self.conversation_id = handler, run_id, conversation_id
         self.turn_taking = turn_taking
         self.sessions: list[WorkerSession] = []
+        """The workers in it (their assignments), in the order of the task's roles."""
+        self.local_sessions: list[WorkerSession] = []
+        """Local humans playing agents of its world (runner/local_human.py): no assignments."""
         self.partner_left = threading.Event()
         self.turn: str | None = None
         """The agent whose act() the world waits on, until its message arrives."""
@@ -70,6 +74,11 @@ class LiveConversation:
         """Held from giving a message its position until it is written: the store's own
         order (what the review page and the export read by) is then the positions' order,
         even when two workers of a free chat send at once."""
+
+    @property
+    def everyone(self) -> list[WorkerSession]:
+        """Every page that shows this conversation: its workers' and its local humans'."""
+        return [*self.sessions, *self.local_sessions]
 
     @property
     def is_task(self) -> bool:
@@ -89,11 +98,12 @@ class LiveConversation:
         with self._lock:
             return self._positions.get((sender, message_id))
 
-    def store_observed(self, act: Act, observer: str) -> int:
+    def store_observed(self, act: Act, observer: str | None) -> int:
         """Store an act a human (agent `observer`) is about to see, unless it is stored
         already (a worker's own message, or one another human observed first), and answer
         its position. Stamps `message_id` as ParlAI did. An act no worker sent keeps whom it
-        was shown to: the first observer when it is stored, each further one added."""
+        was shown to: the first observer when it is stored, each further one added. With no
+        `observer` (a local human's message, stored as it arrives) it is shown to nobody yet."""
         message_id = act.setdefault("message_id", uuid.uuid4().hex)
         sender = str(act.get("id", "System"))
         key = (sender, message_id)
@@ -101,17 +111,18 @@ class LiveConversation:
             with self._lock:
                 turn = self._positions.get(key)
                 shown = self._shown.get(key)
-                if turn is not None and (shown is None or observer in shown[1]):
+                if turn is not None and (shown is None or observer is None or observer in shown[1]):
                     return turn
                 if turn is None:
                     turn = self._positions[key] = self._turns
                     self._turns += 1
             if shown is None:
+                shown_to = [] if observer is None else [observer]
                 logged = self.handler.log_message(self.run_id, self.conversation_id, sender, act,
-                                                  turn_index=turn, recipients=[observer])
+                                                  turn_index=turn, recipients=shown_to)
                 with self._lock:
-                    self._shown[key] = (logged.id, [observer])
-            else:
+                    self._shown[key] = (logged.id, shown_to)
+            elif observer is not None:
                 shown[1].append(observer)
                 self.handler.set_message_recipients(shown[0], shown[1])
         return turn
@@ -147,6 +158,14 @@ class LiveConversation:
             self.turn = None
             return True
 
+    def claim_turn(self, agent_id: str) -> None:
+        """Use up `agent_id`'s turn for a message arriving now, or raise Refused saying whose
+        turn it is (see take_turn)."""
+        if not self.take_turn(agent_id):
+            waiting_on = self.turn
+            raise Refused(f"It is not your turn: wait for {waiting_on}." if waiting_on
+                          else "It is not your turn yet: wait for the next message.")
+
     def give_back_turn(self, agent_id: str) -> None:
         """Their message could not be stored after all: the turn is theirs again."""
         with self._lock:
@@ -154,9 +173,18 @@ class LiveConversation:
                 self.turn = agent_id
 
     def _tell_turn(self, agent_id: str | None) -> None:
-        for session in list(self.sessions):
+        for session in self.everyone:
             session.push({"type": "turn", "agent_id": agent_id,
                           "yours": agent_id is not None and session.agent.id == agent_id})
+
+
+def clean_act(agent_id: str, act: dict[str, Any]) -> Act:
+    """What the store keeps and the world gets of a message a person sent from their page:
+    its text and task data, under the agent id they play."""
+    clean: Act = {"id": agent_id, "text": act.get("text", ""), "episode_done": False}
+    if "task_data" in act:
+        clean["task_data"] = act["task_data"]
+    return clean
 
 
 class WorkerSession:

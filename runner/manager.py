@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from crowd import auto_approve
@@ -23,10 +24,11 @@ from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.forms.world import NO_ITEMS, FormDesk, FormWorld
-from runner.live import TASK_PREFIX, LiveConversation, WorkerSession
+from runner.live import TASK_PREFIX, LiveConversation, WorkerSession, clean_act
+from runner.local_human import LOCAL_HUMAN_WORKER, LocalDesk, LocalHumans
 from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
-from runner.tasks import Task
+from runner.tasks import Task, prepare_run
 from runner.worlds import system_message
 
 log = logging.getLogger("parley.runner")
@@ -71,7 +73,14 @@ class TaskManager:
     def __init__(self, task: Task, handler: MTurkDataHandler, provider: Provider,
                  options: RunOptions, *, base_url: str = "http://127.0.0.1") -> None:
         self.task, self.handler, self.provider, self.options = task, handler, provider, options
+        self.run_data = prepare_run(task)
+        """What the task's prepare_run gave its worlds (TaskError, raised here, refuses the launch)."""
         self.base_url = base_url
+        self.announce: Callable[[str], None] = log.info
+        """Says where a local human is wanted (the CLI prints it)."""
+        self.local_humans = LocalDesk(lambda: f"{self.base_url.rstrip('/')}/local/{self.run_id}",
+                                      lambda line: self.announce(line))
+        """The people at the runner who play agents of its worlds (runner/local_human.py)."""
         self.budget = budget_for(task.config, options.as_config())
         """What each worker may send: the flags' values, else the task config's."""
         self.review = ReviewService(handler, lambda run: provider)
@@ -308,7 +317,9 @@ class TaskManager:
         return block_qualification_name(self.options.block_qualification, self.task.name)
 
     def session_for(self, who: WorkerIdentity) -> WorkerSession | None:
-        session = self.sessions.get(who.assignment_id)
+        """The session a page's token names: a worker's, or a local human's."""
+        session = (self.local_humans.find(who.assignment_id) if who.worker_id == LOCAL_HUMAN_WORKER
+                   else self.sessions.get(who.assignment_id))
         if session is None or session.who != who:
             return None
         return session
@@ -437,6 +448,7 @@ class TaskManager:
         except Exception:
             log.exception("task world %s failed", conversation.conversation_id)
             crashed = True
+        self.local_humans.end(conversation)
         ok = not crashed and not conversation.partner_left.is_set() and not any(s.left for s in sessions)
         no_items = isinstance(world, FormWorld) and world.outcome == NO_ITEMS
         approve_time = (time.time() + self.options.auto_approve_delay
@@ -476,6 +488,7 @@ class TaskManager:
                                     soft_block=session.agent.soft_block_worker)
             return FormWorld(opt, session.form)
         assert self.task.worlds is not None
+        opt["local_humans"] = LocalHumans(self.local_humans, conversation)
         return self.task.worlds.TaskWorld(opt, [s.agent for s in conversation.sessions])
 
     @staticmethod
@@ -519,15 +532,12 @@ class TaskManager:
         earlier = conversation.position_of(session.agent.id, cid)
         if earlier is not None:  # sent again after a reconnect: it is stored, with its place
             logged = self.handler.log_message(
-                self.run_id, conversation.conversation_id, session.agent.id, self._clean(session, act),
+                self.run_id, conversation.conversation_id, session.agent.id, clean_act(session.agent.id, act),
                 worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid)
             return logged.id, earlier
         agent_id = session.agent.id
-        if not conversation.take_turn(agent_id):
-            waiting_on = conversation.turn
-            raise Refused(f"It is not your turn: wait for {waiting_on}." if waiting_on
-                          else "It is not your turn yet: wait for the next message.")
-        clean = self._clean(session, act)
+        conversation.claim_turn(agent_id)
+        clean = clean_act(agent_id, act)
         size = len(encode(clean).encode())
         refusal = session.meter.charge(size)
         if refusal is not None:
@@ -572,14 +582,6 @@ class TaskManager:
             raise
         if not new:
             session.meter.refund(size)
-
-    @staticmethod
-    def _clean(session: WorkerSession, act: dict[str, Any]) -> dict[str, Any]:
-        """What the store keeps and the world gets of a worker's message."""
-        clean = {"id": session.agent.id, "text": act.get("text", ""), "episode_done": False}
-        if "task_data" in act:
-            clean["task_data"] = act["task_data"]
-        return clean
 
     def cut_off(self, session: WorkerSession, refusal: Refusal) -> None:
         """The worker kept sending past the run's budget: end their assignment as a
@@ -673,7 +675,7 @@ class TaskManager:
         conversation = session.conversation
         if conversation is not None and conversation.is_task:
             conversation.partner_left.set()
-            for other in conversation.sessions:
+            for other in conversation.everyone:
                 other.wake()
         session.wake()
         if kind == "disconnect":  # last: its calls to the marketplace must not hold up the partners
@@ -764,7 +766,7 @@ class TaskManager:
 
     def _opt(self, conversation_id: str) -> dict[str, Any]:
         """What a world is made with: never the store, only the task context."""
-        return {**self.task.option_values, "task_dir": str(self.task.path), "run_id": self.run_id,
+        return {**self.task.option_values, **self.run_data, "task_dir": str(self.task.path), "run_id": self.run_id,
                 "conversation_id": conversation_id, "context": self._task_context(),
                 "is_sandbox": self.provider.is_sandbox, "provider": self.provider.name,
                 "task_config": self.task.config}

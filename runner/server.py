@@ -34,19 +34,22 @@ from datastore import DatastoreError, InvalidValue
 from runner.budget import CUT_OFF_TEXT, OverBudget
 from runner.forms.world import AnswersRefused
 from runner.http_server import GatedWSGIServer, ServerLimits
+from runner.live import WorkerSession
 from runner.live_socket import SOCK_OPTIONS, finish_socket
+from runner.local_human import NOTHING_TO_SUBMIT, LocalHumanSession
 from runner.manager import TaskManager
 from runner.protocol import (
     ClientFrame,
     ProtocolError,
     TokenSigner,
-    WorkerIdentity,
     parse_client_frame,
 )
 
 log = logging.getLogger("parley.runner")
 
 HELLO_TIMEOUT_SECONDS = 10
+LOCAL_SUBMIT_KIND = "none"
+"""A local human's page submits nothing and offers no Return (chat.js)."""
 IDLE_WAKE_SECONDS = 30
 
 
@@ -131,9 +134,26 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
         except InvalidValue:  # an id the store cannot take (too long, a NUL): not a link we made
             return render_template("live/refused.html", title=title,
                                    reason="This link's HIT, assignment or worker id is not valid."), 400
-        token = hub.signer.issue(WorkerIdentity(manager.run_id, assignment_id, worker_id))
+        return _chat_page(manager, session, assignment_id=assignment_id,
+                          submit=manager.provider.page_submit(request.args, assignment_id),
+                          max_wait=manager.options.max_wait)
+
+    @live.get("/local/<run_id>/<key>")
+    def local_human_page(run_id: str, key: str):  # type: ignore[no-untyped-def]
+        """A local human's chat page (runner/local_human.py): the key in the link is the secret."""
+        manager = hub.get(run_id)
+        session = manager.local_humans.find(key) if manager is not None else None
+        if manager is None or session is None:
+            return render_template("live/refused.html", title="Parley",
+                                   reason="This link is not for a conversation running here."), 404
+        return _chat_page(manager, session, assignment_id=None, submit={"kind": LOCAL_SUBMIT_KIND}, max_wait=0)
+
+    def _chat_page(manager: TaskManager, session: WorkerSession, *, assignment_id: str | None,
+                   submit: dict[str, Any], max_wait: float) -> Any:
+        task = manager.task
+        title = task.config["hit_title"]
         config = {
-            "token": token,
+            "token": hub.signer.issue(session.who),
             "ws_path": url_for("live.worker_socket"),
             "title": title,
             "kind": task.config["kind"],
@@ -143,13 +163,13 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
             "role": session.role,
             "roles": task.config["roles"],
             "free_chat": task.config["free_chat"],
-            "max_wait_seconds": manager.options.max_wait,
+            "max_wait_seconds": max_wait,
             "waited_seconds": session.waited_seconds(),
             "heartbeat_seconds": manager.options.beat_seconds,
             "assignment_id": assignment_id,
-            "submit": manager.provider.page_submit(request.args, assignment_id),
+            "submit": submit,
         }
-        custom_js_url = url_for("live.custom_js", run_id=run_id) if task.custom_js else None
+        custom_js_url = url_for("live.custom_js", run_id=manager.run_id) if task.custom_js else None
         response = make_response(render_template("live/chat.html", title=title,
                                                  config_json=script_json(config), custom_js_url=custom_js_url))
         response.headers["Content-Security-Policy"] = content_security_policy(
@@ -217,11 +237,14 @@ def live_blueprint(hub: LiveHub, sock: Sock) -> Blueprint:
 
 
 def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
-    """One frame from a greeted worker."""
+    """One frame from a greeted worker or local human."""
+    local = isinstance(session, LocalHumanSession)
     if frame.type == "heartbeat":
         session.send({"type": "heartbeat"})
     elif frame.type in ("message", "answer"):
-        _store(manager, session, frame)
+        _store(manager, session, frame, local)
+    elif local:
+        session.send({"type": "error", "error": NOTHING_TO_SUBMIT})
     elif frame.type == "done":
         try:
             manager.worker_done(session)
@@ -233,8 +256,9 @@ def _handle(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
         session.send({"type": "error", "error": "hello was already received"})
 
 
-def _store(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
-    """Store a worker's message or form answers, then ack it: an ack means it is in the store."""
+def _store(manager: TaskManager, session: Any, frame: ClientFrame, local: bool) -> None:
+    """Store a worker's (or a local human's) message or form answers, then ack it: an ack
+    means it is in the store."""
     assert frame.cid is not None
     try:
         if frame.type == "answer":
@@ -243,7 +267,10 @@ def _store(manager: TaskManager, session: Any, frame: ClientFrame) -> None:
             ack: dict[str, Any] = {"type": "ack", "cid": frame.cid, "item_id": frame.item_id}
         else:
             assert frame.act is not None
-            message_id, position = manager.store_worker_message(session, frame.cid, frame.act)
+            if local:
+                message_id, position = None, session.receive(frame.cid, frame.act)
+            else:
+                message_id, position = manager.store_worker_message(session, frame.cid, frame.act)
             ack = {"type": "ack", "cid": frame.cid, "id": message_id, "position": position}
     except AnswersRefused as exc:
         session.send({"type": "error", "cid": frame.cid, "error": str(exc), "fields": exc.problems})

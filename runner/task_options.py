@@ -13,7 +13,7 @@ world of the run as `opt["model_url"]`. Types: "text" (the default), "int", "flo
 
 A task_config's `check_options` (a function of the values, answering a sentence or None)
 refuses values that do not go together before anything is launched: the CLI exits 2 with
-the sentence, task testing answers 400.
+the sentence, task testing answers 422.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from typing import Any
 OPTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 TYPES: dict[str, type] = {"text": str, "int": int, "float": float, "flag": bool}
 SPEC_KEYS = frozenset({"help", "default", "type", "choices"})
-RESERVED = frozenset({"task_dir", "run_id", "conversation_id", "context", "is_sandbox", "provider", "task_config"})
+RESERVED = frozenset({"task_dir", "run_id", "conversation_id", "context", "is_sandbox", "provider", "task_config",
+                      "local_humans"})
 """What the runner itself puts in a world's `opt`: a task option may not shadow it."""
 
 

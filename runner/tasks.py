@@ -11,7 +11,8 @@
   `task_options`: the task's own flags, see runner/task_options.py;
   whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
   and `device_compatibility`, see tasks/README.md),
-- `worlds.py` with `TaskWorld(opt, agents)` and optionally `OnboardingWorld(opt, agent)`,
+- `worlds.py` with `TaskWorld(opt, agents)`, optionally `OnboardingWorld(opt, agent)`, and
+  optionally `prepare_run(opt)`: asked once as a run is launched (see `prepare_run` below),
   unless the task is a form (`"kind": "form"`: fields and items, see runner/forms/; the
   runner plays its built-in FormWorld),
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
@@ -29,7 +30,7 @@ from typing import Any
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.forms import FormConfigError, FormTask, check_form_config
 from runner.forms.config import FORM_KEYS
-from runner.task_options import OptionError, TaskOption, defaults, parse_task_options
+from runner.task_options import RESERVED, OptionError, TaskOption, defaults, parse_task_options
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_LABEL_CHARS = 60
@@ -174,6 +175,27 @@ def _load_form(path: Path, config: dict[str, Any]) -> FormTask:
         raise TaskError(f"task {path.name}: {exc}") from None
     config["fields"] = form.fields
     return form
+
+
+def prepare_run(task: Task) -> dict[str, Any]:
+    """What the task's `prepare_run(opt)` in worlds.py (if it has one) adds to the opt of every
+    world of a run: asked once, as the run is launched, with the task's option values,
+    `task_dir` and `task_config` in `opt`. It refuses the launch by raising TaskError with a
+    sentence (a file it needs is missing, an option's value is unusable), so a bad run never
+    starts rather than failing in its first conversation."""
+    prepare = getattr(task.worlds, "prepare_run", None)
+    if prepare is None:
+        return {}
+    try:
+        data = prepare({**task.option_values, "task_dir": str(task.path), "task_config": task.config})
+    except TaskError as exc:
+        raise TaskError(f"task {task.name}: {exc}") from None
+    if not isinstance(data, dict):
+        raise TaskError(f"task {task.name}: prepare_run must answer a dict of what its worlds get in opt")
+    if clash := sorted(set(data) & (RESERVED | set(task.options))):
+        raise TaskError(f"task {task.name}: prepare_run may not set {', '.join(clash)}: "
+                        "the runner or the task's options set them")
+    return data
 
 
 def roles_problem(roles: Any) -> str | None:

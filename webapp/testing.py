@@ -36,13 +36,17 @@ def _load(task_name: str) -> Task:
 
 
 def _links(manager: TaskManager) -> list[dict[str, str]]:
-    """One link per role of the task's first conversation, each its own test worker."""
+    """One link per role of the task's first conversation, each its own test worker, then
+    one per local human its world has asked for."""
     provider = manager.provider
     roles = manager.task.agent_ids
     links = []
     for n, (hit_id, role) in enumerate(zip(provider.hit_ids, roles), 1):
         url = provider.link(hit_id, f"tester-{n}-{role}", f"{hit_id}-A") + "&" + f"role={role}"
         links.append({"role": role, "url": url})
+    # A person at the runner plays these (runner/local_human.py): their links exist once
+    # their conversation has begun.
+    links += [{"role": local["role"], "url": local["url"]} for local in manager.local_humans.links()]
     return links
 
 
@@ -70,13 +74,16 @@ def task(task_name: str) -> Any:
 def start(task_name: str) -> Any:
     loaded = _load(task_name)
     if problem := options_problem(loaded.config["check_options"], loaded.option_values):
-        abort(400, description=f"Task {task_name} cannot start with its options' defaults: {problem}")
+        abort(422, description=f"The task {task_name!r} cannot start with its options' defaults: {problem}")
     svc = services()
-    manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
-                          RunOptions(num_conversations=loaded.default_conversations(), is_test=True, max_connections=0,
-                                     disconnect_timeout=120.0,
-                                     test_idle_minutes=current_app.config["TEST_RUN_IDLE_MINUTES"]),
-                          base_url=request.host_url)
+    try:
+        manager = TaskManager(loaded, svc.handler, registry.testing_provider(),
+                              RunOptions(num_conversations=loaded.default_conversations(), is_test=True,
+                                         max_connections=0, disconnect_timeout=120.0,
+                                         test_idle_minutes=current_app.config["TEST_RUN_IDLE_MINUTES"]),
+                              base_url=request.host_url)
+    except TaskError as exc:  # its prepare_run refused (a data file it needs is missing or bad)
+        abort(422, description=f"The task {task_name!r} cannot start: {exc}")
     svc.hub.add(manager)
     run_id = manager.start()
     if request.is_json or request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":

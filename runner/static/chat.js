@@ -13,7 +13,7 @@
   var DONE_STATES = ['done', 'partner_disconnect', 'released'];
   // After these the server has nothing more for this tab: stop reconnecting once our own
   // frames are delivered.
-  var FINAL_STATES = ['returned', 'disconnect', 'timeout', 'expired', 'submitted'];
+  var FINAL_STATES = ['returned', 'disconnect', 'timeout', 'expired', 'submitted', 'ended'];
   var STATE_TEXT = {
     connecting: 'Connecting to the task…',
     reconnecting: 'The connection was lost. Reconnecting…',
@@ -28,11 +28,12 @@
     timeout: 'This task timed out.',
     returned: 'You returned this task.',
     expired: 'This task is no longer available.',
-    submitted: 'Your work is submitted. You can close this tab.'
+    submitted: 'Your work is submitted. You can close this tab.',
+    ended: 'The conversation is over. Thank you! You can close this page.'  // a local human's
   };
   var STATE_TONE = {
     connecting: 'info', reconnecting: 'warning', accepted: 'info', onboarding: 'info', waiting: 'info', in_task: 'info',
-    done: 'success', submitted: 'success',
+    done: 'success', submitted: 'success', ended: 'success',
     partner_disconnect: 'warning', released: 'warning', timeout: 'warning', expired: 'warning',
     disconnect: 'error', returned: 'neutral'
   };
@@ -1015,7 +1016,8 @@
   Page.prototype.renderActions = function () {
     var client = this.client;
     var submit = this.config.submit || {};
-    var canReturn = submit.kind !== 'form' && submit.kind !== 'redirect' && !client.doneSent &&
+    // A local human's page (submit kind 'none') has no task to give back.
+    var canReturn = ['form', 'redirect', 'none'].indexOf(submit.kind) === -1 && !client.doneSent &&
       DONE_STATES.concat(FINAL_STATES).indexOf(client.state) === -1;
     this.slots.actions.replaceChildren.apply(this.slots.actions, canReturn ? [
       h('button', {type: 'button', class: 'parley-link', onclick: function () { client.giveBack(); }}, 'Return task')

@@ -16,4 +16,13 @@ task_config = {
 <i>What is this paragraph about?</i></p>
 """,
     "agent_ids": ["Worker"],
+    # The paragraphs: a file in SQuAD's JSON format (v1.1 or v2.0), relative to this folder.
+    "squad_path": "squad_sample.json",
+    "task_options": {
+        "squad_path": {
+            "help": "a SQuAD v1.1 or v2.0 JSON file to take the paragraphs from (e.g. dev-v2.0.json), "
+                    "instead of the task config's squad_path",
+            "default": None,
+        },
+    },
 }

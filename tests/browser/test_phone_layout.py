@@ -211,20 +211,25 @@ def test_model_evaluator_on_a_phone(start, phones):
 def test_multi_agent_dialog_on_two_phones(start, phones):
     runner = start("multi_agent_dialog")
     pages = phones(runner, 2)
+    host = runner.local_human()  # the person at the runner, on a page of their own
+    host.say("Hello, both of you! Let's plan a picnic together. Where should we hold it?")
     for page in pages:
         expect(others(page).first).to_contain_text("Let's plan a picnic")
         expect(toggle(page)).to_have_text(re.compile("^Your task"))
         expect(page.locator("#parley-context")).to_be_hidden()  # this task has no context
     read_drawer(pages[1], "multi_agent_dialog")
-    lines = [(f"By the lake: {LONG_URL}", "Yes, the lake."), ("Sandwiches.", LONG_WORD),
-             ("We move under the trees.", "Or we go home.")]
-    for first, second in lines:
+    rounds = [(f"By the lake: {LONG_URL}", "Yes, the lake.", "What should each of us bring?"),
+              ("Sandwiches.", LONG_WORD, "That's a plan, then. Thank you both! [DONE]"),
+              ("We move under the trees.", "Or we go home.", None)]
+    for first, second, host_next in rounds:
         holds_up(*pages)
         send(pages[0], first)
         send(pages[1], second)
         expect(others(pages[0]).filter(has_text=second)).to_have_count(1)
+        if host_next:
+            host.say(host_next)
     for page in pages:
-        expect(others(page).last).to_contain_text("[DONE]")
+        expect(others(page).filter(has_text="[DONE]")).to_have_count(1)
     finish(runner, "multi_agent_dialog", pages)
 
 

@@ -131,7 +131,7 @@ def test_two_negotiators_strike_a_deal_in_the_item_allocation_ui_and_the_reviewe
 
 def test_a_worker_completes_qa_data_collection_by_typing_the_question_and_the_answer(start, open_page):
     qa = load_task(TASKS / "qa_data_collection").worlds
-    paragraph = qa.pick_paragraph(qa.load_paragraphs(TASKS / "qa_data_collection"), "t_1")
+    paragraph = qa.pick_paragraph(qa.load_squad(TASKS / "qa_data_collection" / "squad_sample.json"), "t_1")
     (_, ask_question), (_, ask_answer) = qa.STEPS
     runner = start("qa_data_collection")
     page = open_page(runner.link("W1"))

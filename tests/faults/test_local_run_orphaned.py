@@ -135,7 +135,14 @@ def test_a_webapp_killed_while_it_ran_a_test_run_ends_that_run_on_its_next_start
         assert status == 201, body
         test_run = json.loads(body)
         workers = [Worker(first.url, fetch(link["url"]).config) for link in test_run["links"]]
-        talk(*workers)
+        for worker in workers:
+            worker.wait_state("in_task")
+        # The world waits for its local human first: their link is on the task's testing page now.
+        runs = browser.get_json("/app/tasks/multi_agent_dialog.json")["test_runs"]
+        [host_link] = [link for run in runs for link in run["links"] if link["role"] == "LocalAgent"]
+        workers.append(Worker(first.url, fetch(host_link["url"]).config))
+        workers[-1].say("Hello, both!")
+        talk(*workers[:2])
     finally:
         first.kill()
         for worker in workers:

@@ -5,10 +5,21 @@ import pytest
 from crowd.mturk.provider import MTurkProvider, client_config
 from crowd.review import ReviewService
 from tests.fakes.mturk_server import FakeMTurk
+from tests.integration.test_runner_process import RunnerProcess
 from tests.support.live_runner import LiveRunner
 from tests.support.mturk import PAIR_CHAT, settings
 from tests.support.review_races import SlowProvider
 from tests.support.store_probes import STORE_MODULES_THAT_READ_THE_CLOCK, T0, Clock
+
+
+@pytest.fixture
+def runner_process():
+    """Starts `python -m runner run ...` processes (tests/integration/test_runner_process.py's
+    RunnerProcess), killed at the end of the test."""
+    started: list[RunnerProcess] = []
+    yield lambda *args, **kwargs: started.append(RunnerProcess(*args, **kwargs)) or started[-1]
+    for process in started:
+        process.kill()
 
 
 @pytest.fixture

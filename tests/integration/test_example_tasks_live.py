@@ -159,7 +159,7 @@ def workers_of(full: dict) -> list[tuple[str, str, str]]:
 
 def test_qa_data_collection_keeps_the_paragraph_question_and_answer(start):
     qa = worlds_of("qa_data_collection")
-    paragraph = qa.pick_paragraph(qa.load_paragraphs(TASKS / "qa_data_collection"), "t_1")
+    paragraph = qa.pick_paragraph(qa.load_squad(TASKS / "qa_data_collection" / "squad_sample.json"), "t_1")
     (_, ask_question), (_, ask_answer) = qa.STEPS
     runner = start("qa_data_collection")
     [worker] = joined(runner, ("W1", "Worker"))
@@ -238,64 +238,84 @@ def speakers(runner: LiveRunner) -> tuple[Worker, Worker]:
     return one, two
 
 
-def test_multi_agent_dialog_runs_round_robin_until_the_local_agent_says_done(start):
-    local_lines = worlds_of("multi_agent_dialog").LOCAL_AGENT_LINES
-    answers = [("The park by the river!", "Yes, the park."),
-               ("Sandwiches.", "I'll bring fruit."),
-               ("Use the shelter.", "Or go to a cafe.")]
+def test_multi_agent_dialog_waits_for_the_local_human_and_ends_after_the_workers_final_messages(start):
+    final = worlds_of("multi_agent_dialog").FINAL_MESSAGE_TEXT
     runner = start("multi_agent_dialog")
     one, two = speakers(runner)
+    host = runner.local_human()
+    assert host.wait_state("in_task")["role"] == "LocalAgent"
 
+    # The round robin begins with the local human: nobody else may speak before they do.
+    for worker in (one, two):
+        worker.wait_for(lambda f: f["type"] == "turn" and f["agent_id"] == "LocalAgent")
+    early = one.say("Hello?", wait_ack=False)
+    assert one.wait_for(lambda f: f.get("cid") == early)["error"] == "It is not your turn: wait for LocalAgent."
+
+    rounds = [("Hello both! Where shall we picnic?", "The park by the river!", "Yes, the park."),
+              ("What should each of us bring?", "Sandwiches.", "I'll bring fruit."),
+              ("Lovely. See you there! [DONE]", "Bye, thanks!", "Bye all!")]
     expected = []
-    for line, (first, second) in zip(local_lines, answers):
-        hears(one, line, "LocalAgent")
+    for host_line, first, second in rounds:
+        host.say(host_line)
+        hears(one, host_line, "LocalAgent")
+        hears(two, host_line, "LocalAgent")
+        expected.append(("LocalAgent", host_line))
+        if host_line.endswith("[DONE]"):
+            hears(one, final, "System")
+            hears(two, final, "System")
+            expected.append(("System", final))
         one.say(first)
         hears(two, first, "Speaker1")
+        hears(host, first, "Speaker1")
         two.say(second)
         hears(one, second, "Speaker2")
-        expected += [("LocalAgent", line), ("Speaker1", first), ("Speaker2", second)]
-    for worker in (one, two):
-        hears(worker, local_lines[-1], "LocalAgent")
+        hears(host, second, "Speaker2")
+        expected += [("Speaker1", first), ("Speaker2", second)]
+    assert host.wait_state("ended")["text"] == "The conversation is over. Thank you! You can close this page."
     submit(runner, one, two)
 
     full = stored(runner)
-    assert lines(full) == [*expected, ("LocalAgent", local_lines[-1])]
-    assert local_lines[-1].endswith("[DONE]")
+    assert lines(full) == expected
+    assert lines(full)[-2:] == [("Speaker1", "Bye, thanks!"), ("Speaker2", "Bye all!")]
     assert [m["worker_id"] for m in full["messages"]] == [
-        {"LocalAgent": None, "Speaker1": "W1", "Speaker2": "W2"}[sender] for sender, _ in lines(full)]
-    assert full["custom_data"] == {"outcome": "done", "ended_by": "LocalAgent",
-                                   "rounds": 4, "messages": 10}
+        {"LocalAgent": None, "System": None, "Speaker1": "W1", "Speaker2": "W2"}[sender] for sender, _ in expected]
+    # The local human's messages were shown to both workers; the final notice to the workers alone.
+    assert {m["text"]: m.get("recipients") for m in full["messages"] if m["id"] in ("LocalAgent", "System")} == {
+        **{line: ["Speaker1", "Speaker2"] for line, _, _ in rounds}, final: ["Speaker1", "Speaker2"]}
+    assert full["custom_data"] == {"outcome": "done", "ended_by": "LocalAgent", "rounds": 3, "messages": 9}
+    # The local human is no worker: two assignments, both submitted.
     assert workers_of(full) == [("W1", "Speaker1", "submitted"), ("W2", "Speaker2", "submitted")]
-    # Nobody is shown their own message back; each sees the other two.
+    assert len(runner.handler.get_assignments_for_run(runner.run_id)) == 2
     assert one.texts() == [m["text"] for m in full["messages"] if m["id"] != "Speaker1"]
-    assert two.texts() == [m["text"] for m in full["messages"] if m["id"] != "Speaker2"]
+    assert host.texts() == [m["text"] for m in full["messages"] if m["id"] in ("Speaker1", "Speaker2")]
 
 
-def test_multi_agent_dialog_ends_when_a_worker_message_ends_with_done(start):
-    local_lines = worlds_of("multi_agent_dialog").LOCAL_AGENT_LINES
+def test_multi_agent_dialog_a_workers_done_does_not_end_the_chat_and_the_local_page_submits_nothing(start):
     runner = start("multi_agent_dialog")
     one, two = speakers(runner)
-
-    hears(one, local_lines[0], "LocalAgent")
-    one.say("The park by the river!")
-    hears(two, "The park by the river!", "Speaker1")
-    two.say("Yes, the park.")
-    hears(one, local_lines[1], "LocalAgent")
-    one.say("I'll bring sandwiches.")
-    hears(two, "I'll bring sandwiches.", "Speaker1")
-    two.say("Fruit from me. See you there! [DONE]")
-    hears(one, "Fruit from me. See you there! [DONE]", "Speaker2")
+    host = runner.local_human()
+    host.say("Shall we plan?")
+    hears(one, "Shall we plan?", "LocalAgent")
+    one.say("Sure. [DONE]")
+    hears(two, "Sure. [DONE]", "Speaker1")
+    two.wait_turn()
+    assert runner.handler.get_run_data(runner.run_id)["status"] == "running"
+    host.send_frame({"type": "return"})
+    assert host.wait_for(lambda f: f["type"] == "error")["error"] == "A local human has no task to submit or give back."
+    two.say("Fine.")
+    host.say("Thank you both! [DONE]")
+    one.say("Bye.")
+    two.say("Bye!")
     submit(runner, one, two)
+    assert lines(stored(runner))[-2:] == [("Speaker1", "Bye."), ("Speaker2", "Bye!")]
 
-    full = stored(runner)
-    assert lines(full) == [
-        ("LocalAgent", local_lines[0]), ("Speaker1", "The park by the river!"),
-        ("Speaker2", "Yes, the park."), ("LocalAgent", local_lines[1]),
-        ("Speaker1", "I'll bring sandwiches."), ("Speaker2", "Fruit from me. See you there! [DONE]"),
-    ]
-    assert full["custom_data"] == {"outcome": "done", "ended_by": "Speaker2",
-                                   "rounds": 2, "messages": 6}
-    assert workers_of(full) == [("W1", "Speaker1", "submitted"), ("W2", "Speaker2", "submitted")]
+
+def test_multi_agent_dialog_a_local_human_link_with_a_wrong_key_is_refused(start):
+    runner = start("multi_agent_dialog")
+    speakers(runner)
+    runner.local_human()
+    page = fetch(f"{runner.server.url}/local/{runner.run_id}/not-the-key")
+    assert page.status == 404 and "This link is not for a conversation running here." in page.html
 
 
 # dealnodeal -------------------------------------------------------------------------------

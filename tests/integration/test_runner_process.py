@@ -23,10 +23,12 @@ class RunnerProcess:
     """`python -m runner run ...` in a subprocess, with the links it prints (`links` of them:
     the task's humans times its conversations)."""
 
-    def __init__(self, store_url: str, *args: str, links: int = 2) -> None:
+    def __init__(self, store_url: str, *args: str, links: int = 2, stdin: int | None = None) -> None:
+        """`links`: the worker links the run prints (its HITs); `stdin`: subprocess.PIPE to
+        type at the runner's terminal (`self.proc.stdin`)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner", "run", *args, "--port", "0", "--db", store_url],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         header = self.proc.stdout.readline()
         match = re.match(r"Run (\S+): .* Chat server at (\S+)", header)
         assert match, header + self.proc.stderr.read()

@@ -2,23 +2,16 @@
 TASK`, shown in its --help, checked, and given to its worlds."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from datastore import MTurkDataHandler
 from runner.cli import main
 from runner.tasks import TaskError, load_task
-from tests.integration.test_runner_process import RunnerProcess
 from tests.support.live_runner import chat_pair_to_the_end
 
 OPTIONED_CHAT = "tests/support/tasks/optioned_chat"
-
-
-@pytest.fixture
-def runner_process():
-    started: list[RunnerProcess] = []
-    yield lambda *args: started.append(RunnerProcess(*args)) or started[-1]
-    for process in started:
-        process.kill()
 
 
 def _greetings(worker) -> str:
@@ -102,3 +95,31 @@ def test_check_options_that_is_not_a_function_is_refused(tmp_path):
     (task / "worlds.py").write_text("class TaskWorld:\n    pass\n")
     with pytest.raises(TaskError, match="task bad_check: check_options must be a function of the option values"):
         load_task(task)
+
+
+def test_qa_data_collection_takes_its_paragraphs_from_the_squad_file_squad_path_names(store_url, runner_process,
+                                                                                     tmp_path):
+    squad = tmp_path / "dev.json"
+    squad.write_text(json.dumps({"version": "1.1", "data": [{"title": "Kites", "paragraphs": [
+        {"context": "Kites were flown in China long ago.", "qas": []}]}]}), encoding="utf-8")
+    runner = runner_process(store_url, "tasks/qa_data_collection", "-nc", "1", "--squad-path", str(squad), links=1)
+    worker = runner.join(0)
+    prompt = worker.wait_for(lambda f: f["type"] == "message" and "task_data" in f["act"])["act"]
+    assert prompt["task_data"] == {"title": "Kites", "paragraph": "Kites were flown in China long ago."}
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (None, "there is no SQuAD file at "),
+    ('{"data": [{"title": "T", "paragraphs": [{"qas": []}]}]}',
+     "is not in SQuAD's format: data[0].paragraphs[0] has no \"context\" text"),
+])
+def test_a_squad_path_that_is_missing_or_not_squad_refuses_the_launch_with_exit_2(capsys, store_url, tmp_path,
+                                                                                  content, says):
+    squad = tmp_path / "dev.json"
+    if content is not None:
+        squad.write_text(content, encoding="utf-8")
+    assert main(["run", "qa_data_collection", "--squad-path", str(squad), "--db", store_url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m runner: error: task qa_data_collection: ") and says in err
+    assert str(squad) in err
+    assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []

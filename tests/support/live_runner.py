@@ -93,6 +93,21 @@ class LiveRunner:
         self.workers.append(worker)
         return worker
 
+    def local_human_link(self, role: str = "LocalAgent") -> str:
+        """The link the run gives the person at the runner playing `role`, once their world
+        has asked for them: a page on the same chat server as the workers'."""
+        deadline = time.monotonic() + 15
+        while not (links := [link for link in self.manager.local_humans.links() if link["role"] == role]):
+            assert time.monotonic() < deadline, f"no local human link for {role} within 15 s"
+            time.sleep(0.05)
+        [link] = links
+        assert link["url"].startswith(f"{self.server.url}/local/{self.run_id}/")
+        return link["url"]
+
+    def local_human(self, role: str = "LocalAgent") -> Worker:
+        """The person at the runner playing `role`, at their link (a tab this runner closes)."""
+        return self.open(self.local_human_link(role))
+
     def stop(self) -> None:
         for worker in self.workers:
             worker.close()

@@ -104,11 +104,48 @@ def test_an_unknown_task_is_a_404_with_a_sentence(client):
     assert client.post("/app/tasks/../start", data={"csrf_token": client.csrf}).status_code == 404
 
 
-def test_a_task_whose_option_defaults_do_not_go_together_is_refused_400_and_starts_nothing(
+def test_a_task_whose_option_defaults_do_not_go_together_is_refused_422_and_starts_nothing(
         client, app, monkeypatch):
     monkeypatch.setenv("PARLEY_MODEL_URL", "http://127.0.0.1:9/v1")  # a URL without a model name
     monkeypatch.delenv("PARLEY_MODEL_NAME", raising=False)
     response = client.post("/app/tasks/model_evaluator/start", data={"csrf_token": client.csrf})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "a model needs both --model-url and --model-name" in response.get_data(as_text=True)
     assert app.extensions["parley"].handler.get_all_run_data() == []
+
+
+def test_a_tasks_local_human_gets_an_open_as_link_on_the_testing_page_once_the_chat_begins(served):
+    browser = Browser(served.url, PASSWORD)
+    status, body = browser.post("/app/tasks/multi_agent_dialog/start", {"csrf_token": browser.csrf},
+                                accept="application/json")
+    assert status == 201, body
+    started = json.loads(body)
+    assert [link["role"] for link in started["links"]] == ["Speaker1", "Speaker2"]
+    workers = [Worker(served.url, fetch(link["url"]).config) for link in started["links"]]
+    try:
+        for worker in workers:
+            worker.wait_for(lambda f: f["type"] == "turn" and f["agent_id"] == "LocalAgent")
+        [run] = browser.get_json("/app/tasks/multi_agent_dialog.json")["test_runs"]
+        assert [link["role"] for link in run["links"]] == ["Speaker1", "Speaker2", "LocalAgent"]
+        host_url = run["links"][2]["url"]
+        assert host_url.startswith(f"{served.url}/local/{started['run_id']}/")
+        assert 'data-role="LocalAgent"' in browser.get("/app/tasks/multi_agent_dialog")[1]
+        host = Worker(served.url, fetch(host_url).config)
+        workers.append(host)
+        host.say("Hello from the tester!")
+        workers[0].wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == "Hello from the tester!")
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+def test_a_task_whose_prepare_run_refuses_cannot_start_a_test_run_422_with_its_sentence(app, served, tmp_path):
+    task = task_with_config(tmp_path)
+    with open(task / "worlds.py", "a") as file:
+        file.write("\n\ndef prepare_run(opt):\n    from runner.tasks import TaskError\n"
+                   "    raise TaskError('the data file data.json is missing')\n")
+    app.config["TASKS_DIR"] = str(task.parent)
+    browser = Browser(served.url, PASSWORD)
+    status, body = browser.post("/app/tasks/budgeted_chat/start", {"csrf_token": browser.csrf})
+    assert status == 422
+    assert "cannot start: task budgeted_chat: the data file data.json is missing" in body

@@ -6,7 +6,7 @@ from typing import Any
 
 from crowd.context import TaskContext
 from runner.agents import Act, Agent, WorkerActions
-from runner.tasks import Task, load_task
+from runner.tasks import Task, load_task, prepare_run
 from runner.worlds import DISCONNECT_MESSAGE, World, is_leave
 
 
@@ -74,9 +74,23 @@ class SimulatedHuman(WorkerActions, Agent):
 
 
 def opt_for(task: Task, conversation_id: str = "conv_1", **extra: Any) -> dict[str, Any]:
-    """A world's opt as the runner makes it: the task's option values (its defaults) first."""
-    return {**task.option_values, "task_dir": str(task.path), "run_id": "run_1",
-            "conversation_id": conversation_id, **extra}
+    """A world's opt as the runner makes it: the task's option values (defaults), what its
+    prepare_run gives, and the runner's own keys; `extra` wins."""
+    return {**task.option_values, **prepare_run(task), "task_dir": str(task.path), "task_config": task.config,
+            "run_id": "run_1", "conversation_id": conversation_id, **extra}
+
+
+class SimulatedLocalHumans:
+    """Stands in for the runner's `opt['local_humans']`: each agent id joins as the
+    SimulatedHuman given for it, and the way it was asked to join is recorded."""
+
+    def __init__(self, *humans: SimulatedHuman) -> None:
+        self.humans = {human.id: human for human in humans}
+        self.joined: list[tuple[str, str]] = []
+
+    def join(self, agent_id: str, via: str = "link") -> SimulatedHuman:
+        self.joined.append((agent_id, via))
+        return self.humans[agent_id]
 
 
 def build_world(name: str, agents: list[Agent], conversation_id: str = "conv_1", **opt: Any) -> World:
