@@ -211,12 +211,12 @@ def test_bad_arguments_exit_2_with_one_sentence_and_create_no_run(store_url, arg
     assert MTurkDataHandler(db_url=store_url).get_all_run_data() == []
 
 
-def test_tasks_lists_the_six_example_tasks():
+def test_tasks_lists_the_example_tasks_chat_and_form():
     result = subprocess.run([sys.executable, "-m", "runner", "tasks"], cwd=REPO,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    assert result.stdout.split() == ["custom_frontend_demo", "dealnodeal", "model_evaluator",
-                                     "multi_agent_dialog", "qa_data_collection",
+    assert result.stdout.split() == ["custom_frontend_demo", "dealnodeal", "dialog_rating", "model_evaluator",
+                                     "multi_agent_dialog", "pairwise_dialog_eval", "qa_data_collection",
                                      "qualification_flow_example"]
 
 

@@ -39,7 +39,7 @@ def test_task_loads_with_its_roles_hit_texts_and_a_task_world(name):
     assert (task.path / "README.md").read_text(encoding="utf-8").startswith(f"# {name}\n")
 
 
-@pytest.mark.parametrize("name", [*TASKS, "dialog_rating"])
+@pytest.mark.parametrize("name", [*TASKS, "dialog_rating", "pairwise_dialog_eval"])
 def test_run_py_hands_its_own_folder_and_the_flags_to_the_runner_cli(name, monkeypatch):
     calls = []
     cli = types.ModuleType("runner.cli")
@@ -64,3 +64,14 @@ def test_dialog_rating_is_a_form_task_with_every_field_type_and_two_golds():
     assert (task.form.items_per_assignment, task.form.annotations_per_item) == (2, 2)
     assert (task.path / "README.md").read_text(encoding="utf-8").startswith("# dialog_rating\n")
     assert "`dialog_rating`" in (task.path.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_pairwise_dialog_eval_compares_the_two_bots_of_its_pairs_with_a_required_reason():
+    task = load_task("pairwise_dialog_eval")
+    assert task.is_form and task.form.comparison is not None
+    assert [(f["name"], f["type"], f["required"]) for f in task.config["fields"]] == [
+        ("winner", "single_choice", True), ("reason", "long_text", True)]
+    assert {item["data"]["a"]["model"] for item in task.form.items} == {"curious bot"}
+    assert {item["data"]["b"]["model"] for item in task.form.items} == {"terse bot"}
+    assert (task.path / "README.md").read_text(encoding="utf-8").startswith("# pairwise_dialog_eval\n")
+    assert "`pairwise_dialog_eval`" in (task.path.parent / "README.md").read_text(encoding="utf-8")
