@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.builders import completed_conversation
 from tests.support.form_tasks import dialog_rating_copy, good_answers
 from tests.support.live_runner import LiveRunner
 
@@ -202,3 +203,11 @@ def test_an_item_left_unanswered_by_a_worker_who_returned_is_shown_as_given_back
     unanswered = item_html(html, left["item_id"])
     assert "not answered: given back when the assignment ended" in unanswered
     assert "form-item__answers" not in unanswered and "parley-item__turn" in unanswered
+
+
+def test_a_chat_conversation_has_no_form(client, handler):
+    built = completed_conversation(handler, provider="local")
+    conversation = client.get(f"/runs/{built.run_id}/conversations/{built.conversation_id}.json").get_json()
+    assert [w["form"] for w in conversation["conversation"]["workers"]] == [None, None]
+    html = client.get(f"/runs/{built.run_id}/conversations/{built.conversation_id}").get_data(as_text=True)
+    assert "form-item" not in html and "Asker says 0" in html
