@@ -70,7 +70,7 @@ def _with_what_they_saw(run: Any, unit: dict[str, Any]) -> dict[str, Any]:
     if full is None:  # the unit's row was just read: only a run changing kind could do this
         abort(404, description=f"There is no conversation {unit['conversation_id']!r} in this run.")
     mine = next(w for w in full["workers"] if w["assignment_id"] == unit["assignment_id"])
-    return {**with_review_details(handler, unit), "messages": one_per_message(full["messages"]),
+    return {**with_review_details(handler, run, unit), "messages": one_per_message(full["messages"]),
             "task_data": context_of(full["messages"], unit), "world_data": mine.get("data"),
             "custom_data": full["custom_data"],
             "partners": [w for w in full["workers"] if w["assignment_id"] != unit["assignment_id"]]}

@@ -1,15 +1,19 @@
 """What the review pages show of one worker's assignment besides the messages: onboarding
-answers, the bonus owed or paid, and the audit log of what was done to it. One home, so the
+answers, a form's items and answers, the bonus owed or paid, and the audit log of what was
+done to it. One home, so the
 conversation page and the review queue show the same thing."""
 from __future__ import annotations
 
 from typing import Any
 
 from datastore import MTurkDataHandler
+from datastore.records import Record
+from webapp.form_review import form_of_assignment
 
 
-def with_review_details(handler: MTurkDataHandler, worker: dict[str, Any]) -> dict[str, Any]:
-    """`worker` (a dict with `worker_id` and `assignment_id`) with `onboarding`,
+def with_review_details(handler: MTurkDataHandler, run: Record, worker: dict[str, Any]) -> dict[str, Any]:
+    """`worker` (a dict with `worker_id` and `assignment_id`, of `run`) with `onboarding`,
+    `form` (its items and answers in a form run, else None; see webapp/form_review.py),
     `bonus_amount_cents`, `bonus_paid` and `review_actions` added."""
     assignment_id = worker["assignment_id"]
     onboarding = handler.get_onboarding_data(assignment_id)
@@ -17,6 +21,7 @@ def with_review_details(handler: MTurkDataHandler, worker: dict[str, Any]) -> di
     return {
         **worker,
         "onboarding": onboarding.as_dict() if onboarding is not None else None,
+        "form": form_of_assignment(handler, run, assignment_id),
         "bonus_amount_cents": pairing["bonus_amount_cents"] if pairing else 0,
         "bonus_paid": bool(pairing and pairing["bonus_paid"]),
         "review_actions": [a.as_dict() for a in handler.get_review_actions(assignment_id=assignment_id)],

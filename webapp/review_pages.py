@@ -40,7 +40,7 @@ def conversation(run_id: str, conversation_id: str) -> Any:
     if run is None or not full:
         abort(404, description=f"There is no conversation {conversation_id!r} in run {run_id!r}.")
     full.setdefault("task_data", merged_task_data(full["messages"]))
-    full["workers"] = [{**with_review_details(handler, worker), "task_data": context_of(full["messages"], worker)}
+    full["workers"] = [{**with_review_details(handler, run, worker), "task_data": context_of(full["messages"], worker)}
                        for worker in full["workers"]]
     _, categories, min_chars = rejection_rules(run["provider"])
     return respond("conversation.html", {"conversation": full, "rejection_categories": list(categories)},

@@ -1,13 +1,15 @@
 """A form task in a real browser: two workers each answer their dialog_rating items on the
 page (every field type, per-turn labels), a bad answer is refused next to its field (by the
 page's own check, and by the server's when the page's is bypassed), and afterwards every
-item is answered twice in the store."""
+item is answered twice in the store, and a reviewer sees each worker's answers on the
+dashboard's review page."""
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import SCREENSHOTS
 from tests.support.form_tasks import dialog_rating_copy
 
 SHORT_SUMMARY = "Too short"
@@ -31,7 +33,8 @@ def submit(page: Page, item_id: str) -> None:
 
 
 def test_two_workers_answer_every_item_twice_and_a_bad_answer_is_refused_by_its_field(store_url, tmp_path,
-                                                                                        start, new_page):
+                                                                                        start, new_page,
+                                                                                        site, reviewer):
     # Two ordinary dialogs and a gold, three items an assignment: two workers answer each dialog twice.
     task = dialog_rating_copy(tmp_path, item_ids=["weather", "recipe", "gold-capital"], items_per_assignment=3,
                               annotations_per_item=2, gold_rate=0.34)
@@ -79,3 +82,24 @@ def test_two_workers_answer_every_item_twice_and_a_bad_answer_is_refused_by_its_
                                     "comments": "Nothing else."}
     assert runner.manager.wait(15)
     assert handler.get_run_data(runner.run_id)["status"] == "completed"
+
+    for pairing in handler.get_pairings_for_run(runner.run_id):
+        reviewer_sees_the_answers(reviewer, site[0], handler, runner.run_id, pairing)
+
+
+def reviewer_sees_the_answers(reviewer: Page, url: str, handler, run_id: str, pairing) -> None:
+    """The review page of the worker's assignment shows each of their items with their
+    answers, the gold marked right; approving it goes through."""
+    reviewer.goto(f"{url}/runs/{run_id}/conversations/{pairing['conversation_id']}")
+    expect(reviewer.locator(".form-item")).to_have_count(3)
+    weather = reviewer.locator('.form-item[data-item-id="weather"]')
+    expect(weather.locator(".parley-item__turn").first).to_contain_text("Will it rain in Paris tomorrow?")
+    expect(weather.locator('[data-field="summary"]')).to_have_text("A helpful, short answer.")
+    expect(weather.locator('[data-field="overall"]')).to_have_text("4 · Good")
+    expect(weather.locator('[data-field="turns"] li')).to_have_text(["Good", "Good", "Good"])
+    expect(reviewer.locator('.form-item[data-item-id="gold-capital"] [data-gold]')).to_have_text("gold: right")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    reviewer.screenshot(path=str(SCREENSHOTS / f"dashboard-form-review-{pairing['worker_id']}.png"), full_page=True)
+    reviewer.get_by_role("button", name="Approve").click()
+    expect(reviewer.locator(".flash--ok")).to_have_text("Approved.")
+    assert handler.get_assignment_data(pairing["assignment_id"])["status"] == "approved"
