@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runner.server import RunnerServer
+from tests.fakes.mturk_server import FakeMTurk
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, is_problem
 from tests.support.live_runner import LiveRunner
 
@@ -123,3 +124,17 @@ def start(store_url) -> Iterator[Callable[..., LiveRunner]]:
     yield make
     for runner in runners:
         runner.stop()
+
+
+@pytest.fixture(params=["local", "mturk"])
+def marketplace(request, monkeypatch) -> Iterator[FakeMTurk | None]:
+    """Each test that takes it runs twice: with no marketplace (None), and on a fake MTurk,
+    which the webapp's review actions reach too (through the environment)."""
+    if request.param == "local":
+        yield None
+        return
+    with FakeMTurk() as fake:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+        monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
+        yield fake

@@ -9,7 +9,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import SCREENSHOTS
+from tests.integration.test_task_context_live import mturk
+from tests.support.browser import SCREENSHOTS, open_work
 from tests.support.form_tasks import dialog_rating_copy
 
 SHORT_SUMMARY = "Too short"
@@ -34,15 +35,16 @@ def submit(page: Page, item_id: str) -> None:
 
 def test_two_workers_answer_every_item_twice_and_a_bad_answer_is_refused_by_its_field(store_url, tmp_path,
                                                                                         start, new_page,
-                                                                                        site, reviewer):
+                                                                                        site, reviewer, marketplace):
     # Two ordinary dialogs and a gold, three items an assignment: two workers answer each dialog twice.
     task = dialog_rating_copy(tmp_path, item_ids=["weather", "recipe", "gold-capital"], items_per_assignment=3,
                               annotations_per_item=2, gold_rate=0.34)
-    runner = start(str(task), num_conversations=2)
+    provider = None if marketplace is None else mturk(marketplace, block_qualification="parley_dialog_rating_block")
+    runner = start(str(task), num_conversations=2, provider=provider)
     handler = runner.handler
-    for n, worker_id in enumerate(("W1", "W2")):
+    for n, worker_id in enumerate(("AW1", "AW2")):
         page = new_page(1100, 900)
-        page.goto(runner.link(worker_id))
+        open_work(page, runner, marketplace, worker_id, n)
         expect(page.locator(".parley-form-item")).to_have_count(3)
         ids = page.locator(".parley-form-item").evaluate_all("els => els.map(e => e.dataset.itemId)")
         assert sorted(ids) == ["gold-capital", "recipe", "weather"]
@@ -68,13 +70,16 @@ def test_two_workers_answer_every_item_twice_and_a_bad_answer_is_refused_by_its_
         done = page.get_by_role("button", name=re.compile("done", re.I))
         expect(done).to_be_enabled()
         done.click()
-        expect(page.locator("#parley-banner")).to_contain_text("submitted")
+        if marketplace is None:
+            expect(page.locator("#parley-banner")).to_contain_text("submitted")
+        else:  # the page posted its submission form to MTurk
+            expect(page.locator("body")).to_have_text("Submitted to MTurk.")
     answers = handler.get_form_answers(runner.run_id)
     per_item: dict[str, list[str]] = {}
     for row in answers:
         per_item.setdefault(row["item_id"], []).append(row["worker_id"])
     assert {k: sorted(v) for k, v in per_item.items()} == {
-        "weather": ["W1", "W2"], "recipe": ["W1", "W2"], "gold-capital": ["W1", "W2"]}
+        "weather": ["AW1", "AW2"], "recipe": ["AW1", "AW2"], "gold-capital": ["AW1", "AW2"]}
     assert all(row["gold_correct"] for row in answers if row["is_gold"])
     first_row = next(row for row in answers if row["item_id"] == "weather")
     assert first_row["answers"] == {"turns": ["good", "good", "good"], "overall": 4, "on_topic": "yes",

@@ -2,63 +2,33 @@
 workers each judge their pairs of conversations, shown side by side in an order drawn for
 each of them; a judgement without its reason is refused next to the field; afterwards every
 pair is judged twice, each answer keeps the order its worker saw, the models' names never
-reached a page, and the export carries the answers."""
+reached a page, and the review page and the export show the answers."""
 from __future__ import annotations
 
 import io
 import json
 import re
-from collections.abc import Iterator
-from urllib.parse import parse_qs, urlencode
 
-import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import expect
 
 from datastore.export import export_jsonl
-from tests.fakes.mturk_server import FakeMTurk
 from tests.integration.test_task_context_live import mturk
+from tests.support.browser import open_work
 
 PAIRS = 8
 SHORT = "Nicer."
 SHORT_TEXT = "Please write at least 15 characters (you wrote 6)."
-SUBMIT_TO = "https://workersandbox.mturk.com"
 
 
-@pytest.fixture(params=["local", "mturk"])
-def marketplace(request) -> Iterator[FakeMTurk | None]:
-    if request.param == "local":
-        yield None
-        return
-    with FakeMTurk() as fake:
-        yield fake
-
-
-def open_link(page: Page, runner, fake: FakeMTurk | None, worker_id: str, n: int) -> None:
-    if fake is None:
-        page.goto(runner.link(worker_id))
-        return
-    hit_id = runner.provider.hit_ids[n]
-    assignment_id = fake.accept(hit_id, worker_id)
-
-    def external_submit(route: Route) -> None:  # MTurk's end of the page's submit form
-        fields = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
-        fake.submit(fields["assignmentId"], fields)
-        route.fulfill(status=200, content_type="text/html", body="<p>Submitted to MTurk.</p>")
-
-    page.route(f"{SUBMIT_TO}/**", external_submit)
-    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
-                       "turkSubmitTo": SUBMIT_TO})
-    page.goto(f"{runner.server.url}/task/{runner.run_id}?{query}")
-
-
-def test_two_workers_judge_every_pair_twice_each_seeing_its_own_order(start, new_page, marketplace):
+def test_two_workers_judge_every_pair_twice_each_seeing_its_own_order(start, new_page, marketplace, site,
+                                                                      reviewer):
     provider = None if marketplace is None else mturk(marketplace, block_qualification="parley_pairwise_block")
     runner = start("pairwise_dialog_eval", provider=provider, num_conversations=PAIRS)
     handler, shown = runner.handler, {}
     for n, worker_id in enumerate(("AWORKERONE", "AWORKERTWO")):
         for round_ in range(PAIRS // 2):  # 8 pairs x 2 judgements / 2 pairs an assignment / 2 workers
             page = new_page(1200, 900)
-            open_link(page, runner, marketplace, worker_id, 2 * round_ + n)
+            open_work(page, runner, marketplace, worker_id, 2 * round_ + n)
             items = page.locator(".parley-form-item")
             expect(items).to_have_count(2)
             content = page.content()
@@ -95,6 +65,12 @@ def test_two_workers_judge_every_pair_twice_each_seeing_its_own_order(start, new
         submitted = {a["AssignmentId"] for a in marketplace.assignments.values()
                      if a["AssignmentStatus"] == "Submitted"}
         assert len(submitted) == PAIRS
+    pairing = handler.get_pairings_for_run(runner.run_id)[0]
+    reviewer.goto(f"{site[0]}/runs/{runner.run_id}/conversations/{pairing['conversation_id']}")
+    expect(reviewer.locator(".form-item")).to_have_count(2)
+    first = reviewer.locator(".form-item").first
+    expect(first.locator('[data-field="winner"]')).to_have_text("The Bot of conversation A")
+    expect(first.locator('[data-field="reason"]')).to_have_text("It asks about me and stays friendly.")
     out = io.StringIO()
     export_jsonl(handler, runner.run_id, out)
     exported = [answer for line in out.getvalue().splitlines() for answer in json.loads(line)["form_answers"]]

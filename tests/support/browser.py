@@ -2,6 +2,8 @@
 import re
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,3 +59,28 @@ def open_in_order(pages, links: list[str]) -> None:  # type: ignore[no-untyped-d
         page.goto(link)
         if n < len(links) - 1:
             expect(page.locator("#parley-banner")).to_have_attribute("data-state", "waiting")
+
+
+MTURK_SUBMIT_TO = "https://workersandbox.mturk.com"
+
+
+def open_work(page, runner, fake: Any, worker_id: str, n: int) -> None:  # type: ignore[no-untyped-def]
+    """Open work on the run's page as a worker does: with no marketplace (`fake` None) the
+    local provider's next link; on the fake MTurk, accept its `n`th HIT there and open it as
+    MTurk's frame does, with MTurk's end of the page's submit form played by the fake (the
+    page then shows "Submitted to MTurk.")."""
+    if fake is None:
+        page.goto(runner.link(worker_id))
+        return
+    hit_id = runner.provider.hit_ids[n]
+    assignment_id = fake.accept(hit_id, worker_id)
+
+    def external_submit(route) -> None:  # type: ignore[no-untyped-def]
+        fields = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
+        fake.submit(fields["assignmentId"], fields)
+        route.fulfill(status=200, content_type="text/html", body="<p>Submitted to MTurk.</p>")
+
+    page.route(f"{MTURK_SUBMIT_TO}/**", external_submit)
+    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
+                       "turkSubmitTo": MTURK_SUBMIT_TO})
+    page.goto(f"{runner.server.url}/task/{runner.run_id}?{query}")
