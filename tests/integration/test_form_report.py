@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from datastore import InvalidValue, NotFound
+from tests.integration.test_form_golds import answer_all, strict_task
 from tests.support.builders import completed_conversation
 from tests.support.form_runs import (
     FLUENCY,
@@ -167,3 +168,16 @@ def test_the_report_reads_the_same_few_statements_however_many_answers_the_run_h
         return len(sent)
 
     assert statements(2) == statements(12)
+
+
+def test_a_run_the_runner_made_is_reported_from_the_config_it_stored_with_the_block_its_golds_made(start, tmp_path):
+    runner = start(str(strict_task(tmp_path)), num_conversations=2)
+    answer_all(runner.join("W1", assignment_id="A1"), wrong_golds=True)
+
+    report = runner.handler.form_report(runner.run_id)
+
+    assert report["gold"]["min_accuracy"] == 0.6
+    assert report["gold"]["workers"]["W1"] == {"answers": 1, "golds_answered": 2, "golds_right": 0,
+                                               "gold_accuracy": 0.0, "below_bar": True, "blocked": True}
+    assert report["progress"] == {"items": 2, "complete": 0, "answers": 1, "annotations_per_item": 2,
+                                  "gold_answers": 2}
