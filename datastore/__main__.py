@@ -1,6 +1,6 @@
 """The store's command line: `python -m datastore export --run RUN_ID --format
-jsonl|csv|answers-csv [--out FILE] [--db URL]` writes one run's conversations (or a form
-run's answers) to FILE, or to stdout.
+jsonl|csv|answers-csv|form-report [--out FILE] [--db URL]` writes one run's conversations (or
+a form run's answers, or its report) to FILE, or to stdout.
 
 Every error a user can cause ends in one sentence on stderr and exit code 2.
 """
@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from datastore.errors import DatastoreError
-from datastore.export import FORMATS, export_csv, export_form_answers_csv, export_jsonl
+from datastore.export import (
+    FORMATS,
+    export_csv,
+    export_form_answers_csv,
+    export_form_report,
+    export_jsonl,
+)
 from datastore.handler import MTurkDataHandler
 
 PROG = "parley"
@@ -24,8 +30,9 @@ EXPORTERS: dict[str, Callable[[MTurkDataHandler, str, TextIO], int]] = {
     "jsonl": export_jsonl,
     "csv": export_csv,
     "answers-csv": export_form_answers_csv,
+    "form-report": export_form_report,
 }
-UNITS = {"jsonl": "conversations", "csv": "messages", "answers-csv": "answers"}
+UNITS = {"jsonl": "conversations", "csv": "messages", "answers-csv": "answers", "form-report": "report"}
 
 
 class UsageError(Exception):
@@ -48,13 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     export = commands.add_parser(
         "export", prog=f"{PROG} export",
-        help="write one run's conversations as JSON Lines or CSV, or a form run's answers as CSV",
+        help="write one run's conversations as JSON Lines or CSV, or a form run's answers as CSV "
+             "or its report as JSON",
         description="Write one run's conversations as JSON Lines (one conversation a line) "
                     "or CSV (one message a row), or a form run's answers as CSV (answers-csv: "
-                    "one answer a row, one column per field).",
+                    "one answer a row, one column per field), or its report as JSON (form-report: "
+                    "progress, agreement per question, workers' golds, a comparison's win rates).",
     )
     export.add_argument("--run", required=True, metavar="RUN_ID", help="the run to export")
-    export.add_argument("--format", required=True, choices=FORMATS, help="jsonl, csv or answers-csv")
+    export.add_argument("--format", required=True, choices=FORMATS, help="jsonl, csv, answers-csv or form-report")
     export.add_argument("--out", type=Path, metavar="FILE",
                         help="write here (replaced only once the export succeeds); default stdout")
     export.add_argument("--db", metavar="URL",

@@ -1,6 +1,7 @@
 """Export a run's conversations as JSON Lines (one ParlAI-style conversation per line) or
-CSV (one message per row), streaming a page of conversations at a time; and a form run's
-answers as CSV (one answer per row, one column per field).
+CSV (one message per row), streaming a page of conversations at a time; a form run's
+answers as CSV (one answer per row, one column per field); and a form run's report
+(datastore/form_report.py) as one JSON document.
 
 A form run's conversation lines also carry "form_answers": the answers its workers'
 assignments gave, each with the data of the item it answers.
@@ -24,7 +25,7 @@ from datastore.errors import InvalidValue, NotFound
 if TYPE_CHECKING:
     from datastore.handler import MTurkDataHandler
 
-FORMATS = ("jsonl", "csv", "answers-csv")
+FORMATS = ("jsonl", "csv", "answers-csv", "form-report")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet may take as the start of a formula (OWASP, CSV injection)."""
 
@@ -131,6 +132,19 @@ def export_form_answers_csv(handler: MTurkDataHandler, run_id: str, out: TextIO)
             _json(answer["answers"]),
         ))
     return len(answers)
+
+
+def export_form_report(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
+    """Write the form run's report as one JSON document (what the run page's JSON twin has
+    under "form"); answers 1, the reports written. A run that is not a form run is refused
+    before anything is written."""
+    report = handler.form_report(run_id)
+    if report is None:
+        raise InvalidValue(f"run {run_id!r} is not a form run, so it has no form report; "
+                           "export its conversations as jsonl or csv")
+    out.write(json.dumps(report, ensure_ascii=False, indent=2))
+    out.write("\n")
+    return 1
 
 
 def _form_item_data(handler: MTurkDataHandler, run_id: str) -> dict[str, Any] | None:

@@ -107,8 +107,8 @@ class FormStore(StoreAccess):
 
         An assignment that was handed items before gets the same ones back (those not
         released), and never new ones."""
-        count = _at_least_one(count, "the number of items to claim")
-        wanted = _at_least_one(annotations_per_item, "the number of annotations per item")
+        count = at_least_one(count, "the number of items to claim")
+        wanted = at_least_one(annotations_per_item, "the number of annotations per item")
         if isinstance(gold_rate, bool) or not isinstance(gold_rate, Real) or not 0 <= gold_rate <= 1:
             raise InvalidValue(f"the gold rate is a fraction from 0 to 1, not {gold_rate!r}")
 
@@ -212,16 +212,8 @@ class FormStore(StoreAccess):
         """How far the run's items to annotate (golds left out) are: {"items": how many,
         "complete": how many have `annotations_per_item` answers or more, "answers": how many
         answers they have in all}."""
-        wanted = _at_least_one(annotations_per_item, "the number of annotations per item")
-        answered = _answers_per_item(run_id)
-        per_item = (select(func.coalesce(answered.c.answers, 0).label("answers"))
-                    .select_from(FormItemRow)
-                    .outerjoin(answered, answered.c.item_id == FormItemRow.item_id)
-                    .where(FormItemRow.run_id == run_id, FormItemRow.gold.is_(None)).subquery())
-        query = select(func.count(), _how_many(per_item.c.answers >= wanted),
-                       func.coalesce(func.sum(per_item.c.answers), 0))
-        items, complete, answers = self._read(lambda s: s.execute(query).one())
-        return {"items": int(items), "complete": int(complete), "answers": int(answers)}
+        wanted = at_least_one(annotations_per_item, "the number of annotations per item")
+        return self._read(lambda s: form_progress_in(s, run_id, wanted))
 
     # Inside a transaction ---------------------------------------------------------------
 
@@ -254,6 +246,19 @@ class FormStore(StoreAccess):
         return chosen
 
 
+def form_progress_in(s: Session, run_id: str, annotations_per_item: int) -> dict[str, int]:
+    """`FormStore.form_progress` inside the caller's transaction (one query)."""
+    answered = _answers_per_item(run_id)
+    per_item = (select(func.coalesce(answered.c.answers, 0).label("answers"))
+                .select_from(FormItemRow)
+                .outerjoin(answered, answered.c.item_id == FormItemRow.item_id)
+                .where(FormItemRow.run_id == run_id, FormItemRow.gold.is_(None)).subquery())
+    query = select(func.count(), _how_many(per_item.c.answers >= annotations_per_item),
+                   func.coalesce(func.sum(per_item.c.answers), 0))
+    items, complete, answers = s.execute(query).one()
+    return {"items": int(items), "complete": int(complete), "answers": int(answers)}
+
+
 def _checked_items(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The items as rows to insert, each checked; the first problem is refused."""
     if isinstance(items, str | bytes | Mapping):
@@ -280,7 +285,7 @@ def _checked_items(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
-def _at_least_one(value: Any, what: str) -> int:
+def at_least_one(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValue(f"{what} is a whole number, 1 or more, not {value!r}")
     return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datastore.bulk_jobs import BulkJobs
 from datastore.dashboard import DashboardReaders
+from datastore.form_report import FormReportReaders
 from datastore.form_review import FormReviewReaders
 from datastore.forms import FormAnswer, FormItem, FormStore
 from datastore.ledger import ReviewLedger
@@ -25,7 +26,7 @@ __all__ = ["FormAnswer", "FormItem", "LoggedMessage", "MTurkDataHandler"]
 
 class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
                        RunControl, ReviewQueueReaders, PresenceStore, BulkJobs, WorkerListing, FormStore,
-                       FormReviewReaders):
+                       FormReviewReaders, FormReportReaders):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

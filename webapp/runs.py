@@ -15,6 +15,8 @@ from webapp.twins import page, respond
 runs = Blueprint("runs", __name__)
 
 PAGE_SIZE = 50
+FORM_ROWS_SHOWN = 100
+"""Per-item majorities the run page lists per question; the JSON twin has them all."""
 RUN_STATUSES = tuple(RunStatus)
 
 
@@ -67,8 +69,19 @@ def run(run_id: str) -> Any:
             unreviewed_only=bool(flag_arg("unreviewed")))
     except InvalidValue as exc:
         abort(400, description=str(exc))
-    data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"]}
-    return respond("run.html", data, charts=_charts(summary))
+    data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"],
+            "form": _form_report(run_id)}
+    return respond("run.html", data, charts=_charts(summary), form_rows_shown=FORM_ROWS_SHOWN)
+
+
+def _form_report(run_id: str) -> dict[str, Any] | None:
+    """The form run's report (None for a chat run). Answers the store holds but the report
+    cannot read (say, a choice that is not an option) become {"error": sentence}, so the
+    rest of the run page still shows."""
+    try:
+        return services().handler.form_report(run_id)
+    except InvalidValue as exc:
+        return {"error": f"The form's report cannot be made: {str(exc).rstrip('.')}."}
 
 
 def _with_note(run: dict[str, Any]) -> dict[str, Any]:

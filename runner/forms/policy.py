@@ -16,10 +16,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from datastore.form_report import POSITIONS_KEY, below_gold_bar
+
 POLICY_KEYS = ("gold_min_answers", "gold_min_accuracy", "comparison")
 DEFAULT_GOLD_MIN_ANSWERS = 3
-POSITIONS_KEY = "positions"
-"""The key, beside the fields' answers, under which a comparison's shown order is stored."""
 
 
 class PolicyError(ValueError):
@@ -34,8 +34,7 @@ class GoldPolicy:
 
     def falls_short(self, answered: int, correct: int) -> bool:
         """Whether a worker with this record on the golds is below the task's bar."""
-        return (self.min_accuracy is not None and answered >= self.min_answers
-                and correct / answered < self.min_accuracy)
+        return below_gold_bar(answered, correct, self.min_answers, self.min_accuracy)
 
 
 @dataclass(frozen=True)

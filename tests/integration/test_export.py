@@ -1,6 +1,6 @@
 """`datastore.export` and `python -m datastore export`: a run's conversations as JSON Lines
-(one conversation a line) or CSV (one message a row), and a form run's answers as CSV (one
-answer a row), written whole or not at all."""
+(one conversation a line) or CSV (one message a row), a form run's answers as CSV (one
+answer a row) and its report as JSON, written whole or not at all."""
 from __future__ import annotations
 
 import csv
@@ -19,9 +19,11 @@ from datastore.export import (
     FORM_ANSWER_COLUMNS,
     export_csv,
     export_form_answers_csv,
+    export_form_report,
     export_jsonl,
 )
 from tests.support.builders import Built, assignment_in, completed_conversation
+from tests.support.form_runs import comparison_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRICKY_TEXTS = (
@@ -303,7 +305,7 @@ def test_cli_exports_an_empty_run_as_an_empty_file(handler, store_url, tmp_path)
         (["--run", "nope", "--format", "jsonl", "--out", "{tmp}/out.jsonl"],
          "there is no run 'nope' in the store."),
         (["--run", "{run}", "--format", "xml", "--out", "{tmp}/out.xml"],
-         "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'csv', 'answers-csv')."),
+         "argument --format: invalid choice: 'xml' (choose from 'jsonl', 'csv', 'answers-csv', 'form-report')."),
         (["--format", "jsonl", "--out", "{tmp}/out.jsonl"],
          "the following arguments are required: --run."),
         (["--run", "{run}", "--format", "jsonl", "--out", "{tmp}/missing/out.jsonl"],
@@ -313,9 +315,13 @@ def test_cli_exports_an_empty_run_as_an_empty_file(handler, store_url, tmp_path)
          "'not a url' is not a database URL."),
         (["--run", "{run}", "--format", "answers-csv", "--out", "{tmp}/out.csv"],
          "is not a form run (it has no form items); export its conversations as jsonl or csv."),
+        (["--run", "{run}", "--format", "form-report", "--out", "{tmp}/report.json"],
+         "is not a form run, so it has no form report; export its conversations as jsonl or csv."),
+        (["--run", "nope", "--format", "form-report", "--out", "{tmp}/report.json"],
+         "there is no run 'nope' in the store."),
     ],
     ids=["unknown-run", "bad-format", "missing-run", "unwritable-out", "out-is-a-directory", "bad-db-url",
-         "answers-of-a-chat-run"],
+         "answers-of-a-chat-run", "report-of-a-chat-run", "report-of-an-unknown-run"],
 )
 def test_cli_refuses_bad_arguments_with_one_sentence_and_exit_code_2(
     handler, store_url, tmp_path, args, says
@@ -443,10 +449,16 @@ def test_the_answers_csv_of_a_form_run_without_answers_is_its_header(handler):
     assert answers_csv(handler, run_id) == (0, [*FORM_ANSWER_COLUMNS, "answers"], [])
 
 
-def test_the_answers_csv_of_a_run_that_is_not_a_form_run_is_refused_before_anything_is_written(handler):
+@pytest.mark.parametrize(("export", "says"), [
+    (export_form_answers_csv, r"is not a form run \(it has no form items\)"),
+    (export_form_report, "is not a form run, so it has no form report"),
+], ids=["answers-csv", "form-report"])
+def test_a_form_export_of_a_run_that_is_not_a_form_run_is_refused_before_anything_is_written(
+    handler, export, says
+):
     out = io.StringIO()
-    with pytest.raises(InvalidValue, match="is not a form run"):
-        export_form_answers_csv(handler, completed_conversation(handler).run_id, out)
+    with pytest.raises(InvalidValue, match=says):
+        export(handler, completed_conversation(handler).run_id, out)
     assert out.getvalue() == ""
 
 
@@ -461,3 +473,26 @@ def test_cli_writes_the_answers_csv_to_the_out_file_and_a_summary_to_stderr(hand
     with out.open(encoding="utf-8", newline="") as exported:
         rows = list(csv.DictReader(exported))
     assert [row["label"] for row in rows] == ["no", "yes", "'+SUM(A1)"]
+
+
+def test_the_form_report_export_is_the_runs_report_as_one_json_document(handler):
+    run_id = comparison_run(handler)
+    out = io.StringIO()
+
+    assert export_form_report(handler, run_id, out) == 1
+
+    assert out.getvalue().endswith("}\n")
+    assert json.loads(out.getvalue()) == json.loads(json.dumps(handler.form_report(run_id)))
+
+
+def test_cli_writes_the_form_report_to_the_out_file_and_a_summary_to_stderr(handler, store_url, tmp_path):
+    run_id = comparison_run(handler)
+    out = tmp_path / "report.json"
+
+    result = run_cli("--run", run_id, "--format", "form-report", "--out", str(out), store_url=store_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == f"wrote 1 report of run {run_id!r} to {out}"
+    report = json.loads(out.read_text(encoding="utf-8"))
+    [m1_m2, _] = report["comparison"]["win_rates"]["pairs"]
+    assert (m1_m2["wins_a"], m1_m2["total"], m1_m2["p_value"]) == (9, 10, pytest.approx(0.021484375))
