@@ -71,6 +71,12 @@ def test_two_workers_judge_every_pair_twice_each_seeing_its_own_order(start, new
     first = reviewer.locator(".form-item").first
     expect(first.locator('[data-field="winner"]')).to_have_text("The Bot of conversation A")
     expect(first.locator('[data-field="reason"]')).to_have_text("It asks about me and stays friendly.")
+    # Every judgement for the curious bot (16 of 16): its win rate and a significant binomial test.
+    reviewer.goto(f"{site[0]}/runs/{runner.run_id}")
+    wins = reviewer.locator("table", has_text="A's win rate").locator("tbody tr")
+    expect(wins).to_have_count(1)
+    expect(wins).to_contain_text("curious bot")
+    expect(wins).to_contain_text("significant")
     out = io.StringIO()
     export_jsonl(handler, runner.run_id, out)
     exported = [answer for line in out.getvalue().splitlines() for answer in json.loads(line)["form_answers"]]
