@@ -109,6 +109,7 @@ def test_with_local_human_terminal_the_local_human_types_at_the_runners_stdin(st
     hears(one, "Hi both, where shall we go?")
     one.say("The lake!")
     assert printed.wait_for("Speaker1: ") == "Speaker1: The lake!"
+    two.wait_for(lambda f: f["type"] == "turn" and f["agent_id"] == "Speaker2")  # the world waits on Speaker2
     runner.proc.stdin.write("Too early, wait for Speaker2\n")  # not LocalAgent's turn: refused
     runner.proc.stdin.flush()
     assert printed.wait_for("(not sent: ") == "(not sent: It is not your turn: wait for Speaker2.)"
