@@ -1,5 +1,6 @@
 """The readers: row readers answer `Record`s in ParlAI's column order (plus Parley's own
-columns after them); conversation readers answer plain dicts built from the messages table.
+columns after them); conversation readers answer plain dicts built from the messages table
+(a form task worker's view also holds their answers, `form_answers`).
 
 Counters ParlAI stored (a run's `created`/`completed`/`failed`, a worker's `accepted`, ...)
 are counted here from indexed columns, or read from the run's totals the writers keep in the
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from datastore.access import StoreAccess, first_record, records
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
 from datastore.models_dashboard import RunTotal
+from datastore.models_forms import FormAnswerRow
 from datastore.query_types import AnySelect
 from datastore.records import Record
 from datastore.run_totals import Tally
@@ -333,6 +335,11 @@ class Readers(StoreAccess):
                 task_data=merged_task_data(messages),
                 custom_data=conversation.custom_data,
             )
+            run = s.get(Run, run_id)
+            if run is not None and (run.config or {}).get("form") is not None:  # a form task's worker
+                data["form_answers"] = [dict(answer) for answer in records(s.execute(
+                    select(*FormAnswerRow.__table__.columns)
+                    .where(FormAnswerRow.assignment_id == pairing.assignment_id).order_by(FormAnswerRow.id)))]
             return {
                 "run_id": run_id,
                 "conversation_id": conversation_id,

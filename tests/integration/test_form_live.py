@@ -139,3 +139,30 @@ def test_a_worker_with_nothing_left_to_answer_is_told_so(store_url, tmp_path):
         form_of(first)
         second = runner.join("W2")
         assert "no more items for you" in second.wait_state("done")["text"]
+
+
+def test_the_parlai_style_reader_of_a_workers_view_holds_their_answers(runner):
+    """get_conversation_data(run, conversation, worker, is_sandbox)['data'] gains form_answers
+    for a form task's worker (an analysis script reading ParlAI's shape finds them there)."""
+    worker = runner.join("W1")
+    items = form_of(worker)["items"]
+    for item in items:
+        assert worker.answer(item["item_id"], good_answers(item))["type"] == "ack"
+    worker.wait_state("done")
+    h = runner.handler
+    [pairing] = h.get_pairings_for_run(runner.run_id)
+    view = h.get_conversation_data(runner.run_id, pairing["conversation_id"], "W1", False)["data"]
+    assert [a["item_id"] for a in view["form_answers"]] == [i["item_id"] for i in items]
+    assert view["form_answers"] == [dict(a) for a in h.get_form_answers(runner.run_id, worker_id="W1")]
+    assert view["messages"] == []
+
+
+def test_a_chat_workers_view_has_no_form_answers(start):
+    runner = start(num_conversations=1)
+    alice, bob = runner.join("W1"), runner.join("W2")
+    alice.wait_state("in_task")
+    [pairing, _] = runner.handler.get_pairings_for_run(runner.run_id)
+    view = runner.handler.get_conversation_data(runner.run_id, pairing["conversation_id"], pairing["worker_id"],
+                                                False)
+    assert "form_answers" not in view["data"]
+    bob.close()
