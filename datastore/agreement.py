@@ -191,11 +191,14 @@ def worker_agreement(data: ReliabilityData) -> dict[str, dict[str, Any]]:
     shared: dict[str, list[Unit]] = defaultdict(list)
     for unit in data.units:
         by_worker = data.ratings[unit]
+        if len(by_worker) < 2:
+            continue
+        counts = Counter(by_worker.values())
         for worker, rating in by_worker.items():
-            others = Counter(r for w, r in by_worker.items() if w != worker)
-            if not others:
-                continue
-            tied = _ranked(others)
+            # The others' counts are the unit's, less this worker's own rating.
+            others = [(r, c - (r == rating)) for r, c in counts.items()]
+            top = max(c for _, c in others)
+            tied = [r for r, c in others if c == top]
             credit[worker] += (rating in tied) / len(tied)
             shared[worker].append(unit)
     return {
