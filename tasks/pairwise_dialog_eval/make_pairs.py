@@ -1,7 +1,7 @@
 """Build pairwise_dialog_eval's items from two of Parley's JSONL exports: conversation i of
 the first run beside conversation i of the second, for as many as both have.
 
-    python -m datastore export RUN_A --format jsonl > a.jsonl   # (and the same for RUN_B)
+    python -m datastore export --run RUN_A --format jsonl --out a.jsonl   # (and the same for RUN_B)
     python tasks/pairwise_dialog_eval/make_pairs.py a.jsonl b.jsonl \\
         --model-a "bot A" --model-b "bot B" > tasks/pairwise_dialog_eval/pairs.jsonl
 
