@@ -28,7 +28,7 @@ from runner.worlds import (
 
 if TYPE_CHECKING:
     from datastore import MTurkDataHandler
-    from runner.forms.world import FormDesk
+    from runner.forms.world import ItemDesk
 
 LEAVE_MESSAGES = {
     "disconnect": DISCONNECT_MESSAGE,
@@ -204,8 +204,9 @@ class WorkerSession:
         """How the worker left ('disconnect', 'returned', 'timeout'), once they have."""
         self.conversation: LiveConversation | None = None
         self.preferred_role: str | None = None
-        self.form: FormDesk | None = None
-        """A form task's items for this assignment, once its world has begun."""
+        self.form: ItemDesk | None = None
+        """A form task's items for this assignment (its onboarding items, then its task
+        items), once a world shows them."""
         self.agent = HumanAgent(self)
         self.last_seen = time.monotonic()
         self.waiting_since = time.monotonic()

@@ -23,6 +23,7 @@ from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
+from runner.forms.onboarding import OnboardingDesk, OnboardingFormWorld
 from runner.forms.world import NO_ITEMS, FormDesk, FormWorld
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession, clean_act
 from runner.local_human import LOCAL_HUMAN_WORKER, LocalDesk, LocalHumans
@@ -55,6 +56,8 @@ SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
+ANSWERING = ("onboarding", "in_task")
+"""Page states in which a worker's messages and form answers are taken."""
 STOPPED_TEXT = ("This task was stopped before your conversation ended. "
                 "Your work so far is saved: press Done to submit it.")
 CONTROL_POLL_SECONDS = 1.0
@@ -334,8 +337,7 @@ class TaskManager:
         self._write(self.handler.log_start_onboard, session.worker_id, session.assignment_id,
                     conversation.conversation_id)
         session.set_state("onboarding", "Please complete this short introduction first.")
-        assert self.task.worlds is not None  # has_onboarding: a chat task's worlds.py
-        world = self.task.worlds.OnboardingWorld(self._opt(conversation.conversation_id), session.agent)
+        world = self._onboarding_world(session, conversation)
         try:
             self._run_world(world, conversation)
         except Exception:
@@ -348,7 +350,7 @@ class TaskManager:
         passed = getattr(world, "passed", True)
         self._write(self.handler.log_finish_onboard, session.worker_id, session.assignment_id,
                     passed=passed, answers=saved.get("custom_data"))
-        session.conversation = None
+        session.conversation, session.form = None, None
         if passed is False:
             self._soft_block(session.worker_id, "did not pass the onboarding")
             self._work_ended(session)
@@ -360,6 +362,25 @@ class TaskManager:
             self._hit_done(session)
             return
         self._enter_waiting(session)
+
+    def _onboarding_world(self, session: WorkerSession, conversation: LiveConversation) -> Any:
+        """The worker's onboarding world: the task's OnboardingWorld, or for a form task the
+        built-in OnboardingFormWorld over its onboarding gold items."""
+        opt = self._opt(conversation.conversation_id)
+        if self.task.form is not None:
+            session.form = OnboardingDesk(self.task.form, session,
+                                          keep=lambda act: self._log_own(session, conversation, act))
+            return OnboardingFormWorld(opt, session.form)
+        assert self.task.worlds is not None  # has_onboarding: a chat task's worlds.py
+        return self.task.worlds.OnboardingWorld(opt, session.agent)
+
+    def _log_own(self, session: WorkerSession, conversation: LiveConversation, act: dict[str, Any]) -> None:
+        """Store an act of the worker's, which their page does not send as a message (their
+        onboarding answers), in its place in the conversation."""
+        with conversation.storing:
+            self.handler.log_message(self.run_id, conversation.conversation_id, session.agent.id, act,
+                                     worker_id=session.worker_id, assignment_id=session.assignment_id,
+                                     turn_index=conversation.next_turn())
 
     def _soft_block(self, worker_id: str, reason: str) -> None:
         result = self.review.soft_block(worker_id, run_id=self.run_id, actor="runner", reason=reason,
@@ -527,7 +548,7 @@ class TaskManager:
         past the run's budget; DatastoreError / DB errors propagate so the socket can ask the
         page to retry."""
         conversation = session.conversation
-        if conversation is None or session.state not in ("onboarding", "in_task") or session.left:
+        if conversation is None or session.state not in ANSWERING or session.left:
             raise Refused("you cannot send messages right now")
         earlier = conversation.position_of(session.agent.id, cid)
         if earlier is not None:  # sent again after a reconnect: it is stored, with its place
@@ -569,7 +590,7 @@ class TaskManager:
         cannot answer now or the item is not theirs, OverBudget past the run's budget;
         DatastoreError / DB errors propagate so the socket can ask the page to retry."""
         desk = session.form
-        if desk is None or session.state != "in_task" or session.left:
+        if desk is None or session.state not in ANSWERING or session.left:
             raise Refused("You cannot answer right now.")
         size = len(encode(answers).encode())
         refusal = session.meter.charge(size)

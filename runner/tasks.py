@@ -14,7 +14,7 @@
 - `worlds.py` with `TaskWorld(opt, agents)`, optionally `OnboardingWorld(opt, agent)`, and
   optionally `prepare_run(opt)`: asked once as a run is launched (see `prepare_run` below),
   unless the task is a form (`"kind": "form"`: fields and items, see runner/forms/; the
-  runner plays its built-in FormWorld),
+  runner plays its built-in FormWorld, and OnboardingFormWorld for its `onboarding`),
 - optionally `frontend/custom.js`, which overrides named components of the chat page.
 """
 from __future__ import annotations
@@ -109,6 +109,10 @@ class Task:
 
     @property
     def has_onboarding(self) -> bool:
+        """Whether workers go through onboarding first: a chat task's OnboardingWorld, or a
+        form task's `onboarding` gold test (played by the runner's OnboardingFormWorld)."""
+        if self.form is not None:
+            return self.form.onboarding is not None
         return self.worlds is not None and hasattr(self.worlds, "OnboardingWorld")
 
 

@@ -22,12 +22,24 @@ from runner.forms.policy import (
 from runner.forms.render import ItemRenderer, RenderError
 
 FORM_KEYS = ("fields", "items", "items_per_assignment", "annotations_per_item", "gold_rate", "template",
-             *POLICY_KEYS)
+             "onboarding", *POLICY_KEYS)
+ONBOARDING_KEYS = ("items", "min_accuracy")
 MAX_ITEM_ID_CHARS = 64
 
 
 class FormConfigError(ValueError):
     """A form task's config or items Parley cannot use; the message says what."""
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """A gold test each worker passes before their items: `items` are gold items (with their
+    known answers, which never leave the runner), passed when right / total >= min_accuracy."""
+    items: list[dict[str, Any]]
+    min_accuracy: float
+
+    def passes(self, right: int) -> bool:
+        return right / len(self.items) >= self.min_accuracy
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,8 @@ class FormTask:
     renderer: ItemRenderer
     gold: GoldPolicy
     comparison: Comparison | None
+    onboarding: Onboarding | None = None
+    """The gold test before a worker's items, when the task has one."""
 
     @property
     def ordinary_items(self) -> int:
@@ -98,13 +112,17 @@ def check_form_config(config: dict[str, Any], task_dir: Path) -> FormTask:
     except RenderError as exc:
         raise FormConfigError(str(exc)) from None
     items = load_items(config.get("items"), task_dir, fields)
+    if all(item["gold"] is not None for item in items):
+        raise FormConfigError("every item is a gold item: a run needs items whose answers are not known")
+    onboarding = check_onboarding(config.get("onboarding"), task_dir, fields, items)
     has_golds = bool(gold_rate) and any(item["gold"] is not None for item in items)
+    shown = [*items, *(onboarding.items if onboarding else [])]
     try:
-        gold, compared = gold_policy(config, has_golds), comparison(config, fields, items)
+        gold, compared = gold_policy(config, has_golds), comparison(config, fields, shown)
     except PolicyError as exc:
         raise FormConfigError(str(exc)) from None
-    form = FormTask(fields, items, per_assignment, per_item, float(gold_rate), renderer, gold, compared)
-    for item in items:  # a template that fails on some item fails now, not mid-run
+    form = FormTask(fields, items, per_assignment, per_item, float(gold_rate), renderer, gold, compared, onboarding)
+    for item in shown:  # a template that fails on some item fails now, not mid-run
         try:
             form.render(item["item_id"], item["data"])
         except RenderError as exc:
@@ -124,39 +142,60 @@ def _inside(task_dir: Path, name: str) -> bool:
     return path.is_file() and path.is_relative_to(task_dir.resolve())
 
 
-def load_items(source: Any, task_dir: Path, fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def check_onboarding(declared: Any, task_dir: Path, fields: list[dict[str, Any]],
+                     items: list[dict[str, Any]]) -> Onboarding | None:
+    """The task's onboarding gold test (None when it has none): its items load as the task's
+    do, each with a gold, none with the id of a task item (a page and the results name
+    items by id)."""
+    if declared is None:
+        return None
+    if not isinstance(declared, dict) or "items" not in declared or set(declared) - set(ONBOARDING_KEYS):
+        raise FormConfigError('onboarding must be {"items": gold items, "min_accuracy": a fraction (optional)}')
+    tests = load_items(declared["items"], task_dir, fields, key="onboarding items")
+    if ungraded := [item["item_id"] for item in tests if item["gold"] is None]:
+        raise FormConfigError(f"onboarding item {ungraded[0]!r} has no gold: every onboarding item needs "
+                              "known answers to score the worker by")
+    task_ids = {item["item_id"] for item in items}
+    if shared := [item["item_id"] for item in tests if item["item_id"] in task_ids]:
+        raise FormConfigError(f"onboarding item {shared[0]!r} has the id of a task item; give it another")
+    min_accuracy = declared.get("min_accuracy", 1.0)
+    if not isinstance(min_accuracy, int | float) or isinstance(min_accuracy, bool) or not 0 < min_accuracy <= 1:
+        raise FormConfigError("onboarding: min_accuracy must be a fraction above 0 and at most 1")
+    return Onboarding(tests, float(min_accuracy))
+
+
+def load_items(source: Any, task_dir: Path, fields: list[dict[str, Any]], key: str = "items") -> list[dict[str, Any]]:
     """The items of `source` (a JSONL path relative to the task folder, an iterable of item
-    dicts, or a callable answering one), checked and numbered."""
+    dicts, or a callable answering one), checked and numbered; `key` names them in refusals."""
     if source is None:
-        raise FormConfigError("items must name a JSONL file in the task folder, or be a list or a "
+        raise FormConfigError(f"{key} must name a JSONL file in the task folder, or be a list or a "
                               "function of item dicts")
     if isinstance(source, str):
-        raw = list(_read_jsonl(task_dir, source))
+        raw = list(_read_jsonl(task_dir, source, key))
     else:
         if callable(source):
             try:
                 source = source()
             except Exception as exc:
-                raise FormConfigError(f"the items function failed: {type(exc).__name__}: {exc}") from None
+                raise FormConfigError(f"the {key} function failed: {type(exc).__name__}: {exc}") from None
         if not isinstance(source, Iterable) or isinstance(source, str | bytes | dict):
-            raise FormConfigError("items must name a JSONL file, or be a list or a function of item dicts")
+            raise FormConfigError(f"{key} must name a JSONL file, or be a list or a function of item dicts")
         raw = [(n, item) for n, item in enumerate(source, 1)]
     if not raw:
-        raise FormConfigError("items holds no item")
-    items = [_check_item(number, item, fields) for number, item in raw]
+        raise FormConfigError(f"{key} holds no item")
+    what = key.removesuffix("s")
+    items = [_check_item(number, item, fields, what) for number, item in raw]
     seen: set[str] = set()
     for item in items:
         if item["item_id"] in seen:
-            raise FormConfigError(f"the item id {item['item_id']!r} is used twice")
+            raise FormConfigError(f"the {what} id {item['item_id']!r} is used twice")
         seen.add(item["item_id"])
-    if all(item["gold"] is not None for item in items):
-        raise FormConfigError("every item is a gold item: a run needs items whose answers are not known")
     return items
 
 
-def _read_jsonl(task_dir: Path, name: str) -> Iterable[tuple[int, Any]]:
+def _read_jsonl(task_dir: Path, name: str, key: str) -> Iterable[tuple[int, Any]]:
     if not _inside(task_dir, name):
-        raise FormConfigError(f"items: there is no file {name} in the task folder")
+        raise FormConfigError(f"{key}: there is no file {name} in the task folder")
     with open(task_dir / name, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
@@ -167,8 +206,9 @@ def _read_jsonl(task_dir: Path, name: str) -> Iterable[tuple[int, Any]]:
                 raise FormConfigError(f"{name} line {number} is not JSON") from None
 
 
-def _check_item(number: int, item: Any, fields: list[dict[str, Any]]) -> dict[str, Any]:
-    where = f"item {number}"
+def _check_item(number: int, item: Any, fields: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    """One item checked; `what` ("item", "onboarding item") names it in refusals."""
+    where = f"{what} {number}"
     if not isinstance(item, dict) or set(item) - {"id", "data", "gold"}:
         raise FormConfigError(f"{where} must be an object with data, and optionally id and gold")
     item_id = item.get("id", f"item-{number}")
@@ -176,19 +216,19 @@ def _check_item(number: int, item: Any, fields: list[dict[str, Any]]) -> dict[st
         raise FormConfigError(f"{where}: the id must be text of 1 to {MAX_ITEM_ID_CHARS} characters")
     data, gold = item.get("data"), item.get("gold")
     if not isinstance(data, dict):
-        raise FormConfigError(f"item {item_id!r}: data must be an object")
+        raise FormConfigError(f"{what} {item_id!r}: data must be an object")
     for field in fields:
         if field["type"] == "turn_labels" and not isinstance(data.get(field["dialog_key"]), list):
-            raise FormConfigError(f"item {item_id!r}: the field {field['name']!r} labels the turns of "
+            raise FormConfigError(f"{what} {item_id!r}: the field {field['name']!r} labels the turns of "
                                   f"data[{field['dialog_key']!r}], which must be a list")
     if gold is not None:
         if not isinstance(gold, dict) or not gold:
-            raise FormConfigError(f"item {item_id!r}: gold must map field names to known answers")
+            raise FormConfigError(f"{what} {item_id!r}: gold must map field names to known answers")
         if unknown := [name for name in gold if not any(f["name"] == name for f in fields)]:
-            raise FormConfigError(f"item {item_id!r}: gold names {', '.join(unknown)}, not a field of the form")
+            raise FormConfigError(f"{what} {item_id!r}: gold names {', '.join(unknown)}, not a field of the form")
         known = [f for f in fields if f["name"] in gold]
         if problems := validate_answers(known, gold, data):
             name, problem = next(iter(problems.items()))
-            raise FormConfigError(f"item {item_id!r}: the gold answer of {name!r} is not one a worker "
+            raise FormConfigError(f"{what} {item_id!r}: the gold answer of {name!r} is not one a worker "
                                   f"could give ({problem})")
     return {"item_id": item_id, "data": data, "gold": gold}

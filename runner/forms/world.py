@@ -1,10 +1,12 @@
 """The built-in world of every form task: one worker answers the K items claimed for their
 assignment, then submits as in a chat task.
 
-`FormDesk` is the runner's side of one assignment's form: it claims the items, shows them
-(the numbered "form" frame, kept up to date with what is answered so a reconnect replays it
-right), stores each answer once it passes the field checks (an ack means "in the store"),
-and gives back unanswered claims when the assignment ends without them."""
+`ItemDesk` is the runner's side of the items a worker's page shows with the form's fields:
+the numbered "form" frame (kept up to date with what is answered, so a reconnect replays it
+right) and the worker's answers, checked field by field and stored before they are acked.
+`FormDesk` is the desk of one assignment's task items: it claims them, stores each answer as
+a form answer, and gives back unanswered claims when the assignment ends without them
+(runner.forms.onboarding has the desk of a form task's onboarding gold test)."""
 from __future__ import annotations
 
 import logging
@@ -60,37 +62,30 @@ class AnswersRefused(Exception):
         self.problems = problems
 
 
-class FormDesk:
-    def __init__(self, handler: MTurkDataHandler, run_id: str, form: FormTask, session: FormSession,
-                 soft_block: Callable[[str], object]) -> None:
-        self.handler, self.run_id, self.form, self.session = handler, run_id, form, session
-        self._soft_block = soft_block
-        """Keeps the worker out of the task, through the review service (audited, once)."""
+class ItemDesk:
+    """Shows items with the form's fields and takes the worker's answers to them; what an
+    answer is stored as, and where, is the subclass's `_keep`."""
+
+    def __init__(self, form: FormTask, session: FormSession) -> None:
+        self.form, self.session = form, session
         self.items: dict[str, dict[str, Any]] = {}
-        """Claimed item id -> its data, in claim order."""
-        self.golds: set[str] = set()
+        """Shown item id -> its data, in the order shown."""
         self.answered: set[str] = set()
         self._frame: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
     def open(self) -> bool:
-        """Claim the assignment's items and show them; False when there is none to give."""
-        who = self.session.who
-        claimed = self.handler.claim_form_items(
-            self.run_id, who.assignment_id, who.worker_id, self.form.items_per_assignment,
-            self.form.annotations_per_item, self.form.gold_rate)
-        if not claimed:
-            return False
-        answered = self.handler.get_form_answers(self.run_id, assignment_id=who.assignment_id)
+        """Show the worker their items; False when there is none to give."""
+        raise NotImplementedError
+
+    def _show(self, items: dict[str, dict[str, Any]], answered: set[str]) -> None:
+        assignment_id = self.session.who.assignment_id
         with self._lock:
-            self.items = {item.item_id: item.data for item in claimed}
-            self.golds = {item.item_id for item in claimed if item.is_gold}
-            self.answered = {row["item_id"] for row in answered} & set(self.items)
+            self.items, self.answered = items, answered & set(items)
             self._frame = self.session.push({
                 "type": "form", "fields": self.form.fields, "answered": sorted(self.answered),
-                "items": [{"item_id": item_id, "html": self.form.render(item_id, data, who.assignment_id),
-                           "data": self.form.page_data(data)} for item_id, data in self.items.items()]})
-        return True
+                "items": [{"item_id": item_id, "html": self.form.render(item_id, data, assignment_id),
+                           "data": self.form.page_data(data)} for item_id, data in items.items()]})
 
     @property
     def complete(self) -> bool:
@@ -107,24 +102,63 @@ class FormDesk:
             raise Refused("This item is not one of yours.")
         if problems := validate_answers(self.form.fields, answers, data):
             raise AnswersRefused(problems)
-        who = self.session.who
         if self.form.comparison is not None:  # which side the page showed first, as it drew them
-            answers = {**answers, POSITIONS_KEY: self.form.comparison.positions(who.assignment_id, item_id)}
-        try:
-            self.handler.log_form_answer(self.run_id, who.assignment_id, who.worker_id, item_id, answers)
-        except InvalidValue as exc:
-            raise Refused(str(exc)) from None
+            positions = self.form.comparison.positions(self.session.who.assignment_id, item_id)
+            answers = {**answers, POSITIONS_KEY: positions}
+        self._keep(item_id, answers)
         with self._lock:
             new = item_id not in self.answered
             self.answered.add(item_id)
             if self._frame is not None:
                 self._frame["answered"] = sorted(self.answered)
-        if new and item_id in self.golds:
-            self.judge_golds()
-        if new:  # wakes the world, which ends once every item is answered
+        if new:
+            self._answered(item_id)
+            # wakes the world, which ends once every item is answered
             self.session.deliver_to_agent({"id": self.session.agent.id, "text": "", "form_answer": item_id,
                                            "episode_done": False})
         return new
+
+    def _keep(self, item_id: str, answers: dict[str, Any]) -> None:
+        """Store checked answers (committed when this returns); the same answers again store
+        nothing more. Raises Refused for other answers to an item already answered."""
+        raise NotImplementedError
+
+    def _answered(self, item_id: str) -> None:
+        """What follows a new answer once it is stored (before the world hears of it)."""
+
+
+class FormDesk(ItemDesk):
+    def __init__(self, handler: MTurkDataHandler, run_id: str, form: FormTask, session: FormSession,
+                 soft_block: Callable[[str], object]) -> None:
+        super().__init__(form, session)
+        self.handler, self.run_id = handler, run_id
+        self._soft_block = soft_block
+        """Keeps the worker out of the task, through the review service (audited, once)."""
+        self.golds: set[str] = set()
+
+    def open(self) -> bool:
+        """Claim the assignment's items and show them; False when there is none to give."""
+        who = self.session.who
+        claimed = self.handler.claim_form_items(
+            self.run_id, who.assignment_id, who.worker_id, self.form.items_per_assignment,
+            self.form.annotations_per_item, self.form.gold_rate)
+        if not claimed:
+            return False
+        answered = self.handler.get_form_answers(self.run_id, assignment_id=who.assignment_id)
+        self.golds = {item.item_id for item in claimed if item.is_gold}
+        self._show({item.item_id: item.data for item in claimed}, {row["item_id"] for row in answered})
+        return True
+
+    def _keep(self, item_id: str, answers: dict[str, Any]) -> None:
+        who = self.session.who
+        try:
+            self.handler.log_form_answer(self.run_id, who.assignment_id, who.worker_id, item_id, answers)
+        except InvalidValue as exc:
+            raise Refused(str(exc)) from None
+
+    def _answered(self, item_id: str) -> None:
+        if item_id in self.golds:
+            self.judge_golds()
 
     def falls_short(self) -> tuple[int, int] | None:
         """(golds answered, golds right) when the worker is below the task's bar, else None."""
@@ -150,11 +184,11 @@ class FormDesk:
         self.handler.release_form_claims(self.session.assignment_id)
 
 
-class FormWorld(World):
-    """Claims the items, then waits on the worker until every one is answered or they leave.
-    `outcome`: "done", "no_items", or how the worker left."""
+class DeskWorld(World):
+    """Shows the desk's items, then waits on the worker until every one is answered or they
+    leave. `outcome`: "done", "no_items", or how the worker left."""
 
-    def __init__(self, opt: dict[str, Any], desk: FormDesk) -> None:
+    def __init__(self, opt: dict[str, Any], desk: ItemDesk) -> None:
         super().__init__(opt, [desk.session.agent])
         self.desk = desk
         self.outcome: str | None = None
@@ -176,6 +210,12 @@ class FormWorld(World):
     def _end(self, outcome: str) -> None:
         self.outcome = outcome
         self.episode_over = True
+
+
+class FormWorld(DeskWorld):
+    """Claims the assignment's items and collects the answers to them."""
+
+    desk: FormDesk
 
     def prep_save_data(self, agents: list[Any]) -> dict[str, Any]:
         """The outcome, and a review flag on the work of a worker whose golds fall short."""
