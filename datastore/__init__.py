@@ -2,6 +2,7 @@
 through which runs, HITs, assignments, workers, conversations and messages are written and read."""
 from datastore import (  # noqa: F401  (they define tables)
     models,
+    models_authenticity,
     models_bulk,
     models_dashboard,
     models_forms,

@@ -11,6 +11,7 @@ run's totals (run_totals.py) what each change adds and takes away.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from datastore.errors import InvalidValue, NotFound
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
+from datastore.models_authenticity import MessageFlag
 from datastore.models_review import Block, WorkingTime
 from datastore.query_types import AnyRow
 from datastore.run_totals import (
@@ -42,6 +44,7 @@ ASSIGNMENTS: Table = Assignment.__table__  # type: ignore[assignment]
 PAIRINGS: Table = Pairing.__table__  # type: ignore[assignment]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+MESSAGE_FLAGS: Table = MessageFlag.__table__  # type: ignore[assignment]
 WORKING_TIME: Table = WorkingTime.__table__  # type: ignore[assignment]
 WORKERS: Table = Worker.__table__  # type: ignore[assignment]
 BLOCKS: Table = Block.__table__  # type: ignore[assignment]
@@ -130,6 +133,7 @@ class HotPath:
         self.add_message_stmt = insert(m).returning(m.c.id)
         self.add_message_unless_sent = _insert_unless_exists(
             dialect, m, "assignment_id", "client_msg_id").returning(m.c.id)
+        self.add_flags = insert(MESSAGE_FLAGS)
         self.sent_message = select(m.c.id).where(
             m.c.assignment_id == bindparam("a_id"), m.c.client_msg_id == bindparam("cid"))
         upsert = _upsert(dialect)(t)
@@ -150,6 +154,13 @@ class HotPath:
             return new_id, True
         earlier = conn.execute(self.sent_message, {"a_id": row["assignment_id"], "cid": row["client_msg_id"]})
         return earlier.scalar_one(), False
+
+    def add_message_flags(self, conn: Connection, run_id: str, message_pk: int, worker_id: str | None,
+                          flags: Sequence[tuple[str, dict[str, Any]]], now: float) -> None:
+        """Store what the checks found in a message just stored."""
+        conn.execute(self.add_flags, [
+            {"run_id": run_id, "message_pk": message_pk, "worker_id": worker_id, "flag": flag,
+             "detail": detail, "created": now} for flag, detail in flags])
 
     # HITs -------------------------------------------------------------------------------------
 

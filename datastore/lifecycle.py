@@ -45,6 +45,20 @@ class LoggedMessage:
     created: bool
 
 
+def _check_flags(signals: dict[str, Any] | None, flags: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    if signals is not None:
+        if not isinstance(signals, dict):
+            raise InvalidValue("a message's signals must be a dict")
+        _json_ready(signals, "the message's signals")
+    names = [flag for flag, _ in flags]
+    if len(set(names)) != len(names):
+        raise InvalidValue(f"a message's flags must differ, not {names!r}")
+    for flag, detail in flags:
+        if not isinstance(flag, str) or not 0 < len(flag) <= 32 or not isinstance(detail, dict):
+            raise InvalidValue(f"a message flag is a name of 1-32 characters and a dict, not {flag!r}")
+        _json_ready(detail, f"the detail of flag {flag!r}")
+
+
 def _recipients(recipients: Sequence[str] | None) -> list[str] | None:
     """Recipients as stored: a list of non-empty agent ids (None: not recorded)."""
     if recipients is None:
@@ -464,9 +478,13 @@ class LifecycleWriters(StoreAccess):
         client_msg_id: str | None = None,
         turn_index: int | None = None,
         recipients: Sequence[str] | None = None,
+        signals: dict[str, Any] | None = None,
+        flags: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> LoggedMessage:
         """Store one message durably (committed when this returns); `recipients`: the agent
-        ids it was shown to, when known (see `Message.recipients`).
+        ids it was shown to, when known (see `Message.recipients`); `signals`: how a worker
+        composed it, and `flags`: (flag, detail) pairs the checks found in it, stored with it
+        in the same transaction (see `MessageFlag`).
 
         Idempotent on (assignment_id, client_msg_id): a message re-sent after a reconnect
         is stored once, and the second call answers `created=False`.
@@ -478,15 +496,24 @@ class LifecycleWriters(StoreAccess):
             raise InvalidValue("a client message id needs the assignment it came from")
         if not sender_id:
             raise InvalidValue("a message needs a sender id")
+        _check_flags(signals, flags)
 
         if assignment_id is not None:  # checked first: bad input must not create a conversation
             self._check_sender(run_id, assignment_id, worker_id)
         conversation_pk = self._conversation_pk(run_id, conversation_id)
+        now = time.time()
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
-               "turn_index": turn_index, "payload": message, "created": time.time(),
-               "recipients": _recipients(recipients)}
-        return LoggedMessage(*self._write_rows(lambda conn: self._hot.add_message(conn, row)))
+               "turn_index": turn_index, "payload": message, "created": now,
+               "recipients": _recipients(recipients), "signals": signals}
+
+        def write(conn: Connection) -> tuple[int, bool]:
+            message_pk, created = self._hot.add_message(conn, row)
+            if created and flags:
+                self._hot.add_message_flags(conn, run_id, message_pk, worker_id, flags, now)
+            return message_pk, created
+
+        return LoggedMessage(*self._write_rows(write))
 
     def set_message_recipients(self, message_id: int, recipients: Sequence[str]) -> None:
         """Record that the stored message `message_id` (a `log_message` row id) was shown to

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so migrations (and SQLite batch mode) can refer to them.
 NAMING_CONVENTION = {
@@ -215,6 +215,12 @@ class Message(Base):
     sent (the world's, a bot's): a message sent to each worker alone is one row each, a
     message shown to several is one row naming them. None: not recorded (a worker's message,
     which the world passes on, or a message stored before recipients were kept)."""
+    signals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """How a worker composed it, as their page recorded it (runner/authenticity.py); None:
+    not a worker's message, sent without signals, or stored before signals were kept."""
+    flags: Mapped[list[Any]] = relationship("MessageFlag", lazy="selectin", order_by="MessageFlag.id",
+                                            viewonly=True)
+    """Its `MessageFlag` rows (models_authenticity.py, which imports this module)."""
 
     __table_args__ = (
         # Idempotency of log_message: a re-sent client message is stored once.
@@ -222,3 +228,4 @@ class Message(Base):
         Index(None, "conversation_pk", "id"),
         Index(None, "worker_id"),
     )
+

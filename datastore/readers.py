@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, first_record, records
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
+from datastore.models_authenticity import MessageFlag
 from datastore.models_dashboard import RunTotal
 from datastore.models_forms import FormAnswerRow
 from datastore.query_types import AnySelect
@@ -182,7 +183,13 @@ def message_dict(row: Message) -> dict[str, Any]:
         turn_index=row.turn_index,
         timestamp=row.created,
     )
+    if row.worker_id is not None:
+        message.update(signals=row.signals, flags=[flag_dict(f) for f in row.flags])
     return message
+
+
+def flag_dict(row: MessageFlag) -> dict[str, Any]:
+    return {"flag": row.flag, "detail": row.detail, "created": row.created}
 
 
 def merged_task_data(messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -292,6 +299,23 @@ class Readers(StoreAccess):
         return self._read(lambda s: records(s.execute(query)))
 
     # Conversations -----------------------------------------------------------------------
+
+    def get_message_flags(self, run_id: str, worker_id: str | None = None) -> list[dict[str, Any]]:
+        """The flags of a run's messages (of one worker's, if named), in the order stored:
+        each with its message's row id (`message_pk`), conversation and worker."""
+        query = (
+            select(MessageFlag, Conversation.conversation_id)
+            .join(Message, Message.id == MessageFlag.message_pk)
+            .join(Conversation, Conversation.id == Message.conversation_pk)
+            .where(MessageFlag.run_id == run_id)
+            .order_by(MessageFlag.id)
+        )
+        if worker_id is not None:
+            query = query.where(MessageFlag.worker_id == worker_id)
+        return self._read(lambda s: [
+            {**flag_dict(flag), "message_pk": flag.message_pk, "worker_id": flag.worker_id,
+             "conversation_id": conversation_id}
+            for flag, conversation_id in s.execute(query)])
 
     def get_messages(self, run_id: str, conversation_id: str) -> list[dict[str, Any]]:
         """Every message of a conversation, in the order the store received them."""

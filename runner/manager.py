@@ -22,6 +22,7 @@ from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
+from runner.authenticity import flags_for, paste_refused
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.forms.onboarding import OnboardingDesk, OnboardingFormWorld
 from runner.forms.world import NO_ITEMS, FormDesk, FormWorld
@@ -550,11 +551,16 @@ class TaskManager:
         conversation = session.conversation
         if conversation is None or session.state not in ANSWERING or session.left:
             raise Refused("you cannot send messages right now")
+        signals, paste_policy = act.get("signals"), self.task.config["paste_policy"]
+        if paste_refused(signals, paste_policy):
+            raise Refused(self.task.config["paste_refused_text"])
+        flags = flags_for(act.get("text", ""), signals, paste_policy)
         earlier = conversation.position_of(session.agent.id, cid)
         if earlier is not None:  # sent again after a reconnect: it is stored, with its place
             logged = self.handler.log_message(
                 self.run_id, conversation.conversation_id, session.agent.id, clean_act(session.agent.id, act),
-                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid)
+                worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
+                signals=signals, flags=flags)
             return logged.id, earlier
         agent_id = session.agent.id
         conversation.claim_turn(agent_id)
@@ -570,7 +576,7 @@ class TaskManager:
                 logged = self.handler.log_message(
                     self.run_id, conversation.conversation_id, agent_id, clean,
                     worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-                    turn_index=position)
+                    turn_index=position, signals=signals, flags=flags)
         except Exception:
             session.meter.refund(size)
             conversation.give_back_turn(agent_id)

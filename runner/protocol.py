@@ -2,7 +2,9 @@
 
 Client → server
   {"type": "hello", "token": T, "last_seq": N}   first frame; N = last server seq seen (0 at first)
-  {"type": "message", "cid": C, "act": {...}}    C: client message id, unique per assignment
+  {"type": "message", "cid": C, "act": {...}}    C: client message id, unique per assignment;
+                                                 act.signals: how it was composed (optional;
+                                                 see runner/authenticity.py)
   {"type": "answer", "cid": C, "item_id": I, "answers": {...}}   a form task's answers to item I
   {"type": "heartbeat"}
   {"type": "done"}                               the worker pressed done/submit after the task
@@ -42,6 +44,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from runner.authenticity import signals_problem
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 20_000
@@ -109,6 +113,8 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
             raise ProtocolError("act.task_data must be an object")
         if not text.strip() and not act.get("task_data"):
             raise ProtocolError("an empty message cannot be sent")
+        if "signals" in act and (problem := signals_problem(act["signals"])):
+            raise ProtocolError(problem)
         _check_plain(act, "a message")
         return ClientFrame(kind, cid=cid, act=act)
     return ClientFrame(kind)

@@ -9,6 +9,9 @@
   True lets workers send whenever they like instead of only when the world waits on them;
   `roles`: how the page shows each agent, `{agent id: {"label": ..., "color": "#rrggbb"}}`;
   `task_options`: the task's own flags, see runner/task_options.py;
+  `paste_policy` ("allow", "flag", the default, or "refuse"), `paste_refused_text` and
+  `composition_notice`: how a chat message's composition is treated and what the page says
+  of it, see runner/authenticity.py;
   whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
   and `device_compatibility`, see tasks/README.md),
 - `worlds.py` with `TaskWorld(opt, agents)`, optionally `OnboardingWorld(opt, agent)`, and
@@ -27,6 +30,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from runner.authenticity import (
+    DEFAULT_COMPOSITION_NOTICE,
+    DEFAULT_PASTE_REFUSED_TEXT,
+    PASTE_POLICIES,
+)
 from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.forms import FormConfigError, FormTask, check_form_config
 from runner.forms.config import FORM_KEYS
@@ -66,6 +74,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # (runner/task_options.py).
     "task_options": {},
     "check_options": None,
+    # How a chat message's composition is treated (runner/authenticity.py): pasting allowed,
+    # flagged or refused (the page and the runner then say `paste_refused_text`), and what
+    # the page tells workers it records.
+    "paste_policy": "flag",
+    "paste_refused_text": DEFAULT_PASTE_REFUSED_TEXT,
+    "composition_notice": DEFAULT_COMPOSITION_NOTICE,
     **DEFAULT_BUDGET.as_config(),
 }
 
@@ -145,6 +159,8 @@ def load_task(name_or_path: str | Path) -> Task:
         raise TaskError(f"task {path.name}: free_chat must be True or False")
     if problem := roles_problem(config["roles"]):
         raise TaskError(f"task {path.name}: roles {problem}")
+    if problem := composition_problem(config):
+        raise TaskError(f"task {path.name}: {problem}")
     try:
         options = parse_task_options(config["task_options"])
         if config["check_options"] is not None and not callable(config["check_options"]):
@@ -200,6 +216,16 @@ def prepare_run(task: Task) -> dict[str, Any]:
         raise TaskError(f"task {task.name}: prepare_run may not set {', '.join(clash)}: "
                         "the runner or the task's options set them")
     return data
+
+
+def composition_problem(config: dict[str, Any]) -> str | None:
+    """What is wrong with a task's paste policy and the words its page shows about it."""
+    if config["paste_policy"] not in PASTE_POLICIES:
+        return f"paste_policy must be one of {', '.join(PASTE_POLICIES)}"
+    for key in ("paste_refused_text", "composition_notice"):
+        if not isinstance(config[key], str) or not config[key].strip():
+            return f"{key} must be a sentence (a non-empty string)"
+    return None
 
 
 def roles_problem(roles: Any) -> str | None:

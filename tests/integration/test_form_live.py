@@ -3,25 +3,12 @@ field before anything is stored, store-then-ack, replay after a reconnect, claim
 when a worker leaves, and a run that ends once every item has its N answers."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 
 from runner.forms.world import ANSWERS_REFUSED_TEXT
 from runner.manager import FORM_DONE_TEXT
 from tests.support.form_tasks import dialog_rating_copy, good_answers
-from tests.support.live_runner import LiveRunner
-
-
-@contextmanager
-def running(store_url: str, task: Any, conversations: int) -> Iterator[LiveRunner]:
-    live = LiveRunner(store_url, str(task), num_conversations=conversations)
-    try:
-        yield live
-    finally:
-        live.stop()
+from tests.support.live_runner import running
 
 
 @pytest.fixture

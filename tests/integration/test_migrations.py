@@ -427,7 +427,8 @@ def status_of(assignment_id: str) -> str:
 
 def messages_as_read_back(conversation: int) -> list[dict[str, Any]]:
     """SEED's messages of its `conversation`-th conversation, as the handler's readers
-    promise to answer them: the act as sent, plus who sent it, in which turn and when."""
+    promise to answer them: the act as sent, plus who sent it, in which turn and when, and
+    for a worker's message how it was composed (nothing recorded before 0017)."""
     answers = []
     for row in SEED["messages"]:
         if row["conversation_pk"] != Ref("conversations", conversation):
@@ -437,6 +438,8 @@ def messages_as_read_back(conversation: int) -> list[dict[str, Any]]:
             message["message_id"] = row["client_msg_id"]
         message.update(worker_id=row["worker_id"], assignment_id=row["assignment_id"],
                        turn_index=row["turn_index"], timestamp=row["created"])
+        if row["worker_id"] is not None:
+            message.update(signals=None, flags=[])
         answers.append(message)
     return answers
 
@@ -619,3 +622,26 @@ def test_a_run_from_before_form_tasks_takes_form_items_claims_and_answers_once_u
 
     assert handler.form_progress("R-old", 1) == {"items": 1, "complete": 1, "answers": 1}
     assert handler.get_run_data("R-old")["status"] == "running"
+
+
+def test_a_message_from_before_authenticity_signals_reads_without_them_and_new_ones_take_flags(store_url):
+    """0017 adds `messages.signals` (NULL for what was stored) and `message_flags`: a worker's
+    message written at 0016 reads back with no signals and no flags, and one logged after the
+    upgrade keeps both."""
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0016")
+        insert_old_run(conn, "R-old", "local")
+        for statement in ("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)",
+                          "INSERT INTO conversations (run_id, conversation_id, started) VALUES ('R-old', 't_1', 1.0)",
+                          "INSERT INTO messages (conversation_pk, sender_id, worker_id, payload, created) "
+                          """SELECT id, 'Asker', 'W1', '{"id": "Asker", "text": "old"}', 2.0 FROM conversations"""):
+            conn.execute(sa.text(statement))
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    logged = handler.log_message("R-old", "t_1", "Asker", {"text": "new"}, worker_id="W1",
+                                 signals={"keys": 3}, flags=[("pasted", {"count": 1})])
+
+    old, new = handler.get_messages("R-old", "t_1")
+    assert (old["text"], old["signals"], old["flags"]) == ("old", None, [])
+    assert (new["signals"], [f["flag"] for f in new["flags"]]) == ({"keys": 3}, ["pasted"])
+    assert [f["message_pk"] for f in handler.get_message_flags("R-old", "W1")] == [logged.id]

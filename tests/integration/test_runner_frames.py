@@ -59,6 +59,13 @@ BAD_FRAMES = [
     ('{"type": "message", "cid": "c9", "act": {"text": 42}}', "act.text must be a string"),
     ('{"type": "message", "cid": "c9", "act": {"text": "   "}}', "an empty message cannot be sent"),
     ('{"type": "message", "cid": "c9", "act": {"text": "x", "task_data": [1]}}', "act.task_data must be an object"),
+    ('{"type": "message", "cid": "c9", "act": {"text": "x", "signals": [1]}}', "act.signals must be an object"),
+    ('{"type": "message", "cid": "c9", "act": {"text": "x", "signals": {"keys": 1}}}', "act.signals lacks compose_ms"),
+    ('{"type": "message", "cid": "c9", "act": {"text": "x", "signals": {"keylog": "abc"}}}',
+     "act.signals has unknown keys: keylog"),
+    (json.dumps({"type": "message", "cid": "c9", "act": {"text": "x", "signals": {
+        "compose_ms": -5, "keys": 1, "chars": 1, "pasted_count": 0, "pasted_chars": 0, "inserted_chars": 0,
+        "hidden_ms": 0}}}), "act.signals.compose_ms must be a whole number"),
     (json.dumps({"type": "message", "cid": "c9", "act": {"text": "x" * (MAX_TEXT_CHARS + 1)}}),
      "message text too long"),
     (json.dumps({"type": "message", "cid": "c9", "act": {"text": "x", "pad": "y" * MAX_FRAME_BYTES}}),

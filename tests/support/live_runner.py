@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,15 +163,18 @@ class Worker:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     def say(self, text: str, cid: str | None = None, task_data: dict[str, Any] | None = None,
-            wait_ack: bool = True) -> str:
+            wait_ack: bool = True, signals: dict[str, int] | None = None) -> str:
         """Send a message, as the page does: in a task that takes turns, once it is this
-        worker's turn (unless `wait_ack` is False: a stream that sends regardless)."""
+        worker's turn (unless `wait_ack` is False: a stream that sends regardless); with
+        `signals`, the composition signals the page would record (runner/authenticity.py)."""
         if cid is None:
             self._cids += 1
             cid = f"c{self._cids}"
         act: dict[str, Any] = {"text": text}
         if task_data is not None:
             act["task_data"] = task_data
+        if signals is not None:
+            act["signals"] = signals
         if wait_ack and not self.config.get("free_chat", True):
             self.wait_turn()
         with self._changed:
@@ -232,6 +235,16 @@ class Worker:
         with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
             self.ws.close()
         self._reader.join(timeout=5)
+
+
+@contextlib.contextmanager
+def running(store_url: str, task: Any, conversations: int = 1) -> Iterator[LiveRunner]:
+    """A runner of `task` (a name or a folder) for `conversations`, stopped at the end."""
+    live = LiveRunner(store_url, str(task), num_conversations=conversations)
+    try:
+        yield live
+    finally:
+        live.stop()
 
 
 def task_with_config(folder: Path, **config: Any) -> Path:
