@@ -3,7 +3,10 @@
  *
  * Everything a worker or a partner typed is put on the page as text nodes, never as HTML.
  * A task's custom.js (loaded after this file, before DOMContentLoaded) may replace any core
- * component per agent id with Parley.registerComponents({...}).
+ * component per agent id with Parley.registerComponents({...}). A TextResponse is given
+ * `props.composition` (composition.js): one that calls `composition.attach(field)` and sends
+ * `{text: t, signals: composition.signals(t)}` (then `composition.reset()`) has its messages
+ * checked as typed; one that sends without signals has them flagged "no_signals".
  */
 (function () {
   'use strict';
@@ -190,10 +193,15 @@
       textarea.style.height = 'auto';
       textarea.style.height = Math.min(textarea.scrollHeight, 180) + 'px';
     }
+    var composition = props.composition;
+    if (composition) composition.attach(textarea);
     function submit(event) {
       event.preventDefault();
       if (textarea.disabled || !textarea.value.trim()) return;
-      if (props.send(textarea.value) !== false) {
+      var act = {text: textarea.value};
+      if (composition) act.signals = composition.signals(act.text);
+      if (props.send(act) !== false) {
+        if (composition) composition.reset();
         textarea.value = '';
         fit();
       }
@@ -890,6 +898,12 @@
     this.form = config.kind === 'form' && window.Parley.forms ? window.Parley.forms.create(this) : null;
     this.client = new Client(config, this);
     this.noticeTimer = null;
+    var self = this;
+    // How the message being written is composed (composition.js); kept across re-renders
+    // of the input, so a draft carried over keeps its counts.
+    this.composition = new window.Parley.Composition({
+      refusePaste: config.paste_policy === 'refuse' ? function () { self.notice(config.paste_refused_text); } : null
+    });
   }
 
   /** What every component is given: `role` is this worker's agent id and `is_my_turn`
@@ -974,11 +988,15 @@
     this.mount(slot, 'TextResponse', this.props({
       disabled: !client.inputEnabled(),
       hint: this.inputHint(),
-      send: function (textOrAct) { return client.sendMessage(textOrAct); }
+      send: function (textOrAct) { return client.sendMessage(textOrAct); },
+      composition: this.composition
     }));
     // After the conversation there is nothing to type into: no closed box, no hint. A form
     // task has its fields under each item instead.
     slot.hidden = !!this.form || client.doneSent || DONE_STATES.concat(FINAL_STATES).indexOf(client.state) !== -1;
+    var notice = byId('parley-composition-notice');
+    notice.textContent = this.config.composition_notice || '';
+    notice.hidden = slot.hidden || !notice.textContent;
     if (this.form) this.form.setOpen(INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent);
     var fresh = slot.querySelector('textarea, input[type="text"], input[type="number"]');
     if (fresh && draft && !fresh.value && fresh.tagName === 'TEXTAREA') fresh.value = draft;

@@ -94,7 +94,9 @@ def test_a_typed_message_is_shown_acknowledged_and_answered_by_the_partner(serve
     expect(mine).to_have_attribute("data-status", "sent")
     expect(mine.locator(".parley-row__status")).to_have_text("Sent")
     sent = server.wait_for_frames("message")[0]
-    assert sent["act"] == {"text": "Hello there"}
+    # With how it was composed (here filled in at once, as a script does): composition.js.
+    assert sent["act"] == {"text": "Hello there", "signals": sent["act"]["signals"]}
+    assert sent["act"]["signals"]["chars"] == sent["act"]["signals"]["inserted_chars"] == 11
     assert mine.get_attribute("data-cid") == sent["cid"]
 
     reply = other_rows(page)

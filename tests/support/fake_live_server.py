@@ -240,10 +240,11 @@ class FakeLiveServer:
                 self._changed.wait(left)
 
     def wait_for_frames(self, kind: str, count: int = 1, timeout: float = 5.0, **fields: Any) -> list[Frame]:
-        """Wait for `count` frames of `kind` whose fields match `fields`; return them all."""
+        """Wait for `count` frames of `kind` whose fields match `fields`; return them all. An
+        `act` matches whatever composition signals the page added to it, unless it names them."""
         def matching(frames: list[Frame]) -> list[Frame] | None:
             found = [f for f in frames if f.get("type") == kind
-                     and all(f.get(k) == v for k, v in fields.items())]
+                     and all(_field(f, k, v) == v for k, v in fields.items())]
             return found if len(found) >= count else None
         return self.wait_for(matching, timeout)
 
@@ -379,3 +380,11 @@ class FakeLiveServer:
         if first:
             self.push_state(session.token, "in_task", self.in_task_text)
         return session
+
+
+def _field(frame: Frame, key: str, wanted: Any) -> Any:
+    """The frame's `key`, without the act's signals when `wanted` does not name them."""
+    value = frame.get(key)
+    if key == "act" and isinstance(value, dict) and isinstance(wanted, dict) and "signals" not in wanted:
+        return {k: v for k, v in value.items() if k != "signals"}
+    return value
