@@ -996,7 +996,9 @@
     slot.hidden = !!this.form || client.doneSent || DONE_STATES.concat(FINAL_STATES).indexOf(client.state) !== -1;
     var notice = byId('parley-composition-notice');
     notice.textContent = this.config.composition_notice || '';
+    notice.title = notice.textContent;
     notice.hidden = slot.hidden || !notice.textContent;
+    notice.onclick = function () { notice.classList.toggle('parley-composition-notice--open'); };
     if (this.form) this.form.setOpen(INPUT_STATES.indexOf(client.state) !== -1 && !client.doneSent);
     var fresh = slot.querySelector('textarea, input[type="text"], input[type="number"]');
     if (fresh && draft && !fresh.value && fresh.tagName === 'TEXTAREA') fresh.value = draft;
