@@ -182,12 +182,8 @@ class FormStore(StoreAccess):
     def get_form_answers(self, run_id: str, *, assignment_id: str | None = None, item_id: str | None = None,
                          worker_id: str | None = None) -> list[Record]:
         """A run's answers in the order they were stored, narrowed by any of the given ids."""
-        query = select(*FormAnswerRow.__table__.columns).where(FormAnswerRow.run_id == run_id)
-        for column, value in ((FormAnswerRow.assignment_id, assignment_id), (FormAnswerRow.item_id, item_id),
-                              (FormAnswerRow.worker_id, worker_id)):
-            if value is not None:
-                query = query.where(column == value)
-        return self._read(lambda s: records(s.execute(query.order_by(FormAnswerRow.id))))
+        query = answers_query(run_id, assignment_id=assignment_id, item_id=item_id, worker_id=worker_id)
+        return self._read(lambda s: records(s.execute(query)))
 
     def get_form_items(self, run_id: str) -> list[Record]:
         """A run's items in order (item_id, position, data, is_gold, answers: how many answers
@@ -352,6 +348,18 @@ def _repeated_answer(s: Session, assignment_id: str, item_id: str, answers: dict
         raise InvalidValue(f"item {item_id!r} was already answered in assignment {assignment_id!r}, "
                            "with other answers; the first answers are kept")
     return _answer(row, created=False)
+
+
+def answers_query(run_id: str, *, assignment_id: str | None = None, item_id: str | None = None,
+                  worker_id: str | None = None) -> Any:
+    """The select of a run's answers (every column) in the order they were stored, narrowed by
+    any of the given ids: get_form_answers's, and the conversation readers'."""
+    query = select(*FormAnswerRow.__table__.columns).where(FormAnswerRow.run_id == run_id)
+    for column, value in ((FormAnswerRow.assignment_id, assignment_id), (FormAnswerRow.item_id, item_id),
+                          (FormAnswerRow.worker_id, worker_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return query.order_by(FormAnswerRow.id)
 
 
 def _answer(row: FormAnswerRow, *, created: bool) -> FormAnswer:

@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from datastore.access import StoreAccess, first_record, records
+from datastore.forms import answers_query
 from datastore.models import Assignment, Conversation, Hit, Message, Pairing, Run, Worker
 from datastore.models_authenticity import MessageFlag
 from datastore.models_dashboard import RunTotal
-from datastore.models_forms import FormAnswerRow
 from datastore.query_types import AnySelect
 from datastore.records import Record
 from datastore.run_totals import Tally
@@ -362,8 +362,7 @@ class Readers(StoreAccess):
             run = s.get(Run, run_id)
             if run is not None and (run.config or {}).get("form") is not None:  # a form task's worker
                 data["form_answers"] = [dict(answer) for answer in records(s.execute(
-                    select(*FormAnswerRow.__table__.columns)
-                    .where(FormAnswerRow.assignment_id == pairing.assignment_id).order_by(FormAnswerRow.id)))]
+                    answers_query(run_id, assignment_id=pairing.assignment_id)))]
             return {
                 "run_id": run_id,
                 "conversation_id": conversation_id,

@@ -57,6 +57,9 @@ def gold_policy(config: dict[str, Any], has_golds: bool) -> GoldPolicy:
     if not isinstance(min_answers, int) or isinstance(min_answers, bool) or min_answers < 1:
         raise PolicyError("gold_min_answers must be a whole number, 1 or more")
     min_accuracy = config.get("gold_min_accuracy")
+    if min_accuracy is None and "gold_min_answers" in config:
+        raise PolicyError("gold_min_answers counts golds before gold_min_accuracy judges a worker, so it "
+                          "needs gold_min_accuracy")
     if min_accuracy is not None:
         if not isinstance(min_accuracy, int | float) or isinstance(min_accuracy, bool) or not 0 < min_accuracy <= 1:
             raise PolicyError("gold_min_accuracy must be a fraction above 0 and at most 1")

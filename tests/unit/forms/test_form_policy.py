@@ -35,6 +35,7 @@ def test_a_worker_falls_short_only_after_enough_golds_and_below_the_bar(answered
     ({"gold_min_answers": 0, "gold_rate": 0.5}, "gold_min_answers must be a whole number, 1 or more"),
     ({"gold_min_accuracy": 1.5, "gold_rate": 0.5}, "gold_min_accuracy must be a fraction above 0 and at most 1"),
     ({"gold_min_accuracy": 0.5}, "gold_min_accuracy needs gold items and a gold_rate above 0"),
+    ({"gold_min_answers": 2, "gold_rate": 0.5}, "so it needs gold_min_accuracy"),
 ])
 def test_a_bad_gold_bar_is_refused_with_a_sentence(tmp_path, config, says):
     with pytest.raises(TaskError, match=says):
