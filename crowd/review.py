@@ -430,9 +430,10 @@ class ReviewService:
             token: str | None = None) -> ReviewResult:
         """A block or a qualification: logged and idempotent, but not guarded by an
         assignment's slot (doing it twice is harmless on every marketplace), so a call that
-        fails in any way is failed. The token is the request's (run, worker, reason, `key`)
-        unless one is given."""
-        token = token or request_token(action, run_id, None, worker_id, reason, *key)
+        fails in any way is failed. The token is the request's (run, worker, `key`) unless one
+        is given: not its reason, since a block is a state, and the same block asked at the
+        same moment for two reasons (two golds of one worker found short at once) is one."""
+        token = token or request_token(action, run_id, None, worker_id, *key)
         row, created = self.handler.begin_review_action(token, action, actor=actor, worker_id=worker_id,
                                                         run_id=run_id, reason=reason, owner=this_process())
         if not created:  # an identical request did it, or is doing it

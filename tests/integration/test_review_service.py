@@ -263,3 +263,15 @@ def test_blocks_are_logged_once_and_a_block_after_an_unblock_is_new(handler, rev
     assert [b["kind"] for b in handler.get_blocks_for_worker("W2")] == ["hard"]
     with pytest.raises(ReviewRefused, match="a block needs a reason"):
         review.hard_block("W1", run_id=built.run_id, actor="alice", reason="")
+
+
+def test_a_soft_block_asked_at_the_same_moment_with_different_reasons_blocks_once(handler, review, provider, built):
+    """Two gold answers of one worker finding them short at once (a form task's gold bar) ask
+    the same block with different sentences: one block, one provider call, one audit row."""
+    asks = [f"Right on 0 of {n} gold items (0%), below the task's 60%." for n in range(2, 10)]
+    results = at_once(8, lambda: review.soft_block("W1", run_id=built.run_id, actor="world", reason=asks.pop(),
+                                                   qualification_name="parley_block"))
+    assert len({r.action["id"] for r in results}) == 1 and sum(not r.repeated for r in results) == 1
+    assert [c["action"] for c in provider.calls] == ["soft_block"]
+    assert len(handler.get_blocks_for_worker("W1")) == 1
+    assert [r["action"] for r in handler.get_review_actions(worker_id="W1")] == ["soft_block"]
