@@ -5,7 +5,8 @@ simple-websocket reads each socket on a thread of its own and queues the frames 
 for the thread that handles them. Our reader thread (`ReaderThread`) stops reading while
 READ_AHEAD_FRAMES of its frames wait, so a page that sends faster than the runner handles
 its frames is held back by TCP instead of parsed ahead, in memory and at the cost of every
-other socket's turn for Python.
+other socket's turn for Python. And every frame is made and written under one lock per
+socket (`_OrderedConnection`), so that nothing is ever written after our close frame.
 """
 from __future__ import annotations
 
@@ -43,15 +44,43 @@ class _HeldBackSocket:
             time.sleep(READ_AHEAD_PAUSE_SECONDS)
         return self._sock.recv(size)
 
+    def send(self, data: bytes) -> int:
+        """`_OrderedConnection` wrote the frame already; the library's own write is empty."""
+        return self._sock.send(data) if data else 0
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+class _OrderedConnection:
+    """A websocket's wsproto connection whose `send` makes a frame and writes it under one
+    lock, and leaves the library nothing to write. simple-websocket makes a frame and writes it
+    in two unlocked steps, both from the thread handling the page's frames and from its reader
+    (our close for an oversized frame, the answer to the page's close): a frame made just
+    before the reader's close could be written just after it, and a browser fails a connection
+    that sends anything after its close frame (the page saw 1006 and no reason, now and then,
+    on a busy machine). Under the lock, a frame made after the close is refused by wsproto
+    (LocalProtocolError), as the library's senders expect."""
+
+    def __init__(self, connection: Any, sock: socket.socket) -> None:
+        self._connection, self._sock = connection, sock
+        self._lock = threading.Lock()
+
+    def send(self, event: Any) -> bytes:
+        with self._lock:
+            self._sock.sendall(self._connection.send(event))
+        return b""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
 
 
 class ReaderThread(threading.Thread):
     """simple-websocket's reader thread for one socket, made once the handshake is done: it
     reads through `_HeldBackSocket` with no timeout (a chat socket lives as long as its page,
     quiet or not; the live channel's heartbeats judge silence, and the HTTP server's timeouts
-    are for requests), and it wakes the socket's receiver once more as it ends. For a frame
+    are for requests), makes the socket's frames in order (`_OrderedConnection`), and it wakes
+    the socket's receiver once more as it ends. For a frame
     over the size limit the library sets its event before it marks the socket closed; a
     receiver that woke in between would otherwise wait out its whole timeout before it saw
     the close."""
@@ -60,6 +89,7 @@ class ReaderThread(threading.Thread):
         super().__init__(target=target, **kwargs)
         self._websocket = websocket = target.__self__  # the library's own `_thread` method
         websocket.sock.settimeout(None)
+        websocket.ws = _OrderedConnection(websocket.ws, websocket.sock)
         websocket.sock = _HeldBackSocket(websocket.sock, websocket)
 
     def run(self) -> None:
