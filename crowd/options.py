@@ -123,6 +123,8 @@ class RunOptions:
     """Seconds a worker may wait for a partner before being released (0: wait forever)."""
     waiting_bonus: str | None = None
     """Dollars paid to a released worker once they submit; None: the wait at FAIR_HOURLY_CENTS."""
+    text_detector: str | None = None
+    """The scorer of workers' messages ("module:function"); None: the task config's, if any."""
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)

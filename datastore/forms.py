@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -141,15 +141,19 @@ class FormStore(StoreAccess):
         return self._write_rows(write)
 
     def log_form_answer(self, run_id: str, assignment_id: str, worker_id: str, item_id: str,
-                        answers: dict[str, Any]) -> FormAnswer:
+                        answers: dict[str, Any], *, signals: dict[str, Any] | None = None,
+                        flags: Sequence[dict[str, Any]] = ()) -> FormAnswer:
         """Store the worker's answers to an item their assignment holds (an open claim), scored
         when it is a gold (correct: every known answer given, compared as JSON values), and
-        mark the claim answered, in one transaction. The same answers again answer the stored
+        mark the claim answered, in one transaction. `signals`: how each free-text answer was
+        composed, by field name; `flags`: what the checks found in them, each {"field", "flag",
+        "detail"} (see FormAnswerRow). The same answers again answer the stored
         row (created=False); other answers to an item already answered are refused, as is an
         item the assignment does not hold, and nothing changes."""
         if not isinstance(answers, dict):
             raise InvalidValue("a form's answers are a dict of field name -> value")
         as_stored = json.loads(json.dumps(_json_ready(answers, "the answers")))
+        _check_answer_composition(signals, flags)
 
         def write(s: Session) -> FormAnswer:
             claim = s.scalar(select(FormClaim).where(
@@ -170,7 +174,7 @@ class FormStore(StoreAccess):
                 run_id=run_id, item_id=item_id, assignment_id=assignment_id, worker_id=claim.worker_id,
                 answers=as_stored, is_gold=item.gold is not None,
                 gold_correct=None if item.gold is None else gold_correct(item.gold, as_stored),
-                answered_at=time.time(),
+                answered_at=time.time(), signals=signals, flags=list(flags),
             )
             s.add(row)
             claim.state = ClaimState.ANSWERED
@@ -360,6 +364,16 @@ def answers_query(run_id: str, *, assignment_id: str | None = None, item_id: str
         if value is not None:
             query = query.where(column == value)
     return query.order_by(FormAnswerRow.id)
+
+
+def _check_answer_composition(signals: dict[str, Any] | None, flags: Sequence[dict[str, Any]]) -> None:
+    if signals is not None and not (isinstance(signals, dict) and all(isinstance(v, dict) for v in signals.values())):
+        raise InvalidValue("an answer's signals are a dict of field name -> signals")
+    _json_ready(signals, "the answer's signals")
+    for flag in flags:
+        if not isinstance(flag, dict) or set(flag) != {"field", "flag", "detail"}:
+            raise InvalidValue(f"an answer's flag is a dict of field, flag and detail, not {flag!r}")
+    _json_ready(list(flags), "the answer's flags")
 
 
 def _answer(row: FormAnswerRow, *, created: bool) -> FormAnswer:

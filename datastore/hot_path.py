@@ -133,7 +133,7 @@ class HotPath:
         self.add_message_stmt = insert(m).returning(m.c.id)
         self.add_message_unless_sent = _insert_unless_exists(
             dialect, m, "assignment_id", "client_msg_id").returning(m.c.id)
-        self.add_flags = insert(MESSAGE_FLAGS)
+        self.add_flags = _insert_unless_exists(dialect, MESSAGE_FLAGS, "message_pk", "flag")
         self.sent_message = select(m.c.id).where(
             m.c.assignment_id == bindparam("a_id"), m.c.client_msg_id == bindparam("cid"))
         upsert = _upsert(dialect)(t)
@@ -157,7 +157,7 @@ class HotPath:
 
     def add_message_flags(self, conn: Connection, run_id: str, message_pk: int, worker_id: str | None,
                           flags: Sequence[tuple[str, dict[str, Any]]], now: float) -> None:
-        """Store what the checks found in a message just stored."""
+        """Store what the checks found in a message (a flag it has already is left as it was)."""
         conn.execute(self.add_flags, [
             {"run_id": run_id, "message_pk": message_pk, "worker_id": worker_id, "flag": flag,
              "detail": detail, "created": now} for flag, detail in flags])

@@ -45,6 +45,10 @@ class LoggedMessage:
     created: bool
 
 
+def _is_score(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
 def _check_flags(signals: dict[str, Any] | None, flags: Sequence[tuple[str, dict[str, Any]]]) -> None:
     if signals is not None:
         if not isinstance(signals, dict):
@@ -480,11 +484,13 @@ class LifecycleWriters(StoreAccess):
         recipients: Sequence[str] | None = None,
         signals: dict[str, Any] | None = None,
         flags: Sequence[tuple[str, dict[str, Any]]] = (),
+        detector_score: float | None = None,
     ) -> LoggedMessage:
         """Store one message durably (committed when this returns); `recipients`: the agent
         ids it was shown to, when known (see `Message.recipients`); `signals`: how a worker
-        composed it, and `flags`: (flag, detail) pairs the checks found in it, stored with it
-        in the same transaction (see `MessageFlag`).
+        composed it, `flags`: (flag, detail) pairs the checks found in it, stored with it
+        in the same transaction (see `MessageFlag`), and `detector_score`: what the run's
+        text detector scored it, from 0 to 1.
 
         Idempotent on (assignment_id, client_msg_id): a message re-sent after a reconnect
         is stored once, and the second call answers `created=False`.
@@ -497,6 +503,8 @@ class LifecycleWriters(StoreAccess):
         if not sender_id:
             raise InvalidValue("a message needs a sender id")
         _check_flags(signals, flags)
+        if detector_score is not None and not _is_score(detector_score):
+            raise InvalidValue(f"a detector score is a number from 0 to 1, not {detector_score!r}")
 
         if assignment_id is not None:  # checked first: bad input must not create a conversation
             self._check_sender(run_id, assignment_id, worker_id)
@@ -505,7 +513,7 @@ class LifecycleWriters(StoreAccess):
         row = {"conversation_pk": conversation_pk, "sender_id": sender_id, "worker_id": worker_id,
                "assignment_id": assignment_id, "client_msg_id": client_msg_id,
                "turn_index": turn_index, "payload": message, "created": now,
-               "recipients": _recipients(recipients), "signals": signals}
+               "recipients": _recipients(recipients), "signals": signals, "detector_score": detector_score}
 
         def write(conn: Connection) -> tuple[int, bool]:
             message_pk, created = self._hot.add_message(conn, row)
@@ -514,6 +522,15 @@ class LifecycleWriters(StoreAccess):
             return message_pk, created
 
         return LoggedMessage(*self._write_rows(write))
+
+    def add_message_flags(self, run_id: str, message_id: int, worker_id: str | None,
+                          flags: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Add what a later check found in a stored message (`message_id`, a `log_message` row
+        id): a flag the message has already is left as it was, so a check may run twice."""
+        _check_flags(None, flags)
+        if flags:
+            now = time.time()
+            self._write_rows(lambda conn: self._hot.add_message_flags(conn, run_id, message_id, worker_id, flags, now))
 
     def set_message_recipients(self, message_id: int, recipients: Sequence[str]) -> None:
         """Record that the stored message `message_id` (a `log_message` row id) was shown to

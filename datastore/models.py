@@ -218,6 +218,9 @@ class Message(Base):
     signals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """How a worker composed it, as their page recorded it (runner/authenticity.py); None:
     not a worker's message, sent without signals, or stored before signals were kept."""
+    detector_score: Mapped[float | None] = mapped_column(Float)
+    """What the run's text detector scored it, from 0 (written by a person) to 1 (not);
+    None: no detector ran on it (runner/text_detector.py)."""
     flags: Mapped[list[Any]] = relationship("MessageFlag", lazy="selectin", order_by="MessageFlag.id",
                                             viewonly=True)
     """Its `MessageFlag` rows (models_authenticity.py, which imports this module)."""

@@ -81,6 +81,11 @@ class FormAnswerRow(OneItemOfOneAssignment, Base):
     gold_correct: Mapped[bool | None] = mapped_column(Boolean)
     """Whether every known answer of a gold item was given; None for an item to annotate."""
     answered_at: Mapped[float] = mapped_column(Float)
+    signals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Field name -> how the worker composed that free-text answer, as their page recorded it
+    (runner/authenticity.py); None: no free-text field, or stored before signals were kept."""
+    flags: Mapped[list[Any] | None] = mapped_column(JSON)
+    """What the checks found in those answers: [{"field", "flag", "detail"}]."""
 
     __table_args__ = (
         item_reference(),

@@ -184,7 +184,8 @@ def message_dict(row: Message) -> dict[str, Any]:
         timestamp=row.created,
     )
     if row.worker_id is not None:
-        message.update(signals=row.signals, flags=[flag_dict(f) for f in row.flags])
+        message.update(signals=row.signals, flags=[flag_dict(f) for f in row.flags],
+                       detector_score=row.detector_score)
     return message
 
 
@@ -316,6 +317,20 @@ class Readers(StoreAccess):
             {**flag_dict(flag), "message_pk": flag.message_pk, "worker_id": flag.worker_id,
              "conversation_id": conversation_id}
             for flag, conversation_id in s.execute(query)])
+
+    def get_worker_texts(self, run_id: str) -> list[dict[str, Any]]:
+        """The text of every message a worker of the run sent, in the order stored: each with
+        its row id (`message_pk`), worker and conversation (what the duplicate check reads)."""
+        query = (
+            select(Message.id, Message.worker_id, Message.payload, Conversation.conversation_id)
+            .join(Conversation, Conversation.id == Message.conversation_pk)
+            .where(Conversation.run_id == run_id, Message.worker_id.is_not(None))
+            .order_by(Message.id)
+        )
+        return self._read(lambda s: [
+            {"message_pk": pk, "worker_id": worker_id, "conversation_id": conversation_id,
+             "text": payload.get("text") if isinstance(payload.get("text"), str) else ""}
+            for pk, worker_id, payload, conversation_id in s.execute(query)])
 
     def get_messages(self, run_id: str, conversation_id: str) -> list[dict[str, Any]]:
         """Every message of a conversation, in the order the store received them."""

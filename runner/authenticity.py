@@ -1,4 +1,4 @@
-"""Whether a worker's chat message looks typed by a person: the composition signals the page
+"""Whether a worker's chat message (or free-text form answer) looks typed by a person: the composition signals the page
 records (timings and counts, never the keys), their shape, and the server's own checks of
 them, which trust nothing the page says beyond what the numbers make possible.
 
@@ -55,21 +55,21 @@ DEFAULT_COMPOSITION_NOTICE = (
 Flag = tuple[str, dict[str, Any]]
 
 
-def signals_problem(signals: Any) -> str | None:
-    """Why `signals` (a message act's "signals") is not a set of composition signals, as a
-    sentence; None when it is one."""
+def signals_problem(signals: Any, where: str = "act.signals") -> str | None:
+    """Why `signals` (a message act's "signals", or what `where` names) is not a set of
+    composition signals, as a sentence; None when it is one."""
     if not isinstance(signals, dict):
-        return "act.signals must be an object"
+        return f"{where} must be an object"
     unknown = sorted(set(signals) - set(SIGNAL_KEYS))
     if unknown:
-        return f"act.signals has unknown keys: {', '.join(unknown)}"
+        return f"{where} has unknown keys: {', '.join(unknown)}"
     missing = [key for key in SIGNAL_KEYS if key not in signals]
     if missing:
-        return f"act.signals lacks {', '.join(missing)}"
+        return f"{where} lacks {', '.join(missing)}"
     for key in SIGNAL_KEYS:
         value = signals[key]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SIGNAL:
-            return f"act.signals.{key} must be a whole number from 0 to {MAX_SIGNAL}"
+            return f"{where}.{key} must be a whole number from 0 to {MAX_SIGNAL}"
     return None
 
 
@@ -107,6 +107,20 @@ def flags_for(text: str, signals: dict[str, int] | None, paste_policy: str = "fl
     if signals["hidden_ms"] > AWAY_MS:
         flags.append((AWAY, {"ms": signals["hidden_ms"], "limit": AWAY_MS}))
     return flags
+
+
+def answer_flags(answers: dict[str, Any], signals: dict[str, dict[str, int]], text_fields: list[str],
+                 paste_policy: str = "flag") -> list[dict[str, Any]]:
+    """The flags of a form's free-text answers (`text_fields`, the names of its text and long
+    text fields), each {"field", "flag", "detail"}, judged as chat messages are: `signals` by
+    field name, checked by `signals_problem`; an answer left empty is not judged."""
+    found = []
+    for name in text_fields:
+        text = answers.get(name)
+        if isinstance(text, str) and text:
+            found += [{"field": name, "flag": flag, "detail": detail}
+                      for flag, detail in flags_for(text, signals.get(name), paste_policy)]
+    return found
 
 
 def _impossibilities(signals: dict[str, int], sent: int) -> list[str]:

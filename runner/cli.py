@@ -99,6 +99,10 @@ def build_parser(task: Task | None = None) -> tuple[argparse.ArgumentParser, dic
                      help="seconds on their turn without a message before the monitor shows a worker "
                           f"as stuck (default {DEFAULT_STUCK_SECONDS:g})")
     add_budget_arguments(run)
+    run.add_argument("--text-detector", metavar="MODULE:FUNCTION",
+                     help="score each worker message with this function of its text (0: written by a "
+                          "person, 1: not), imported from the task folder or the Python path; "
+                          "overrides the task's text_detector")
     run.add_argument("--header-timeout", type=float, default=ServerLimits.header_timeout, metavar="SECONDS",
                      help="seconds a connection has to send its request headers "
                           f"(default {ServerLimits.header_timeout:g})")
@@ -215,7 +219,7 @@ def options_from(args: argparse.Namespace, task: Task | None = None) -> RunOptio
         disconnect_cap=disconnect_cap,
         auto_approve_delay=args.auto_approve_delay, disconnect_timeout=args.disconnect_timeout,
         max_wait=args.max_wait, waiting_bonus=args.waiting_bonus, presence_seconds=args.presence_seconds,
-        stuck_seconds=args.stuck_seconds, **budget,
+        stuck_seconds=args.stuck_seconds, text_detector=args.text_detector, **budget,
     )
 
 

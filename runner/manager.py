@@ -22,15 +22,17 @@ from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
 from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
-from runner.authenticity import flags_for, paste_refused
+from runner.authenticity import answer_flags, flags_for, paste_refused
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
+from runner.duplicates import DuplicateFlagger, StoredText
 from runner.forms.onboarding import OnboardingDesk, OnboardingFormWorld
-from runner.forms.world import NO_ITEMS, FormDesk, FormWorld
+from runner.forms.world import NO_ITEMS, AnswerComposition, FormDesk, FormWorld
 from runner.live import TASK_PREFIX, LiveConversation, WorkerSession, clean_act
 from runner.local_human import LOCAL_HUMAN_WORKER, LocalDesk, LocalHumans
 from runner.presence import PresenceReporter
 from runner.protocol import WorkerIdentity, encode
-from runner.tasks import Task, prepare_run
+from runner.tasks import Task, TaskError, prepare_run
+from runner.text_detector import DetectorError, detector_for
 from runner.worlds import system_message
 
 log = logging.getLogger("parley.runner")
@@ -79,6 +81,14 @@ class TaskManager:
         self.task, self.handler, self.provider, self.options = task, handler, provider, options
         self.run_data = prepare_run(task)
         """What the task's prepare_run gave its worlds (TaskError, raised here, refuses the launch)."""
+        try:
+            self.detector = detector_for(options.text_detector or task.config["text_detector"],
+                                         task.config["detector_threshold"], task.path)
+            """The run's text detector, if the run or its task names one."""
+        except DetectorError as exc:
+            raise TaskError(f"task {task.name}: {exc}") from None
+        self.duplicates = DuplicateFlagger(handler, lambda: self.run_id)
+        """Flags the run's near-identical worker messages as they are stored."""
         self.base_url = base_url
         self.announce: Callable[[str], None] = log.info
         """Says where a local human is wanted (the CLI prints it)."""
@@ -562,6 +572,9 @@ class TaskManager:
                 worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
                 signals=signals, flags=flags)
             return logged.id, earlier
+        score = self.detector.score(act.get("text", "")) if self.detector else None
+        if self.detector and (flag := self.detector.flag(score)):
+            flags.append(flag)
         agent_id = session.agent.id
         conversation.claim_turn(agent_id)
         clean = clean_act(agent_id, act)
@@ -576,12 +589,14 @@ class TaskManager:
                 logged = self.handler.log_message(
                     self.run_id, conversation.conversation_id, agent_id, clean,
                     worker_id=session.worker_id, assignment_id=session.assignment_id, client_msg_id=cid,
-                    turn_index=position, signals=signals, flags=flags)
+                    turn_index=position, signals=signals, flags=flags, detector_score=score)
         except Exception:
             session.meter.refund(size)
             conversation.give_back_turn(agent_id)
             raise
         if logged.created:
+            self.duplicates.message_stored(
+                StoredText(logged.id, session.worker_id, conversation.conversation_id), act.get("text", ""))
             clean["message_id"] = cid
             conversation.mark_stored(agent_id, cid, position)
             session.deliver_to_agent(clean)
@@ -590,20 +605,31 @@ class TaskManager:
             conversation.give_back_turn(agent_id)
         return logged.id, position if logged.created else None
 
-    def store_form_answer(self, session: WorkerSession, item_id: str, answers: dict[str, Any]) -> None:
-        """Check and store a worker's answers to one of their form items (then the socket
-        acks them). Raises AnswersRefused (the fields' sentences), Refused when the worker
-        cannot answer now or the item is not theirs, OverBudget past the run's budget;
+    def store_form_answer(self, session: WorkerSession, item_id: str, answers: dict[str, Any],
+                          signals: dict[str, Any] | None = None) -> None:
+        """Check and store a worker's answers to one of their form items, with how each
+        free-text answer was composed (`signals` by field) and what the checks found in it
+        (then the socket acks them). Raises AnswersRefused (the fields' sentences), Refused
+        when the worker cannot answer now, the item is not theirs, signals name a field that
+        is not free text or say a paste the task refuses; OverBudget past the run's budget;
         DatastoreError / DB errors propagate so the socket can ask the page to retry."""
         desk = session.form
         if desk is None or session.state not in ANSWERING or session.left:
             raise Refused("You cannot answer right now.")
+        signals = signals or {}
+        text_fields = desk.form.text_fields()
+        if stray := sorted(set(signals) - set(text_fields)):
+            raise Refused(f"Signals are kept for free-text answers only, not for {', '.join(stray)}.")
+        paste_policy = self.task.config["paste_policy"]
+        if any(paste_refused(field_signals, paste_policy) for field_signals in signals.values()):
+            raise Refused(self.task.config["paste_refused_text"])
+        composition = AnswerComposition(signals, answer_flags(answers, signals, text_fields, paste_policy))
         size = len(encode(answers).encode())
         refusal = session.meter.charge(size)
         if refusal is not None:
             raise OverBudget(refusal)
         try:
-            new = desk.store_answer(item_id, answers)
+            new = desk.store_answer(item_id, answers, composition)
         except Exception:
             session.meter.refund(size)
             raise

@@ -5,7 +5,9 @@ Client → server
   {"type": "message", "cid": C, "act": {...}}    C: client message id, unique per assignment;
                                                  act.signals: how it was composed (optional;
                                                  see runner/authenticity.py)
-  {"type": "answer", "cid": C, "item_id": I, "answers": {...}}   a form task's answers to item I
+  {"type": "answer", "cid": C, "item_id": I, "answers": {...}}   a form task's answers to item I;
+                                                 "signals": {field: {...}}: how each free-text
+                                                 answer was composed (optional)
   {"type": "heartbeat"}
   {"type": "done"}                               the worker pressed done/submit after the task
   {"type": "return"}                             the worker gives the task back
@@ -70,6 +72,8 @@ class ClientFrame:
     act: dict[str, Any] | None = None
     item_id: str | None = None
     answers: dict[str, Any] | None = None
+    signals: dict[str, Any] | None = None
+    """An answer's composition signals by field name (each checked by signals_problem)."""
 
 
 def parse_client_frame(raw: str | bytes) -> ClientFrame:
@@ -99,7 +103,13 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         if not isinstance(answers, dict):
             raise ProtocolError("an answer needs an answers object")
         _check_plain(answers, "an answer")
-        return ClientFrame(kind, cid=cid, item_id=item_id, answers=answers)
+        signals = frame.get("signals", {})
+        if not isinstance(signals, dict):
+            raise ProtocolError("an answer's signals must be an object of field name -> signals")
+        for name, field_signals in signals.items():
+            if problem := signals_problem(field_signals, f"signals.{name}"):
+                raise ProtocolError(problem)
+        return ClientFrame(kind, cid=cid, item_id=item_id, answers=answers, signals=signals)
     if kind == "message":
         cid, act = _cid(frame, "a message"), frame.get("act")
         if not isinstance(act, dict):

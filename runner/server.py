@@ -266,7 +266,7 @@ def _store(manager: TaskManager, session: Any, frame: ClientFrame, local: bool) 
     try:
         if frame.type == "answer":
             assert frame.item_id is not None and frame.answers is not None
-            manager.store_form_answer(session, frame.item_id, frame.answers)
+            manager.store_form_answer(session, frame.item_id, frame.answers, frame.signals)
             ack: dict[str, Any] = {"type": "ack", "cid": frame.cid, "item_id": frame.item_id}
         else:
             assert frame.act is not None

@@ -11,7 +11,8 @@
   `task_options`: the task's own flags, see runner/task_options.py;
   `paste_policy` ("allow", "flag", the default, or "refuse"), `paste_refused_text` and
   `composition_notice`: how a chat message's composition is treated and what the page says
-  of it, see runner/authenticity.py;
+  of it, see runner/authenticity.py; `text_detector` ("module:function", a scorer of
+  workers' messages) and `detector_threshold`, see runner/text_detector.py;
   whom a marketplace lets take the task, `qualification_requirements`, `participant_filters`
   and `device_compatibility`, see tasks/README.md),
 - `worlds.py` with `TaskWorld(opt, agents)`, optionally `OnboardingWorld(opt, agent)`, and
@@ -39,6 +40,7 @@ from runner.budget import BUDGET_KEYS, DEFAULT_BUDGET, budget_problem
 from runner.forms import FormConfigError, FormTask, check_form_config
 from runner.forms.config import FORM_KEYS
 from runner.task_options import RESERVED, OptionError, TaskOption, defaults, parse_task_options
+from runner.text_detector import DEFAULT_THRESHOLD, threshold_problem
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_LABEL_CHARS = 60
@@ -80,6 +82,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "paste_policy": "flag",
     "paste_refused_text": DEFAULT_PASTE_REFUSED_TEXT,
     "composition_notice": DEFAULT_COMPOSITION_NOTICE,
+    # A researcher's scorer of workers' messages and the score that flags one
+    # (runner/text_detector.py); None: no detector (`runner run --text-detector` may name one).
+    "text_detector": None,
+    "detector_threshold": DEFAULT_THRESHOLD,
     **DEFAULT_BUDGET.as_config(),
 }
 
@@ -219,13 +225,16 @@ def prepare_run(task: Task) -> dict[str, Any]:
 
 
 def composition_problem(config: dict[str, Any]) -> str | None:
-    """What is wrong with a task's paste policy and the words its page shows about it."""
+    """What is wrong with a task's paste policy, the words its page shows about it, or its
+    text detector's settings."""
     if config["paste_policy"] not in PASTE_POLICIES:
         return f"paste_policy must be one of {', '.join(PASTE_POLICIES)}"
     for key in ("paste_refused_text", "composition_notice"):
         if not isinstance(config[key], str) or not config[key].strip():
             return f"{key} must be a sentence (a non-empty string)"
-    return None
+    if config["text_detector"] is not None and not isinstance(config["text_detector"], str):
+        return "text_detector must name a function as \"module:function\""
+    return threshold_problem(config["detector_threshold"])
 
 
 def roles_problem(roles: Any) -> str | None:

@@ -72,6 +72,10 @@ class FormTask:
         per_assignment = max(1, self.items_per_assignment - self.golds_per_assignment)
         return math.ceil(self.ordinary_items * self.annotations_per_item / per_assignment)
 
+    def text_fields(self) -> list[str]:
+        """The names of the free-text fields (text and long text), whose composition is kept."""
+        return [field["name"] for field in self.fields if field["type"] in ("text", "long_text")]
+
     def render(self, item_id: str, data: dict[str, Any], assignment_id: str = "") -> str:
         """The item's HTML for the page of `assignment_id` (with a comparison, the template's
         `sides` are in the order drawn for that assignment)."""

@@ -16,7 +16,7 @@ from crowd.base import Refused
 from datastore.forms import gold_correct, same_json
 from runner.agents import Act
 from runner.forms.config import FormTask, Onboarding
-from runner.forms.world import DeskWorld, FormSession, ItemDesk
+from runner.forms.world import AnswerComposition, DeskWorld, FormSession, ItemDesk
 
 ANSWERED_OTHERWISE_TEXT = "You answered this item already, with other answers; the first answers are kept."
 
@@ -38,7 +38,9 @@ class OnboardingDesk(ItemDesk):
         self._show({item["item_id"]: item["data"] for item in self.test.items}, set(self.results))
         return True
 
-    def _keep(self, item_id: str, answers: dict[str, Any]) -> None:
+    def _keep(self, item_id: str, answers: dict[str, Any], composition: AnswerComposition) -> None:
+        """An onboarding test's answers are kept in its messages' task_data, with how any
+        free-text answer was composed (`answer_signals`, `answer_flags`)."""
         with self._keeping:  # one item's answers are stored once, the first answers kept
             earlier = self.results.get(item_id)
             if earlier is not None:
@@ -47,8 +49,9 @@ class OnboardingDesk(ItemDesk):
                 return
             gold = next(item["gold"] for item in self.test.items if item["item_id"] == item_id)
             result = {"answers": answers, "correct": gold_correct(gold, answers)}
+            kept = {"answer_signals": composition.signals, "answer_flags": composition.flags} if composition.signals else {}
             self._store({"id": self.session.agent.id, "text": "", "episode_done": False,
-                         "task_data": {"onboarding_item": item_id, **result}})
+                         "task_data": {"onboarding_item": item_id, **result, **kept}})
             self.results[item_id] = result
 
     @property

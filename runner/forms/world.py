@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crowd.base import Refused
@@ -54,6 +55,15 @@ def gold_sentence(answered: int, correct: int, bar: float) -> str:
             f"{bar:.0%}.")
 
 
+@dataclass(frozen=True)
+class AnswerComposition:
+    """How a worker composed an item's free-text answers (signals by field name, as their
+    page recorded them) and what the checks found in them ({"field", "flag", "detail"})."""
+
+    signals: dict[str, Any] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+
+
 class AnswersRefused(Exception):
     """Answers that fail the field checks: {field name: sentence}; nothing was stored."""
 
@@ -92,8 +102,10 @@ class ItemDesk:
         with self._lock:
             return bool(self.items) and self.answered >= set(self.items)
 
-    def store_answer(self, item_id: str, answers: dict[str, Any]) -> bool:
-        """Check and store the worker's answers to one of their items; True when they are new
+    def store_answer(self, item_id: str, answers: dict[str, Any],
+                     composition: AnswerComposition | None = None) -> bool:
+        """Check and store the worker's answers to one of their items (and how the free-text
+        ones were composed, where the store keeps it); True when they are new
         (False: the same answers again, already stored). Raises AnswersRefused for answers the
         fields refuse, Refused for an item that is not theirs or answers that differ from
         those stored; DatastoreError / database errors propagate (the page retries)."""
@@ -105,7 +117,7 @@ class ItemDesk:
         if self.form.comparison is not None:  # which side the page showed first, as it drew them
             positions = self.form.comparison.positions(self.session.who.assignment_id, item_id)
             answers = {**answers, POSITIONS_KEY: positions}
-        self._keep(item_id, answers)
+        self._keep(item_id, answers, composition or AnswerComposition())
         with self._lock:
             new = item_id not in self.answered
             self.answered.add(item_id)
@@ -118,7 +130,7 @@ class ItemDesk:
                                            "episode_done": False})
         return new
 
-    def _keep(self, item_id: str, answers: dict[str, Any]) -> None:
+    def _keep(self, item_id: str, answers: dict[str, Any], composition: AnswerComposition) -> None:
         """Store checked answers (committed when this returns); the same answers again store
         nothing more. Raises Refused for other answers to an item already answered."""
         raise NotImplementedError
@@ -149,10 +161,11 @@ class FormDesk(ItemDesk):
         self._show({item.item_id: item.data for item in claimed}, {row["item_id"] for row in answered})
         return True
 
-    def _keep(self, item_id: str, answers: dict[str, Any]) -> None:
+    def _keep(self, item_id: str, answers: dict[str, Any], composition: AnswerComposition) -> None:
         who = self.session.who
         try:
-            self.handler.log_form_answer(self.run_id, who.assignment_id, who.worker_id, item_id, answers)
+            self.handler.log_form_answer(self.run_id, who.assignment_id, who.worker_id, item_id, answers,
+                                         signals=composition.signals or None, flags=composition.flags)
         except InvalidValue as exc:
             raise Refused(str(exc)) from None
 

@@ -770,10 +770,12 @@
   /* -- what the worker does */
 
   /** Send a form task's answers to one item; they are re-sent after a reconnect until acked. */
-  Client.prototype.sendAnswer = function (itemId, answers) {
+  /** `signals`: how each free-text answer was composed, by field name (composition.js). */
+  Client.prototype.sendAnswer = function (itemId, answers, signals) {
     if (INPUT_STATES.indexOf(this.state) === -1 || this.doneSent) return false;
     var cid = randomId();
     var frame = {type: 'answer', cid: cid, item_id: itemId, answers: answers};
+    if (signals && Object.keys(signals).length) frame.signals = signals;
     if (JSON.stringify(frame).length > MAX_FRAME_CHARS) {
       this.ui.notice('These answers are too large to send.');
       return false;

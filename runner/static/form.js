@@ -73,8 +73,9 @@
     return String(turn);
   }
 
-  /** Inputs for one field; `read()` answers its value (null when left empty). */
-  function widget(field, key, data) {
+  /** Inputs for one field; `read()` answers its value (null when left empty). A free-text
+   * field's input is recorded by `composition` (composition.js), as a chat message's is. */
+  function widget(field, key, data, composition) {
     var id = key + '-' + field.name;
     var choice = function (type, option, name, label) {
       return h('label', {class: 'parley-field__option'},
@@ -85,10 +86,12 @@
       case 'text':
         inputs = h('input', {type: 'text', id: id, class: 'parley-field__input', maxlength: String(field.max_length)});
         read = function () { return inputs.value; };
+        composition.attach(inputs);
         break;
       case 'long_text':
         inputs = h('textarea', {id: id, rows: '4', class: 'parley-field__input', maxlength: String(field.max_length)});
         read = function () { return inputs.value; };
+        composition.attach(inputs);
         break;
       case 'single_choice':
       case 'multiple_choice':
@@ -173,10 +176,17 @@
     // every value of the item; the page's CSP still runs no script it might hold.
     var parsed = new DOMParser().parseFromString(String(item.html || ''), 'text/html');
     content.replaceChildren.apply(content, Array.prototype.slice.call(parsed.body.childNodes));
+    var config = this.page.config || {};
     var fieldEls = this.fields.map(function (field) {
-      var made = widget(field, key, view.data);
       var error = h('p', {class: 'parley-field__error', role: 'alert', hidden: true});
-      view.fields[field.name] = {read: made.read, error: error};
+      var composition = new window.Parley.Composition({
+        refusePaste: config.paste_policy === 'refuse' ? function () {
+          error.textContent = config.paste_refused_text;
+          error.hidden = false;
+        } : null
+      });
+      var made = widget(field, key, view.data, composition);
+      view.fields[field.name] = {read: made.read, error: error, composition: composition};
       return h('div', {class: 'parley-field', 'data-field': field.name, 'data-type': field.type},
         h('div', {class: 'parley-field__label', id: key + '-' + field.name + '-label'},
           field.label, field.required ? '' : h('span', {class: 'parley-field__optional'}, ' (optional)')),
@@ -223,7 +233,14 @@
       view.status.textContent = 'Some answers need another look.';
       return;
     }
-    if (this.page.client.sendAnswer(itemId, answers)) {
+    var signals = {};
+    this.fields.forEach(function (field) {
+      var text = answers[field.name];
+      if ((field.type === 'text' || field.type === 'long_text') && typeof text === 'string' && text) {
+        signals[field.name] = view.fields[field.name].composition.signals(text);
+      }
+    });
+    if (this.page.client.sendAnswer(itemId, answers, signals)) {
       view.submit.disabled = true;
       view.status.textContent = 'Saving…';
     }

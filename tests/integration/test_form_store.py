@@ -312,7 +312,7 @@ def test_an_answer_is_stored_and_marks_its_item_answered(form_run, clock):
     assert [row.as_dict() for row in rows] == [{
         "id": stored.id, "run_id": form_run.run_id, "item_id": "i1", "assignment_id": assignment_id,
         "worker_id": "W1", "answers": {"label": "yes", "tags": ["a", "b"], "score": 4}, "is_gold": False,
-        "gold_correct": None, "answered_at": clock.now}]
+        "gold_correct": None, "answered_at": clock.now, "signals": None, "flags": []}]
     assert form_run.handler.get_form_items(form_run.run_id)[0]["answers"] == 1
 
 
@@ -444,7 +444,7 @@ def test_answers_are_read_in_order_narrowed_by_assignment_item_and_worker(form_r
     assert read(worker_id="W3") == []
     assert handler.get_form_answers(run_id)[0].keys() == [
         "id", "run_id", "item_id", "assignment_id", "worker_id", "answers", "is_gold", "gold_correct",
-        "answered_at"]
+        "answered_at", "signals", "flags"]
     assert [row["answers"] for row in handler.get_form_items(run_id)] == [2, 1, 1]
 
 

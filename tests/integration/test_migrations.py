@@ -428,7 +428,8 @@ def status_of(assignment_id: str) -> str:
 def messages_as_read_back(conversation: int) -> list[dict[str, Any]]:
     """SEED's messages of its `conversation`-th conversation, as the handler's readers
     promise to answer them: the act as sent, plus who sent it, in which turn and when, and
-    for a worker's message how it was composed (nothing recorded before 0017)."""
+    for a worker's message how it was composed and scored (nothing recorded before 0017
+    and 0018)."""
     answers = []
     for row in SEED["messages"]:
         if row["conversation_pk"] != Ref("conversations", conversation):
@@ -439,7 +440,7 @@ def messages_as_read_back(conversation: int) -> list[dict[str, Any]]:
         message.update(worker_id=row["worker_id"], assignment_id=row["assignment_id"],
                        turn_index=row["turn_index"], timestamp=row["created"])
         if row["worker_id"] is not None:
-            message.update(signals=None, flags=[])
+            message.update(signals=None, flags=[], detector_score=None)
         answers.append(message)
     return answers
 
@@ -645,3 +646,22 @@ def test_a_message_from_before_authenticity_signals_reads_without_them_and_new_o
     assert (old["text"], old["signals"], old["flags"]) == ("old", None, [])
     assert (new["signals"], [f["flag"] for f in new["flags"]]) == ({"keys": 3}, ["pasted"])
     assert [f["message_pk"] for f in handler.get_message_flags("R-old", "W1")] == [logged.id]
+
+
+def test_a_message_from_before_detector_scores_reads_unscored_and_new_ones_keep_their_score(store_url):
+    """0018 adds `messages.detector_score` and the signals and flags of form answers: what was
+    stored at 0017 reads back unscored, and a message logged after the upgrade keeps its score."""
+    with plain_connection(store_url) as conn:
+        command.upgrade(alembic_config(conn), "0017")
+        insert_old_run(conn, "R-old", "local")
+        for statement in ("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)",
+                          "INSERT INTO conversations (run_id, conversation_id, started) VALUES ('R-old', 't_1', 1.0)",
+                          "INSERT INTO messages (conversation_pk, sender_id, worker_id, payload, created) "
+                          """SELECT id, 'Asker', 'W1', '{"id": "Asker", "text": "old"}', 2.0 FROM conversations"""):
+            conn.execute(sa.text(statement))
+        conn.commit()
+    handler = MTurkDataHandler(db_url=store_url)
+    handler.log_message("R-old", "t_1", "Asker", {"text": "new"}, worker_id="W1", detector_score=0.25)
+
+    old, new = handler.get_messages("R-old", "t_1")
+    assert (old["text"], old["detector_score"], new["detector_score"]) == ("old", None, 0.25)

@@ -184,12 +184,15 @@ class Worker:
             self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
         return cid
 
-    def answer(self, item_id: str, answers: dict[str, Any], cid: str | None = None) -> dict[str, Any]:
-        """Send a form task's answers to one item; answers the server's ack or error."""
+    def answer(self, item_id: str, answers: dict[str, Any], cid: str | None = None,
+               signals: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send a form task's answers to one item (with how free-text ones were composed, if
+        `signals`); answers the server's ack or error."""
         if cid is None:
             self._cids += 1
             cid = f"c{self._cids}"
-        self.send_frame({"type": "answer", "cid": cid, "item_id": item_id, "answers": answers})
+        frame = {"type": "answer", "cid": cid, "item_id": item_id, "answers": answers}
+        self.send_frame(frame if signals is None else {**frame, "signals": signals})
         return self.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == cid)
 
     def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 15,

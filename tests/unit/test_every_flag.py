@@ -34,6 +34,7 @@ EVIDENCE = {
     "runner run --host": f"{RUN}::test_host_is_the_address_the_chat_server_listens_on_and_its_links_name",
     "runner run --port": f"{RUN}::test_a_busy_port_exits_2_with_one_sentence_and_creates_no_run",
     "runner run --db": f"{RUN}::test_a_run_from_the_command_line_collects_its_conversation_and_exits_0",
+    "runner run --text-detector": "tests/integration/test_duplicates_and_detector.py::test_the_run_flag_names_the_detector_over_the_tasks",
     "runner run --unique": f"{REFUSALS}::test_unique_refuses_a_second_assignment_of_the_same_worker",
     "runner run --unique-qual-name": f"{REFUSALS}::test_a_unique_qual_name_keeps_a_worker_out_of_the_next_run_that_names_it",
     "runner run --allowed-conversations": f"{REFUSALS}::test_allowed_conversations_caps_the_tasks_one_worker_has_open",
