@@ -625,19 +625,24 @@ def test_a_run_from_before_form_tasks_takes_form_items_claims_and_answers_once_u
     assert handler.get_run_data("R-old")["status"] == "running"
 
 
+def insert_old_worker_message(conn: sa.Connection) -> None:
+    """Run R-old, with worker W1's message "old" in its conversation t_1."""
+    insert_old_run(conn, "R-old", "local")
+    for statement in ("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)",
+                      "INSERT INTO conversations (run_id, conversation_id, started) VALUES ('R-old', 't_1', 1.0)",
+                      "INSERT INTO messages (conversation_pk, sender_id, worker_id, payload, created) "
+                      """SELECT id, 'Asker', 'W1', '{"id": "Asker", "text": "old"}', 2.0 FROM conversations"""):
+        conn.execute(sa.text(statement))
+    conn.commit()
+
+
 def test_a_message_from_before_authenticity_signals_reads_without_them_and_new_ones_take_flags(store_url):
     """0017 adds `messages.signals` (NULL for what was stored) and `message_flags`: a worker's
     message written at 0016 reads back with no signals and no flags, and one logged after the
     upgrade keeps both."""
     with plain_connection(store_url) as conn:
         command.upgrade(alembic_config(conn), "0016")
-        insert_old_run(conn, "R-old", "local")
-        for statement in ("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)",
-                          "INSERT INTO conversations (run_id, conversation_id, started) VALUES ('R-old', 't_1', 1.0)",
-                          "INSERT INTO messages (conversation_pk, sender_id, worker_id, payload, created) "
-                          """SELECT id, 'Asker', 'W1', '{"id": "Asker", "text": "old"}', 2.0 FROM conversations"""):
-            conn.execute(sa.text(statement))
-        conn.commit()
+        insert_old_worker_message(conn)
     handler = MTurkDataHandler(db_url=store_url)
     logged = handler.log_message("R-old", "t_1", "Asker", {"text": "new"}, worker_id="W1",
                                  signals={"keys": 3}, flags=[("pasted", {"count": 1})])
@@ -653,13 +658,7 @@ def test_a_message_from_before_detector_scores_reads_unscored_and_new_ones_keep_
     stored at 0017 reads back unscored, and a message logged after the upgrade keeps its score."""
     with plain_connection(store_url) as conn:
         command.upgrade(alembic_config(conn), "0017")
-        insert_old_run(conn, "R-old", "local")
-        for statement in ("INSERT INTO workers (worker_id, first_seen) VALUES ('W1', 1.0)",
-                          "INSERT INTO conversations (run_id, conversation_id, started) VALUES ('R-old', 't_1', 1.0)",
-                          "INSERT INTO messages (conversation_pk, sender_id, worker_id, payload, created) "
-                          """SELECT id, 'Asker', 'W1', '{"id": "Asker", "text": "old"}', 2.0 FROM conversations"""):
-            conn.execute(sa.text(statement))
-        conn.commit()
+        insert_old_worker_message(conn)
     handler = MTurkDataHandler(db_url=store_url)
     handler.log_message("R-old", "t_1", "Asker", {"text": "new"}, worker_id="W1", detector_score=0.25)
 
