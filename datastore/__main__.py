@@ -1,6 +1,6 @@
 """The store's command line: `python -m datastore export --run RUN_ID --format
-jsonl|csv|answers-csv|form-report [--out FILE] [--db URL]` writes one run's conversations (or
-a form run's answers, or its report) to FILE, or to stdout.
+jsonl|csv|answers-csv|form-report [--unflagged-only] [--out FILE] [--db URL]` writes one run's
+conversations (or a form run's answers, or its report) to FILE, or to stdout.
 
 Every error a user can cause ends in one sentence on stderr and exit code 2.
 """
@@ -18,6 +18,7 @@ from typing import NoReturn, TextIO
 from datastore.errors import DatastoreError
 from datastore.export import (
     FORMATS,
+    UnflaggedOnly,
     export_csv,
     export_form_answers_csv,
     export_form_report,
@@ -26,9 +27,12 @@ from datastore.export import (
 from datastore.handler import MTurkDataHandler
 
 PROG = "parley"
-EXPORTERS: dict[str, Callable[[MTurkDataHandler, str, TextIO], int]] = {
+MESSAGE_EXPORTERS: dict[str, Callable[[MTurkDataHandler, str, TextIO, UnflaggedOnly | None], int]] = {
     "jsonl": export_jsonl,
     "csv": export_csv,
+}
+"""The formats that hold chat messages, so the only ones --unflagged-only applies to."""
+FORM_EXPORTERS: dict[str, Callable[[MTurkDataHandler, str, TextIO], int]] = {
     "answers-csv": export_form_answers_csv,
     "form-report": export_form_report,
 }
@@ -64,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--run", required=True, metavar="RUN_ID", help="the run to export")
     export.add_argument("--format", required=True, choices=FORMATS, help="jsonl, csv, answers-csv or form-report")
+    export.add_argument("--unflagged-only", action="store_true",
+                        help="jsonl and csv: leave out each message an authenticity check flagged "
+                             "(pasted, too fast, ...) and say how many were left out")
     export.add_argument("--out", type=Path, metavar="FILE",
                         help="write here (replaced only once the export succeeds); default stdout")
     export.add_argument("--db", metavar="URL",
@@ -76,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         prog = f"{PROG} {args.command}"
-        return export(args.run, args.format, args.out, args.db)
+        return export(args.run, args.format, args.out, args.db, args.unflagged_only)
     except UsageError as exc:
         return _fail(exc.prog or prog, str(exc))
     except DatastoreError as exc:
@@ -85,17 +92,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(prog, f"cannot write: {_os_error(exc)}")
 
 
-def export(run_id: str, fmt: str, out: Path | None, db_url: str | None) -> int:
+def export(run_id: str, fmt: str, out: Path | None, db_url: str | None, unflagged_only: bool = False) -> int:
+    if unflagged_only and fmt not in MESSAGE_EXPORTERS:
+        raise UsageError(f"--unflagged-only leaves flagged chat messages out of the jsonl and csv "
+                         f"exports; {fmt} holds no chat messages, so drop the option or export jsonl or csv")
     if out is not None and out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a directory, not a file")
     handler = MTurkDataHandler(db_url=db_url)
-    exporter = EXPORTERS[fmt]
+    only = UnflaggedOnly() if unflagged_only else None
+    write = _writer(handler, run_id, fmt, only)
     if out is None:
-        _stream_to_stdout(lambda stream: exporter(handler, run_id, stream))
+        _stream_to_stdout(write)
+        if only is not None:
+            # stdout holds the export; what was left out of it is said beside it.
+            print(f"{_left_out(only)} of run {run_id!r}", file=sys.stderr)
         return 0
-    count = _write_atomically(out, lambda stream: exporter(handler, run_id, stream))
-    print(f"wrote {count} {UNITS[fmt]} of run {run_id!r} to {out}", file=sys.stderr)
+    count = _write_atomically(out, write)
+    left_out = "" if only is None else f", having {_left_out(only)}"
+    print(f"wrote {count} {UNITS[fmt]} of run {run_id!r} to {out}{left_out}", file=sys.stderr)
     return 0
+
+
+def _writer(handler: MTurkDataHandler, run_id: str, fmt: str,
+            only: UnflaggedOnly | None) -> Callable[[TextIO], int]:
+    if fmt in MESSAGE_EXPORTERS:
+        return lambda stream: MESSAGE_EXPORTERS[fmt](handler, run_id, stream, only)
+    return lambda stream: FORM_EXPORTERS[fmt](handler, run_id, stream)
+
+
+def _left_out(only: UnflaggedOnly) -> str:
+    return f"left out {only.left_out} flagged message{'' if only.left_out == 1 else 's'}"
 
 
 def _write_atomically(path: Path, write: Callable[[TextIO], int]) -> int:

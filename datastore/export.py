@@ -6,6 +6,11 @@ answers as CSV (one answer per row, one column per field); and a form run's repo
 A form run's conversation lines also carry "form_answers": the answers its workers'
 assignments gave, each with the data of the item it answers.
 
+A worker's message carries how it was composed and what the authenticity checks found in it
+(`signals`, `flags` and, once a detector has scored it, `detector_score`): JSON Lines keep them
+as the readers give them; CSV gives each signal, the flags' names and the score a column.
+`UnflaggedOnly` leaves the flagged messages out of either, and counts them.
+
 A CSV is opened in spreadsheets, which run a cell that starts like a formula: such cells get a
 leading `'` (OWASP's rule for CSV injection), so a worker's `=HYPERLINK(...)` stays text. The
 `payload` column keeps every message exactly, as JSON; JSON Lines are never altered.
@@ -21,6 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from datastore.errors import InvalidValue, NotFound
+from datastore.models_authenticity import SIGNAL_KEYS
 
 if TYPE_CHECKING:
     from datastore.handler import MTurkDataHandler
@@ -41,7 +47,12 @@ CSV_COLUMNS = (
     "text",
     "episode_done",
     "payload",
+    *(f"signal_{key}" for key in SIGNAL_KEYS),
+    "flags",
+    "detector_score",
 )
+"""The message CSV's columns; a message without signals, flags or a score has those cells empty."""
+FLAG_SEPARATOR = ";"
 
 FORM_ANSWER_COLUMNS = (
     "run_id",
@@ -58,8 +69,24 @@ FIELD_COLUMN_PREFIX = "field:"
 """Put before a field's name when the name is also one of the fixed columns'."""
 
 
-def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
-    """Write each conversation of `run_id` as one JSON object per line; return how many."""
+class UnflaggedOnly:
+    """Keeps the messages no authenticity check flagged (see datastore/models_authenticity.py)
+    and counts those it leaves out, so whoever asked can say how many."""
+
+    def __init__(self) -> None:
+        self.left_out = 0
+
+    def keeps(self, message: dict[str, Any]) -> bool:
+        if message.get("flags"):
+            self.left_out += 1
+            return False
+        return True
+
+
+def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO,
+                 unflagged_only: UnflaggedOnly | None = None) -> int:
+    """Write each conversation of `run_id` as one JSON object per line; return how many.
+    With `unflagged_only`, a line's dialog leaves out the messages it does not keep."""
     written = 0
     conversations = _conversations(handler, run_id)
     item_data = _form_item_data(handler, run_id)
@@ -72,7 +99,7 @@ def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
             "is_sandbox": conversation["is_sandbox"],
             "started": conversation["started"],
             "ended": conversation["ended"],
-            "dialog": conversation["messages"],
+            "dialog": [message for _, message in _kept(conversation["messages"], unflagged_only)],
             "workers": conversation["workers"],
             "custom_data": conversation["custom_data"],
         }
@@ -84,16 +111,19 @@ def export_jsonl(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
     return written
 
 
-def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
+def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO,
+               unflagged_only: UnflaggedOnly | None = None) -> int:
     """Write a header, then one row per message of `run_id`; return the number of rows
-    after the header. `out` should be opened with `newline=""`, as the csv module asks."""
+    after the header. `out` should be opened with `newline=""`, as the csv module asks.
+    With `unflagged_only`, only the messages it keeps get a row; `message_index` stays the
+    message's place in its conversation, so the gaps show where messages were left out."""
     rows = csv.writer(out)
     written = 0
     # The run is checked before the header, so an unknown run leaves `out` untouched.
     conversations = _conversations(handler, run_id)
     rows.writerow(CSV_COLUMNS)
     for conversation in conversations:
-        for index, message in enumerate(conversation["messages"]):
+        for index, message in _kept(conversation["messages"], unflagged_only):
             rows.writerow((
                 spreadsheet_cell(conversation["run_id"]),
                 spreadsheet_cell(conversation["conversation_id"]),
@@ -107,9 +137,25 @@ def export_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:
                 # ParlAI treats a missing episode_done as False; spell it as JSON does.
                 "true" if message.get("episode_done") else "false",
                 _json(message),
+                *_composition_cells(message),
             ))
             written += 1
     return written
+
+
+def _kept(messages: list[dict[str, Any]],
+          unflagged_only: UnflaggedOnly | None) -> list[tuple[int, dict[str, Any]]]:
+    """The messages to export, each with its index in the conversation."""
+    return [(index, message) for index, message in enumerate(messages)
+            if unflagged_only is None or unflagged_only.keeps(message)]
+
+
+def _composition_cells(message: dict[str, Any]) -> list[Any]:
+    """The cells of each signal, the flags' names and the detector's score (empty when unknown)."""
+    signals = message.get("signals") or {}
+    flags = FLAG_SEPARATOR.join(flag["flag"] for flag in message.get("flags") or ())
+    return [*(spreadsheet_cell(signals.get(key)) for key in SIGNAL_KEYS),
+            spreadsheet_cell(flags), spreadsheet_cell(message.get("detector_score"))]
 
 
 def export_form_answers_csv(handler: MTurkDataHandler, run_id: str, out: TextIO) -> int:

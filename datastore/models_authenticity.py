@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from datastore.models import Base
 
+SIGNAL_KEYS = ("compose_ms", "keys", "chars", "pasted_count", "pasted_chars", "inserted_chars", "hidden_ms")
+"""The composition signals a worker's page records for each message (`Message.signals`),
+in the order the CSV export gives them columns; runner/authenticity.py says what each means
+and checks them."""
+
 
 class MessageFlag(Base):
     """Something the runner's checks found in how a worker's message was composed (a flag

@@ -87,6 +87,7 @@ EVIDENCE = {
     "datastore export --format": f"{EXPORT}::test_cli_writes_csv_to_stdout_without_out",
     "datastore export --out": f"{EXPORT}::test_cli_writes_the_jsonl_export_to_the_out_file_and_a_summary_to_stderr",
     "datastore export --db": f"{EXPORT}::test_cli_uses_the_db_option_over_the_default_store",
+    "datastore export --unflagged-only": "tests/integration/test_export_authenticity.py::test_cli_unflagged_only_writes_the_unflagged_messages_and_says_how_many_it_left_out",
     "server --host": "tests/webapp/test_server_py.py::test_host_and_db_choose_the_address_and_the_store",
     "server --port": "tests/webapp/test_server_py.py::test_a_first_start_on_a_busy_port_exits_2_and_keeps_no_password",
     "server --db": "tests/webapp/test_server_py.py::test_host_and_db_choose_the_address_and_the_store",
