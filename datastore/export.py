@@ -65,6 +65,9 @@ FORM_ANSWER_COLUMNS = (
 )
 """The answers CSV's first columns; a column per field name follows, then `answers`."""
 ANSWERS_COLUMN = "answers"
+ANSWER_AUTHENTICITY_COLUMNS = ("signals", "flags")
+"""After the answers: how each free-text answer was composed (JSON by field name), and what the
+checks found in them ("field:flag" pairs separated by ';')."""
 FIELD_COLUMN_PREFIX = "field:"
 """Put before a field's name when the name is also one of the fixed columns'."""
 
@@ -162,7 +165,7 @@ def export_form_answers_csv(handler: MTurkDataHandler, run_id: str, out: TextIO)
     """Write a header, then one row per answer of the form run `run_id`, in the order they
     were stored: who answered which item and when, whether it was a gold and right, each
     field's value in a column of its own (fields in the order first answered), and all the
-    answers as JSON. Answers the number of rows after the header; a run that is not a form
+    answers as JSON, then the free-text answers' signals and flags. Answers the number of rows after the header; a run that is not a form
     run is refused before anything is written."""
     if _form_item_data(handler, _known_run(handler, run_id)) is None:
         raise InvalidValue(f"run {run_id!r} is not a form run (it has no form items); "
@@ -170,12 +173,14 @@ def export_form_answers_csv(handler: MTurkDataHandler, run_id: str, out: TextIO)
     answers = handler.get_form_answers(run_id)
     fields = list(dict.fromkeys(name for answer in answers for name in answer["answers"]))
     rows = csv.writer(out)
-    rows.writerow((*FORM_ANSWER_COLUMNS, *map(_field_column, fields), ANSWERS_COLUMN))
+    rows.writerow((*FORM_ANSWER_COLUMNS, *map(_field_column, fields), ANSWERS_COLUMN, *ANSWER_AUTHENTICITY_COLUMNS))
     for answer in answers:
         rows.writerow((
             *(_cell(answer[column]) for column in FORM_ANSWER_COLUMNS),
             *(_cell(answer["answers"].get(name)) for name in fields),
             _json(answer["answers"]),
+            "" if answer["signals"] is None else _json(answer["signals"]),
+            spreadsheet_cell(";".join(f"{f['field']}:{f['flag']}" for f in answer["flags"] or ())),
         ))
     return len(answers)
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SIGNAL_KEYS = ("compose_ms", "keys", "chars", "pasted_count", "pasted_chars", "inserted_chars", "hidden_ms")
+from datastore.models_authenticity import SIGNAL_KEYS
+
 MAX_SIGNAL = 10**9
 """Above any honest count or timing (about 11 days in milliseconds), and far below what a
 JSON column or a PostgreSQL bigint could not hold."""

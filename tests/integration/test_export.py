@@ -423,7 +423,7 @@ def test_the_answers_csv_has_a_row_per_answer_and_a_column_per_field_in_the_orde
     count, header, rows = answers_csv(handler, run_id)
 
     assert count == len(rows) == 3
-    assert header == [*FORM_ANSWER_COLUMNS, "label", "score", "note", "tags", "answers"]
+    assert header == [*FORM_ANSWER_COLUMNS, "label", "score", "note", "tags", "answers", "signals", "flags"]
     assert [(r["worker_id"], r["item_id"], r["is_gold"], r["gold_correct"]) for r in rows] == [
         ("W1", "i1", "false", ""), ("W1", "g1", "true", "true"), ("W2", "i2", "false", "")]
     assert [(r["label"], r["score"], r["note"], r["tags"]) for r in rows] == [
@@ -440,13 +440,30 @@ def test_a_field_named_like_a_fixed_column_gets_a_column_of_its_own(handler):
 
     _, header, [row] = answers_csv(handler, run_id)
 
-    assert header == [*FORM_ANSWER_COLUMNS, "field:item_id", "field:answers", "answers"]
+    assert header == [*FORM_ANSWER_COLUMNS, "field:item_id", "field:answers", "answers", "signals", "flags"]
     assert (row["item_id"], row["field:item_id"], row["field:answers"]) == ("i1", "mine", "3")
+
+
+def test_the_answers_csv_carries_how_free_text_answers_were_composed_and_their_flags(handler):
+    run_id = handler.log_new_run(2, "rate_sentences", provider="local")
+    handler.register_form_items(run_id, FORM_ITEMS)
+    assignment_id = assignment_in(handler, run_id, "W1", 0, "in_task", conversation_id="f_W1")
+    [item] = handler.claim_form_items(run_id, assignment_id, "W1", 1, 2, 0.0)
+    signals = {"note": {"compose_ms": 100, "keys": 0, "chars": 4, "pasted_count": 1, "pasted_chars": 4,
+                        "inserted_chars": 0, "hidden_ms": 0}}
+    handler.log_form_answer(run_id, assignment_id, "W1", item.item_id, {"label": "no", "note": "=1+1"},
+                            signals=signals, flags=[{"field": "note", "flag": "pasted", "detail": {"count": 1}},
+                                                    {"field": "label", "flag": "no_signals", "detail": {}}])
+
+    _, _, [row] = answers_csv(handler, run_id)
+
+    assert json.loads(row["signals"]) == signals
+    assert row["flags"] == "note:pasted;label:no_signals"
 
 
 def test_the_answers_csv_of_a_form_run_without_answers_is_its_header(handler):
     run_id, _ = form_run(handler, {})
-    assert answers_csv(handler, run_id) == (0, [*FORM_ANSWER_COLUMNS, "answers"], [])
+    assert answers_csv(handler, run_id) == (0, [*FORM_ANSWER_COLUMNS, "answers", "signals", "flags"], [])
 
 
 @pytest.mark.parametrize(("export", "says"), [
