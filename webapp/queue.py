@@ -54,7 +54,7 @@ def review_queue(run_id: str) -> Any:
     args: dict[str, Any] = filter_args(queue_filter)
     data = {"run_id": run_id, "filter": {"status": queue_filter.status, "worker": queue_filter.worker_id,
                                          "flagged": queue_filter.flagged,
-                                         "messages_flagged": queue_filter.messages_flagged},
+                                         AUTHENTICITY_ARG: FLAGGED if queue_filter.messages_flagged else None},
             **step, "unit": unit}
     _, categories, min_chars = rejection_rules(run["provider"])
     here = unit["assignment_id"] if unit else None

@@ -143,7 +143,7 @@ def test_the_queue_keeps_only_units_with_flagged_messages_when_asked(client, wor
     everyone = client.get(f"/runs/{built.run_id}/queue.json").get_json()
     assert (everyone["unit"]["assignment_id"], everyone["next"]) == (other.assignments[0], other.assignments[1])
     flagged = client.get(f"/runs/{built.run_id}/queue.json?authenticity=flagged").get_json()
-    assert flagged["filter"]["messages_flagged"] is True
+    assert flagged["filter"]["authenticity"] == "flagged"
     assert (flagged["unit"]["assignment_id"], flagged["next"]) == tuple(built.assignments)
     last = client.get(f"/runs/{built.run_id}/queue.json?authenticity=flagged&after={built.assignments[1]}")
     assert last.get_json()["unit"] is None
