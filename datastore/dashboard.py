@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from datastore import run_totals
 from datastore.access import StoreAccess
+from datastore.authenticity_summary import conversation_has_flagged_messages
 from datastore.errors import InvalidValue
 from datastore.models import Assignment, Conversation, Pairing, Run, Worker
 from datastore.models_dashboard import RunTotal
@@ -501,11 +502,13 @@ class DashboardReaders(StoreAccess):
         after: str | None = None,
         limit: int = 50,
         unreviewed_only: bool = False,
+        flagged_only: bool = False,
     ) -> dict[str, Any]:
         """A page of a run's task conversations (not onboarding ones) in the order they
         began, each with its message count, its workers and whether any of their work waits
         for review: two queries a page, whatever the size of the run (a few more for just
-        the unreviewed ones, see _with_work_to_review)."""
+        the unreviewed ones, see _with_work_to_review). `flagged_only`: just those holding
+        a message with an authenticity flag."""
         limit = _page_size(limit)
         query = (
             select(Conversation.id, Conversation.conversation_id, Conversation.started,
@@ -513,6 +516,8 @@ class DashboardReaders(StoreAccess):
             .where(Conversation.run_id == run_id, IS_TASK_CONVERSATION)
             .order_by(Conversation.id)
         )
+        if flagged_only:
+            query = query.where(conversation_has_flagged_messages(run_id))
         after_pk = decode_cursor(after, "conversations", int)[0] if after is not None else None
 
         def read(s: Session) -> dict[str, Any]:

@@ -6,6 +6,7 @@ of processes (runner, webapp, notebooks) may open the same store at once.
 """
 from __future__ import annotations
 
+from datastore.authenticity_summary import AuthenticitySummaryReaders
 from datastore.bulk_jobs import BulkJobs
 from datastore.dashboard import DashboardReaders
 from datastore.form_report import FormReportReaders
@@ -26,7 +27,7 @@ __all__ = ["FormAnswer", "FormItem", "LoggedMessage", "MTurkDataHandler"]
 
 class MTurkDataHandler(LifecycleWriters, Readers, WorkerAdmin, ReviewLedger, DashboardReaders, ReviewerAccess,
                        RunControl, ReviewQueueReaders, PresenceStore, BulkJobs, WorkerListing, FormStore,
-                       FormReviewReaders, FormReportReaders):
+                       FormReviewReaders, FormReportReaders, AuthenticitySummaryReaders):
     """`MTurkDataHandler()` opens the default store (PARLEY_DATABASE_URL, else
     ./data/parley.db); `MTurkDataHandler(db_url=...)` another. `run_id` (ParlAI's
     `task_group_id`) is the run writers use when they are not given one."""

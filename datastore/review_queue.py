@@ -1,6 +1,7 @@
 """The review queue's reader: a run's units of work (one worker's assignment in its task
 conversation) one at a time, in the order the workers took their work (the pairing's row id),
-filtered by status, by worker and by the world's flag.
+filtered by status, by worker, by the world's flag and by whether the worker sent a message
+the runner flagged (see authenticity_summary.py).
 
 Each step is a keyset query over the run's pairings by the (run_id, id) index that stops at
 the first unit passing the filter (the unit asked for, the first after a unit, the last before
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from datastore import run_totals
 from datastore.access import StoreAccess
+from datastore.authenticity_summary import unit_has_flagged_messages
 from datastore.dashboard import IS_TASK_CONVERSATION
 from datastore.errors import InvalidValue
 from datastore.models import Assignment, Conversation, Pairing
@@ -54,6 +56,8 @@ class QueueFilter:
     status: str = UNREVIEWED
     worker_id: str | None = None
     flagged: bool = False
+    messages_flagged: bool = False
+    """Only units whose worker sent at least one message with an authenticity flag."""
 
     def __post_init__(self) -> None:
         if self.status not in QUEUE_STATUSES:
@@ -74,6 +78,8 @@ class QueueFilter:
             found.append(Pairing.worker_id == self.worker_id)
         if self.flagged:
             found.append(world_flag().not_in(_NOT_A_FLAG))
+        if self.messages_flagged:
+            found.append(unit_has_flagged_messages())
         return found
 
 

@@ -15,6 +15,7 @@ from crowd.registry import rejection_rules
 from crowd.review import ReviewRefused, ReviewResult
 from datastore.readers import merged_task_data
 from datastore.states import REVIEWABLE, ReviewOutcome
+from webapp.authenticity import with_badges
 from webapp.redirects import same_site_path
 from webapp.review_details import with_review_details
 from webapp.review_flash import flash_outcomes
@@ -39,6 +40,7 @@ def conversation(run_id: str, conversation_id: str) -> Any:
     full = run and handler.get_full_conversation_data(run_id, conversation_id, bool(run["is_sandbox"]))
     if run is None or not full:
         abort(404, description=f"There is no conversation {conversation_id!r} in run {run_id!r}.")
+    full["messages"] = with_badges(handler, full["messages"])
     full.setdefault("task_data", merged_task_data(full["messages"]))
     full["workers"] = [{**with_review_details(handler, run, worker), "task_data": context_of(full["messages"], worker)}
                        for worker in full["workers"]]

@@ -9,6 +9,7 @@ from crowd.orphans import what_happened
 from datastore import InvalidValue
 from datastore.states import RunStatus
 from webapp import charts, formatting
+from webapp.authenticity import flagged_only
 from webapp.services import services
 from webapp.twins import page, respond
 
@@ -66,7 +67,7 @@ def run(run_id: str) -> Any:
     try:
         conversations = handler.list_conversations(
             run_id, after=request.args.get("after") or None, limit=_limit(),
-            unreviewed_only=bool(flag_arg("unreviewed")))
+            unreviewed_only=bool(flag_arg("unreviewed")), flagged_only=flagged_only())
     except InvalidValue as exc:
         abort(400, description=str(exc))
     data = {"run": _with_note(summary), "conversations": conversations["items"], "next": conversations["next"],

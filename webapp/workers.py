@@ -1,6 +1,6 @@
 """Workers: the list of all of them (search by id, approval rate, earnings, blocks), and one
 worker across every run: history, approval rate, qualifications, blocks (and lifting them),
-time worked, messages."""
+time worked, how they composed their chat messages, messages sent to them."""
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +43,8 @@ def worker(worker_id: str) -> Any:
         abort(404, description=f"There is no worker {worker_id!r}.")
     messages = [a.as_dict() for a in services().handler.get_review_actions(worker_id=worker_id)
                 if a["action"] == ReviewAction.NOTIFY]
-    return respond("worker.html", {"worker": summary, "messages": messages})
+    return respond("worker.html", {"worker": summary, "messages": messages,
+                                   "authenticity": services().handler.authenticity_summary(worker_id)})
 
 
 @workers.post("/workers/<worker_id>/unblock.json", endpoint="unblock_json")

@@ -4,10 +4,12 @@ when the task refuses pasting, the paste is blocked with the task's words and no
 stored); inserted without key presses (as an extension or a script does), "inserted"."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from runner.authenticity import DEFAULT_COMPOSITION_NOTICE
-from tests.support.browser import wait_until
+from tests.support.browser import SCREENSHOTS, wait_until
 from tests.support.live_runner import LiveRunner, task_with_config
 
 REFUSED_TEXT = "Merci d'écrire vous-même : ici, on ne colle pas."
@@ -67,6 +69,26 @@ def test_a_worker_who_pastes_is_flagged_pasted(start, open_page):
     assert copied.strip() in message["text"]
     assert [f["flag"] for f in message["flags"]] == ["pasted"]
     assert message["signals"]["pasted_count"] == 1 and message["signals"]["keys"] == 0
+
+
+def test_the_reviewer_sees_the_pasted_badge_on_the_message_the_worker_pasted(start, open_page, reviewer, site):
+    url, _ = site
+    runner = start("pair_chat")
+    page = worker_page(runner, open_page)
+    copied = copy_task_description(page)
+    page.locator("#parley-input textarea").click()
+    page.keyboard.press("Control+V")
+    message = sent_and_stored(runner, page)
+
+    reviewer.goto(f"{url}/runs/{runner.run_id}/conversations/t_1")
+    pasted = reviewer.locator(".message--worker", has_text=copied.strip()[:40])
+    badge = pasted.locator(".badge[data-flag=pasted]")
+    expect(badge).to_have_text("pasted")
+    expect(badge).to_have_attribute("title", f"pasted 1 time, {message['signals']['pasted_chars']} characters")
+    expect(pasted.locator(".badge")).to_have_count(1)
+    expect(reviewer.locator("[data-assignment] summary", has_text=re.compile("Composition: 1 flagged"))).to_have_count(1)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    reviewer.screenshot(path=str(SCREENSHOTS / "dashboard-authenticity-badges.png"), full_page=True)
 
 
 def test_a_task_that_refuses_pasting_blocks_the_paste_in_its_words_and_stores_nothing(start, open_page, tmp_path):

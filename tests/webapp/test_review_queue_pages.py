@@ -37,7 +37,7 @@ def test_the_twin_shows_the_first_unit_and_names_its_neighbours_for_a_script(cli
     data = client.get(f"/runs/{run_id}/queue.json").get_json()
     assert data["unit"]["assignment_id"] == units[0]
     assert (data["previous"], data["next"], data["unreviewed"]) == (None, units[1], 6)
-    assert data["filter"] == {"status": "unreviewed", "worker": None, "flagged": False}
+    assert data["filter"] == {"status": "unreviewed", "worker": None, "flagged": False, "authenticity": None}
     assert [m["text"] for m in data["unit"]["messages"]][:2] == ["Read the paragraph.", "Asker says 0"]
     assert data["unit"]["task_data"] == {"paragraph": "Paris is in France."}
     assert data["unit"]["world_data"] == {"rating": 4}

@@ -28,7 +28,8 @@ PAGES = {
     "testing.task": "/app/tasks/qa_data_collection",
 }
 """Every page of the dashboard: a test below fails when a page is added without an entry."""
-FILTERED = ("/?status=running", "/runs/{run}?unreviewed=1", "/runs/{run}/bulk/pay_bonuses",
+FILTERED = ("/?status=running", "/runs/{run}?unreviewed=1", "/runs/{run}?authenticity=flagged",
+            "/runs/{run}/queue?authenticity=flagged", "/runs/{run}/bulk/pay_bonuses",
             "/runs/{run}/bulk/approve_complete", "/workers?q=W1")
 """Pages whose filters take other queries, counted too."""
 
