@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from crowd.review import (
     ReviewRefused,
@@ -136,3 +137,9 @@ class WorkerContext:
 
     def qualifications(self) -> dict[str, int]:
         return self.task.qualifications(self.worker_id)
+
+    def message_flags(self) -> list[dict[str, Any]]:
+        """What the runner's checks found in how this worker composed their messages in this
+        run (pasted, duplicate, ...: runner/authenticity.py), each flag with its detail: what
+        a world reads to act on them, since Parley itself never rejects anyone for a flag."""
+        return self.task.handler.get_message_flags(self.task.run_id, self.worker_id)

@@ -17,11 +17,13 @@ class FormReviewReaders(StoreAccess):
         """The items handed to the assignment (none for a chat assignment), in the order its
         page showed them: item_id, state (the claim's: open, answered or released), data,
         gold (the known answers by field name; None for an item to annotate), answers
-        (None until answered), gold_correct (None but for an answered gold), answered_at."""
+        (None until answered), gold_correct (None but for an answered gold), answered_at, and
+        how the free-text answers were composed (signals, flags; see FormAnswerRow)."""
         answer = and_(FormAnswerRow.assignment_id == FormClaim.assignment_id,
                       FormAnswerRow.item_id == FormClaim.item_id)
         query = (select(FormClaim.item_id, FormClaim.state, FormItemRow.data, FormItemRow.gold,
-                        FormAnswerRow.answers, FormAnswerRow.gold_correct, FormAnswerRow.answered_at)
+                        FormAnswerRow.answers, FormAnswerRow.gold_correct, FormAnswerRow.answered_at,
+                        FormAnswerRow.signals, FormAnswerRow.flags)
                  .join(FormItemRow, and_(FormItemRow.run_id == FormClaim.run_id,
                                          FormItemRow.item_id == FormClaim.item_id))
                  .outerjoin(FormAnswerRow, answer)

@@ -55,6 +55,10 @@ class WorkerActions:
     def send_message(self, text: str) -> None:
         self._context().send_message(text)
 
+    def message_flags(self) -> list[dict[str, Any]]:
+        """The authenticity flags of this worker's messages in the run (WorkerContext's)."""
+        return self._context().message_flags()
+
     def _context(self) -> WorkerContext:
         if self.context is None:
             raise RuntimeError("this agent is not part of a run, so it cannot act on its worker")

@@ -14,10 +14,9 @@ from flask import abort, request, url_for
 
 from datastore import MTurkDataHandler
 from runner.authenticity import AWAY, IMPOSSIBLE, INSERTED, NO_SIGNALS, PASTED, TOO_FAST
+from runner.duplicates import DUPLICATE
+from runner.text_detector import DETECTOR
 
-DUPLICATE, DETECTOR = "duplicate", "detector"
-"""The flags of the later checks of a run's messages (near-identical to another worker's
-message; a researcher's classifier scored it at or above its threshold)."""
 TYPED, SCORE = "typed", "score"
 """The quiet marks: a record with no flag, and a detector's score with no detector flag."""
 

@@ -20,6 +20,7 @@ from datastore.records import Record
 from runner.forms import FormTask
 from runner.forms.render import RenderError
 from runner.tasks import TaskError, load_task
+from webapp.authenticity import badges
 
 LOADED_TASKS = 16
 """Form tasks kept loaded (their fields and template), so a reviewer walking a run does not
@@ -81,8 +82,16 @@ def _item(row: Record, fields: list[dict[str, Any]], form: FormTask | None) -> d
         "item_id": row["item_id"], "state": row["state"], "data": row["data"], "is_gold": gold is not None,
         "gold": gold, "answers": answers, "gold_correct": row["gold_correct"], "answered_at": row["answered_at"],
         "html": _html(form, row["item_id"], row["data"]),
-        "shown": [_shown_field(field, answers, gold) for field in [*fields, *extra]],
+        "shown": [{**_shown_field(field, answers, gold), "badges": _answer_badges(field["name"], row)}
+                  for field in [*fields, *extra]],
     }
+
+
+def _answer_badges(name: str, row: Record) -> list[dict[str, Any]]:
+    """The badges of one free-text answer, as a chat message's: its flags, or "typed"."""
+    signals = (row["signals"] or {}).get(name)
+    flags = [flag for flag in row["flags"] or () if flag.get("field") == name]
+    return badges({"signals": signals, "flags": flags}, {})
 
 
 def _html(form: FormTask | None, item_id: str, data: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from runner.authenticity import DEFAULT_COMPOSITION_NOTICE
+from tests.integration.test_export import csv_rows, jsonl_lines
 from tests.support.browser import SCREENSHOTS, wait_until
 from tests.support.live_runner import LiveRunner, task_with_config
 
@@ -69,6 +70,13 @@ def test_a_worker_who_pastes_is_flagged_pasted(start, open_page):
     assert copied.strip() in message["text"]
     assert [f["flag"] for f in message["flags"]] == ["pasted"]
     assert message["signals"]["pasted_count"] == 1 and message["signals"]["keys"] == 0
+
+    _, rows = csv_rows(runner.handler, runner.run_id)  # the export carries what the page recorded
+    [row] = [r for r in rows if r["worker_id"] == "W1"]
+    assert (row["flags"], row["signal_pasted_count"], row["signal_keys"]) == ("pasted", "1", "0")
+    _, [line] = jsonl_lines(runner.handler, runner.run_id)
+    [exported] = [m for m in line["dialog"] if m.get("worker_id") == "W1"]
+    assert exported["signals"] == message["signals"]
 
 
 def test_the_reviewer_sees_the_pasted_badge_on_the_message_the_worker_pasted(start, open_page, reviewer, site):

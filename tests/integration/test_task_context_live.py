@@ -11,7 +11,7 @@ from crowd.mturk.provider import MTurkProvider, client_config
 from datastore.states import ReviewAction, ReviewOutcome
 from tests.fakes.mturk_server import ActionRefused, FakeMTurk
 from tests.integration.test_mturk_provider import settings, work
-from tests.support.live_runner import chat_pair_to_the_end
+from tests.support.live_runner import TEST_TASKS, chat_pair_to_the_end
 
 OVER_TIME = "parley_test_over_time"
 
@@ -121,3 +121,26 @@ def test_on_mturk_a_worker_who_fails_the_qualification_test_is_blocked_there_too
         (ReviewAction.SOFT_BLOCK, ReviewOutcome.SUCCEEDED, "world")]
     with pytest.raises(ActionRefused, match="does not meet the qualification requirements"):
         fake.accept(runner.provider.hit_ids[1], "AWORKERALICE")
+
+
+def test_a_world_may_reject_a_worker_for_a_flag_through_the_context_and_parley_never_does(start):
+    """strict_chat's review_work reads each worker's message flags and rejects one who pasted;
+    the flags alone (no_signals on the others' messages) decide nothing."""
+    from tests.integration.test_message_authenticity import signals
+    from tests.support.tasks.strict_chat.worlds import PASTED_REASON
+
+    runner = start(str(TEST_TASKS / "strict_chat"), num_conversations=1)
+    alice, bob = runner.join("W1", assignment_id="A1"), runner.join("W2", assignment_id="A2")
+    for worker in (alice, bob):
+        worker.wait_state("in_task")
+    pasted = "copied from somewhere else"
+    chat_pair_to_the_end(alice, bob, pasted, greeted=False,
+                         greeting_signals=signals(pasted, keys=0, pasted_count=1, pasted_chars=len(pasted)))
+    assert runner.manager.wait(15)
+
+    h = runner.handler
+    assert actions(h, "W1") == [(ReviewAction.REJECT, ReviewOutcome.SUCCEEDED, "world")]
+    assert h.get_assignment_data("A1")["status"] == "rejected"
+    assert [r["reason"] for r in h.get_review_actions(worker_id="W1")] == [PASTED_REASON]
+    assert actions(h, "W2") == [(ReviewAction.APPROVE, ReviewOutcome.SUCCEEDED, "world")]
+    assert {f["flag"] for f in h.get_message_flags(runner.run_id, "W2")} == {"no_signals"}

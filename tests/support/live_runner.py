@@ -264,15 +264,17 @@ def page_url(runner: LiveRunner, **params: str) -> str:
     return f"{runner.server.url}/task/{runner.run_id}?{urlencode(params)}"
 
 
-def chat_pair_to_the_end(alice: Worker, bob: Worker, greeting: str, greeted: bool = True) -> None:
-    """Two chat workers talk (greeting, "hi", "bye"), press done and are submitted.
+def chat_pair_to_the_end(alice: Worker, bob: Worker, greeting: str, greeted: bool = True,
+                         greeting_signals: dict[str, int] | None = None) -> None:
+    """Two chat workers talk (greeting, sent with `greeting_signals` if given, "hi", "bye"),
+    press done and are submitted.
 
     When the world greets each worker first (pair_chat's "You are ..."), both read their
     greeting before anyone talks: a worker who spoke the moment they were paired could be
     stored before their partner's greeting was sent."""
     for worker in (alice, bob) if greeted else ():
         worker.wait_for(lambda f: f["type"] == "message" and f["act"].get("id") == "System")
-    alice.say(greeting)
+    alice.say(greeting, signals=greeting_signals)
     bob.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == greeting)
     bob.say("hi")
     alice.say("bye")

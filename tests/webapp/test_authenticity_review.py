@@ -22,13 +22,14 @@ def signals(text: str, *, compose_ms: int, pasted_count: int = 0, pasted_chars: 
             "hidden_ms": hidden_ms}
 
 
-def say(handler, built, n, text, turn, record, flags=()):
-    """Worker n of `built` sends `text` with `record`'s signals and `flags`; answers its row id."""
+def say(handler, built, n, text, turn, record, flags=(), score=None):
+    """Worker n of `built` sends `text` with `record`'s signals, `flags` and a detector's
+    `score`; answers its row id."""
     worker, assignment = built.workers[n], built.assignments[n]
     return handler.log_message(
         built.run_id, built.conversation_id, ("Asker", "Answerer")[n], {"text": text},
         worker_id=worker, assignment_id=assignment, client_msg_id=f"{assignment}-{turn}", turn_index=turn,
-        signals=record, flags=list(flags)).id
+        signals=record, flags=list(flags), detector_score=score).id
 
 
 @pytest.fixture
@@ -41,11 +42,11 @@ def world(handler):
     original = "Paris is in France, in Europe."
     of_w3 = say(handler, other, 0, original, 0, signals(original, compose_ms=10_000))
     built = completed_conversation(handler, run_id=run_id, conversation_id="t_1", turns=0)
-    say(handler, built, 0, "Where is Paris?", 0, signals("Where is Paris?", compose_ms=5_000))
+    say(handler, built, 0, "Where is Paris?", 0, signals("Where is Paris?", compose_ms=5_000), score=0.12)
     say(handler, built, 0, "And what river runs there?", 1,
         signals("And what river runs there?", compose_ms=20_000, hidden_ms=12_000),
         [("away", {"ms": 12_000, "limit": 5_000}),
-         ("detector", {"score": 0.87, "threshold": 0.5, "detector": DETECTOR})])
+         ("detector", {"score": 0.87, "threshold": 0.5, "detector": DETECTOR})], score=0.87)
     pasted = "Paris is in France, in Europe!"
     say(handler, built, 1, pasted, 0, signals(pasted, compose_ms=4_000, pasted_count=2, pasted_chars=20),
         [("pasted", {"count": 2, "chars": 20}),
@@ -178,6 +179,16 @@ def test_flags_decide_nothing_the_reviewer_did_not(client, handler, world):
         assert client.get(path).status_code == 200
     assert handler.get_review_actions() == []
     assert {handler.get_assignment_data(a)["status"] for a in built.assignments + other.assignments} == {"completed"}
+
+
+def test_the_stored_detector_scores_show_on_the_page_and_in_its_twin(client, world):
+    built, _ = world
+    page = client.get(f"/runs/{built.run_id}/conversations/t_1").get_data(as_text=True)
+    assert badge(page, "score") == ("the detector scored it 0.12, below its threshold: not flagged", "detector 0.12")
+    twin = client.get(f"/runs/{built.run_id}/conversations/t_1.json").get_json()["conversation"]
+    scores = {m["text"]: m["detector_score"] for m in twin["messages"] if m.get("worker_id")}
+    assert scores == {"Where is Paris?": 0.12, "And what river runs there?": 0.87,
+                      "Paris is in France, in Europe!": None, "The Seine": None}
 
 
 def test_a_detector_score_below_its_threshold_is_a_quiet_number():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.integration.test_message_authenticity import signals
 from tests.support.builders import completed_conversation
 from tests.support.form_tasks import dialog_rating_copy, good_answers
 from tests.support.live_runner import LiveRunner
@@ -36,7 +37,8 @@ class FormRun:
 @pytest.fixture
 def form_run(store_url, tmp_path):
     """A finished form run: W1 answered a hostile item (markup in its data, and in their
-    answers) and got the gold wrong; W2 answered another item and got the gold right."""
+    answers) and got the gold wrong, their page sending no record of how they wrote; W2
+    answered another item and got the gold right, typing their summaries."""
     task = dialog_rating_copy(tmp_path, item_ids=["weather", "gold-capital"], items_per_assignment=2,
                               annotations_per_item=1, gold_rate=0.5)
     with open(task / "items.jsonl", "r+", encoding="utf-8") as items:
@@ -54,7 +56,8 @@ def form_run(store_url, tmp_path):
                 answers = {**good_answers(item), "on_topic": on_topic}
                 if item["item_id"] == "hostile":
                     answers.update(summary=SCRIPT, comments=IMG)
-                assert worker.answer(item["item_id"], answers)["type"] == "ack"
+                typed = {"summary": signals(answers["summary"])} if worker_id == "W2" else None
+                assert worker.answer(item["item_id"], answers, signals=typed)["type"] == "ack"
             worker.wait_state("done")
             worker.send_frame({"type": "done"})
             worker.wait_state("submitted")
@@ -95,6 +98,20 @@ def test_each_item_is_shown_with_the_tasks_template_and_the_answers_by_field_lab
     assert "data-gold" not in weather and "No messages." not in html
 
 
+def test_each_free_text_answer_is_badged_as_a_chat_message_is(client, form_run):
+    typed = item_html(page_of(client, form_run, "W2"), "weather")
+    assert re.search(r'data-field="summary">.*?data-flag="typed"', typed)
+    assert "data-flag=\"no_signals\"" not in typed
+    unrecorded = item_html(page_of(client, form_run, "W1"), "hostile")
+    assert re.search(r'data-field="summary">.*?data-flag="no_signals" title="[^"]*">no composition record<', unrecorded)
+    assert re.search(r'data-field="comments">.*?data-flag="no_signals"', unrecorded)
+    assert not re.search(r'data-field="overall">[^<]*<[^>]*>[^<]*<span class="badges"', unrecorded)
+    [worker] = page_of(client, form_run, "W1", twin=True)["conversation"]["workers"]
+    hostile = next(item for item in worker["form"]["items"] if item["item_id"] == "hostile")
+    summary = next(f for f in hostile["shown"] if f["name"] == "summary")
+    assert [b["flag"] for b in summary["badges"]] == ["no_signals"]
+
+
 def test_a_gold_is_marked_right_or_wrong_with_the_known_answer_beside_the_one_given(client, form_run):
     wrong = item_html(page_of(client, form_run, "W1"), "gold-capital")
     assert 'data-gold="wrong"' in wrong and "gold: wrong" in wrong
@@ -130,7 +147,7 @@ def test_the_twin_holds_the_items_answers_and_fields_as_data(client, form_run):
     assert (gold["is_gold"], gold["gold"], gold["gold_correct"]) == (True, {"on_topic": "yes"}, False)
     on_topic = next(f for f in gold["shown"] if f["name"] == "on_topic")
     assert on_topic == {"name": "on_topic", "label": "Did the assistant answer what the user asked?",
-                        "value": "No", "expected": "Yes", "right": False}
+                        "value": "No", "expected": "Yes", "right": False, "badges": []}
 
 
 def test_without_the_task_folder_the_items_data_is_shown_escaped_and_answers_by_field_name(client, form_run):
