@@ -99,7 +99,9 @@ def reviewer_sees_the_answers(reviewer: Page, url: str, handler, run_id: str, pa
     expect(reviewer.locator(".form-item")).to_have_count(3)
     weather = reviewer.locator('.form-item[data-item-id="weather"]')
     expect(weather.locator(".parley-item__turn").first).to_contain_text("Will it rain in Paris tomorrow?")
-    expect(weather.locator('[data-field="summary"]')).to_have_text("A helpful, short answer.")
+    expect(weather.locator('[data-field="summary"] .text')).to_have_text("A helpful, short answer.")
+    # filled in by Playwright, not typed: the review page says so
+    expect(weather.locator('[data-field="summary"] .badge[data-flag="inserted"]')).to_have_text("inserted text")
     expect(weather.locator('[data-field="overall"]')).to_have_text("4 · Good")
     expect(weather.locator('[data-field="turns"] li')).to_have_text(["Good", "Good", "Good"])
     expect(reviewer.locator('.form-item[data-item-id="gold-capital"] [data-gold]')).to_have_text("gold: right")

@@ -70,7 +70,9 @@ def test_two_workers_judge_every_pair_twice_each_seeing_its_own_order(start, new
     expect(reviewer.locator(".form-item")).to_have_count(2)
     first = reviewer.locator(".form-item").first
     expect(first.locator('[data-field="winner"]')).to_have_text("The Bot of conversation A")
-    expect(first.locator('[data-field="reason"]')).to_have_text("It asks about me and stays friendly.")
+    expect(first.locator('[data-field="reason"] .text')).to_have_text("It asks about me and stays friendly.")
+    # filled in by Playwright, not typed: the review page says so
+    expect(first.locator('[data-field="reason"] .badge[data-flag="inserted"]')).to_have_text("inserted text")
     # Every judgement for the curious bot (16 of 16): its win rate and a significant binomial test.
     reviewer.goto(f"{site[0]}/runs/{runner.run_id}")
     wins = reviewer.locator("table", has_text="A's win rate").locator("tbody tr")
