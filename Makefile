@@ -21,12 +21,14 @@ bench: $(VENV)/.dev
 	$(PY) bench/load.py
 	$(PY) bench/store.py
 	$(PY) bench/webapp.py
+	$(PY) bench/authenticity.py
 
 ## make bench-smoke: the same benchmarks, small; they check correctness only (no times).
 bench-smoke: $(VENV)/.dev
 	env -u PARLEY_DATABASE_URL $(PY) bench/load.py --smoke
 	env -u PARLEY_DATABASE_URL $(PY) bench/store.py --smoke
 	env -u PARLEY_DATABASE_URL $(PY) bench/webapp.py --smoke
+	env -u PARLEY_DATABASE_URL $(PY) bench/authenticity.py --smoke
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
