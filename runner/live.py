@@ -21,6 +21,7 @@ from runner.budget import MessageMeter
 from runner.protocol import WorkerIdentity, encode
 from runner.worlds import (
     DISCONNECT_MESSAGE,
+    INTERRUPTED_MESSAGE,
     PARTNER_DISCONNECT_MESSAGE,
     RETURN_MESSAGE,
     TIMEOUT_MESSAGE,
@@ -35,6 +36,7 @@ LEAVE_MESSAGES = {
     "returned": RETURN_MESSAGE,
     "timeout": TIMEOUT_MESSAGE,
     "partner_disconnect": PARTNER_DISCONNECT_MESSAGE,
+    "interrupted": INTERRUPTED_MESSAGE,
 }
 _WAKE = object()
 TASK_PREFIX = "t_"

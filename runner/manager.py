@@ -41,6 +41,8 @@ SUBMIT_GRACE_SECONDS = 30.0
 """At the end of a run, how long to wait for workers whose task ended to press Done."""
 MAX_PARLEYS_AFTER_LEAVE = 50
 """A world that ignores leave messages is stopped after this many more turns."""
+WORLD_END_SECONDS = 10.0
+"""How long a stopped run waits for its worlds to hear that their workers left and end."""
 
 LEFT_TEXT = {
     "disconnect": "You were disconnected for too long, so this task has ended for you.",
@@ -218,8 +220,19 @@ class TaskManager:
             self._stop.set()
             if self.presence is not None:
                 self.presence.stop()
+            self._join_worlds()
         finally:
             self.finished.set()
+
+    def _join_worlds(self) -> None:
+        """Let the worlds still running end (a stopped run woke their workers' agents) and
+        save their data, for up to WORLD_END_SECONDS, before the run counts as finished."""
+        deadline = time.monotonic() + WORLD_END_SECONDS
+        for thread in list(self._threads):
+            if thread.name.startswith("world-") and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+                if thread.is_alive():
+                    log.warning("%s had not ended %g s after the run did", thread.name, WORLD_END_SECONDS)
 
     def _interrupt(self, session: WorkerSession) -> None:
         """The run stops with this worker mid-task: their work so far is kept for review
@@ -228,6 +241,8 @@ class TaskManager:
         self._write(self.handler.log_interrupt_assignment, session.worker_id, session.assignment_id)
         self._add_working_time(session)
         session.set_state("done", STOPPED_TEXT)
+        session.left = "interrupted"  # the world hears they left, and its conversation ends
+        session.wake()
 
     def _wait_for_submissions(self) -> None:
         """The last conversation has ended, but its workers press Done a moment later: a run
@@ -501,7 +516,7 @@ class TaskManager:
             self._active -= 1
             self._completed_ok += ok and not no_items
             # A form run counts only assignments that answered (their items may go to others).
-            relaunch = (self.options.count_complete or self.task.is_form) and not ok
+            relaunch = (self.options.count_complete or self.task.is_form) and not ok and not self._closing.is_set()
         if relaunch:
             self._launch_more(self.task.humans_per_conversation, f"for conversation {conversation.conversation_id}")
         self._try_pairing()

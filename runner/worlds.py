@@ -28,9 +28,11 @@ TIMEOUT_MESSAGE = _leave("timeout", "[TIMEOUT]")
 """The worker did not answer within the `act(timeout=...)` the world asked for."""
 PARTNER_DISCONNECT_MESSAGE = _leave("partner_disconnect", "[PARTNER_DISCONNECT]")
 """Another human in this conversation left; this worker is still here."""
+INTERRUPTED_MESSAGE = _leave("interrupted", "[INTERRUPTED]")
+"""The run was stopped with this worker mid-task; their work so far is kept for review."""
 
 LEAVE_KINDS = frozenset(m["leave"] for m in (
-    DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE, PARTNER_DISCONNECT_MESSAGE))
+    DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE, PARTNER_DISCONNECT_MESSAGE, INTERRUPTED_MESSAGE))
 
 
 def system_message(text: str, **task_data: Any) -> Act:

@@ -6,6 +6,7 @@ from the dashboard's lists and keeps their data."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -66,6 +67,28 @@ def test_a_runner_in_this_or_another_process_stops_its_run_when_the_store_asks(s
         worker.wait_for(lambda f: f["type"] == "state" and f.get("text") == STOPPED_TEXT)
     assert {a["status"] for a in runner.handler.get_assignments_for_run(runner.run_id)} == {"interrupted"}
     assert {h["hit_status"] for h in runner.handler.get_hits_for_run(runner.run_id)} == {HitStatus.DISPOSED}
+
+
+def test_a_stopped_runs_worlds_hear_their_workers_left_and_end_before_the_run_counts_as_finished(start):
+    """A world waiting on a worker's turn when the run stops is told the worker was
+    interrupted, so its conversation ends and is stored as ended before `wait()` answers, no
+    world thread is left writing to the store, and no HIT is launched for the conversation
+    that did not complete (--count-complete would otherwise relaunch one)."""
+    runner = start("pair_chat", num_conversations=1, count_complete=True)
+    alice, bob = runner.join("alice"), runner.join("bob")
+    for worker in (alice, bob):
+        worker.wait_state("in_task")
+    alice.say("hello")  # the world now waits for bob's turn
+    hits = len(runner.provider.hit_ids)
+
+    runner.manager.shutdown()
+
+    assert runner.manager.wait(30)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("world-")] == []
+    [conversation] = runner.handler.get_conversations_for_run(runner.run_id)
+    assert conversation["ended"] is not None
+    assert {a["status"] for a in runner.handler.get_assignments_for_run(runner.run_id)} == {"interrupted"}
+    assert len(runner.provider.hit_ids) == hits
 
 
 def test_a_run_whose_runner_is_gone_is_stopped_at_once_by_whoever_asks(handler):
