@@ -123,6 +123,10 @@ class TaskManager:
         """Why the run was stopped through the store (a reviewer, or idleness); None otherwise."""
         self.presence: PresenceReporter | None = None
         """Writes the workers' presence for the live monitor, from launch to the run's end."""
+        self.choose_group: Callable[[list[WorkerSession], int], list[WorkerSession]] | None = None
+        """Who of the waiting pool (in the order they came) make the next conversation: `size`
+        of them, or fewer to pair nobody now. None takes the first `size`; parlai_compat's
+        MTurkManager applies a task's eligibility and role functions here."""
 
     # Starting and ending ---------------------------------------------------------------
 
@@ -456,7 +460,10 @@ class TaskManager:
                 self._pool = [s for s in self._pool if not s.left]
                 if self._closing.is_set() or len(self._pool) < size or self._conversations_needed() <= 0:
                     return
-                group, self._pool = self._pool[:size], self._pool[size:]
+                group = self._pool[:size] if self.choose_group is None else self.choose_group(list(self._pool), size)
+                if len(group) != size:
+                    return
+                self._pool = [s for s in self._pool if s not in group]
                 self._started += 1
                 self._active += 1
                 conversation = LiveConversation(self.handler, self.run_id, f"{TASK_PREFIX}{self._started}",

@@ -1,0 +1,1 @@
+"""Examples that are not Parley tasks of their own (see each folder)."""

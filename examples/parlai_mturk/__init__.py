@@ -1,0 +1,1 @@
+"""ParlAI-MTurk task folders ported to Parley by changing their imports (parlai_compat)."""

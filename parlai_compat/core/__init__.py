@@ -1,0 +1,1 @@
+"""ParlAI's core modules a task folder imports: params and worlds."""

@@ -1,0 +1,70 @@
+"""ParlAI's argument parser as a task's run.py uses it: `ParlaiParser(False, False)`,
+`add_parlai_data_path()`, `add_mturk_args()` (the guide's flags, under ParlAI's names in
+`opt`, plus Parley's `--provider` and `--db`), and `parse_args()` answering the opt dict."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crowd import registry
+
+
+class ParlaiParser(argparse.ArgumentParser):
+    def __init__(self, add_parlai_args: bool = True, add_model_args: bool = False,
+                 description: str = "Run a ParlAI-MTurk task on Parley.") -> None:
+        super().__init__(description=description)
+        # ParlAI's general and model flags drive its own training loop, which a crowd task
+        # does not use; they are accepted as arguments so a run.py's call is unchanged.
+        self.add_parlai_args, self.add_model_args = add_parlai_args, add_model_args
+
+    def add_parlai_data_path(self) -> None:
+        self.add_argument("-dp", "--datapath", default=str(Path.cwd() / "data"),
+                          help="where a task keeps its data files (opt['datapath'])")
+
+    def add_mturk_args(self) -> None:
+        """The guide's MTurk flags; MTurkManager maps each onto Parley's run options."""
+        mturk = self.add_argument_group("MTurk")
+        mturk.add_argument("-nc", "--num-conversations", type=int, default=1,
+                           help="conversations to collect")
+        mturk.add_argument("-r", "--reward", type=float, default=0.05, help="reward per assignment, in dollars")
+        where = mturk.add_mutually_exclusive_group()
+        where.add_argument("--sandbox", dest="is_sandbox", action="store_true",
+                           help="the marketplace's sandbox (default), where nobody is paid")
+        where.add_argument("--live", dest="is_sandbox", action="store_false",
+                           help="the live marketplace: real workers, real money")
+        mturk.set_defaults(is_sandbox=True)
+        mturk.add_argument("--unique", dest="unique_worker", action="store_true",
+                           help="one assignment per worker")
+        mturk.add_argument("--unique-qual-name", default=None,
+                           help="one assignment per worker across the tasks that use this name")
+        mturk.add_argument("--allowed-conversations", type=int, default=0,
+                           help="conversations a worker may have open at once (0: unlimited)")
+        mturk.add_argument("--count-complete", action="store_true",
+                           help="count only conversations nobody left toward -nc")
+        mturk.add_argument("--max-connections", type=int, default=30,
+                           help="workers live at once (0: unlimited)")
+        mturk.add_argument("--max-time", type=int, default=0,
+                           help="seconds a worker may work on this task per day (0: unlimited)")
+        mturk.add_argument("--max-time-qual", default=None,
+                           help="qualification granted to a worker who reaches --max-time")
+        mturk.add_argument("--disconnect-qualification", default=None,
+                           help="soft-block qualification for workers who disconnect too often")
+        mturk.add_argument("--hard-block", action="store_true",
+                           help="hard-block workers who disconnect too often")
+        mturk.add_argument("--block-qualification", default=None,
+                           help="soft-block qualification (soft_block_worker, failed onboarding)")
+        mturk.add_argument("--auto-approve-delay", type=int, default=None,
+                           help="seconds after which finished work is approved")
+        mturk.add_argument("--local", action="store_true",
+                           help="serve the task from this machine (Parley always does)")
+        mturk.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT,
+                           help=f"the marketplace (default {registry.DEFAULT}: worker links, no marketplace)")
+        mturk.add_argument("--db", metavar="URL", default=None,
+                           help="store URL (default PARLEY_DATABASE_URL or ./data/parley.db)")
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: Any = None) -> dict[str, Any]:
+        """The opt dict, as ParlAI's parse_args answers it."""
+        return dict(vars(super().parse_args(args, namespace)))

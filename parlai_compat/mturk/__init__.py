@@ -1,0 +1,1 @@
+"""ParlAI's mturk package."""

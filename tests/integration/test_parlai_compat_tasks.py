@@ -1,0 +1,224 @@
+"""A ParlAI-MTurk task folder run through parlai_compat: the example's run.py as a user runs
+it, and the MTurkManager in-process, with workers on the real websocket (local provider);
+the data read back through MTurkDataHandler and ParlAI's analysis script; the manager's
+review calls audited and idempotent; eligibility keeping a worker unpaired; what Parley
+cannot run refused with a sentence."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from datastore import MTurkDataHandler
+from datastore.states import ReviewAction
+from examples.parlai_mturk.qa_collection import run as qa_run
+from examples.parlai_mturk.qa_collection.task_config import task_config
+from examples.parlai_mturk.qa_collection.worlds import (
+    PARAGRAPHS,
+    QACollectionOnboardWorld,
+    QACollectionWorld,
+)
+from parlai_compat.core.params import ParlaiParser
+from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
+from tests.integration.test_parlai_compat import PARLAI_SCRIPT
+from tests.support.live_runner import Worker, fetch
+
+EXAMPLE = Path(qa_run.__file__).resolve().parent
+WELCOME = "Welcome! Before we start: what do you like to read?"
+ASK_ANSWER = "Thanks. And what is the answer to your question?"
+
+
+def open_link(url: str) -> Worker:
+    page = fetch(url)
+    assert page.status == 200, page.html
+    return Worker(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", page.config)
+
+
+def link_for(link: str, worker_id: str) -> str:
+    """The local provider's link of the same HIT for another worker (their own assignment)."""
+    parts = urlsplit(link)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query.update(workerId=worker_id, assignmentId=f"A-{worker_id}")
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def onboard(worker: Worker, likes: str) -> None:
+    worker.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == WELCOME)
+    worker.say(likes)
+
+
+def ask_and_answer(worker: Worker, question: str, answer: str) -> str:
+    """The worker asks and answers; answers the paragraph they were shown."""
+    shown = worker.wait_for(lambda f: f["type"] == "message" and "Please ask a question" in f["act"]["text"])
+    worker.say(question)
+    worker.wait_for(lambda f: f["type"] == "message" and f["act"]["text"] == ASK_ANSWER)
+    worker.say(answer)
+    worker.wait_state("done")
+    worker.send_frame({"type": "done"})
+    return shown["act"]["text"].split("\n\n")[0]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+    return found
+
+
+def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_into_the_store(
+        store_url, store_env, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["run.py", "-nc", "1", "--db", store_url])
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (qa_run.main(), done.set()), daemon=True)
+    thread.start()
+    printed = ""
+
+    def link() -> str | None:
+        nonlocal printed
+        printed += capsys.readouterr().out
+        return next((line.split("worker link: ")[1] for line in printed.splitlines() if "worker link: " in line),
+                    None)
+
+    worker = open_link(wait_until(link))
+    onboard(worker, "mysteries")
+    paragraph = ask_and_answer(worker, "Where does the Rhine rise?", "In the Swiss Alps.")
+    thread.join(30)
+    worker.close()
+    assert done.is_set(), "run.py's main() did not return once its conversation was collected"
+
+    handler = MTurkDataHandler(db_url=store_url)
+    [run] = handler.get_all_run_data()
+    [pairing] = handler.get_pairings_for_run(run["run_id"])
+    assert pairing["worker_id"] == "local-worker-1"
+    assert handler.get_assignment_data(pairing["assignment_id"])["status"] == "approved"  # review_work
+    assert paragraph in PARAGRAPHS
+    full = handler.get_full_conversation_data(run["run_id"], pairing["conversation_id"], False)
+    assert full["custom_data"]["context"] == paragraph
+    assert [a["text"] for a in full["custom_data"]["acts"]] == ["Where does the Rhine rise?", "In the Swiss Alps."]
+    texts = [m["text"] for m in full["messages"]]
+    assert texts[1:] == ["Where does the Rhine rise?", ASK_ANSWER, "In the Swiss Alps."]
+    view = handler.get_conversation_data(run["run_id"], pairing["conversation_id"], "local-worker-1", False)
+    assert view["data"]["agent_id"] == "Worker"
+    assert [m["text"] for m in view["data"]["messages"]][-1] == "In the Swiss Alps."
+    onboarding = handler.get_onboarding_data(pairing["assignment_id"])
+    assert onboarding["answers"] == {"likes_to_read": "mysteries"}
+
+    namespace: dict[str, Any] = {}
+    exec(compile(PARLAI_SCRIPT, "parlai_analysis.py", "exec"), namespace)
+    [conversation] = namespace["pairings_by_conv_run_id"].values()
+    assert conversation["conv_info"]["custom_data"]["context"] == paragraph
+    assert conversation["workers_info"][0]["review_status"] == "approved"
+
+
+@contextmanager
+def qa_manager(store_url: str, eligible: Callable[[Any], bool]) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+    """The example's task, its MTurkManager driven here as run.py does, with `eligible`
+    deciding (per worker) who may be paired."""
+    parser = ParlaiParser(False, False)
+    parser.add_parlai_data_path()
+    parser.add_mturk_args()
+    opt = parser.parse_args(["-nc", "1", "--db", store_url, "--block-qualification", "qa_blocked"])
+    opt.update(task_config, task="qa_collection", task_dir=str(EXAMPLE))
+    manager = MTurkManager(opt, ["Worker"])
+    manager.setup_server()
+
+    def run_onboard(worker):
+        world = QACollectionOnboardWorld(opt, worker)
+        while not world.episode_done():
+            world.parley()
+        return world.prep_save_data([worker])
+
+    def run_conversation(mturk_manager, opt, workers):
+        world = QACollectionWorld(opt, workers[0], PARAGRAPHS[0])
+        while not world.episode_done():
+            world.parley()
+        world.review_work()
+        return world.prep_save_data(workers)
+
+    def assign_roles(workers):
+        workers[0].id = "Worker"
+
+    manager.set_onboard_function(run_onboard)
+    manager.start_new_run()
+    manager.create_hits()
+    thread = threading.Thread(target=manager.start_task, args=(eligible, assign_roles, run_conversation),
+                              daemon=True)
+    thread.start()
+    try:
+        yield manager, thread
+    finally:
+        manager.expire_all_unassigned_hits()
+        manager.shutdown()
+        thread.join(30)
+
+
+def test_an_ineligible_worker_is_not_paired_and_the_managers_review_calls_are_audited_once(store_url):
+    with qa_manager(store_url, lambda worker: not worker.worker_id.startswith("bad")) as (manager, thread):
+        task_manager = manager.task_manager
+        link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
+        bad = open_link(link_for(link, "bad-1"))
+        onboard(bad, "nothing")
+        bad.wait_state("waiting")
+        good = open_link(link_for(link, "good-1"))
+        onboard(good, "poems")
+        ask_and_answer(good, "How long is the Rhine?", "About 1,230 km.")
+        thread.join(30)
+        assert not thread.is_alive(), "start_task did not return once the run had its conversation"
+        assert bad.frames[-1]["type"] == "state" and bad.frames[-1]["state"] == "expired"
+        bad.close()
+        good.close()
+
+        handler = task_manager.handler
+        assert handler.get_assignment_data("A-bad-1")["status"] != "approved"
+        assert manager.get_agent_work_status("A-good-1") == "approved"
+        again = manager.approve_work("A-good-1")  # review_work approved it already
+        assert again.repeated
+        approvals = [a for a in handler.get_review_actions(assignment_id="A-good-1")
+                     if a["action"] == ReviewAction.APPROVE]
+        assert len(approvals) == 1
+
+        block = manager.soft_block_worker("bad-1")
+        assert block.succeeded
+        assert manager.soft_block_worker("bad-1").repeated
+        [row] = [a for a in handler.get_review_actions(worker_id="bad-1") if a["action"] == ReviewAction.SOFT_BLOCK]
+        assert row["provider_response"]["action"] == "soft_block"
+        assert row["provider_response"]["qualification"] == "qa_blocked"  # opt['block_qualification']
+        assert any(c["action"] == "soft_block" and c["qualification"] == "qa_blocked"
+                   for c in task_manager.provider.calls)
+        assert manager.un_soft_block_worker("bad-1").succeeded
+        assert manager.give_worker_qualification("good-1", "qa_expert", 3).succeeded
+        assert {q["name"]: q["value"] for q in handler.get_worker_qualifications("good-1")}["qa_expert"] == 3
+        assert manager.remove_worker_qualification("good-1", "qa_expert").succeeded
+        assert manager.pay_bonus("good-1", 0.5, "A-good-1", "a fine question").succeeded
+        assert manager.pay_bonus("good-1", 0.5, "A-good-1", "a fine question").repeated
+        assert manager.email_worker("good-1", "Thanks", "Thank you for your question.") == {"success": "True"}
+
+
+def test_a_react_frontend_is_refused_with_a_sentence(store_url, tmp_path, capsys):
+    (tmp_path / "frontend" / "components").mkdir(parents=True)
+    (tmp_path / "frontend" / "components" / "custom.jsx").write_text("export default {};\n")
+    manager = MTurkManager({"task_dir": str(tmp_path), "db": store_url}, ["Worker"])
+    with pytest.raises(NotSupported) as refused:
+        manager.setup_server()
+    assert refused.value.code == 2
+    assert "React component" in str(refused.value) and "frontend/custom.js" in str(refused.value)
+    assert capsys.readouterr().err.startswith("parley: error: ")
+    manager.shutdown()  # run.py's finally: nothing to stop, nothing raised
+
+
+def test_flags_parley_refuses_end_run_py_with_a_sentence(store_url, capsys):
+    parser = ParlaiParser(False, False)
+    parser.add_mturk_args()
+    opt = parser.parse_args(["-nc", "0", "--db", store_url])
+    manager = MTurkManager({**opt, "task_dir": str(EXAMPLE)}, ["Worker"])
+    with pytest.raises(NotSupported, match="--num-conversations must be 1 or more"):
+        manager.setup_server()
+    assert "Traceback" not in capsys.readouterr().err
