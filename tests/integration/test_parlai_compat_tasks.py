@@ -119,9 +119,10 @@ def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_i
 
 
 @contextmanager
-def qa_manager(store_url: str, eligible: Callable[[Any], bool]) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+def qa_manager(store_url: str, eligible: Any = None,
+               assign_roles: Callable[[list[Any]], None] | None = None) -> Iterator[tuple[MTurkManager, threading.Thread]]:
     """The example's task, its MTurkManager driven here as run.py does, with `eligible`
-    deciding (per worker) who may be paired."""
+    deciding who may be paired and `assign_roles` their roles (default: the one role)."""
     parser = ParlaiParser(False, False)
     parser.add_parlai_data_path()
     parser.add_mturk_args()
@@ -143,13 +144,13 @@ def qa_manager(store_url: str, eligible: Callable[[Any], bool]) -> Iterator[tupl
         world.review_work()
         return world.prep_save_data(workers)
 
-    def assign_roles(workers):
+    def the_one_role(workers):
         workers[0].id = "Worker"
 
     manager.set_onboard_function(run_onboard)
     manager.start_new_run()
     manager.create_hits()
-    thread = threading.Thread(target=manager.start_task, args=(eligible, assign_roles, run_conversation),
+    thread = threading.Thread(target=manager.start_task, args=(eligible, assign_roles or the_one_role, run_conversation),
                               daemon=True)
     thread.start()
     try:
@@ -200,6 +201,28 @@ def test_an_ineligible_worker_is_not_paired_and_the_managers_review_calls_are_au
         assert manager.pay_bonus("good-1", 0.5, "A-good-1", "a fine question").succeeded
         assert manager.pay_bonus("good-1", 0.5, "A-good-1", "a fine question").repeated
         assert manager.email_worker("good-1", "Thanks", "Thank you for your question.") == {"success": "True"}
+
+
+def test_a_worker_the_role_function_gives_no_role_waits_while_the_next_one_is_paired(store_url):
+    def shy_wait(workers):
+        workers[0].id = None if workers[0].worker_id.startswith("shy") else "Worker"
+
+    eligible = {"func": lambda workers: list(workers), "multiple": True}
+    with qa_manager(store_url, eligible, shy_wait) as (manager, thread):
+        task_manager = manager.task_manager
+        link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
+        shy = open_link(link_for(link, "shy-1"))
+        onboard(shy, "maps")
+        shy.wait_state("waiting")
+        bold = open_link(link_for(link, "bold-1"))
+        onboard(bold, "novels")
+        ask_and_answer(bold, "Who opened the library?", "Bishop Palafox.")
+        thread.join(30)
+        assert not thread.is_alive()
+        shy.close()
+        bold.close()
+        pairings = task_manager.handler.get_pairings_for_run(task_manager.run_id)
+        assert {p["worker_id"]: p["conversation_id"] for p in pairings} == {"shy-1": None, "bold-1": "t_1"}
 
 
 def test_a_react_frontend_is_refused_with_a_sentence(store_url, tmp_path, capsys):

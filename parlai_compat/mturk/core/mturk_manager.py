@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 from crowd import registry
@@ -78,6 +79,8 @@ class MTurkManager:
         self.task_function: Callable[[MTurkManager, dict[str, Any], list[MTurkAgent]], Any] | None = None
         self.eligibility_function: EligibilityFunction | None = None
         self.assign_role_function: Callable[[list[MTurkAgent]], Any] | None = None
+        self.worlds: ModuleType | None = None
+        """The in-memory task's worlds module (setup_server makes it)."""
         self.task_manager: TaskManager | None = None
         self.server: RunnerServer | None = None
         self._agents: dict[str, MTurkAgent] = {}
@@ -138,7 +141,9 @@ class MTurkManager:
     def set_onboard_function(self, onboard_function: Callable[[MTurkAgent], Any] | None) -> None:
         """Workers go through `onboard_function(mturk_agent)` first (None: no onboarding)."""
         self.onboard_function = onboard_function
-        set_onboarding(self.worlds if hasattr(self, "worlds") else _no_worlds(), onboard_function is not None)
+        if self.worlds is None:
+            refuse("call mturk_manager.setup_server() before set_onboard_function().")
+        set_onboarding(self.worlds, onboard_function is not None)
 
     def start_new_run(self) -> None:
         """Parley's run starts, and its HITs are made, in start_task: nobody can be paired
@@ -207,15 +212,19 @@ class MTurkManager:
         if self.task_function is None or self.assign_role_function is None:
             return []
         try:
-            eligible = self._eligible([self.agent_for(s.agent) for s in pool])[:size]
-            if len(eligible) < size:
-                return []
-            self.assign_role_function(eligible)
-            roles = [agent.take_role() for agent in eligible]
+            candidates = self._eligible([self.agent_for(s.agent) for s in pool])
+            while True:
+                if len(candidates) < size:
+                    return []
+                eligible = candidates[:size]
+                self.assign_role_function(eligible)
+                roles = [agent.take_role() for agent in eligible]
+                if None not in roles:
+                    break
+                # Those given no role wait for a later group; the next eligible take their place.
+                candidates = [a for a in candidates if a not in eligible or roles[eligible.index(a)] is not None]
         except Exception:
             log.exception("the eligibility or role function failed; nobody was paired now")
-            return []
-        if None in roles:  # returned to the pool
             return []
         if sorted(roles, key=str) != sorted(self.mturk_agent_ids):
             log.warning("the role function gave %s, not one each of %s: roles go in arrival order",
@@ -314,7 +323,3 @@ class MTurkManager:
         if not manager.run_id:
             raise ReviewRefused("the run has not started yet (start_task starts it)")
         return manager.run_id
-
-
-def _no_worlds() -> Any:
-    refuse("call mturk_manager.setup_server() before set_onboard_function().")
