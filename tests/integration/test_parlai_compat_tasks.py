@@ -161,21 +161,31 @@ def qa_manager(store_url: str, eligible: Any = None,
         thread.join(30)
 
 
+def one_waits_while_the_next_works(manager: MTurkManager, thread: threading.Thread, waiting: str,
+                                   working: str) -> Worker:
+    """`waiting` is onboarded and left waiting; `working`, who came next, is paired and does
+    the task, and start_task returns. Answers the waiting worker's (closed) tab."""
+    task_manager = manager.task_manager
+    assert task_manager is not None
+    link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
+    left_waiting = open_link(link_for(link, waiting))
+    onboard(left_waiting, "maps")
+    left_waiting.wait_state("waiting")
+    paired = open_link(link_for(link, working))
+    onboard(paired, "novels")
+    ask_and_answer(paired, "How long is the Rhine?", "About 1,230 km.")
+    thread.join(30)
+    assert not thread.is_alive(), "start_task did not return once the run had its conversation"
+    left_waiting.close()
+    paired.close()
+    return left_waiting
+
+
 def test_an_ineligible_worker_is_not_paired_and_the_managers_review_calls_are_audited_once(store_url):
     with qa_manager(store_url, lambda worker: not worker.worker_id.startswith("bad")) as (manager, thread):
         task_manager = manager.task_manager
-        link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
-        bad = open_link(link_for(link, "bad-1"))
-        onboard(bad, "nothing")
-        bad.wait_state("waiting")
-        good = open_link(link_for(link, "good-1"))
-        onboard(good, "poems")
-        ask_and_answer(good, "How long is the Rhine?", "About 1,230 km.")
-        thread.join(30)
-        assert not thread.is_alive(), "start_task did not return once the run had its conversation"
+        bad = one_waits_while_the_next_works(manager, thread, "bad-1", "good-1")
         assert bad.frames[-1]["type"] == "state" and bad.frames[-1]["state"] == "expired"
-        bad.close()
-        good.close()
 
         handler = task_manager.handler
         assert handler.get_assignment_data("A-bad-1")["status"] != "approved"
@@ -210,17 +220,7 @@ def test_a_worker_the_role_function_gives_no_role_waits_while_the_next_one_is_pa
     eligible = {"func": lambda workers: list(workers), "multiple": True}
     with qa_manager(store_url, eligible, shy_wait) as (manager, thread):
         task_manager = manager.task_manager
-        link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
-        shy = open_link(link_for(link, "shy-1"))
-        onboard(shy, "maps")
-        shy.wait_state("waiting")
-        bold = open_link(link_for(link, "bold-1"))
-        onboard(bold, "novels")
-        ask_and_answer(bold, "Who opened the library?", "Bishop Palafox.")
-        thread.join(30)
-        assert not thread.is_alive()
-        shy.close()
-        bold.close()
+        one_waits_while_the_next_works(manager, thread, "shy-1", "bold-1")
         pairings = task_manager.handler.get_pairings_for_run(task_manager.run_id)
         assert {p["worker_id"]: p["conversation_id"] for p in pairings} == {"shy-1": None, "bold-1": "t_1"}
 
