@@ -59,6 +59,10 @@ class ParlaiParser(argparse.ArgumentParser):
                            help="seconds after which finished work is approved")
         mturk.add_argument("--local", action="store_true",
                            help="serve the task from this machine (Parley always does)")
+        mturk.add_argument("--public-url", default=None,
+                           help="the address workers reach this machine at (a marketplace; https for --live)")
+        mturk.add_argument("--budget", default=None,
+                           help="with --live, refuse a launch whose rewards and fees would cost more (dollars)")
         mturk.add_argument("--provider", choices=registry.names(), default=registry.DEFAULT,
                            help=f"the marketplace (default {registry.DEFAULT}: worker links, no marketplace)")
         mturk.add_argument("--db", metavar="URL", default=None,

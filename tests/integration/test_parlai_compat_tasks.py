@@ -119,14 +119,15 @@ def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_i
 
 
 @contextmanager
-def qa_manager(store_url: str, eligible: Any = None,
-               assign_roles: Callable[[list[Any]], None] | None = None) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+def qa_manager(store_url: str, eligible: Any = None, assign_roles: Callable[[list[Any]], None] | None = None,
+               flags: tuple[str, ...] = ()) -> Iterator[tuple[MTurkManager, threading.Thread]]:
     """The example's task, its MTurkManager driven here as run.py does, with `eligible`
-    deciding who may be paired and `assign_roles` their roles (default: the one role)."""
+    deciding who may be paired, `assign_roles` their roles (default: the one role) and more
+    `flags`."""
     parser = ParlaiParser(False, False)
     parser.add_parlai_data_path()
     parser.add_mturk_args()
-    opt = parser.parse_args(["-nc", "1", "--db", store_url, "--block-qualification", "qa_blocked"])
+    opt = parser.parse_args(["-nc", "1", "--db", store_url, "--block-qualification", "qa_blocked", *flags])
     opt.update(task_config, task="qa_collection", task_dir=str(EXAMPLE))
     manager = MTurkManager(opt, ["Worker"])
     manager.setup_server()
@@ -223,6 +224,25 @@ def test_a_worker_the_role_function_gives_no_role_waits_while_the_next_one_is_pa
         one_waits_while_the_next_works(manager, thread, "shy-1", "bold-1")
         pairings = task_manager.handler.get_pairings_for_run(task_manager.run_id)
         assert {p["worker_id"]: p["conversation_id"] for p in pairings} == {"shy-1": None, "bold-1": "t_1"}
+
+
+def test_on_the_fake_mturk_a_soft_block_from_run_py_reaches_the_marketplace(store_url, fake, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
+    flags = ("--provider", "mturk", "--public-url", "http://127.0.0.1:9", "-r", "0.50")
+    with qa_manager(store_url, flags=flags) as (manager, _):
+        task_manager = manager.task_manager
+        hit_id = wait_until(lambda: task_manager.run_id and task_manager.provider.hit_ids)[0]
+        assignment_id = fake.accept(hit_id, "AWORKERALICE")
+        query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": "AWORKERALICE",
+                           "turkSubmitTo": "https://workersandbox.mturk.com"})
+        alice = open_link(f"{manager.server.url}/task/{task_manager.run_id}?{query}")
+        onboard(alice, "atlases")
+        alice.wait_state("in_task")
+        assert manager.soft_block_worker("AWORKERALICE").succeeded
+        alice.close()
+        assert (task_manager.provider.qualification_id("qa_blocked"), "AWORKERALICE") in fake.qualifications
 
 
 def test_a_react_frontend_is_refused_with_a_sentence(store_url, tmp_path, capsys):

@@ -42,7 +42,7 @@ FLAGS = {  # Parley's run option ← ParlAI's opt key
     "max_connections": "max_connections", "max_time": "max_time", "max_time_qual": "max_time_qual",
     "disconnect_qualification": "disconnect_qualification", "hard_block": "hard_block",
     "block_qualification": "block_qualification", "auto_approve_delay": "auto_approve_delay",
-    "provider": "provider", "db": "db",
+    "provider": "provider", "db": "db", "public_url": "public_url", "budget": "budget",
 }
 
 
