@@ -120,10 +120,11 @@ def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_i
 
 @contextmanager
 def qa_manager(store_url: str, eligible: Any = None, assign_roles: Callable[[list[Any]], None] | None = None,
-               flags: tuple[str, ...] = ()) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+               flags: tuple[str, ...] = (), after_review: Callable[[list[Any]], None] | None = None,
+               ) -> Iterator[tuple[MTurkManager, threading.Thread]]:
     """The example's task, its MTurkManager driven here as run.py does, with `eligible`
-    deciding who may be paired, `assign_roles` their roles (default: the one role) and more
-    `flags`."""
+    deciding who may be paired, `assign_roles` their roles (default: the one role), more
+    `flags`, and `after_review(workers)` called by the task function after review_work."""
     parser = ParlaiParser(False, False)
     parser.add_parlai_data_path()
     parser.add_mturk_args()
@@ -143,6 +144,8 @@ def qa_manager(store_url: str, eligible: Any = None, assign_roles: Callable[[lis
         while not world.episode_done():
             world.parley()
         world.review_work()
+        if after_review is not None:
+            after_review(workers)
         return world.prep_save_data(workers)
 
     def the_one_role(workers):
@@ -224,6 +227,31 @@ def test_a_worker_the_role_function_gives_no_role_waits_while_the_next_one_is_pa
         one_waits_while_the_next_works(manager, thread, "shy-1", "bold-1")
         pairings = task_manager.handler.get_pairings_for_run(task_manager.run_id)
         assert {p["worker_id"]: p["conversation_id"] for p in pairings} == {"shy-1": None, "bold-1": "t_1"}
+
+
+def test_a_worlds_mturk_agent_pays_blocks_and_soft_blocks_through_the_task_context(store_url):
+    def reward_then_block(workers):
+        agent = workers[0]
+        assert agent.pay_bonus(0.25, "a clear question") is None  # held until the task ends
+        assert agent.soft_block_worker().succeeded
+        assert agent.block_worker("kept asking the same question").succeeded
+
+    with qa_manager(store_url, after_review=reward_then_block) as (manager, thread):
+        task_manager = manager.task_manager
+        link = wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0]
+        worker = open_link(link)
+        onboard(worker, "essays")
+        ask_and_answer(worker, "Where is Puebla?", "In Mexico.")
+        thread.join(30)
+        worker.close()
+        actions = task_manager.handler.get_review_actions(worker_id="local-worker-1")
+        assert {(a["action"], a["actor"], a["outcome"]) for a in actions} == {
+            ("approve", "world", "succeeded"), ("bonus", "world", "succeeded"),
+            ("soft_block", "world", "succeeded"), ("hard_block", "world", "succeeded")}
+        [bonus] = [a for a in actions if a["action"] == ReviewAction.BONUS]
+        assert bonus["amount_cents"] == 25
+        calls = {c["action"] for c in task_manager.provider.calls}
+        assert {"soft_block", "hard_block", "bonus"} <= calls
 
 
 def test_on_the_fake_mturk_a_soft_block_from_run_py_reaches_the_marketplace(store_url, fake, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crowd.context import ACTOR
 from runner.live import HumanAgent
 from runner.worlds import DISCONNECT_MESSAGE, is_leave
 from runner.worlds import RETURN_MESSAGE as PARLEY_RETURN
@@ -106,13 +107,16 @@ class MTurkAgent:
 
     def block_worker(self, reason: str = "unspecified") -> ReviewResult:
         """ParlAI's block is the marketplace's own (hard) block of the worker."""
-        context = self.human._context()
-        task = context.task
-        return task.review.hard_block(self.worker_id, run_id=task.run_id, actor="world", reason=reason)
+        task = self.human._context().task
+        return task.review.hard_block(self.worker_id, run_id=task.run_id, actor=ACTOR, reason=reason)
 
     def soft_block_worker(self, qual: str = BLOCK_QUALIFICATION) -> ReviewResult:
-        """Block the worker from this task (the run's block qualification), or, given another
-        opt key (or qualification name), with that qualification."""
-        if qual == BLOCK_QUALIFICATION and not self.manager.opt.get(qual):
+        """Block the worker from this task: the run's block qualification (which
+        `--block-qualification` names), or with another opt key (or qualification name) that
+        qualification."""
+        if qual == BLOCK_QUALIFICATION:
             return self.human.soft_block_worker("soft-blocked by the task's world")
-        return self.manager.soft_block_worker(self.worker_id, qual)
+        task = self.human._context().task
+        return task.review.soft_block(self.worker_id, run_id=task.run_id, actor=ACTOR,
+                                      reason="soft-blocked by the task's world",
+                                      qualification_name=self.manager.qualification_for(qual))

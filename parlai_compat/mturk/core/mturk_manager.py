@@ -275,7 +275,7 @@ class MTurkManager:
         qualification, which its HITs require workers not to hold)."""
         return self._review().soft_block(worker_id, run_id=self._run_id(), actor=ACTOR,
                                          reason="soft-blocked by the task's run.py",
-                                         qualification_name=self._qualification(qual))
+                                         qualification_name=self.qualification_for(qual))
 
     def un_soft_block_worker(self, worker_id: str, qual: str = BLOCK_QUALIFICATION) -> ReviewResult:
         """Lift the blocks that keep the worker out of this run (Parley's unblock lifts the
@@ -304,7 +304,9 @@ class MTurkManager:
             return {"success": "True"}
         return {"failure": str(result.action["error"] or result.outcome)}
 
-    def _qualification(self, qual: str) -> str:
+    def qualification_for(self, qual: str) -> str:
+        """The qualification a ParlAI call names by opt key (`block_qualification`): the opt's
+        value, the run's block qualification by default, or `qual` itself as a name."""
         named = self.opt.get(qual)
         if named:
             return str(named)
