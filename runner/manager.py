@@ -460,10 +460,13 @@ class TaskManager:
                 self._pool = [s for s in self._pool if not s.left]
                 if self._closing.is_set() or len(self._pool) < size or self._conversations_needed() <= 0:
                     return
-                group = self._pool[:size] if self.choose_group is None else self.choose_group(list(self._pool), size)
-                if len(group) != size:
-                    return
-                self._pool = [s for s in self._pool if s not in group]
+                if self.choose_group is None:
+                    group, self._pool = self._pool[:size], self._pool[size:]
+                else:
+                    group = self.choose_group(list(self._pool), size)
+                    if len(group) != size:
+                        return
+                    self._pool = [s for s in self._pool if s not in group]
                 self._started += 1
                 self._active += 1
                 conversation = LiveConversation(self.handler, self.run_id, f"{TASK_PREFIX}{self._started}",
