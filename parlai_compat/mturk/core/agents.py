@@ -12,6 +12,7 @@ from runner.worlds import RETURN_MESSAGE as PARLEY_RETURN
 from runner.worlds import TIMEOUT_MESSAGE as PARLEY_TIMEOUT
 
 if TYPE_CHECKING:
+    from crowd.context import TaskContext
     from crowd.review import ReviewResult
     from parlai_compat.mturk.core.mturk_manager import MTurkManager
 
@@ -107,7 +108,7 @@ class MTurkAgent:
 
     def block_worker(self, reason: str = "unspecified") -> ReviewResult:
         """ParlAI's block is the marketplace's own (hard) block of the worker."""
-        task = self.human._context().task
+        task = self._task()
         return task.review.hard_block(self.worker_id, run_id=task.run_id, actor=ACTOR, reason=reason)
 
     def soft_block_worker(self, qual: str = BLOCK_QUALIFICATION) -> ReviewResult:
@@ -116,7 +117,12 @@ class MTurkAgent:
         qualification."""
         if qual == BLOCK_QUALIFICATION:
             return self.human.soft_block_worker("soft-blocked by the task's world")
-        task = self.human._context().task
+        task = self._task()
         return task.review.soft_block(self.worker_id, run_id=task.run_id, actor=ACTOR,
                                       reason="soft-blocked by the task's world",
                                       qualification_name=self.manager.qualification_for(qual))
+
+    def _task(self) -> TaskContext:
+        if self.human.context is None:
+            raise RuntimeError("this agent is not part of a run, so it cannot act on its worker")
+        return self.human.context.task
