@@ -36,3 +36,12 @@ def test_the_three_leave_messages_are_the_texts_of_parleys_leave_acts():
     for text, act in ((MTURK_DISCONNECT_MESSAGE, DISCONNECT_MESSAGE), (RETURN_MESSAGE, LEFT),
                       (TIMEOUT_MESSAGE, TIMED_OUT)):
         assert act["text"] == text and is_leave(dict(act))
+
+
+def test_a_manager_asked_not_to_store_its_run_is_refused_with_a_sentence(capsys):
+    from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
+
+    with pytest.raises(NotSupported) as refused:
+        MTurkManager(opt={}, mturk_agent_ids=["Worker"], use_db=False)
+    assert refused.value.code == 2
+    assert "use_db=False asks for a run whose data is not stored" in capsys.readouterr().err

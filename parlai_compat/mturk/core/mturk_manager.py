@@ -68,9 +68,12 @@ EligibilityFunction = Callable[..., Any] | dict[str, Any]
 
 class MTurkManager:
     def __init__(self, opt: dict[str, Any], mturk_agent_ids: list[str], use_db: bool = True) -> None:
-        """`use_db` is accepted as ParlAI has it: Parley always keeps everything in its store.
-        The task folder is `opt['task_dir']`, else the folder of the file making the manager
-        (the task's run.py)."""
+        """Parley always keeps everything in its store: `use_db=False` is refused with a
+        sentence. The task folder is `opt['task_dir']`, else the folder of the file making the
+        manager (the task's run.py)."""
+        if not use_db:
+            refuse("use_db=False asks for a run whose data is not stored, which Parley does not do: "
+                   "every message and answer goes into its store. Pass use_db=True or leave it out.")
         self.opt = opt
         self.mturk_agent_ids = list(mturk_agent_ids)
         caller = Path(sys._getframe(1).f_code.co_filename).resolve().parent
