@@ -126,7 +126,7 @@ class TaskManager:
         self.choose_group: Callable[[list[WorkerSession], int], list[WorkerSession]] | None = None
         """Who of the waiting pool (in the order they came) make the next conversation: `size`
         of them, or fewer to pair nobody now. None takes the first `size`; parlai_compat's
-        MTurkManager applies a task's eligibility and role functions here."""
+        manager applies a ported task's eligibility and role functions here."""
 
     # Starting and ending ---------------------------------------------------------------
 
