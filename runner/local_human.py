@@ -117,6 +117,16 @@ class LocalDesk:
         for session in seats:
             session.end()
 
+    def interrupt(self) -> None:
+        """The run stops: every local human still in a conversation leaves it, so the world
+        waiting on them hears it (as a worker's does) and ends."""
+        with self._lock:
+            seats = [s for s in self._seats.values() if s.state == "in_task"]
+        for session in seats:
+            session.end()
+            session.left = "interrupted"
+            session.wake()
+
     def find(self, key: str) -> LocalHumanSession | None:
         with self._lock:
             return self._seats.get(key)

@@ -210,6 +210,7 @@ class TaskManager:
                 session.set_state("expired", FULL_TEXT)
             for session in mid_task:  # only when stopped: a run that ends by itself has none
                 self._interrupt(session)
+            self.local_humans.interrupt()
             if status == "completed":
                 self._wait_for_submissions()
             try:
