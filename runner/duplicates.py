@@ -88,7 +88,9 @@ class DuplicateIndex:
     def add(self, stored: StoredText, text: str) -> list[Duplicate]:
         """Index a message just stored, and answer the earlier messages of other workers it
         nearly repeats, most similar first. A message indexed before is not indexed again
-        (and answers nothing)."""
+        (and answers nothing), nor is one its worker sent nearly before: the earlier copy
+        stands for it, so a worker repeating one line thousands of times keeps one entry, not
+        a bucket every later check would walk."""
         pieces = shingles(text)
         if not pieces:
             return []
@@ -97,16 +99,19 @@ class DuplicateIndex:
         with self._lock:
             if stored.message_pk in self._kept:
                 return []
-            found = []
+            found, repeat = [], False
             for key in self._lsh.query(signature):
                 earlier, earlier_pieces = self._kept[key]
-                if earlier.worker_id == stored.worker_id:
-                    continue
                 similarity = jaccard(pieces, earlier_pieces)
-                if similarity >= SIMILARITY:
+                if similarity < SIMILARITY:
+                    continue
+                if earlier.worker_id == stored.worker_id:
+                    repeat = True
+                else:
                     found.append(Duplicate(earlier, round(similarity, 3)))
-            self._lsh.insert(stored.message_pk, signature)
-            self._kept[stored.message_pk] = (stored, pieces)
+            if not repeat:
+                self._lsh.insert(stored.message_pk, signature)
+                self._kept[stored.message_pk] = (stored, pieces)
         return sorted(found, key=lambda d: (-d.similarity, d.of.message_pk))
 
     def add_stored(self, messages: Iterable[tuple[StoredText, str]]) -> None:
