@@ -44,6 +44,15 @@ def copy_task_description(page: Page) -> str:
     return page.locator("#parley-task p").first.inner_text()
 
 
+def paste_a_message(runner: LiveRunner, page: Page) -> tuple[str, dict]:
+    """Alice copies the task description, pastes it into the box and sends it: what she
+    copied, and her message once stored."""
+    copied = copy_task_description(page)
+    page.locator("#parley-input textarea").click()
+    page.keyboard.press("Control+V")
+    return copied, sent_and_stored(runner, page)
+
+
 def test_a_worker_who_types_key_by_key_sends_a_message_with_no_flags(start, open_page):
     runner = start("pair_chat")
     page = worker_page(runner, open_page)
@@ -61,12 +70,7 @@ def test_a_worker_who_types_key_by_key_sends_a_message_with_no_flags(start, open
 
 def test_a_worker_who_pastes_is_flagged_pasted(start, open_page):
     runner = start("pair_chat")
-    page = worker_page(runner, open_page)
-    copied = copy_task_description(page)
-    page.locator("#parley-input textarea").click()
-    page.keyboard.press("Control+V")
-
-    message = sent_and_stored(runner, page)
+    copied, message = paste_a_message(runner, worker_page(runner, open_page))
     assert copied.strip() in message["text"]
     assert [f["flag"] for f in message["flags"]] == ["pasted"]
     assert message["signals"]["pasted_count"] == 1 and message["signals"]["keys"] == 0
@@ -82,11 +86,7 @@ def test_a_worker_who_pastes_is_flagged_pasted(start, open_page):
 def test_the_reviewer_sees_the_pasted_badge_on_the_message_the_worker_pasted(start, open_page, reviewer, site):
     url, _ = site
     runner = start("pair_chat")
-    page = worker_page(runner, open_page)
-    copied = copy_task_description(page)
-    page.locator("#parley-input textarea").click()
-    page.keyboard.press("Control+V")
-    message = sent_and_stored(runner, page)
+    copied, message = paste_a_message(runner, worker_page(runner, open_page))
 
     reviewer.goto(f"{url}/runs/{runner.run_id}/conversations/t_1")
     pasted = reviewer.locator(".message--worker", has_text=copied.strip()[:40])
