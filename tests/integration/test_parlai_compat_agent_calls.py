@@ -1,0 +1,144 @@
+"""The effect of the MTurkAgent and MTurkManager calls a ParlAI world or run.py makes that
+the example tasks do not: a rejection from the world or from run.py (once, audited, reaching
+the provider), `act(timeout=...)` answering TIMEOUT_MESSAGE for a silent worker, and
+`expire_all_unassigned_hits()` stopping a run that has not ended and expiring its HITs."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from crowd.review import ReviewRefused
+from datastore.states import HitStatus, ReviewAction
+from parlai_compat.core.params import ParlaiParser
+from parlai_compat.mturk.core.agents import TIMEOUT_MESSAGE, MTurkAgent
+from parlai_compat.mturk.core.mturk_manager import MTurkManager
+from tests.integration.test_parlai_compat_tasks import EXAMPLE, open_link, wait_until
+from tests.support.live_runner import Worker
+
+TaskFunction = Callable[[MTurkManager, dict[str, Any], list[MTurkAgent]], Any]
+
+
+@contextmanager
+def compat_run(store_url: str, task_function: TaskFunction) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+    """A one-worker run with no onboarding whose task function is `task_function`, driven
+    as a run.py drives it, start_task on a thread of its own."""
+    parser = ParlaiParser(False, False)
+    parser.add_mturk_args()
+    opt = parser.parse_args(["-nc", "1", "--db", store_url])
+    opt.update(task="compat_calls", task_dir=str(EXAMPLE))
+    manager = MTurkManager(opt, ["Worker"])
+    manager.setup_server()
+    manager.set_onboard_function(None)
+    manager.start_new_run()
+    manager.create_hits()
+
+    def the_one_role(workers: list[MTurkAgent]) -> None:
+        workers[0].id = "Worker"
+
+    thread = threading.Thread(target=manager.start_task, args=(None, the_one_role, task_function), daemon=True)
+    thread.start()
+    try:
+        yield manager, thread
+    finally:
+        manager.expire_all_unassigned_hits()
+        manager.shutdown()
+        thread.join(30)
+
+
+def first_worker(manager: MTurkManager) -> Worker:
+    task_manager = manager.task_manager
+    assert task_manager is not None
+    worker = open_link(wait_until(lambda: task_manager.run_id and task_manager.provider.worker_links())[0])
+    worker.wait_state("in_task")
+    return worker
+
+
+def say_and_finish(worker: Worker, text: str) -> None:
+    worker.say(text)
+    worker.wait_state("done")
+    worker.send_frame({"type": "done"})
+
+
+def test_a_world_rejecting_its_worker_rejects_the_assignment_once_with_the_reason(store_url):
+    def reject_twice(mturk_manager, opt, workers):
+        workers[0].act()
+        workers[0].reject_work("answered with a single letter")
+        workers[0].reject_work("answered with a single letter")
+
+    with compat_run(store_url, reject_twice) as (manager, thread):
+        worker = first_worker(manager)
+        say_and_finish(worker, "x")
+        thread.join(30)
+        worker.close()
+        handler = manager.task_manager.handler
+        assignment_id = worker.config["assignment_id"]
+        assert wait_until(lambda: manager.get_agent_work_status(assignment_id) == "rejected")
+        [rejection] = [a for a in handler.get_review_actions(assignment_id=assignment_id)
+                       if a["action"] == ReviewAction.REJECT]
+        assert (rejection["actor"], rejection["outcome"]) == ("world", "succeeded")
+        assert "single letter" in rejection["reason"]
+        [call] = [c for c in manager.task_manager.provider.calls if c["action"] == "reject"]
+        assert call["assignment_id"] == assignment_id
+
+
+def test_run_py_rejecting_work_rejects_once_and_an_approval_after_it_is_refused(store_url):
+    with compat_run(store_url, lambda mturk_manager, opt, workers: workers[0].act()) as (manager, thread):
+        worker = first_worker(manager)
+        say_and_finish(worker, "a thin answer")
+        thread.join(30)
+        worker.close()
+        assignment_id = worker.config["assignment_id"]
+        wait_until(lambda: manager.get_agent_work_status(assignment_id) == "submitted")
+
+        first = manager.reject_work(assignment_id, "did not answer the question")
+        assert first.succeeded
+        assert manager.reject_work(assignment_id, "did not answer the question").repeated
+        with pytest.raises(ReviewRefused):
+            manager.approve_work(assignment_id)
+        assert manager.get_agent_work_status(assignment_id) == "rejected"
+        verdicts = [a["action"] for a in manager.task_manager.handler.get_review_actions(assignment_id=assignment_id)]
+        assert verdicts.count(ReviewAction.REJECT) == 1 and ReviewAction.APPROVE not in verdicts
+        # ParlAI's way to change its mind: approve_work(override_rejection=True).
+        assert manager.approve_work(assignment_id, override_rejection=True).succeeded
+        assert manager.get_agent_work_status(assignment_id) == "approved"
+
+
+def test_act_with_a_timeout_answers_the_timeout_message_when_the_worker_says_nothing(store_url):
+    answers: list[dict[str, Any]] = []
+
+    def wait_briefly(mturk_manager, opt, workers):
+        answers.append(workers[0].act(timeout=0.5))
+
+    with compat_run(store_url, wait_briefly) as (manager, thread):
+        worker = first_worker(manager)
+        thread.join(30)
+        assert not thread.is_alive(), "start_task did not return after the worker timed out"
+        assert [a["text"] for a in answers] == [TIMEOUT_MESSAGE]
+        assert manager.get_agent_work_status(worker.config["assignment_id"]) == "timeout"
+        worker.close()
+
+
+def test_expire_all_unassigned_hits_stops_a_run_that_has_not_ended_and_expires_its_hits(store_url):
+    started = threading.Event()
+
+    def wait_for_ever(mturk_manager, opt, workers):
+        started.set()
+        workers[0].act()
+
+    with compat_run(store_url, wait_for_ever) as (manager, thread):
+        worker = first_worker(manager)
+        assert started.wait(15)
+        task_manager = manager.task_manager
+        manager.expire_all_unassigned_hits()
+        thread.join(30)
+        assert not thread.is_alive(), "start_task did not return once the run was stopped"
+        assert task_manager.finished.is_set()
+        hits = task_manager.handler.get_hits_for_run(task_manager.run_id)
+        assert hits and {hit["hit_status"] for hit in hits} == {HitStatus.DISPOSED}
+        assert any(c["action"] == "expire" for c in task_manager.provider.calls)
+        assert worker.wait_for(lambda f: f["type"] == "state" and f["state"] not in ("in_task", "waiting"))
+        worker.close()
