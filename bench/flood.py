@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             if rows[-1][-1] == "no":
                 problems.append(f"run {number}: flooded p99 {rows[-1][7]:.1f} ms is more than {TARGET:g} times "
                                 f"the calm p99 {rows[-1][3]:.1f} ms")
-            raw.append({"run_id": run_id, "calm_ms": [s * 1000 for s in measured.calm],
+            raw.append({"run_id": run_id, "assignments": measured.assignments, "sent": measured.sent, "calm_ms": [s * 1000 for s in measured.calm],
                         "flooded_ms": [s * 1000 for s in measured.flooded], "flood": measured.flood,
                         "flood_stored": flood_stored})
     publish("flood", "One worker's flood and another worker's round trips", COLUMNS, rows,
