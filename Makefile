@@ -16,12 +16,13 @@ run: $(VENV)/.runtime
 ## make test: set up .venv with the dev tools, install chromium if missing, run everything.
 test: $(VENV)/.dev chromium lint bench-smoke test-sqlite test-postgres
 
-## make bench: the three benchmarks at full size; each records its tables in BENCHMARKS.md.
+## make bench: the benchmarks at full size; each records its tables in BENCHMARKS.md.
 bench: $(VENV)/.dev
 	$(PY) bench/load.py
 	$(PY) bench/store.py
 	$(PY) bench/webapp.py
 	$(PY) bench/authenticity.py
+	$(PY) bench/flood.py
 
 ## make bench-smoke: the same benchmarks, small; they check correctness only (no times).
 bench-smoke: $(VENV)/.dev
@@ -29,6 +30,7 @@ bench-smoke: $(VENV)/.dev
 	env -u PARLEY_DATABASE_URL $(PY) bench/store.py --smoke
 	env -u PARLEY_DATABASE_URL $(PY) bench/webapp.py --smoke
 	env -u PARLEY_DATABASE_URL $(PY) bench/authenticity.py --smoke
+	env -u PARLEY_DATABASE_URL $(PY) bench/flood.py --smoke
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

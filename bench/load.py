@@ -225,9 +225,10 @@ def load_page(link: str) -> dict[str, Any]:
 class Runner:
     """`python -m runner run` in its own process, and what it costs while it runs."""
 
-    def __init__(self, plan: Plan, db_url: str) -> None:
-        command = [sys.executable, "-m", "runner", "run", str(TASK), "-nc", str(plan.workers // 2),
-                   "--max-connections", "0", "--db", db_url, "--disconnect-timeout", "60"]
+    def __init__(self, plan: Plan, db_url: str, *flags: str, task: Path = TASK) -> None:
+        """`flags`: more of `python -m runner run`'s, after the ones every step gives."""
+        command = [sys.executable, "-m", "runner", "run", str(task), "-nc", str(plan.workers // 2),
+                   "--max-connections", "0", "--db", db_url, "--disconnect-timeout", "60", *flags]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.links: list[str] = []

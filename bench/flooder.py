@@ -4,27 +4,36 @@ of TEXT_CHARS characters as fast as its socket takes them until the runner close
 then opens the socket again once, as a reloaded page would, and prints as JSON how many
 messages it sent and the runner's first answer to the new socket.
 
-    python -m tests.support.flooder WS_URL TOKEN
+    python -m bench.flooder WS_URL TOKEN
+
+`start` runs it so from another program (bench/flood.py, the runner's budget tests).
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 import simple_websocket
 
 TEXT_CHARS = 15_000
+PADDING = "x" * TEXT_CHARS
+
+
+def is_flood(text: str) -> bool:
+    """Whether a message's text (stored, or relayed to the flooder's partner) is the flood's."""
+    return text.endswith(PADDING)
 
 
 def flood(ws_url: str, token: str) -> int:
     ws = simple_websocket.Client(ws_url)
     ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 0}))
-    padding = "x" * TEXT_CHARS
     sent = 0
     try:
         while True:
-            ws.send(json.dumps({"type": "message", "cid": f"flood{sent}", "act": {"text": f"{sent} {padding}"}}))
+            ws.send(json.dumps({"type": "message", "cid": f"flood{sent}", "act": {"text": f"{sent} {PADDING}"}}))
             sent += 1
     except (simple_websocket.ConnectionClosed, OSError):
         return sent
@@ -38,6 +47,13 @@ def come_back(ws_url: str, token: str) -> dict:
     finally:
         with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):  # the runner closed it
             ws.close()
+
+
+def start(ws_url: str, token: str) -> subprocess.Popen[str]:
+    """The flooder in a process of its own, taking over the page of the worker whose socket
+    token is `token`; its report comes on its stdout when it exits."""
+    return subprocess.Popen([sys.executable, "-m", "bench.flooder", ws_url, token],
+                            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True)
 
 
 def main(argv: list[str]) -> int:
