@@ -114,6 +114,9 @@ class TaskManager:
         self._pool: list[WorkerSession] = []
         self.released: list[WorkerSession] = []
         """Workers let go after waiting --max-wait for a partner, in the order they were."""
+        self._awaiting_submission: list[WorkerSession] = []
+        """Workers whose task ended on a marketplace where they submit on its own page: the
+        verdicts and bonuses their world asked for wait until the submission is recorded."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -219,6 +222,7 @@ class TaskManager:
                 log.warning("cleanup on the provider failed: %s", exc)
             if not self.provider.submits_on_done():
                 self._pay_submitted_waiting_bonuses()
+                self._review_submitted_work()
             if self._sweeps_approvals:  # the last submissions may be due already
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
@@ -513,7 +517,7 @@ class TaskManager:
                         if self.options.auto_approve_delay is not None else None)
         for session in sessions:
             self._end_task_for(session, conversation, approve_time, self._done_text(world))
-            self._work_ended(session)
+            self._task_work_ended(session)
         if world is not None:
             try:
                 world.shutdown()
@@ -860,6 +864,33 @@ class TaskManager:
         """Carry out the verdicts and bonuses a world asked for while the worker worked."""
         if session.agent.context is not None:
             session.agent.context.work_ended()
+
+    def _task_work_ended(self, session: WorkerSession) -> None:
+        """The worker's task ended. Where pressing done is the submission, their work is
+        finished now; on a marketplace whose page they submit on, the marketplace accepts a
+        verdict or a bonus only once they have, so those wait (with the world's review_work
+        calls) for the run's end, where the provider's cleanup records the submissions."""
+        if self.provider.submits_on_done():
+            self._work_ended(session)
+        else:
+            with self._lock:
+                self._awaiting_submission.append(session)
+
+    def _review_submitted_work(self) -> None:
+        """At the end of a run on a marketplace: carry out what worlds asked for the work
+        whose submission the provider's cleanup recorded; drop it, with a warning, for work
+        never submitted (the marketplace would refuse it, and approves nothing unsubmitted)."""
+        with self._lock:
+            sessions, self._awaiting_submission = self._awaiting_submission, []
+        for session in sessions:
+            context = session.agent.context
+            if context is None:
+                continue
+            assignment = self.handler.get_assignment_data(session.assignment_id)
+            if assignment is not None and assignment["status"] == AssignmentStatus.SUBMITTED:
+                context.work_ended()
+            else:
+                context.discard_held("the worker did not submit it on the marketplace")
 
     def _launch_more(self, count: int, why: str) -> None:
         """Ask the provider for `count` more HITs; one it refuses (over the budget, the
