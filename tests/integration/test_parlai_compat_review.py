@@ -1,10 +1,9 @@
 """A ParlAI-MTurk task folder (examples/parlai_mturk/qa_collection) on the fake MTurk from
-HIT to payment: the worker accepts on the marketplace, works over the real websocket,
+HIT to payment: the worker accepts on the marketplace, works over the real websocket and
 submits there; the world's review_work approval and run.py's bonus reach the marketplace
-once each, audited once."""
+once each, audited once. And the compat arguments that must do what they say: pay_bonus's
+unique_request_token, `-t/--task`, `--local`, ready_to_accept_workers(timeout_seconds)."""
 from __future__ import annotations
-
-from urllib.parse import urlencode
 
 import pytest
 
@@ -14,6 +13,8 @@ from parlai_compat.core.params import ParlaiParser
 from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
 from tests.integration.test_parlai_compat_tasks import (
     EXAMPLE,
+    MTURK_FLAGS,
+    accepted_on_mturk,
     ask_and_answer,
     onboard,
     open_link,
@@ -21,26 +22,12 @@ from tests.integration.test_parlai_compat_tasks import (
     wait_until,
 )
 
-MTURK_FLAGS = ("--provider", "mturk", "--public-url", "http://127.0.0.1:9", "-r", "0.50")
-
-
-@pytest.fixture
-def aws_env(fake, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
-    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
-    return fake
-
 
 def test_on_the_fake_mturk_the_submitted_work_is_approved_once_by_review_work_and_bonused_once(store_url, aws_env):
     fake = aws_env
     with qa_manager(store_url, flags=MTURK_FLAGS) as (manager, thread):
         task_manager = manager.task_manager
-        hit_id = wait_until(lambda: task_manager.run_id and task_manager.provider.hit_ids)[0]
-        assignment_id = fake.accept(hit_id, "AWORKERALICE")
-        query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": "AWORKERALICE",
-                           "turkSubmitTo": "https://workersandbox.mturk.com"})
-        alice = open_link(f"{manager.server.url}/task/{task_manager.run_id}?{query}")
+        assignment_id, alice = accepted_on_mturk(manager, fake, "AWORKERALICE")
         assert alice.config["submit"]["kind"] == "form"  # the page submits on MTurk
         onboard(alice, "atlases")
         ask_and_answer(alice, "Where does the Rhine rise?", "In the Swiss Alps.")

@@ -254,18 +254,28 @@ def test_a_worlds_mturk_agent_pays_blocks_and_soft_blocks_through_the_task_conte
         assert {"soft_block", "hard_block", "bonus"} <= calls
 
 
-def test_on_the_fake_mturk_a_soft_block_from_run_py_reaches_the_marketplace(store_url, fake, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
-    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
-    flags = ("--provider", "mturk", "--public-url", "http://127.0.0.1:9", "-r", "0.50")
-    with qa_manager(store_url, flags=flags) as (manager, _):
+MTURK_FLAGS = ("--provider", "mturk", "--public-url", "http://127.0.0.1:9", "-r", "0.50")
+"""qa_manager's flags for a run on the fake MTurk (with the `aws_env` fixture)."""
+
+
+def accepted_on_mturk(manager: MTurkManager, fake: Any, worker_id: str) -> tuple[str, Worker]:
+    """The worker accepts the run's first HIT on the fake MTurk and opens the page it links
+    to, with MTurk's query (assignmentId, hitId, workerId, turkSubmitTo): their assignment
+    id and their tab."""
+    task_manager = manager.task_manager
+    assert task_manager is not None and manager.server is not None
+    hit_id = wait_until(lambda: task_manager.run_id and task_manager.provider.hit_ids)[0]
+    assignment_id = fake.accept(hit_id, worker_id)
+    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
+                       "turkSubmitTo": "https://workersandbox.mturk.com"})
+    return assignment_id, open_link(f"{manager.server.url}/task/{task_manager.run_id}?{query}")
+
+
+def test_on_the_fake_mturk_a_soft_block_from_run_py_reaches_the_marketplace(store_url, aws_env):
+    fake = aws_env
+    with qa_manager(store_url, flags=MTURK_FLAGS) as (manager, _):
         task_manager = manager.task_manager
-        hit_id = wait_until(lambda: task_manager.run_id and task_manager.provider.hit_ids)[0]
-        assignment_id = fake.accept(hit_id, "AWORKERALICE")
-        query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": "AWORKERALICE",
-                           "turkSubmitTo": "https://workersandbox.mturk.com"})
-        alice = open_link(f"{manager.server.url}/task/{task_manager.run_id}?{query}")
+        _, alice = accepted_on_mturk(manager, fake, "AWORKERALICE")
         onboard(alice, "atlases")
         alice.wait_state("in_task")
         assert manager.soft_block_worker("AWORKERALICE").succeeded
