@@ -21,7 +21,7 @@ from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
+from datastore.states import LIVE, REVIEWED, AssignmentStatus, RunStatus, StopCause
 from runner.authenticity import answer_flags, flags_for, paste_refused
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.duplicates import DuplicateFlagger, StoredText
@@ -61,6 +61,8 @@ SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
+HANDED_IN = frozenset({AssignmentStatus.SUBMITTED, *REVIEWED})
+"""Work the marketplace has as submitted (and maybe reviewed there already)."""
 ANSWERING = ("onboarding", "in_task")
 """Page states in which a worker's messages and form answers are taken."""
 STOPPED_TEXT = ("This task was stopped before your conversation ended. "
@@ -878,8 +880,9 @@ class TaskManager:
 
     def _review_submitted_work(self) -> None:
         """At the end of a run on a marketplace: carry out what worlds asked for the work
-        whose submission the provider's cleanup recorded; drop it, with a warning, for work
-        never submitted (the marketplace would refuse it, and approves nothing unsubmitted)."""
+        whose submission the provider's cleanup recorded (already reviewed there, too: a
+        bonus may still be paid, and a second verdict is refused and logged); drop it, with
+        a warning, for work never submitted, which the marketplace would refuse."""
         with self._lock:
             sessions, self._awaiting_submission = self._awaiting_submission, []
         for session in sessions:
@@ -887,7 +890,7 @@ class TaskManager:
             if context is None:
                 continue
             assignment = self.handler.get_assignment_data(session.assignment_id)
-            if assignment is not None and assignment["status"] == AssignmentStatus.SUBMITTED:
+            if assignment is not None and assignment["status"] in HANDED_IN:
                 context.work_ended()
             else:
                 context.discard_held("the worker did not submit it on the marketplace")
