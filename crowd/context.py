@@ -9,7 +9,10 @@ still live (during `parley()`) is checked at once (a bad reason or amount raises
 `ReviewRefused` and nothing is kept), then held and carried out by the review service as
 soon as the runner ends the worker's task, before `World.review_work()` is called; the
 call answers None. Asked from `review_work()`, they are carried out at once and answer
-the audit row's result. Blocks, qualifications and messages never wait.
+the audit row's result. On a marketplace whose own page the worker submits on, their work
+is finished only once they have: the runner ends their task at the run's end, after the
+provider records the submissions, so `review_work()`'s calls are held too. Blocks,
+qualifications and messages never wait.
 """
 from __future__ import annotations
 
@@ -106,6 +109,14 @@ class WorkerContext:
             except ReviewRefused as exc:
                 log.warning("an action a world asked for %s was not done: %s", self.assignment_id, exc)
         return results
+
+    def discard_held(self, why: str) -> None:
+        """The work will never be finished (`why`): what was held is dropped, with a warning
+        for each, and what is asked from now on is carried out at once (and refused there)."""
+        with self._lock:
+            self._live, held, self._held = False, self._held, []
+        for _ in held:
+            log.warning("an action a world asked for %s was not done: %s", self.assignment_id, why)
 
     def _after_work(self, action: Callable[[], ReviewResult]) -> ReviewResult | None:
         with self._lock:

@@ -115,17 +115,35 @@ class ReviewService:
                 **provider.reject(assignment_id, feedback=reason, category=category), **filed},
         )
 
-    def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str) -> ReviewResult:
+    def bonus(self, assignment_id: str, amount: int | float | str, *, actor: str, reason: str,
+              token: str | None = None) -> ReviewResult:
         """Pay `amount` dollars for this assignment. One bonus per assignment: the same bonus
-        asked again answers the first payment; a different one is refused."""
+        asked again answers the first payment; a different one is refused. A caller's own
+        `token` (a script's unique request token) names the request instead: the same token
+        again answers its payment, and one used for another bonus, or another token for
+        this assignment's bonus, is refused."""
         cents, reason = bonus_request(amount, reason)
+        request = None if token is None else self._bonus_token(token, assignment_id, cents, reason)
         return self._guarded(
             ReviewAction.BONUS, assignment_id, actor=actor, reason=reason, key=[cents], amount_cents=cents,
-            admit=review_rules.bonus(cents, reason),
+            admit=review_rules.bonus(cents, reason, request), token=request,
             call=lambda provider, assignment, token, progress: provider.bonus(
                 assignment["worker_id"], assignment_id, amount_cents=cents, reason=reason, token=token,
                 progress=progress),
         )
+
+    def _bonus_token(self, token: str, assignment_id: str, cents: int, reason: str) -> str:
+        """The request token of a bonus a caller names by `token`; refused when that token
+        was used for a different bonus (another assignment, amount or reason)."""
+        if not 0 < len(token.strip()) <= MAX_TOKEN_CHARS:
+            raise ReviewRefused(f"a token must be 1 to {MAX_TOKEN_CHARS} characters")
+        request = request_token(ReviewAction.BONUS, "token", token.strip())
+        earlier = self.handler.get_review_action(request)
+        if earlier is not None and (earlier["assignment_id"], earlier["amount_cents"], earlier["reason"]) != (
+                assignment_id, cents, reason):
+            raise ReviewRefused(f"token {token!r} was used for another bonus (${to_dollars(earlier['amount_cents'])} "
+                                f"for assignment {earlier['assignment_id']}); nothing was paid now")
+        return request
 
     def settle(self, action: Record) -> Record:
         """Finish an approve, reject or bonus that may or may not have acted (unknown, or
@@ -189,9 +207,11 @@ class ReviewService:
         return left
 
     def _guarded(self, action: str, assignment_id: str, *, actor: str, reason: str, key: list[Any],
-                 admit: Admit, call: ProviderCall, amount_cents: int | None = None) -> ReviewResult:
+                 admit: Admit, call: ProviderCall, amount_cents: int | None = None,
+                 token: str | None = None) -> ReviewResult:
+        """`token` is the request's, when the caller named it; else derived from the request."""
         assignment, run = self._assignment(assignment_id)
-        token = request_token(action, run["run_id"], assignment_id, assignment["worker_id"], reason, *key)
+        token = token or request_token(action, run["run_id"], assignment_id, assignment["worker_id"], reason, *key)
         for _ in range(SETTLE_ROUNDS):
             try:
                 row, created = self.handler.claim_review_action(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from crowd.processes import process_is_gone, this_host
-from datastore.ledger import Admit
+from datastore.ledger import Admit, request_of
 from datastore.money import to_dollars
 from datastore.records import Record
 from datastore.states import (
@@ -107,9 +107,13 @@ def verdict(action: str, *, override_rejection: bool = False) -> Admit:
     return admit
 
 
-def bonus(cents: int, reason: str) -> Admit:
+def bonus(cents: int, reason: str, request: str | None = None) -> Admit:
+    """One bonus per assignment. The same amount and reason again answer the first payment,
+    unless the request names its own token (`request`): then only that token's request is
+    the same bonus, and any other is a second bonus, refused."""
     def same_bonus(action: Record) -> bool:
-        return (action["amount_cents"], action["reason"]) == (cents, reason)
+        return ((action["amount_cents"], action["reason"]) == (cents, reason)
+                and (request is None or request_of(action["token"]) == request))
 
     def admit(assignment: Record, holders: dict[str, Record]) -> Record | None:
         aid = assignment["assignment_id"]
@@ -119,8 +123,9 @@ def bonus(cents: int, reason: str) -> Admit:
         if paid is not None and _holds(paid, ReviewAction.BONUS):
             if same_bonus(paid):
                 return paid
+            another = " under another request token" if request is not None else ""
             raise ReviewRefused(f"assignment {aid} was already paid a bonus of "
-                                f"${to_dollars(paid['amount_cents'])}; it cannot get another")
+                                f"${to_dollars(paid['amount_cents'])}{another}; it cannot get another")
         if assignment["bonus_paid"]:
             raise ReviewRefused(f"assignment {aid} was already paid a bonus of "
                                 f"${to_dollars(assignment['bonus_amount_cents'])} outside Parley's "

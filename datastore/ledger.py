@@ -47,6 +47,11 @@ def attempt_token(token: str, attempt: int) -> str:
     return token if attempt == 1 else f"{token}#{attempt}"
 
 
+def request_of(row_token: str) -> str:
+    """The request's token of an audit row's token (`attempt_token` undone)."""
+    return row_token.partition("#")[0]
+
+
 class ReviewLedger(StoreAccess):
     def begin_review_action(
         self,

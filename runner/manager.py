@@ -21,7 +21,7 @@ from crowd.options import RunOptions, block_qualification_name
 from crowd.processes import this_host
 from crowd.review import ReviewRefused, ReviewService
 from datastore import DatastoreError, IllegalTransition, MTurkDataHandler
-from datastore.states import LIVE, AssignmentStatus, RunStatus, StopCause
+from datastore.states import LIVE, REVIEWED, AssignmentStatus, RunStatus, StopCause
 from runner.authenticity import answer_flags, flags_for, paste_refused
 from runner.budget import CUT_OFF_TEXT, MessageMeter, OverBudget, Refusal, budget_for
 from runner.duplicates import DuplicateFlagger, StoredText
@@ -61,6 +61,8 @@ SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
+HANDED_IN = frozenset({AssignmentStatus.SUBMITTED, *REVIEWED})
+"""Work the marketplace has as submitted (and maybe reviewed there already)."""
 ANSWERING = ("onboarding", "in_task")
 """Page states in which a worker's messages and form answers are taken."""
 STOPPED_TEXT = ("This task was stopped before your conversation ended. "
@@ -114,6 +116,9 @@ class TaskManager:
         self._pool: list[WorkerSession] = []
         self.released: list[WorkerSession] = []
         """Workers let go after waiting --max-wait for a partner, in the order they were."""
+        self._awaiting_submission: list[WorkerSession] = []
+        """Workers whose task ended on a marketplace where they submit on its own page: the
+        verdicts and bonuses their world asked for wait until the submission is recorded."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -219,6 +224,7 @@ class TaskManager:
                 log.warning("cleanup on the provider failed: %s", exc)
             if not self.provider.submits_on_done():
                 self._pay_submitted_waiting_bonuses()
+                self._review_submitted_work()
             if self._sweeps_approvals:  # the last submissions may be due already
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
@@ -513,7 +519,7 @@ class TaskManager:
                         if self.options.auto_approve_delay is not None else None)
         for session in sessions:
             self._end_task_for(session, conversation, approve_time, self._done_text(world))
-            self._work_ended(session)
+            self._task_work_ended(session)
         if world is not None:
             try:
                 world.shutdown()
@@ -860,6 +866,34 @@ class TaskManager:
         """Carry out the verdicts and bonuses a world asked for while the worker worked."""
         if session.agent.context is not None:
             session.agent.context.work_ended()
+
+    def _task_work_ended(self, session: WorkerSession) -> None:
+        """The worker's task ended. Where pressing done is the submission, their work is
+        finished now; on a marketplace whose page they submit on, the marketplace accepts a
+        verdict or a bonus only once they have, so those wait (with the world's review_work
+        calls) for the run's end, where the provider's cleanup records the submissions."""
+        if self.provider.submits_on_done():
+            self._work_ended(session)
+        else:
+            with self._lock:
+                self._awaiting_submission.append(session)
+
+    def _review_submitted_work(self) -> None:
+        """At the end of a run on a marketplace: carry out what worlds asked for the work
+        whose submission the provider's cleanup recorded (already reviewed there, too: a
+        bonus may still be paid, and a second verdict is refused and logged); drop it, with
+        a warning, for work never submitted, which the marketplace would refuse."""
+        with self._lock:
+            sessions, self._awaiting_submission = self._awaiting_submission, []
+        for session in sessions:
+            context = session.agent.context
+            if context is None:
+                continue
+            assignment = self.handler.get_assignment_data(session.assignment_id)
+            if assignment is not None and assignment["status"] in HANDED_IN:
+                context.work_ended()
+            else:
+                context.discard_held("the worker did not submit it on the marketplace")
 
     def _launch_more(self, count: int, why: str) -> None:
         """Ask the provider for `count` more HITs; one it refuses (over the budget, the

@@ -1,1 +1,1 @@
-"""ParlAI's core modules a task folder imports: params and worlds."""
+"""ParlAI's core modules a task folder imports: params, worlds and agents."""

@@ -38,6 +38,16 @@ def fake():
 
 
 @pytest.fixture
+def aws_env(fake, monkeypatch):
+    """The fake MTurk, with fake AWS credentials and PARLEY_MTURK_ENDPOINT set to it (so the
+    providers a runner or a run.py makes talk to it)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
+    return fake
+
+
+@pytest.fixture
 def mturk_run(store_url, fake):
     """Starts runs of the test task pair_chat on the fake MTurk: `mturk_run(options={run
     options}, **hit_settings)`."""

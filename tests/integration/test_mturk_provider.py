@@ -26,14 +26,6 @@ from tests.support.mturk import PAIR_CHAT, settings, work
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def aws_env(fake, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
-    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
-    return fake
-
-
 def test_a_whole_run_launch_chat_submit_review_and_pay_leaves_mturk_and_the_store_agreeing(mturk_run, fake):
     run = mturk_run()
     hits = run.provider.hit_ids

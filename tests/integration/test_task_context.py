@@ -248,3 +248,20 @@ def test_revoking_a_qualification_the_worker_does_not_hold_is_refused(handler, b
         context.review.revoke_qualification("W1", "fluent", run_id=built.run_id, actor="t", reason="why")
 
     assert handler.get_review_actions(worker_id="W1") == [] and provider.calls == []
+
+
+def test_held_verdicts_for_work_never_submitted_on_the_marketplace_are_dropped_not_done(
+        handler, built, context, provider, caplog):
+    assignment = accept(handler, built.run_id, "W5", 5)
+    handler.log_waiting("W5", assignment)
+    handler.log_start_task("W5", assignment, "t_4", agent_id="Alice")
+    worker = worker_context(context, "W5", assignment)
+    assert worker.approve_work() is None and worker.pay_bonus("0.30", "Kind") is None
+    handler.log_complete_assignment("W5", assignment)
+
+    worker.discard_held("the worker did not submit it on the marketplace")
+
+    assert handler.get_review_actions(worker_id="W5") == [] and provider.calls == []
+    assert caplog.text.count("the worker did not submit it on the marketplace") == 2
+    assert worker.work_ended() == []  # nothing is left to carry out later
+    assert worker.approve_work().succeeded  # asked from now on: at once, as after work_ended

@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -64,6 +67,24 @@ def refuse(sentence: str) -> NoReturn:
 
 
 EligibilityFunction = Callable[..., Any] | dict[str, Any]
+READY_SECONDS = 30.0
+"""How long ready_to_accept_workers() waits for the chat server by default."""
+READY_PATH = "/task/ready-check"
+"""What ready_to_accept_workers() asks for: any answer (this one is a 404 page) will do."""
+
+
+def server_answers(url: str, timeout: float) -> bool:
+    """True once an HTTP GET of `url` gets any answer, tried until `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            with urllib.request.urlopen(url, timeout=left):
+                return True
+        except urllib.error.HTTPError:
+            return True  # an error page is an answer
+        except (OSError, ValueError):
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    return False
 
 
 class MTurkManager:
@@ -154,8 +175,15 @@ class MTurkManager:
         self._manager()
 
     def ready_to_accept_workers(self, timeout_seconds: float | None = None) -> None:
-        """The chat server already accepts workers (setup_server)."""
+        """Wait, up to `timeout_seconds` (default READY_SECONDS), until the chat server
+        answers a request; one that does not by then ends the run.py with a sentence."""
         self._manager()
+        assert self.server is not None
+        url = self.server.url
+        limit = READY_SECONDS if timeout_seconds is None else float(timeout_seconds)
+        if not server_answers(url + READY_PATH, limit):
+            refuse(f"the chat server at {url} did not answer within {limit:g} s, so no worker could "
+                   "reach the task; nothing was launched.")
 
     def create_hits(self, qualifications: list[Any] | None = None) -> str:
         """The HITs are made as the run starts (start_task); answers the chat server's URL.
@@ -262,12 +290,16 @@ class MTurkManager:
 
     def pay_bonus(self, worker_id: str, bonus_amount: float | str, assignment_id: str, reason: str,
                   unique_request_token: str | None = None) -> ReviewResult:
-        """Pay a bonus for the assignment once. `unique_request_token` is not needed: the
-        review service derives its own from the assignment, so a repeat never pays twice."""
+        """Pay a bonus for the assignment once (one bonus per assignment, as every bonus in
+        Parley). With `unique_request_token`, as on MTurk, the token names the request: the
+        same token again answers its payment; another token for an assignment already
+        bonused, or the token reused for another bonus, is refused with a sentence. Without
+        it, the same amount and reason again answer the first payment."""
         assignment = self._manager().handler.get_assignment_data(assignment_id)
         if assignment is None or assignment["worker_id"] != worker_id:
             raise ReviewRefused(f"assignment {assignment_id!r} is not one of worker {worker_id!r}'s")
-        return self._review().bonus(assignment_id, bonus_amount, actor=ACTOR, reason=reason)
+        return self._review().bonus(assignment_id, bonus_amount, actor=ACTOR, reason=reason,
+                                    token=unique_request_token)
 
     def block_worker(self, worker_id: str, reason: str) -> ReviewResult:
         """The marketplace's own (hard) block."""
