@@ -59,6 +59,8 @@ RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any lon
                  "Press Done to submit this task; you will be paid for your time.")
 SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
+NOT_ABLE = "You are not able to work on this task. Thank you for your interest."
+"""What a blocked worker, or one holding a qualification the task keeps out, is told."""
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
 ANSWERING = ("onboarding", "in_task")
@@ -114,6 +116,8 @@ class TaskManager:
         self._pool: list[WorkerSession] = []
         self.released: list[WorkerSession] = []
         """Workers let go after waiting --max-wait for a partner, in the order they were."""
+        self._held_until_submitted: list[WorkerSession] = []
+        """Workers whose task ended, whose world's verdicts wait for their submission on the marketplace."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -219,6 +223,7 @@ class TaskManager:
                 log.warning("cleanup on the provider failed: %s", exc)
             if not self.provider.submits_on_done():
                 self._pay_submitted_waiting_bonuses()
+                self._carry_out_held()
             if self._sweeps_approvals:  # the last submissions may be due already
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
@@ -318,7 +323,9 @@ class TaskManager:
         for block in self.handler.get_blocks_for_worker(worker_id):
             if block["is_sandbox"] == sandbox and (
                     block["kind"] == "hard" or block["qualification_id"] in self._blocking_qual_ids()):
-                raise Refused("You are not able to work on this task. Thank you for your interest.")
+                raise Refused(NOT_ABLE)
+        if self._holds_refused_qualification(worker_id):
+            raise Refused(NOT_ABLE)
         if options.unique and any(
                 a["run_id"] == self.run_id for a in self.handler.get_all_assignments_for_worker(worker_id)):
             raise Refused("You have already worked on this task; each worker may do it only once.")
@@ -339,6 +346,14 @@ class TaskManager:
         if options.max_time and self.handler.get_working_time(worker_id) >= options.max_time:
             raise Refused("You have reached today's time limit for this task. Thank you; "
                           "please come back tomorrow.")
+
+    def _holds_refused_qualification(self, worker_id: str) -> bool:
+        """Whether the worker holds (was granted) one of the task's blocking qualifications:
+        what a marketplace's `DoesNotExist` requirement keeps out, checked here where no
+        marketplace checks it."""
+        names = set(self.task.config["blocking_qualifications"])
+        return bool(names) and any(q["name"] in names and bool(q["is_sandbox"]) == self.provider.is_sandbox
+                                   for q in self.handler.get_worker_qualifications(worker_id))
 
     def _blocking_qual_ids(self) -> set[int]:
         names = {self.block_qualification, self.options.disconnect_qualification,
@@ -855,10 +870,24 @@ class TaskManager:
             raise Refused("this run has not started")
         return self.context
 
-    @staticmethod
-    def _work_ended(session: WorkerSession) -> None:
-        """Carry out the verdicts and bonuses a world asked for while the worker worked."""
-        if session.agent.context is not None:
+    def _work_ended(self, session: WorkerSession) -> None:
+        """Carry out the verdicts and bonuses a world asked for while the worker worked. On
+        a marketplace the worker submits on its own page, which the store learns of from the
+        provider's cleanup as the run ends, and a verdict before that is refused there: the
+        world's are carried out then (`_carry_out_held`)."""
+        if session.agent.context is None:
+            return
+        if self.provider.submits_on_done():
+            session.agent.context.work_ended()
+        else:
+            with self._lock:
+                self._held_until_submitted.append(session)
+
+    def _carry_out_held(self) -> None:
+        with self._lock:
+            sessions, self._held_until_submitted = self._held_until_submitted, []
+        for session in sessions:
+            assert session.agent.context is not None
             session.agent.context.work_ended()
 
     def _launch_more(self, count: int, why: str) -> None:
