@@ -9,7 +9,9 @@ still live (during `parley()`) is checked at once (a bad reason or amount raises
 `ReviewRefused` and nothing is kept), then held and carried out by the review service as
 soon as the runner ends the worker's task, before `World.review_work()` is called; the
 call answers None. Asked from `review_work()`, they are carried out at once and answer
-the audit row's result. Blocks, qualifications and messages never wait.
+the audit row's result. (On a marketplace whose workers submit on its own page, the
+runner calls `work_ended` only as the run ends, once it knows who submitted: until then
+every verdict is held.) Blocks, qualifications and messages never wait.
 """
 from __future__ import annotations
 

@@ -5,16 +5,23 @@ sentences and is approved once. On the local provider the runner turns the holde
 the fake MTurk the HITs carry the requirement and MTurk does."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crowd.review import ReviewRefused
 from datastore import MTurkDataHandler
 from datastore.states import ReviewAction
 from examples.parlai_mturk.qualification_flow import run as flow_run
 from examples.parlai_mturk.qualification_flow.run import QUALIFICATION_NAME
+from examples.parlai_mturk.qualification_flow.task_config import task_config
 from examples.parlai_mturk.qualification_flow.worlds import SENTENCES, SENTENCES_PER_TASK, TEST_SET
-from parlai_compat.mturk.core.mturk_manager import MTurkManager
+from parlai_compat.core.params import ParlaiParser
+from parlai_compat.mturk.core import mturk_utils
+from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
 from runner.manager import NOT_ABLE
 from tests.fakes.mturk_server import ActionRefused
 from tests.integration.test_parlai_compat import PARLAI_SCRIPT
@@ -28,6 +35,7 @@ from tests.support.parlai_compat import (
     wait_until,
 )
 
+EXAMPLE = Path(flow_run.__file__).resolve().parent
 WRONG = {"positive": "negative", "negative": "positive"}
 FAILED = "Thank you. Your labels did not match ours, so the task ends here."
 
@@ -166,3 +174,88 @@ def test_on_the_fake_mturk_the_hits_require_the_qualification_and_mturk_keeps_th
     [granted] = [a for a in handler.get_review_actions(worker_id="AWORKERFAIL")
                  if a["action"] == ReviewAction.GRANT_QUALIFICATION]
     assert granted["provider_response"]["qualification_id"] == qualification_id
+
+
+@contextmanager
+def flow_manager(store_url: str, *flags: str) -> Iterator[MTurkManager]:
+    """The example's MTurkManager, its server set up as run.py does, shut down at the end."""
+    parser = ParlaiParser(False, False)
+    parser.add_parlai_data_path()
+    parser.add_mturk_args()
+    opt = parser.parse_args(["-nc", "1", "--db", store_url, *flags])
+    opt.update(task_config, task="qualification_flow", task_dir=str(EXAMPLE))
+    manager = MTurkManager(opt, ["Worker"])
+    manager.setup_server()
+    try:
+        yield manager
+    finally:
+        manager.shutdown()
+
+
+def test_find_or_create_qualification_keeps_the_qualification_in_the_store_and_answers_its_id(store_url):
+    with flow_manager(store_url) as manager:
+        found = mturk_utils.find_or_create_qualification("flow_failed", "Failed the flow's test.", True)
+        assert found == "flow_failed"  # the local provider's qualifications are named, not numbered
+        assert mturk_utils.find_or_create_qualification("flow_failed", "Failed the flow's test.", True) == found
+        stored = manager.task_manager.handler.get_qualification("flow_failed", False)
+        assert stored["description"] == "Failed the flow's test."
+
+
+@pytest.mark.parametrize(("requirement", "sentence"), [
+    ({"QualificationTypeId": "flow_failed", "Comparator": "GreaterThan", "IntegerValues": [1]},
+     "the local provider cannot require"),
+    ({"QualificationTypeId": "made_elsewhere", "Comparator": "DoesNotExist"},
+     "was not made by mturk_utils.find_or_create_qualification"),
+    ({"QualificationTypeId": "flow_failed"}, "takes MTurk QualificationRequirements"),
+    ("flow_failed", "takes MTurk QualificationRequirements"),
+])
+def test_a_requirement_the_local_provider_cannot_honour_is_refused_and_nothing_is_kept(
+        store_url, capsys, requirement, sentence):
+    with flow_manager(store_url) as manager:
+        mturk_utils.find_or_create_qualification("flow_failed", "Failed the flow's test.", True)
+        with pytest.raises(NotSupported, match=sentence) as refused:
+            manager.create_hits(qualifications=[requirement])
+        assert refused.value.code == 2
+        assert capsys.readouterr().err.startswith("parley: error: ")
+        assert manager.task_manager.task.config["blocking_qualifications"] == []
+
+
+def test_requirements_after_the_run_started_are_refused(store_url):
+    with flow_manager(store_url) as manager:
+        qualification_id = mturk_utils.find_or_create_qualification("flow_failed", "Failed the test.", True)
+        manager.task_manager.start()
+        with pytest.raises(NotSupported, match="comes before start_task"):
+            manager.create_hits(qualifications=[{"QualificationTypeId": qualification_id,
+                                                 "Comparator": "DoesNotExist"}])
+
+
+def test_mturk_utils_refuses_what_it_cannot_do_with_a_sentence(store_url):
+    with pytest.raises(NotSupported, match="setup_server"):
+        mturk_utils.find_or_create_qualification("flow_failed", "Failed the test.", True)
+    with flow_manager(store_url) as manager:
+        with pytest.raises(NotSupported, match="names the live marketplace, but the run is on the sandbox"):
+            mturk_utils.find_or_create_qualification("flow_failed", "Failed the test.", False)
+        with pytest.raises(NotSupported, match="must_be_owned"):
+            mturk_utils.find_or_create_qualification("flow_failed", "Failed the test.", True, must_be_owned=False)
+        manager.task_manager.start()
+        with pytest.raises(ReviewRefused, match="not the id of a qualification this run made"):
+            mturk_utils.give_worker_qualification("W1", "made_elsewhere")
+    assert MTurkManager.serving is None  # shut down: mturk_utils acts for nobody
+
+
+@pytest.mark.parametrize(("requirement", "sentence"), [
+    ({"Comparator": "Bogus"}, "'Bogus' is not an MTurk comparator"),
+    ({"Comparator": "DoesNotExist", "Mandatory": True}, 'Unknown parameter in \\[0\\]: "Mandatory"'),
+])
+def test_on_the_fake_mturk_a_requirement_mturk_would_refuse_is_refused_before_any_hit(
+        store_url, fake, monkeypatch, requirement, sentence):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fake")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setenv("PARLEY_MTURK_ENDPOINT", fake.url)
+    with flow_manager(store_url, "--provider", "mturk", "--public-url", "http://127.0.0.1:9", "-r", "0.50") as manager:
+        qualification_id = mturk_utils.find_or_create_qualification("flow_failed", "Failed the test.", True)
+        assert fake.qualification_types[qualification_id]["Description"] == "Failed the test."
+        with pytest.raises(NotSupported, match=sentence):
+            manager.create_hits(qualifications=[{"QualificationTypeId": qualification_id, **requirement}])
+        assert manager.task_manager.provider.settings.qualification_requirements == []
+    assert fake.hits == {}
