@@ -116,8 +116,9 @@ class TaskManager:
         self._pool: list[WorkerSession] = []
         self.released: list[WorkerSession] = []
         """Workers let go after waiting --max-wait for a partner, in the order they were."""
-        self._held_until_submitted: list[WorkerSession] = []
-        """Workers whose task ended, whose world's verdicts wait for their submission on the marketplace."""
+        self._held_until_submitted: list[WorkerSession] | None = []
+        """Workers whose task ended, whose world's verdicts wait for their submission on the
+        marketplace; None once the run's end carried them out."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -877,15 +878,16 @@ class TaskManager:
         world's are carried out then (`_carry_out_held`)."""
         if session.agent.context is None:
             return
-        if self.provider.submits_on_done():
-            session.agent.context.work_ended()
-        else:
+        if not self.provider.submits_on_done():
             with self._lock:
-                self._held_until_submitted.append(session)
+                if self._held_until_submitted is not None:
+                    self._held_until_submitted.append(session)
+                    return
+        session.agent.context.work_ended()  # or the run has ended already (a world stopped late)
 
     def _carry_out_held(self) -> None:
         with self._lock:
-            sessions, self._held_until_submitted = self._held_until_submitted, []
+            sessions, self._held_until_submitted = self._held_until_submitted or [], None
         for session in sessions:
             assert session.agent.context is not None
             session.agent.context.work_ended()
