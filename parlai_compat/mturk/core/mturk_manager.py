@@ -177,6 +177,8 @@ class MTurkManager:
         return self.server.url
 
     def _require(self, manager: TaskManager, requirements: list[Any]) -> None:
+        """Check every requirement before anything changes; then the provider adds those its
+        marketplace checks, and the runner turns away holders of the DoesNotExist ones it knows."""
         if manager.run_id:
             refuse("create_hits(qualifications=...) comes before start_task: the run's HITs are made as it starts.")
         for requirement in requirements:
