@@ -211,6 +211,25 @@ class Provider(ABC):
         """Lift the soft blocks carried by `qualification_names` and, if `hard`, the hard
         block. Lifting what is already lifted is not an error (a retry after a partial failure)."""
 
+    def qualification_type(self, name: str, description: str) -> str:
+        """The marketplace's id of our qualification `name`, made with `description` if it
+        does not exist yet. A provider whose qualifications have no ids of their own answers
+        the name, which is how its calls and the store know it."""
+        return name
+
+    def add_hit_requirements(self, requirements: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Make every HIT launched from now on carry `requirements` too (each a
+        `QualificationTypeId` and a `Comparator`, as ParlAI's create_hits takes them); answers
+        those the marketplace does not check itself, which the runner must. By default no
+        marketplace checks any: the runner can check `DoesNotExist` (it turns away a worker
+        holding the qualification), so every other comparator is refused with a sentence."""
+        unchecked = [r for r in requirements if r.get("Comparator") != "DoesNotExist"]
+        if unchecked:
+            raise Refused(f"the {self.name} provider cannot require {unchecked[0]!r}: with no marketplace to "
+                          "check qualifications, Parley can only turn away workers who hold one "
+                          "(Comparator 'DoesNotExist')")
+        return list(requirements)
+
     def departures(self) -> dict[str, str]:
         """Workers who left on the marketplace's own pages, which our page never hears of:
         assignment id -> 'returned' or 'timeout'. Asked every `departures_poll_seconds`."""

@@ -59,6 +59,8 @@ RELEASED_TEXT = ("Nobody else joined in time, so you do not need to wait any lon
                  "Press Done to submit this task; you will be paid for your time.")
 SUBMITTED_TEXT = "Your work is submitted. You can close this tab."
 FULL_TEXT = "This task has all the conversations it needs now. Thank you; please return it."
+NOT_ABLE = "You are not able to work on this task. Thank you for your interest."
+"""What a blocked worker, or one holding a qualification the task keeps out, is told."""
 SUBMITTABLE = ("done", "partner_disconnect", "released")
 """Page states in which pressing Done submits the worker's assignment."""
 HANDED_IN = frozenset({AssignmentStatus.SUBMITTED, *REVIEWED})
@@ -116,9 +118,10 @@ class TaskManager:
         self._pool: list[WorkerSession] = []
         self.released: list[WorkerSession] = []
         """Workers let go after waiting --max-wait for a partner, in the order they were."""
-        self._awaiting_submission: list[WorkerSession] = []
+        self._awaiting_submission: list[WorkerSession] | None = []
         """Workers whose task ended on a marketplace where they submit on its own page: the
-        verdicts and bonuses their world asked for wait until the submission is recorded."""
+        verdicts and bonuses their world asked for wait until the submission is recorded.
+        None once the run's end has dealt with them (a world ending later is dealt with at once)."""
         self._started = 0
         self._completed_ok = 0
         self._active = 0
@@ -324,7 +327,9 @@ class TaskManager:
         for block in self.handler.get_blocks_for_worker(worker_id):
             if block["is_sandbox"] == sandbox and (
                     block["kind"] == "hard" or block["qualification_id"] in self._blocking_qual_ids()):
-                raise Refused("You are not able to work on this task. Thank you for your interest.")
+                raise Refused(NOT_ABLE)
+        if self._holds_refused_qualification(worker_id):
+            raise Refused(NOT_ABLE)
         if options.unique and any(
                 a["run_id"] == self.run_id for a in self.handler.get_all_assignments_for_worker(worker_id)):
             raise Refused("You have already worked on this task; each worker may do it only once.")
@@ -345,6 +350,14 @@ class TaskManager:
         if options.max_time and self.handler.get_working_time(worker_id) >= options.max_time:
             raise Refused("You have reached today's time limit for this task. Thank you; "
                           "please come back tomorrow.")
+
+    def _holds_refused_qualification(self, worker_id: str) -> bool:
+        """Whether the worker holds (was granted) one of the task's blocking qualifications:
+        what a marketplace's `DoesNotExist` requirement keeps out, checked here where no
+        marketplace checks it."""
+        names = set(self.task.config["blocking_qualifications"])
+        return bool(names) and any(q["name"] in names and bool(q["is_sandbox"]) == self.provider.is_sandbox
+                                   for q in self.handler.get_worker_qualifications(worker_id))
 
     def _blocking_qual_ids(self) -> set[int]:
         names = {self.block_qualification, self.options.disconnect_qualification,
@@ -390,7 +403,7 @@ class TaskManager:
         session.conversation, session.form = None, None
         if passed is False:
             self._soft_block(session.worker_id, "did not pass the onboarding")
-            self._work_ended(session)
+            self._task_work_ended(session)
             self._write(self.handler.log_expire_assignment, session.worker_id, session.assignment_id)
             session.left = "expired"
             self._add_working_time(session)
@@ -874,26 +887,33 @@ class TaskManager:
         calls) for the run's end, where the provider's cleanup records the submissions."""
         if self.provider.submits_on_done():
             self._work_ended(session)
-        else:
-            with self._lock:
+            return
+        with self._lock:
+            if self._awaiting_submission is not None:
                 self._awaiting_submission.append(session)
+                return
+        self._review_submitted(session)  # the run has ended already (a world stopped late)
 
     def _review_submitted_work(self) -> None:
-        """At the end of a run on a marketplace: carry out what worlds asked for the work
-        whose submission the provider's cleanup recorded (already reviewed there, too: a
-        bonus may still be paid, and a second verdict is refused and logged); drop it, with
-        a warning, for work never submitted, which the marketplace would refuse."""
+        """At the end of a run on a marketplace, once the provider's cleanup has recorded the
+        submissions: deal with the work whose verdicts and bonuses waited for them."""
         with self._lock:
-            sessions, self._awaiting_submission = self._awaiting_submission, []
+            sessions, self._awaiting_submission = self._awaiting_submission or [], None
         for session in sessions:
-            context = session.agent.context
-            if context is None:
-                continue
-            assignment = self.handler.get_assignment_data(session.assignment_id)
-            if assignment is not None and assignment["status"] in HANDED_IN:
-                context.work_ended()
-            else:
-                context.discard_held("the worker did not submit it on the marketplace")
+            self._review_submitted(session)
+
+    def _review_submitted(self, session: WorkerSession) -> None:
+        """Carry out what the world asked for work the marketplace has as submitted (already
+        reviewed there, too: a bonus may still be paid, and a second verdict is refused and
+        logged); drop it, with a warning, for work never submitted, which it would refuse."""
+        context = session.agent.context
+        if context is None:
+            return
+        assignment = self.handler.get_assignment_data(session.assignment_id)
+        if assignment is not None and assignment["status"] in HANDED_IN:
+            context.work_ended()
+        else:
+            context.discard_held("the worker did not submit it on the marketplace")
 
     def _launch_more(self, count: int, why: str) -> None:
         """Ask the provider for `count` more HITs; one it refuses (over the budget, the

@@ -2,8 +2,8 @@
 
 - `task_config.py` with a `task_config` dict (HIT title, description, keywords, the task
   description HTML shown to workers, `agent_ids`: the roles of the humans in one
-  conversation, in pairing order; `blocking_qualifications`: names of soft-block
-  qualifications the task grants itself, whose holders the runner refuses; the live
+  conversation, in pairing order; `blocking_qualifications`: names of qualifications the
+  task soft-blocks with or grants itself, whose holders the runner refuses; the live
   channel's budget per worker, `messages_per_second`, `message_burst`,
   `messages_per_assignment` and `bytes_per_assignment`, see runner/budget.py; `free_chat`:
   True lets workers send whenever they like instead of only when the world waits on them;

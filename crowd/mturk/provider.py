@@ -28,6 +28,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.validate import ParamValidator
 
 from crowd.base import OutcomeUnknown, Progress, Provider, Refused
 from crowd.mturk.reconcile import is_open, reconcile_run
@@ -293,17 +294,42 @@ class MTurkProvider(Provider):
         return unique_qualification_name(self.settings.unique_qual_name, unique=self.settings.unique,
                                          run_id=self.run_id)
 
-    def qualification_id(self, name: str) -> str:
-        """The id of our qualification `name`, created on first use."""
+    def qualification_id(self, name: str, description: str = "") -> str:
+        """The id of our qualification `name`, created on first use (described by
+        `description`, else as Parley's)."""
         if name not in self._qualification_ids:
             found = self.call("list_qualification_types", Query=name, MustBeRequestable=False,
                               MustBeOwnedByCaller=True, MaxResults=100)["QualificationTypes"]
             match = next((q for q in found if q["Name"] == name), None)
             if match is None:
-                match = self.call("create_qualification_type", Name=name, Description=f"Parley: {name}",
+                match = self.call("create_qualification_type", Name=name,
+                                  Description=description or f"Parley: {name}",
                                   QualificationTypeStatus="Active")["QualificationType"]
             self._qualification_ids[name] = match["QualificationTypeId"]
         return self._qualification_ids[name]
+
+    def qualification_type(self, name: str, description: str) -> str:
+        return self.qualification_id(name, description)
+
+    def add_hit_requirements(self, requirements: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """MTurk checks them all itself. Each is checked against MTurk's own shape of a
+        QualificationRequirement first (a bad one refused with a sentence, nothing added),
+        and none may come once the run's HIT type is made."""
+        if self.settings is None or self._hit_type_id is not None:
+            raise Refused("qualification requirements go onto a run's HITs before they are made: "
+                          "give them before the run starts")
+        shape = self.client.meta.service_model.operation_model("CreateHITType").input_shape
+        listed = shape.members["QualificationRequirements"]
+        report = ParamValidator().validate([dict(r) for r in requirements], listed)
+        if report.has_errors():
+            raise Refused(f"a qualification requirement MTurk would refuse: {report.generate_report()}")
+        comparators = listed.member.members["Comparator"].enum
+        for requirement in requirements:
+            if requirement["Comparator"] not in comparators:
+                raise Refused(f"{requirement['Comparator']!r} is not an MTurk comparator: use one of "
+                              f"{', '.join(comparators)}")
+        self.settings.qualification_requirements.extend(dict(r) for r in requirements)
+        return []
 
     # Review and money ------------------------------------------------------------------
 

@@ -16,8 +16,9 @@ from datastore.states import HitStatus, ReviewAction
 from parlai_compat.core.params import ParlaiParser
 from parlai_compat.mturk.core.agents import TIMEOUT_MESSAGE, MTurkAgent
 from parlai_compat.mturk.core.mturk_manager import MTurkManager
-from tests.integration.test_parlai_compat_tasks import EXAMPLE, open_link, wait_until
+from tests.integration.test_parlai_compat_tasks import EXAMPLE
 from tests.support.live_runner import Worker
+from tests.support.parlai_compat import open_link, wait_until
 
 TaskFunction = Callable[[MTurkManager, dict[str, Any], list[MTurkAgent]], Any]
 

@@ -5,14 +5,11 @@ review calls audited and idempotent; eligibility keeping a worker unpaired; what
 cannot run refused with a sentence."""
 from __future__ import annotations
 
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -28,25 +25,19 @@ from examples.parlai_mturk.qa_collection.worlds import (
 from parlai_compat.core.params import ParlaiParser
 from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
 from tests.integration.test_parlai_compat import PARLAI_SCRIPT
-from tests.support.live_runner import Worker, fetch
+from tests.support.live_runner import Worker
+from tests.support.parlai_compat import (
+    link_for,
+    open_link,
+    open_on_mturk,
+    printed_link,
+    run_py,
+    wait_until,
+)
 
 EXAMPLE = Path(qa_run.__file__).resolve().parent
 WELCOME = "Welcome! Before we start: what do you like to read?"
 ASK_ANSWER = "Thanks. And what is the answer to your question?"
-
-
-def open_link(url: str) -> Worker:
-    page = fetch(url)
-    assert page.status == 200, page.html
-    return Worker(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", page.config)
-
-
-def link_for(link: str, worker_id: str) -> str:
-    """The local provider's link of the same HIT for another worker (their own assignment)."""
-    parts = urlsplit(link)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    query.update(workerId=worker_id, assignmentId=f"A-{worker_id}")
-    return parts._replace(query=urlencode(query)).geturl()
 
 
 def onboard(worker: Worker, likes: str) -> None:
@@ -65,32 +56,12 @@ def ask_and_answer(worker: Worker, question: str, answer: str) -> str:
     return shown["act"]["text"].split("\n\n")[0]
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
-    return found
-
-
 def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_into_the_store(
         store_url, store_env, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["run.py", "-nc", "1", "--db", store_url])
-    done = threading.Event()
-    thread = threading.Thread(target=lambda: (qa_run.main(), done.set()), daemon=True)
-    thread.start()
-    printed = ""
-
-    def link() -> str | None:
-        nonlocal printed
-        printed += capsys.readouterr().out
-        return next((line.split("worker link: ")[1] for line in printed.splitlines() if "worker link: " in line),
-                    None)
-
-    worker = open_link(wait_until(link))
-    onboard(worker, "mysteries")
-    paragraph = ask_and_answer(worker, "Where does the Rhine rise?", "In the Swiss Alps.")
-    thread.join(30)
+    with run_py(qa_run.main, ["-nc", "1", "--db", store_url], monkeypatch) as done:
+        worker = open_link(printed_link(capsys))
+        onboard(worker, "mysteries")
+        paragraph = ask_and_answer(worker, "Where does the Rhine rise?", "In the Swiss Alps.")
     worker.close()
     assert done.is_set(), "run.py's main() did not return once its conversation was collected"
 
@@ -266,10 +237,7 @@ def accepted_on_mturk(manager: MTurkManager, fake: Any, worker_id: str) -> tuple
     task_manager = manager.task_manager
     assert task_manager is not None and manager.server is not None
     hit_id = wait_until(lambda: task_manager.run_id and task_manager.provider.hit_ids)[0]
-    assignment_id = fake.accept(hit_id, worker_id)
-    query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
-                       "turkSubmitTo": "https://workersandbox.mturk.com"})
-    return assignment_id, open_link(f"{manager.server.url}/task/{task_manager.run_id}?{query}")
+    return open_on_mturk(fake, manager.server.url, task_manager.run_id, hit_id, worker_id)
 
 
 def test_on_the_fake_mturk_a_soft_block_from_run_py_reaches_the_marketplace(store_url, aws_env):

@@ -2,7 +2,7 @@
 them: unique, allowed_conversations, max_connections, max_time, blocks, onboarding."""
 import html
 
-from tests.support.live_runner import fetch
+from tests.support.live_runner import fetch, task_with_config
 
 
 def refused(runner, worker_id, assignment_id, expected_reason, hit_id=None):
@@ -138,3 +138,14 @@ def test_a_finished_run_refuses_newcomers(start):
     runner = start(num_conversations=0)
     assert runner.manager.wait(5)
     refused(runner, "W1", "A1", "This task has all the conversations it needs now.", hit_id="local-any")
+
+
+def test_a_worker_granted_one_of_the_tasks_blocking_qualifications_is_refused(start, tmp_path):
+    runner = start(str(task_with_config(tmp_path, blocking_qualifications=["failed_the_test"])),
+                   num_conversations=1)
+    runner.handler.ensure_qualification("failed_the_test", False)
+    runner.handler.grant_qualification("W1", "failed_the_test", False)
+    runner.handler.ensure_qualification("failed_the_test", True)
+    runner.handler.grant_qualification("W2", "failed_the_test", True)  # the sandbox's: not this run's
+    refused(runner, "W1", "A1", "You are not able to work on this task.")
+    runner.join("W2", assignment_id="A2").wait_state("waiting")

@@ -52,6 +52,28 @@ def test_a_world_gets_the_context_not_the_store_and_its_bonuses_and_verdicts_are
     assert [c["action"] for c in runner.provider.calls].count("bonus") == 2
 
 
+def test_on_mturk_a_worlds_bonuses_and_verdicts_wait_for_the_submissions_and_then_reach_mturk(start, fake):
+    runner = start("rewarded_chat", provider=mturk(fake), num_conversations=1, reward="0.50")
+    a1, alice = work(runner, fake, "AWORKERALICE", runner.provider.hit_ids[0])
+    a2, bob = work(runner, fake, "AWORKERBOB", runner.provider.hit_ids[1])
+    alice.wait_state("in_task")
+    bob.wait_state("in_task")
+    chat_pair_to_the_end(alice, bob, "hello", greeted=False)
+    assert runner.handler.get_review_actions(worker_id="AWORKERALICE") == []  # not submitted on MTurk yet
+    fake.submit(a1, {"parley_done": "true"})  # the page's externalSubmit, on MTurk
+    fake.submit(a2, {"parley_done": "true"})
+    assert runner.manager.wait(15)
+
+    h = runner.handler
+    for worker, assignment in (("AWORKERALICE", a1), ("AWORKERBOB", a2)):
+        assert actions(h, worker) == [(ReviewAction.BONUS, ReviewOutcome.SUCCEEDED, "world"),
+                                      (ReviewAction.APPROVE, ReviewOutcome.SUCCEEDED, "world")]
+        assert fake.assignments[assignment]["AssignmentStatus"] == "Approved"
+        assert h.get_assignment_data(assignment)["status"] == "approved"
+    assert sorted((b["WorkerId"], b["BonusAmount"]) for b in fake.bonuses) == [
+        ("AWORKERALICE", "0.30"), ("AWORKERBOB", "0.30")]
+
+
 def test_a_worker_who_reaches_max_time_is_granted_max_time_qual_once(start):
     runner = start("pair_chat", num_conversations=2, max_time=600, max_time_qual=OVER_TIME)
     runner.handler.add_working_time("W1", 599.9999)  # earlier today, just under the cap

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from crowd import registry
 from crowd.base import Launch, Refused
@@ -88,6 +88,10 @@ def server_answers(url: str, timeout: float) -> bool:
 
 
 class MTurkManager:
+    serving: ClassVar[MTurkManager | None] = None
+    """The manager whose server is up: what ParlAI's module-level mturk_utils calls act
+    through (their signatures name no manager)."""
+
     def __init__(self, opt: dict[str, Any], mturk_agent_ids: list[str], use_db: bool = True) -> None:
         """Parley always keeps everything in its store: `use_db=False` is refused with a
         sentence. The task folder is `opt['task_dir']`, else the folder of the file making the
@@ -108,6 +112,8 @@ class MTurkManager:
         self.task_manager: TaskManager | None = None
         self.server: RunnerServer | None = None
         self._agents: dict[str, MTurkAgent] = {}
+        self.qualification_names: dict[str, str] = {}
+        """A qualification's id on the run's marketplace → its name (find_or_create_qualification)."""
 
     # Setting up ---------------------------------------------------------------------------
 
@@ -135,6 +141,7 @@ class MTurkManager:
         self.server = RunnerServer(create_runner_app(self.task_manager))
         self.task_manager.base_url = args.public_url or self.server.url
         self.server.start()
+        MTurkManager.serving = self
         print(f"Chat server for {name} at {self.server.url}", flush=True)
 
     def _config(self) -> dict[str, Any]:
@@ -186,14 +193,63 @@ class MTurkManager:
                    "reach the task; nothing was launched.")
 
     def create_hits(self, qualifications: list[Any] | None = None) -> str:
-        """The HITs are made as the run starts (start_task); answers the chat server's URL.
-        Qualifications are the task config's `qualification_requirements` here."""
+        """The HITs are made as the run starts (start_task), each carrying `qualifications`
+        (MTurk's QualificationRequirements); answers the chat server's URL. On MTurk they are
+        the HITs' own; the runner also turns away a worker who holds a `DoesNotExist`
+        qualification made by find_or_create_qualification, which is all a provider with no
+        marketplace can check: any other requirement there is refused with a sentence."""
+        manager = self._manager()
         if qualifications:
-            refuse("create_hits(qualifications=...) is not supported: put MTurk qualification "
-                   "requirements in task_config['qualification_requirements'].")
-        self._manager()
+            self._require(manager, qualifications)
         assert self.server is not None
         return self.server.url
+
+    def _require(self, manager: TaskManager, requirements: list[Any]) -> None:
+        """Check every requirement before anything changes; then the provider adds those its
+        marketplace checks, and the runner turns away holders of the DoesNotExist ones it knows."""
+        if manager.run_id:
+            refuse("create_hits(qualifications=...) comes before start_task: the run's HITs are made as it starts.")
+        for requirement in requirements:
+            if not (isinstance(requirement, dict) and isinstance(requirement.get("QualificationTypeId"), str)
+                    and isinstance(requirement.get("Comparator"), str)):
+                refuse(f"create_hits(qualifications=...) takes MTurk QualificationRequirements, dicts with a "
+                       f"'QualificationTypeId' and a 'Comparator', not {requirement!r}.")
+        names = {r["QualificationTypeId"]: self.qualification_names.get(r["QualificationTypeId"])
+                 for r in requirements if r["Comparator"] == "DoesNotExist"}
+        try:
+            unchecked = manager.provider.add_hit_requirements(requirements)
+        except Refused as exc:
+            refuse(str(exc))
+        unknown = [r["QualificationTypeId"] for r in unchecked if names.get(r["QualificationTypeId"]) is None]
+        if unknown:
+            refuse(f"qualification {unknown[0]!r} was not made by mturk_utils.find_or_create_qualification, so "
+                   f"Parley cannot tell who holds it (the {manager.provider.name} provider has no marketplace "
+                   "to check it): make it with that call and require the id it answers.")
+        config = manager.task.config  # a new list: the default one is shared
+        config["blocking_qualifications"] = list(dict.fromkeys(
+            [*config["blocking_qualifications"], *(name for name in names.values() if name)]))
+
+    def find_or_create_qualification(self, name: str, description: str) -> str:
+        """The id of the qualification `name` on the run's marketplace (made there, with
+        `description`, and in the store if new), which create_hits' requirements and
+        mturk_utils.give_worker_qualification name it by."""
+        manager = self._manager()
+        try:
+            found = manager.provider.qualification_type(name, description)
+            manager.handler.ensure_qualification(name, manager.provider.is_sandbox, description=description,
+                                                 provider_qual_id=None if found == name else found)
+        except (Refused, DatastoreError) as exc:
+            refuse(f"the qualification {name!r} could not be found or made: {exc}")
+        self.qualification_names[found] = name
+        return found
+
+    def qualification_named(self, qualification_id: str) -> str:
+        """The name of the qualification find_or_create_qualification answered `qualification_id` for."""
+        name = self.qualification_names.get(qualification_id)
+        if name is None:
+            raise ReviewRefused(f"{qualification_id!r} is not the id of a qualification this run made: "
+                                "mturk_utils.find_or_create_qualification answers one")
+        return name
 
     def start_task(self, eligibility_function: EligibilityFunction,
                    assign_role_function: Callable[[list[MTurkAgent]], Any],
@@ -226,6 +282,8 @@ class MTurkManager:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if MTurkManager.serving is self:
+            MTurkManager.serving = None
 
     # Pairing ------------------------------------------------------------------------------
 
