@@ -9,7 +9,10 @@ still live (during `parley()`) is checked at once (a bad reason or amount raises
 `ReviewRefused` and nothing is kept), then held and carried out by the review service as
 soon as the runner ends the worker's task, before `World.review_work()` is called; the
 call answers None. Asked from `review_work()`, they are carried out at once and answer
-the audit row's result. Blocks, qualifications and messages never wait.
+the audit row's result. On a marketplace where the worker submits on its own page after
+the task, the work is finished only once that submission is recorded, at the end of the
+run: until then both are held (and answer None). Blocks, qualifications and messages
+never wait.
 """
 from __future__ import annotations
 
@@ -106,6 +109,11 @@ class WorkerContext:
             except ReviewRefused as exc:
                 log.warning("an action a world asked for %s was not done: %s", self.assignment_id, exc)
         return results
+
+    def holds_requests(self) -> bool:
+        """Whether verdicts or bonuses wait for `work_ended()`."""
+        with self._lock:
+            return bool(self._held)
 
     def _after_work(self, action: Callable[[], ReviewResult]) -> ReviewResult | None:
         with self._lock:

@@ -219,6 +219,7 @@ class TaskManager:
                 log.warning("cleanup on the provider failed: %s", exc)
             if not self.provider.submits_on_done():
                 self._pay_submitted_waiting_bonuses()
+                self._carry_out_worlds_requests_for_submitted_work()
             if self._sweeps_approvals:  # the last submissions may be due already
                 self._approve_due()
             self._write(self.handler.log_end_run, self.run_id, status)
@@ -513,7 +514,8 @@ class TaskManager:
                         if self.options.auto_approve_delay is not None else None)
         for session in sessions:
             self._end_task_for(session, conversation, approve_time, self._done_text(world))
-            self._work_ended(session)
+            if self.provider.submits_on_done():  # else once the marketplace has the submission
+                self._work_ended(session)
         if world is not None:
             try:
                 world.shutdown()
@@ -729,6 +731,23 @@ class TaskManager:
             assignment = self.handler.get_assignment_data(session.assignment_id)
             if assignment is not None and assignment["status"] == AssignmentStatus.SUBMITTED:
                 self._pay_waiting_bonus(session)
+
+    def _carry_out_worlds_requests_for_submitted_work(self) -> None:
+        """At the end of a run on a marketplace, where a worker submits on the marketplace's
+        page after their task and a verdict or bonus before that submission is refused
+        there: carry out what the worlds asked for once the provider's cleanup has recorded
+        the submissions. Work never submitted is left to the reviewer."""
+        for session in list(self.sessions.values()):
+            context = session.agent.context
+            if context is None or not context.holds_requests():
+                continue
+            assignment = self.handler.get_assignment_data(session.assignment_id)
+            if assignment is not None and assignment["status"] == AssignmentStatus.SUBMITTED:
+                context.work_ended()
+            else:
+                log.warning("%s was not submitted by the end of the run: what its world asked for "
+                            "(approval, rejection or bonus) was not done; review it on the dashboard",
+                            session.assignment_id)
 
     def worker_left(self, session: WorkerSession, kind: str, *, text: str | None = None,
                     note: str | None = None) -> None:

@@ -144,3 +144,25 @@ def test_a_world_may_reject_a_worker_for_a_flag_through_the_context_and_parley_n
     assert [r["reason"] for r in h.get_review_actions(worker_id="W1")] == [PASTED_REASON]
     assert actions(h, "W2") == [(ReviewAction.APPROVE, ReviewOutcome.SUCCEEDED, "world")]
     assert {f["flag"] for f in h.get_message_flags(runner.run_id, "W2")} == {"no_signals"}
+
+
+def test_on_mturk_a_worlds_bonuses_and_approvals_wait_for_the_submissions_and_then_reach_mturk(start, fake):
+    """MTurk refuses to approve or pay an assignment its worker has not submitted there, and
+    they submit on MTurk's page after the chat: rewarded_chat's held bonuses and its
+    review_work approvals are carried out once the run's end has recorded the submissions."""
+    runner = start("rewarded_chat", provider=mturk(fake), num_conversations=1, reward="0.50")
+    (ana, alice), (ben, bob) = (work(runner, fake, worker_id, hit_id) for worker_id, hit_id in
+                                zip(("AWORKERANA", "AWORKERBEN"), runner.provider.hit_ids))
+    for worker in (alice, bob):
+        worker.wait_state("in_task")
+    chat_pair_to_the_end(alice, bob, "hello", greeted=False)
+    assert [actions(runner.handler, w) for w in ("AWORKERANA", "AWORKERBEN")] == [[], []]  # nothing submitted yet
+    for assignment_id in (ana, ben):
+        fake.submit(assignment_id, {"parley_done": "true"})
+    assert runner.manager.wait(30)
+
+    for worker_id, assignment_id in (("AWORKERANA", ana), ("AWORKERBEN", ben)):
+        assert actions(runner.handler, worker_id) == [(ReviewAction.BONUS, ReviewOutcome.SUCCEEDED, "world"),
+                                                      (ReviewAction.APPROVE, ReviewOutcome.SUCCEEDED, "world")]
+        assert fake.assignments[assignment_id]["AssignmentStatus"] == "Approved"
+    assert sorted((b["AssignmentId"], b["BonusAmount"]) for b in fake.bonuses) == sorted([(ana, "0.30"), (ben, "0.30")])
