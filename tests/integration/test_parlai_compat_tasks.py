@@ -5,9 +5,7 @@ review calls audited and idempotent; eligibility keeping a worker unpaired; what
 cannot run refused with a sentence."""
 from __future__ import annotations
 
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,18 +25,12 @@ from examples.parlai_mturk.qa_collection.worlds import (
 )
 from parlai_compat.core.params import ParlaiParser
 from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
-from tests.integration.test_parlai_compat import PARLAI_SCRIPT
-from tests.support.live_runner import Worker, fetch
+from tests.support.live_runner import Worker
+from tests.support.parlai_tasks import RunPy, open_link, parlai_analysis, wait_until
 
 EXAMPLE = Path(qa_run.__file__).resolve().parent
 WELCOME = "Welcome! Before we start: what do you like to read?"
 ASK_ANSWER = "Thanks. And what is the answer to your question?"
-
-
-def open_link(url: str) -> Worker:
-    page = fetch(url)
-    assert page.status == 200, page.html
-    return Worker(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", page.config)
 
 
 def link_for(link: str, worker_id: str) -> str:
@@ -65,34 +57,16 @@ def ask_and_answer(worker: Worker, question: str, answer: str) -> str:
     return shown["act"]["text"].split("\n\n")[0]
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
-    return found
-
-
 def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_into_the_store(
         store_url, store_env, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["run.py", "-nc", "1", "--db", store_url])
-    done = threading.Event()
-    thread = threading.Thread(target=lambda: (qa_run.main(), done.set()), daemon=True)
-    thread.start()
-    printed = ""
-
-    def link() -> str | None:
-        nonlocal printed
-        printed += capsys.readouterr().out
-        return next((line.split("worker link: ")[1] for line in printed.splitlines() if "worker link: " in line),
-                    None)
-
-    worker = open_link(wait_until(link))
+    run = RunPy(qa_run.main, ["-nc", "1", "--db", store_url], capsys, monkeypatch)
+    [link] = run.wait_printed("worker link: ")
+    worker = open_link(link)
     onboard(worker, "mysteries")
     paragraph = ask_and_answer(worker, "Where does the Rhine rise?", "In the Swiss Alps.")
-    thread.join(30)
+    finished = run.join(30)
     worker.close()
-    assert done.is_set(), "run.py's main() did not return once its conversation was collected"
+    assert finished, "run.py's main() did not return once its conversation was collected"
 
     handler = MTurkDataHandler(db_url=store_url)
     [run] = handler.get_all_run_data()
@@ -111,9 +85,7 @@ def test_the_example_run_py_prints_a_worker_link_and_collects_one_conversation_i
     onboarding = handler.get_onboarding_data(pairing["assignment_id"])
     assert onboarding["answers"] == {"likes_to_read": "mysteries"}
 
-    namespace: dict[str, Any] = {}
-    exec(compile(PARLAI_SCRIPT, "parlai_analysis.py", "exec"), namespace)
-    [conversation] = namespace["pairings_by_conv_run_id"].values()
+    [conversation] = parlai_analysis()["pairings_by_conv_run_id"].values()
     assert conversation["conv_info"]["custom_data"]["context"] == paragraph
     assert conversation["workers_info"][0]["review_status"] == "approved"
 
@@ -189,7 +161,7 @@ def test_an_ineligible_worker_is_not_paired_and_the_managers_review_calls_are_au
     with qa_manager(store_url, lambda worker: not worker.worker_id.startswith("bad")) as (manager, thread):
         task_manager = manager.task_manager
         bad = one_waits_while_the_next_works(manager, thread, "bad-1", "good-1")
-        assert bad.frames[-1]["type"] == "state" and bad.frames[-1]["state"] == "expired"
+        bad.wait_state("expired")
 
         handler = task_manager.handler
         assert handler.get_assignment_data("A-bad-1")["status"] != "approved"
