@@ -40,6 +40,7 @@ def two_workers_plan_a_trip(first: Worker, second: Worker) -> None:
     onboard(first, "the coast")
     first.wait_state("waiting")
     onboard(second, "the mountains")
+    second.wait_state("in_task")
     early = second.say("Me first!", wait_ack=False)
     refused = second.wait_for(lambda f: f["type"] in ("ack", "error") and f.get("cid") == early)
     assert refused["type"] == "error", "Speaker 2 spoke before Speaker 1's turn"
@@ -180,3 +181,36 @@ def test_on_the_fake_mturk_two_workers_converse_with_the_bot_submit_there_and_ar
         assert on_mturk["ApprovalTime"] >= on_mturk["SubmitTime"]
     approved = sorted(call["AssignmentId"] for call in fake.calls_of("ApproveAssignment"))
     assert approved == sorted(assignments.values())
+
+
+def test_a_worker_who_returns_the_hit_while_their_partner_is_to_speak_ends_the_round_robin_unapproved(
+        store_url, store_env, capsys, monkeypatch):
+    """ParlAI's MTurkAgent answers MTURK_DISCONNECT_MESSAGE when another worker of the
+    conversation left, which the world's check of the three leave messages ends on: the
+    partner's leave is neither a message of theirs nor stored, and review_work approves nobody."""
+    run = RunPy(dialog_run.main, ["-nc", "1", "--db", store_url], capsys, monkeypatch)
+    first, second = (open_link(link) for link in run.wait_printed("worker link: ", count=2))
+    try:
+        onboard(first, "the coast")
+        first.wait_state("waiting")
+        onboard(second, "the mountains")
+        first.say(ROUND_ONE[0])
+        second.say(ROUND_ONE[1])
+        sees(first, "Bot", BOT_AFTER_ROUND_ONE)
+        first.wait_turn()
+        second.send_frame({"type": "return"})
+        second.wait_state("returned")
+        first.wait_state("partner_disconnect")
+        first.send_frame({"type": "done"})
+        assert run.join(30), "run.py's main() did not return once its conversation ended"
+    finally:
+        first.close()
+        second.close()
+
+    handler = MTurkDataHandler(db_url=store_url)
+    [run_row] = handler.get_all_run_data()
+    full = handler.get_full_conversation_data(run_row["run_id"], "t_1", False)
+    assert [(m["id"], m["text"]) for m in full["messages"]] == PLANNED[:3]
+    assert [(a["id"], a["text"]) for a in full["custom_data"]["acts"]] == PLANNED[:3]
+    assert full["custom_data"]["ended_by"] == "left"
+    assert [a for a in handler.get_review_actions(run_id=run_row["run_id"]) if a["action"] == ReviewAction.APPROVE] == []
