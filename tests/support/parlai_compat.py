@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.fakes.mturk_server import FakeMTurk
+from tests.integration.test_parlai_compat import PARLAI_SCRIPT
 from tests.support.live_runner import Worker, fetch
 
 
@@ -74,3 +75,43 @@ def open_on_mturk(fake: FakeMTurk, server_url: str, run_id: str, hit_id: str, wo
     query = urlencode({"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id,
                        "turkSubmitTo": "https://workersandbox.mturk.com"})
     return assignment_id, open_link(f"{server_url}/task/{run_id}?{query}")
+
+
+class RunPy:
+    """A run.py's `main()` running in a thread as `python run.py *args` would, what it
+    prints read through pytest's capsys."""
+
+    def __init__(self, main: Callable[[], None], args: list[str], capsys: pytest.CaptureFixture[str],
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys = capsys
+        self.out = ""
+        self.done = threading.Event()
+        monkeypatch.setattr(sys, "argv", ["run.py", *args])
+        self.thread = threading.Thread(target=lambda: (main(), self.done.set()), daemon=True)
+        self.thread.start()
+
+    def printed_after(self, prefix: str) -> list[str]:
+        """The rest of every line printed so far that contains `prefix`."""
+        self.out += self.capsys.readouterr().out
+        return [line.split(prefix, 1)[1] for line in self.out.splitlines() if prefix in line]
+
+    def wait_printed(self, prefix: str, count: int = 1) -> list[str]:
+        """The rest of the first `count` lines containing `prefix`, once printed."""
+        def printed() -> list[str] | None:
+            found = self.printed_after(prefix)
+            return found[:count] if len(found) >= count else None
+
+        return wait_until(printed)
+
+    def join(self, timeout: float = 30) -> bool:
+        """Whether main() returned within `timeout` seconds."""
+        self.thread.join(timeout)
+        return self.done.is_set()
+
+
+def parlai_analysis() -> dict[str, Any]:
+    """ParlAI's analysis script run over the default store (PARLEY_DATABASE_URL): its
+    globals, `pairings_by_conv_run_id` among them."""
+    namespace: dict[str, Any] = {}
+    exec(compile(PARLAI_SCRIPT, "parlai_analysis.py", "exec"), namespace)
+    return namespace

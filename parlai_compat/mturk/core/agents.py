@@ -82,10 +82,14 @@ class MTurkAgent:
         self.human.observe(act)
 
     def act(self, timeout: float | None = None, blocking: bool = True) -> dict[str, Any]:
-        """The worker's next message, or a leave act (its text one of the three messages)."""
+        """The worker's next message, or a leave act (its text one of the three messages).
+        When another worker left the conversation (or the run was stopped), ParlAI's agent
+        answers MTURK_DISCONNECT_MESSAGE, which is what a world checks for: so does this one."""
         act = self.human.act(timeout)
         if not is_leave(act):
             self.messages.append(act)
+        elif act["text"] not in (MTURK_DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE):
+            act["text"] = MTURK_DISCONNECT_MESSAGE
         return act
 
     def get_messages(self) -> list[dict[str, Any]]:
