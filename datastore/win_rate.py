@@ -12,8 +12,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from scipy.stats import binomtest
-
 from datastore.errors import InvalidValue
 
 DEFAULT_ALPHA = 0.05
@@ -50,6 +48,10 @@ def pair_results(judgements: Iterable[Judgement], alpha: float = DEFAULT_ALPHA) 
         _check(judgement)
         first, second = sorted((judgement.model_a, judgement.model_b))
         wins[(first, second, judgement.winner)] += 1
+    # scipy.stats takes half a second to import: every process that opens a store (each
+    # runner, webapp and CLI) would pay it at start-up, and few ever read a win rate.
+    from scipy.stats import binomtest
+
     rows = []
     for first, second in sorted({(first, second) for first, second, _ in wins}):
         wins_a, wins_b = wins[(first, second, first)], wins[(first, second, second)]

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from datasketch import MinHash, MinHashLSH
 from sqlalchemy.exc import SQLAlchemyError
 
 from datastore import DatastoreError, MTurkDataHandler
@@ -78,6 +77,11 @@ class DuplicateIndex:
     Safe to share between the threads that store messages."""
 
     def __init__(self) -> None:
+        # datasketch's LSH imports scipy (a third of a second): a process pays it when its
+        # first run starts, not each CLI command and dashboard that imports the runner.
+        from datasketch import MinHash, MinHashLSH
+
+        self._minhash = MinHash
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=PERMUTATIONS)
         self._kept: dict[int, tuple[StoredText, frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -94,7 +98,7 @@ class DuplicateIndex:
         pieces = shingles(text)
         if not pieces:
             return []
-        signature = MinHash(num_perm=PERMUTATIONS)
+        signature = self._minhash(num_perm=PERMUTATIONS)
         signature.update_batch([piece.encode() for piece in pieces])
         with self._lock:
             if stored.message_pk in self._kept:
