@@ -216,7 +216,12 @@ class TaskManager:
                 session.left = "expired"
                 session.wake()
                 session.set_state("expired", FULL_TEXT)
-            for session in mid_task:  # only when stopped: a run that ends by itself has none
+            # Only when stopped (a run that ends by itself has none). All are marked first:
+            # a world woken by its first worker's interruption ends its conversation, and
+            # would otherwise record a partner not yet interrupted as having finished.
+            for session in mid_task:
+                session.left = "interrupted"
+            for session in mid_task:
                 self._interrupt(session)
             self.local_humans.interrupt()
             if status == "completed":

@@ -234,3 +234,28 @@ def test_stopping_the_run_does_not_wait_for_workers_to_press_done(runner):
     runner.manager.shutdown()  # Ctrl-C
     assert runner.manager.wait(5)
     assert runner.handler.get_run_data(runner.run_id)["status"] == "completed"
+
+
+def test_stopping_a_run_leaves_both_workers_of_a_conversation_interrupted_however_fast_the_world_ends(
+        runner, monkeypatch):
+    """The world hears its first worker interrupted and ends its conversation while the run
+    is still interrupting the second: the second must not be recorded as having finished."""
+    alice, bob = pair(runner)
+    handler = runner.manager.handler
+    interrupt = handler.log_interrupt_assignment
+
+    def slow_later_interrupts(*args, **kwargs):
+        if slow_later_interrupts.done:
+            time.sleep(0.5)  # the world, woken by the first, ends its conversation meanwhile
+        slow_later_interrupts.done = True
+        return interrupt(*args, **kwargs)
+
+    slow_later_interrupts.done = False
+    monkeypatch.setattr(handler, "log_interrupt_assignment", slow_later_interrupts)
+    runner.manager.shutdown()
+    assert runner.manager.wait(5)
+    statuses = {w["agent_id"]: w["status"] for w in runner.handler.get_full_conversation_data(
+        runner.run_id, "t_1", False)["workers"]}
+    assert statuses == {"Alice": "interrupted", "Bob": "interrupted"}
+    for worker in (alice, bob):
+        worker.wait_state("done")
