@@ -57,6 +57,15 @@ def test_on_the_fake_mturk_the_submitted_work_is_approved_once_by_review_work_an
                    if a["action"] == ReviewAction.BONUS]
         assert len(bonuses) == 1 and bonuses[0]["amount_cents"] == 75
 
+        # A message (MTurk emails workers whose work was reviewed) and a hard block, once each.
+        for _ in range(2):
+            assert manager.email_worker("AWORKERALICE", "Thanks", "Your question was a clear one.") == {
+                "success": "True"}
+        assert [(n["WorkerId"], n["Subject"]) for n in fake.notifications] == [("AWORKERALICE", "Thanks")]
+        assert manager.block_worker("AWORKERALICE", "asked the same question in every HIT").succeeded
+        assert manager.block_worker("AWORKERALICE", "asked the same question in every HIT").repeated
+        assert fake.blocks == {"AWORKERALICE": "asked the same question in every HIT"}
+
 
 def finished_assignment(manager: MTurkManager, thread) -> str:
     """One local worker does the example's task to the end (review_work approves it)."""
