@@ -25,7 +25,7 @@ from examples.parlai_mturk.qa_collection.worlds import (
 from parlai_compat.core.params import ParlaiParser
 from parlai_compat.mturk.core.mturk_manager import MTurkManager, NotSupported
 from tests.integration.test_parlai_compat import PARLAI_SCRIPT
-from tests.support.live_runner import Worker
+from tests.support.live_runner import Worker, fetch
 from tests.support.parlai_compat import (
     link_for,
     open_link,
@@ -262,6 +262,22 @@ def test_a_react_frontend_is_refused_with_a_sentence(store_url, tmp_path, capsys
     assert "React component" in str(refused.value) and "frontend/custom.js" in str(refused.value)
     assert capsys.readouterr().err.startswith("parley: error: ")
     manager.shutdown()  # run.py's finally: nothing to stop, nothing raised
+
+
+def test_the_legacy_html_frontend_version_is_refused_and_the_standard_one_runs(store_url, capsys):
+    legacy = MTurkManager({**task_config, "frontend_version": 0, "task_dir": str(EXAMPLE), "db": store_url},
+                          ["Worker"])
+    with pytest.raises(NotSupported, match=r"frontend_version'\] = 0 asks for ParlAI's legacy HTML frontend"):
+        legacy.setup_server()
+    assert "Traceback" not in capsys.readouterr().err
+    assert legacy.server is None and legacy.task_manager is None  # nothing was started
+    standard = MTurkManager({**task_config, "task_dir": str(EXAMPLE), "db": store_url}, ["Worker"])
+    assert task_config["frontend_version"] == 1
+    standard.setup_server()
+    try:
+        assert fetch(f"{standard.server.url}/healthz").status == 200
+    finally:
+        standard.shutdown()
 
 
 def test_flags_parley_refuses_end_run_py_with_a_sentence(store_url, capsys):

@@ -39,6 +39,9 @@ log = logging.getLogger("parley.parlai_compat")
 ACTOR = "run.py"
 """Who the audit log says asked for what the manager's methods do."""
 REACT_FRONTEND = Path("frontend") / "components" / "custom.jsx"
+SUPPORTED_FRONTEND_VERSION = 1
+"""ParlAI's task_config['frontend_version']: 1 is its standard chat frontend, which Parley's
+chat page stands for; 0, its legacy HTML templates, Parley does not have."""
 FLAGS = {  # Parley's run option ← ParlAI's opt key
     "num_conversations": "num_conversations", "unique": "unique_worker", "unique_qual_name": "unique_qual_name",
     "allowed_conversations": "allowed_conversations", "count_complete": "count_complete",
@@ -125,6 +128,12 @@ class MTurkManager:
             refuse(f"{self.task_dir / REACT_FRONTEND} is a React component, which Parley cannot build: "
                    "its chat page is plain JavaScript. Rewrite it as frontend/custom.js, which overrides "
                    "named components of the page (tasks/README.md, 'Custom frontends').")
+        version = self.opt.get("frontend_version", SUPPORTED_FRONTEND_VERSION)
+        if version != SUPPORTED_FRONTEND_VERSION:
+            refuse(f"task_config['frontend_version'] = {version!r} asks for ParlAI's legacy HTML frontend, "
+                   f"which Parley does not have: its chat page stands for ParlAI's version "
+                   f"{SUPPORTED_FRONTEND_VERSION} frontend. Set frontend_version to "
+                   f"{SUPPORTED_FRONTEND_VERSION} (or leave it out) and put page changes in frontend/custom.js.")
         name = self.opt.get("task") or self.task_dir.name
         self.worlds = worlds_for(self, name)
         task = Task(name, self.task_dir, self._config(), self.worlds, self._custom_js())
