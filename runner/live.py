@@ -361,8 +361,19 @@ class HumanAgent(WorkerActions, Agent):
         finally:
             if conversation is not None:
                 conversation.end_turn(self.id)
-        if act is not None:
-            return act
+        return act if act is not None else self._leave_act()
+
+    def poll(self) -> Act | None:
+        """The message the worker has already sent (or a leave act if they or their partner
+        left), else None at once: never waits, so never times the worker out. Only a task
+        with free chat lets a worker send before a world asks them to."""
+        try:
+            act = self.session.next_act(0)
+        except TimeoutError:
+            return None
+        return act if act is not None else self._leave_act()
+
+    def _leave_act(self) -> Act:
         if self.session.left:
             return dict(LEAVE_MESSAGES[self.session.left])
         return dict(PARTNER_DISCONNECT_MESSAGE)

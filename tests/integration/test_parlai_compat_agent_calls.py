@@ -1,6 +1,7 @@
 """The effect of the MTurkAgent and MTurkManager calls a ParlAI world or run.py makes that
 the example tasks do not: a rejection from the world or from run.py (once, audited, reaching
-the provider), `act(timeout=...)` answering TIMEOUT_MESSAGE for a silent worker, and
+the provider), `act(timeout=...)` answering TIMEOUT_MESSAGE for a silent worker,
+`act(blocking=False)` answering at once, and
 `expire_all_unassigned_hits()` stopping a run that has not ended and expiring its HITs."""
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ TaskFunction = Callable[[MTurkManager, dict[str, Any], list[MTurkAgent]], Any]
 
 
 @contextmanager
-def compat_run(store_url: str, task_function: TaskFunction) -> Iterator[tuple[MTurkManager, threading.Thread]]:
+def compat_run(store_url: str, task_function: TaskFunction, **config: Any,
+               ) -> Iterator[tuple[MTurkManager, threading.Thread]]:
     """A one-worker run with no onboarding whose task function is `task_function`, driven
-    as a run.py drives it, start_task on a thread of its own."""
+    as a run.py drives it, start_task on a thread of its own; `config`: task config keys."""
     parser = ParlaiParser(False, False)
     parser.add_mturk_args()
     opt = parser.parse_args(["-nc", "1", "--db", store_url])
-    opt.update(task="compat_calls", task_dir=str(EXAMPLE))
+    opt.update(task="compat_calls", task_dir=str(EXAMPLE), **config)
     manager = MTurkManager(opt, ["Worker"])
     manager.setup_server()
     manager.set_onboard_function(None)
@@ -142,4 +144,29 @@ def test_expire_all_unassigned_hits_stops_a_run_that_has_not_ended_and_expires_i
         assert hits and {hit["hit_status"] for hit in hits} == {HitStatus.DISPOSED}
         assert any(c["action"] == "expire" for c in task_manager.provider.calls)
         assert worker.wait_for(lambda f: f["type"] == "state" and f["state"] not in ("in_task", "waiting"))
+        worker.close()
+
+
+def test_act_not_blocking_answers_none_at_once_until_the_worker_has_sent_a_message(store_url):
+    polled: list[Any] = []
+    asked = threading.Event()
+    sent = threading.Event()
+
+    def poll(mturk_manager, opt, workers):
+        polled.append(workers[0].act(blocking=False))  # nothing sent yet
+        asked.set()
+        assert sent.wait(15)
+        polled.append(wait_until(lambda: workers[0].act(blocking=False)))
+        polled.append(workers[0].act(blocking=False))  # nothing more
+
+    with compat_run(store_url, poll, free_chat=True) as (manager, thread):
+        worker = first_worker(manager)
+        assert asked.wait(15)
+        sent.set()
+        say_and_finish(worker, "sent unasked")  # polling never timed them out: their task ends as done
+        thread.join(30)
+        assert not thread.is_alive(), "start_task did not return"
+        assert polled[0] is None and polled[2] is None
+        assert polled[1]["text"] == "sent unasked"
+        assert manager.get_agent_work_status(worker.config["assignment_id"]) == "submitted"
         worker.close()

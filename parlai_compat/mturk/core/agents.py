@@ -81,11 +81,15 @@ class MTurkAgent:
         self.messages.append(act)
         self.human.observe(act)
 
-    def act(self, timeout: float | None = None, blocking: bool = True) -> dict[str, Any]:
+    def act(self, timeout: float | None = None, blocking: bool = True) -> dict[str, Any] | None:
         """The worker's next message, or a leave act (its text one of the three messages).
         When another worker left the conversation (or the run was stopped), ParlAI's agent
-        answers MTURK_DISCONNECT_MESSAGE, which is what a world checks for: so does this one."""
-        act = self.human.act(timeout)
+        answers MTURK_DISCONNECT_MESSAGE, which is what a world checks for: so does this one.
+        `blocking=False` answers at once, None when the worker has sent nothing yet (ParlAI's
+        polling form; the worker can send unasked only in a task with `free_chat` True)."""
+        act = self.human.act(timeout) if blocking else self.human.poll()
+        if act is None:
+            return None
         if not is_leave(act):
             self.messages.append(act)
         elif act["text"] not in (MTURK_DISCONNECT_MESSAGE, RETURN_MESSAGE, TIMEOUT_MESSAGE):
