@@ -401,13 +401,15 @@ class ReviewService:
         return [self._finish(r["token"], outcome, error=error) for r in rows
                 for outcome, error in [answer[r["worker_id"]]]]
 
-    def unblock(self, worker_id: str, *, run_id: str, actor: str, reason: str) -> ReviewResult:
+    def unblock(self, worker_id: str, *, run_id: str, actor: str, reason: str,
+                qualification_name: str | None = None) -> ReviewResult:
         """Lift the blocks that keep the worker out of this run: soft blocks on its block and
-        disconnect qualifications, and a hard block. One audited action: the same request
-        again, or at the same moment, lifts them once."""
+        disconnect qualifications, and a hard block; or, given `qualification_name`, only the
+        soft block on that qualification. One audited action: the same request again, or at
+        the same moment, lifts them once."""
         run = self._run(run_id)
         reason = _reason(reason, required=True, what="an unblock needs a reason")
-        names, hard, lifted = self._lifts(worker_id, run)
+        names, hard, lifted = self._lifts(worker_id, run, qualification_name)
         if not lifted:  # lifted already, or being lifted: the blocks go before the row is finished
             earlier = [r for r in self.handler.get_review_actions(worker_id=worker_id)
                        if r["action"] == ReviewAction.UNBLOCK and r["run_id"] == run_id
@@ -428,19 +430,20 @@ class ReviewService:
             record=record,
         )
 
-    def _lifts(self, worker_id: str, run: Record) -> tuple[list[str], bool, list[int]]:
+    def _lifts(self, worker_id: str, run: Record, only: str | None) -> tuple[list[str], bool, list[int]]:
         """What an unblock from `run` lifts: the names of the soft-block qualifications the
-        worker is blocked by, whether they are hard-blocked, and those blocks' ids."""
+        worker is blocked by (only the one named `only`, if given), whether they are
+        hard-blocked (never lifted with `only`), and those blocks' ids."""
         sandbox = run["is_sandbox"]
         active = [b for b in self.handler.get_blocks_for_worker(worker_id) if b["is_sandbox"] == sandbox]
         names, lifted = [], []
-        for name in run_block_qualifications(run["config"] or {}, run["taskname"]):
+        for name in [only] if only else run_block_qualifications(run["config"] or {}, run["taskname"]):
             qual = self.handler.get_qualification(name, sandbox)
             ids = [b["id"] for b in active if qual is not None and b["qualification_id"] == qual["id"]]
             if ids:
                 names.append(name)
                 lifted += ids
-        hard = [b["id"] for b in active if b["kind"] == BlockKind.HARD]
+        hard = [] if only else [b["id"] for b in active if b["kind"] == BlockKind.HARD]
         return names, bool(hard), lifted + hard
 
     # What every action shares ------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The effect of the MTurkAgent and MTurkManager calls a ParlAI world or run.py makes that
 the example tasks do not: a rejection from the world or from run.py (once, audited, reaching
 the provider), `act(timeout=...)` answering TIMEOUT_MESSAGE for a silent worker,
-`act(blocking=False)` answering at once, and
+`act(blocking=False)` answering at once, `un_soft_block_worker` lifting only the soft block
+it names, and
 `expire_all_unassigned_hits()` stopping a run that has not ended and expiring its HITs."""
 from __future__ import annotations
 
@@ -170,3 +171,34 @@ def test_act_not_blocking_answers_none_at_once_until_the_worker_has_sent_a_messa
         assert polled[1]["text"] == "sent unasked"
         assert manager.get_agent_work_status(worker.config["assignment_id"]) == "submitted"
         worker.close()
+
+
+def test_un_soft_block_lifts_only_the_soft_block_its_qualification_names_and_a_hard_block_stays(store_url):
+    with compat_run(store_url, lambda mturk_manager, opt, workers: workers[0].act()) as (manager, thread):
+        worker = first_worker(manager)
+        say_and_finish(worker, "done here")
+        thread.join(30)
+        worker.close()
+        handler = manager.task_manager.handler
+        worker_id = "local-worker-1"
+        run_block = manager.task_manager.block_qualification
+
+        def blocks() -> set[tuple[str, str | None]]:
+            names = {}
+            for name in (run_block, "noisy_workers"):
+                qualification = handler.get_qualification(name, False)
+                if qualification is not None:
+                    names[qualification["id"]] = name
+            return {(b["kind"], names.get(b["qualification_id"])) for b in handler.get_blocks_for_worker(worker_id)}
+
+        assert manager.soft_block_worker(worker_id).succeeded  # the run's block qualification
+        assert manager.soft_block_worker(worker_id, "noisy_workers").succeeded
+        assert manager.block_worker(worker_id, "spam").succeeded
+        assert blocks() == {("soft", run_block), ("soft", "noisy_workers"), ("hard", None)}
+
+        assert manager.un_soft_block_worker(worker_id, "noisy_workers").succeeded
+        assert blocks() == {("soft", run_block), ("hard", None)}
+        assert manager.un_soft_block_worker(worker_id).succeeded
+        assert blocks() == {("hard", None)}  # block_worker's hard block stays
+        [*_, lift] = [c for c in manager.task_manager.provider.calls if c["action"] == "unblock"]
+        assert lift["hard"] is False and lift["qualifications"] == [run_block]

@@ -380,10 +380,11 @@ class MTurkManager:
                                          qualification_name=self.qualification_for(qual))
 
     def un_soft_block_worker(self, worker_id: str, qual: str = BLOCK_QUALIFICATION) -> ReviewResult:
-        """Lift the blocks that keep the worker out of this run (Parley's unblock lifts the
-        run's soft blocks and a hard block together)."""
+        """Lift the soft block on the qualification `opt[qual]` (by default the run's block
+        qualification), as soft_block_worker names it; a hard block stays."""
         return self._review().unblock(worker_id, run_id=self._run_id(), actor=ACTOR,
-                                      reason="unblocked by the task's run.py")
+                                      reason="unblocked by the task's run.py",
+                                      qualification_name=self.qualification_for(qual))
 
     def give_worker_qualification(self, worker_id: str, qual_name: str, qual_value: int | None = None) -> ReviewResult:
         return self._review().grant_qualification(worker_id, qual_name, 1 if qual_value is None else qual_value,
