@@ -67,6 +67,17 @@ def say_and_finish(worker: Worker, text: str) -> None:
     worker.send_frame({"type": "done"})
 
 
+@contextmanager
+def one_answer(store_url: str, text: str) -> Iterator[tuple[MTurkManager, Worker]]:
+    """A run whose world takes one message: its worker sends `text` and submits, and the run ends."""
+    with compat_run(store_url, lambda mturk_manager, opt, workers: workers[0].act()) as (manager, thread):
+        worker = first_worker(manager)
+        say_and_finish(worker, text)
+        thread.join(30)
+        worker.close()
+        yield manager, worker
+
+
 def test_a_world_rejecting_its_worker_rejects_the_assignment_once_with_the_reason(store_url):
     def reject_twice(mturk_manager, opt, workers):
         workers[0].act()
@@ -90,11 +101,7 @@ def test_a_world_rejecting_its_worker_rejects_the_assignment_once_with_the_reaso
 
 
 def test_run_py_rejecting_work_rejects_once_and_an_approval_after_it_is_refused(store_url):
-    with compat_run(store_url, lambda mturk_manager, opt, workers: workers[0].act()) as (manager, thread):
-        worker = first_worker(manager)
-        say_and_finish(worker, "a thin answer")
-        thread.join(30)
-        worker.close()
+    with one_answer(store_url, "a thin answer") as (manager, worker):
         assignment_id = worker.config["assignment_id"]
         wait_until(lambda: manager.get_agent_work_status(assignment_id) == "submitted")
 
@@ -174,11 +181,7 @@ def test_act_not_blocking_answers_none_at_once_until_the_worker_has_sent_a_messa
 
 
 def test_un_soft_block_lifts_only_the_soft_block_its_qualification_names_and_a_hard_block_stays(store_url):
-    with compat_run(store_url, lambda mturk_manager, opt, workers: workers[0].act()) as (manager, thread):
-        worker = first_worker(manager)
-        say_and_finish(worker, "done here")
-        thread.join(30)
-        worker.close()
+    with one_answer(store_url, "done here") as (manager, _):
         handler = manager.task_manager.handler
         worker_id = "local-worker-1"
         run_block = manager.task_manager.block_qualification
