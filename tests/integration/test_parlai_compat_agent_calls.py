@@ -2,7 +2,7 @@
 the example tasks do not: a rejection from the world or from run.py (once, audited, reaching
 the provider), `act(timeout=...)` answering TIMEOUT_MESSAGE for a silent worker,
 `act(blocking=False)` answering at once, `un_soft_block_worker` lifting only the soft block
-it names, and
+it names, the guide's flags becoming the run's options, and
 `expire_all_unassigned_hits()` stopping a run that has not ended and expiring its HITs."""
 from __future__ import annotations
 
@@ -205,3 +205,27 @@ def test_un_soft_block_lifts_only_the_soft_block_its_qualification_names_and_a_h
         assert blocks() == {("hard", None)}  # block_worker's hard block stays
         [*_, lift] = [c for c in manager.task_manager.provider.calls if c["action"] == "unblock"]
         assert lift["hard"] is False and lift["qualifications"] == [run_block]
+
+
+def test_each_of_the_guides_flags_becomes_the_run_option_of_the_same_name(store_url):
+    parser = ParlaiParser(False, False)
+    parser.add_mturk_args()
+    opt = parser.parse_args([
+        "--db", store_url, "-nc", "3", "-r", "0.25", "--unique", "--unique-qual-name", "ever_done",
+        "--allowed-conversations", "2", "--count-complete", "--max-connections", "7", "--max-time", "600",
+        "--max-time-qual", "out_of_time", "--disconnect-qualification", "leaves_often", "--hard-block",
+        "--block-qualification", "kept_out", "--auto-approve-delay", "3600"])
+    manager = MTurkManager({**opt, "task": "compat_flags", "task_dir": str(EXAMPLE)}, ["Worker"])
+    manager.setup_server()
+    try:
+        options = manager.task_manager.options
+        assert (options.num_conversations, options.reward, options.unique, options.unique_qual_name) == (
+            3, "0.25", True, "ever_done")
+        assert (options.allowed_conversations, options.count_complete, options.max_connections) == (2, True, 7)
+        assert (options.max_time, options.max_time_qual) == (600, "out_of_time")
+        assert (options.disconnect_qualification, options.hard_block, options.block_qualification) == (
+            "leaves_often", True, "kept_out")
+        assert options.auto_approve_delay == 3600
+        assert manager.task_manager.provider.name == "local"
+    finally:
+        manager.shutdown()
