@@ -89,6 +89,26 @@ def test_five_different_bonuses_and_an_approve_racing_a_reject_each_reach_the_pr
         assert [r["outcome"] for r in handler.get_review_actions(assignment_id=judged)] == ["succeeded"]
 
 
+def test_bonuses_naming_their_own_request_tokens_at_the_same_moment_pay_once_and_none_is_answered_wrongly(
+        handler, review, provider):
+    """A script's unique request tokens (pay_bonus's unique_request_token), released together:
+    the same token three times, two other tokens, and the first token for another amount.
+    Whichever wins is paid once; which one wins is the race's."""
+    asked = [("t-1", "1.00"), ("t-1", "1.00"), ("t-1", "1.00"), ("t-2", "1.00"), ("t-3", "1.00"), ("t-1", "2.00")]
+    for n, (_, paid, _) in enumerate(rounds(handler, ROUNDS)):
+        answers = together([partial(review.bonus, paid, amount, actor="run.py", reason="Thanks", token=f"{token}-{n}")
+                            for token, amount in asked])
+
+        assert provider.reached(paid) == Counter(bonus=1), f"round {n}"
+        assert unsettled(handler, paid) == []
+        results = [(a, amount) for a, (_, amount) in zip(answers, asked) if isinstance(a, ReviewResult)]
+        assert [a for a, _ in results if not a.repeated] and len({a.action["id"] for a, _ in results}) == 1
+        # Whoever is answered with the payment asked for that payment (its token and amount);
+        # every other request is refused with a sentence.
+        assert all(a.action["amount_cents"] == round(float(amount) * 100) for a, amount in results), f"round {n}"
+        assert len(results) + sum(isinstance(a, ReviewRefused) for a in answers) == len(asked)
+
+
 def test_a_second_different_bonus_is_refused_while_the_first_is_still_with_the_provider(handler, review):
     built = completed_conversation(handler, provider="local")
     a1 = built.assignments[0]
