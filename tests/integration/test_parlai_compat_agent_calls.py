@@ -20,7 +20,7 @@ from parlai_compat.mturk.core.agents import TIMEOUT_MESSAGE, MTurkAgent
 from parlai_compat.mturk.core.mturk_manager import MTurkManager
 from tests.integration.test_parlai_compat_tasks import EXAMPLE
 from tests.support.live_runner import Worker
-from tests.support.parlai_compat import open_link, wait_until
+from tests.support.parlai_compat import open_link, task_started, the_one_role, wait_until
 
 TaskFunction = Callable[[MTurkManager, dict[str, Any], list[MTurkAgent]], Any]
 
@@ -37,20 +37,8 @@ def compat_run(store_url: str, task_function: TaskFunction, **config: Any,
     manager = MTurkManager(opt, ["Worker"])
     manager.setup_server()
     manager.set_onboard_function(None)
-    manager.start_new_run()
-    manager.create_hits()
-
-    def the_one_role(workers: list[MTurkAgent]) -> None:
-        workers[0].id = "Worker"
-
-    thread = threading.Thread(target=manager.start_task, args=(None, the_one_role, task_function), daemon=True)
-    thread.start()
-    try:
+    with task_started(manager, None, the_one_role, task_function) as thread:
         yield manager, thread
-    finally:
-        manager.expire_all_unassigned_hits()
-        manager.shutdown()
-        thread.join(30)
 
 
 def first_worker(manager: MTurkManager) -> Worker:

@@ -32,6 +32,8 @@ from tests.support.parlai_compat import (
     open_on_mturk,
     printed_link,
     run_py,
+    task_started,
+    the_one_role,
     wait_until,
 )
 
@@ -119,21 +121,9 @@ def qa_manager(store_url: str, eligible: Any = None, assign_roles: Callable[[lis
             after_review(workers)
         return world.prep_save_data(workers)
 
-    def the_one_role(workers):
-        workers[0].id = "Worker"
-
     manager.set_onboard_function(run_onboard)
-    manager.start_new_run()
-    manager.create_hits()
-    thread = threading.Thread(target=manager.start_task, args=(eligible, assign_roles or the_one_role, run_conversation),
-                              daemon=True)
-    thread.start()
-    try:
+    with task_started(manager, eligible, assign_roles or the_one_role, run_conversation) as thread:
         yield manager, thread
-    finally:
-        manager.expire_all_unassigned_hits()
-        manager.shutdown()
-        thread.join(30)
 
 
 def one_waits_while_the_next_works(manager: MTurkManager, thread: threading.Thread, waiting: str,

@@ -115,3 +115,26 @@ def parlai_analysis() -> dict[str, Any]:
     namespace: dict[str, Any] = {}
     exec(compile(PARLAI_SCRIPT, "parlai_analysis.py", "exec"), namespace)
     return namespace
+
+
+def the_one_role(workers: list[Any]) -> None:
+    """A run.py's assign_role_function for a task of one role, "Worker"."""
+    workers[0].id = "Worker"
+
+
+@contextmanager
+def task_started(manager: Any, eligibility: Any, assign_roles: Callable[[list[Any]], None],
+                 task_function: Callable[..., Any]) -> Iterator[threading.Thread]:
+    """`manager.start_task(...)` on a thread of its own, as a run.py calls it after
+    start_new_run and create_hits; at the end, run.py's `finally`: expire, shut down, join."""
+    manager.start_new_run()
+    manager.create_hits()
+    thread = threading.Thread(target=manager.start_task, args=(eligibility, assign_roles, task_function),
+                              daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        manager.expire_all_unassigned_hits()
+        manager.shutdown()
+        thread.join(30)

@@ -13,14 +13,9 @@ from pathlib import Path
 
 from datastore import MTurkDataHandler
 from datastore.export import export_csv, export_jsonl
-from tests.integration.test_parlai_compat_tasks import (
-    ask_and_answer,
-    onboard,
-    open_link,
-    qa_manager,
-    wait_until,
-)
+from tests.integration.test_parlai_compat_tasks import ask_and_answer, onboard, qa_manager
 from tests.support.live_runner import running
+from tests.support.parlai_compat import open_link, wait_until
 
 NATIVE_TASK = Path(__file__).resolve().parents[2] / "tasks" / "qa_data_collection"
 QUESTION, ANSWER = "Where does the Rhine rise?", "In the Swiss Alps."
