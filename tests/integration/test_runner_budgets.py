@@ -161,14 +161,16 @@ def test_a_worker_who_slows_down_when_told_is_not_cut_off(runners):
     assert runner.handler.get_assignment_data(alice.config["assignment_id"])["status"] == "in_task"
 
 
-EACH_PART = pytest.mark.parametrize(("key", "value", "texts", "refusal"), [
-    ("messages_per_second", 0.001, ["m"] * 20, RATE_TEXT),  # the default burst of 20, then none
-    ("message_burst", 2, ["m"] * 2, RATE_TEXT),
-    ("messages_per_assignment", 3, ["m"] * 3, COUNT_TEXT),
-    ("bytes_per_assignment", 100, ["x" * 50], BYTES_TEXT),
+EACH_PART = pytest.mark.parametrize(("key", "value", "texts", "refusal", "others"), [
+    ("messages_per_second", 0.001, ["m"] * 20, RATE_TEXT, {}),  # the default burst of 20, then none
+    # A burst refills at the run's rate: at the default 2 a second, a machine slow to handle
+    # three frames gives one back before the third; at 0.001 none comes back meanwhile.
+    ("message_burst", 2, ["m"] * 2, RATE_TEXT, {"messages_per_second": 0.001}),
+    ("messages_per_assignment", 3, ["m"] * 3, COUNT_TEXT, {}),
+    ("bytes_per_assignment", 100, ["x" * 50], BYTES_TEXT, {}),
 ])
-"""Each part of the budget set on its own, the messages it lets through at once, and the
-refusal of one more."""
+"""Each part of the budget set (with `others` where it needs them), the messages it lets
+through at once, and the refusal of one more."""
 
 
 def assert_let_through_then_refused(alice: Worker, texts: list[str], refusal: str) -> None:
@@ -180,16 +182,17 @@ def assert_let_through_then_refused(alice: Worker, texts: list[str], refusal: st
 
 
 @EACH_PART
-def test_each_budget_key_of_the_task_config_limits_its_runs(runners, tmp_path, key, value, texts, refusal):
-    runner = runners(task_with_config(tmp_path, **{key: value}))
+def test_each_budget_key_of_the_task_config_limits_its_runs(runners, tmp_path, key, value, texts, refusal, others):
+    runner = runners(task_with_config(tmp_path, **{key: value, **others}))
     alice, _ = paired(runner)
     assert_let_through_then_refused(alice, texts, refusal)
     assert runner.handler.get_run_data(runner.run_id)["config"][key] == value
 
 
 @EACH_PART
-def test_each_budget_flag_of_runner_run_limits_the_run(store_url, tmp_path, key, value, texts, refusal):
-    runner = Runner(tmp_path, os.environ.copy(), PAIR_CHAT, "--db", store_url, f"--{key.replace('_', '-')}", str(value))
+def test_each_budget_flag_of_runner_run_limits_the_run(store_url, tmp_path, key, value, texts, refusal, others):
+    flags = [arg for name, given in {key: value, **others}.items() for arg in (f"--{name.replace('_', '-')}", str(given))]
+    runner = Runner(tmp_path, os.environ.copy(), PAIR_CHAT, "--db", store_url, *flags)
     workers = [open_link(runner.url, link) for link in runner.links(2)]
     try:
         for worker in workers:
