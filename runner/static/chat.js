@@ -546,7 +546,9 @@
   };
 
   Client.prototype.write = function (frame) {
-    if (!this.open || !this.socket) return false;
+    // A socket the server has begun to close is still `open` here until its close event
+    // comes; sending on it is lost (and the browser logs an error), so it counts as unsent.
+    if (!this.open || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     try {
       this.socket.send(JSON.stringify(frame));
       return true;
